@@ -1,0 +1,193 @@
+/**
+ * The only reader of process.env. Parses every variable once into a frozen, typed object; a bad value
+ * throws a ConfigError whose message is one line naming the variable, and main.ts prints it and exits,
+ * so the server never starts half-configured.
+ */
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly redisUrls: readonly string[];
+  readonly session: {
+    /** Seconds. */
+    readonly idleTimeout: number;
+    readonly absoluteTimeout: number;
+    readonly rememberTimeout: number;
+    /** Idle lifetime of a "remember me" session. */
+    readonly rememberIdleTimeout: number;
+    readonly reauthWindow: number;
+    /** Oldest sessions beyond this many per user are revoked at sign-in (S-23). */
+    readonly maxPerUser: number;
+    /** In-process cache of validated sessions; 0 turns it off. */
+    readonly localCacheSize: number;
+  };
+  readonly cookieSecure: boolean;
+  readonly allowedOrigins: readonly string[];
+  readonly trustProxy: boolean;
+  readonly bootstrapAdmin: { readonly username: string; readonly password: string } | undefined;
+  readonly logLevel: string;
+  readonly login: {
+    /** Failures per account (or per address) before the first lockout. */
+    readonly maxFailures: number;
+    /** Seconds; doubles with each further lockout, up to lockoutMax. */
+    readonly lockoutBase: number;
+    readonly lockoutMax: number;
+    /** Seconds after which a quiet account's failure count is forgotten. */
+    readonly failureWindow: number;
+    /** Concurrent password hashes; further sign-ins wait in a short queue, then get 503. */
+    readonly hashConcurrency: number;
+    readonly hashQueue: number;
+  };
+  /** Seconds between background purges of expired sessions and old audit rows. */
+  readonly purgeInterval: number;
+  /** Seconds an audit row is kept. */
+  readonly auditRetention: number;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "30m", "12h", "7d", "45s" or plain seconds → seconds. */
+export function parseDuration(name: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name}: "${raw}" is not a duration (use e.g. 30m, 12h, 7d or seconds)`);
+  const seconds = Number(m[1]) * (UNITS[m[2] || 's'] ?? 1);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new ConfigError(`${name}: must be greater than 0`);
+  return seconds;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name}: "${raw}" is not a whole number`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name}: ${n} is outside ${min}..${max}`);
+  return n;
+}
+
+function duration(env: Env, name: string, fallback: string): number {
+  const raw = env[name];
+  return parseDuration(name, raw === undefined || raw === '' ? fallback : raw);
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name}: "${raw}" is not true or false`);
+}
+
+function origin(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}: "${raw}" is not an origin like https://shop.example`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== raw.replace(/\/$/, '')) {
+    throw new ConfigError(`${name}: "${raw}" is not an origin like https://shop.example (no path)`);
+  }
+  return url.origin;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST?.trim() || '127.0.0.1';
+
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  const redisUrls = (env.REDIS_URL ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const u of redisUrls) {
+    if (!/^rediss?:\/\/[^/]+/.test(u)) throw new ConfigError(`REDIS_URL: "${u}" is not a redis:// URL`);
+  }
+
+  const idleTimeout = duration(env, 'SESSION_IDLE_TIMEOUT', '30m');
+  const absoluteTimeout = duration(env, 'SESSION_ABSOLUTE_TIMEOUT', '12h');
+  const rememberTimeout = duration(env, 'SESSION_REMEMBER_TIMEOUT', '30d');
+  const rememberIdleTimeout = duration(env, 'SESSION_REMEMBER_IDLE_TIMEOUT', '7d');
+  const reauthWindow = duration(env, 'SESSION_REAUTH_WINDOW', '15m');
+  if (idleTimeout > absoluteTimeout) {
+    throw new ConfigError('SESSION_IDLE_TIMEOUT: must not exceed SESSION_ABSOLUTE_TIMEOUT');
+  }
+
+  const cookieSecure = bool(env, 'COOKIE_SECURE', true);
+  const allowedOrigins = (env.ALLOWED_ORIGINS?.trim() ? env.ALLOWED_ORIGINS.split(',') : [])
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((o) => origin('ALLOWED_ORIGINS', o));
+  if (allowedOrigins.length === 0) allowedOrigins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
+
+  const adminUser = env.BOOTSTRAP_ADMIN_USERNAME?.trim();
+  const adminPass = env.BOOTSTRAP_ADMIN_PASSWORD;
+  if (Boolean(adminUser) !== Boolean(adminPass)) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD: set both BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD, or neither');
+  }
+
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL: "${logLevel}" is not one of fatal, error, warn, info, debug, trace, silent`);
+  }
+
+  const certFile = env.TLS_CERT_FILE?.trim();
+  const keyFile = env.TLS_KEY_FILE?.trim();
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError('TLS_KEY_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
+  }
+
+  const config: Config = {
+    port,
+    host,
+    databaseUrl,
+    dataDir: env.DATA_DIR?.trim() || './data',
+    redisUrls,
+    session: {
+      idleTimeout,
+      absoluteTimeout,
+      rememberTimeout,
+      rememberIdleTimeout,
+      reauthWindow,
+      maxPerUser: int(env, 'SESSION_MAX_PER_USER', 20, 1, 1000),
+      localCacheSize: int(env, 'SESSION_LOCAL_CACHE_SIZE', 10000, 0, 10_000_000),
+    },
+    cookieSecure,
+    allowedOrigins: Object.freeze(allowedOrigins),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    bootstrapAdmin: adminUser && adminPass ? { username: adminUser, password: adminPass } : undefined,
+    logLevel,
+    login: {
+      maxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
+      lockoutBase: duration(env, 'LOGIN_LOCKOUT_BASE', '60s'),
+      lockoutMax: duration(env, 'LOGIN_LOCKOUT_MAX', '1h'),
+      failureWindow: duration(env, 'LOGIN_FAILURE_WINDOW', '15m'),
+      hashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 4, 1, 64),
+      hashQueue: int(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10000),
+    },
+    purgeInterval: duration(env, 'PURGE_INTERVAL', '5m'),
+    auditRetention: duration(env, 'AUDIT_RETENTION', '90d'),
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,43 @@
+/**
+ * The one database interface every repository and store talks to.
+ *
+ * It hides the driver (PGlite in-process, or a pg.Pool to a PostgreSQL server), never the dialect:
+ * both speak the same PostgreSQL, so the same SQL and the same migrations run on both.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  /** Rows inserted, updated or deleted (0 for a SELECT on PGlite; use rows.length there). */
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /**
+   * Runs fn inside BEGIN … COMMIT on one connection; any throw rolls everything back, so a failure
+   * half-way never leaves half-written data.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * A transaction scoped to one merchant: it drops to the non-owner role `stockade_app` and sets
+   * `app.merchant_id`, so PostgreSQL row-level security confines every statement to that tenant even if
+   * the SQL forgets its WHERE clause.
+   */
+  tenant<T>(merchantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The role that tenant transactions run as; created by the migrations, owner of nothing. */
+export const APP_ROLE = 'stockade_app';
+
+/** SQL run at the start of every tenant transaction (role first, then the tenant setting). */
+export async function enterTenant(tx: Queryable, merchantId: string): Promise<void> {
+  await tx.query(`SET LOCAL ROLE ${APP_ROLE}`);
+  // set_config(…, true) is SET LOCAL with a bind parameter, so the id is never spliced into SQL.
+  await tx.query(`SELECT set_config('app.merchant_id', $1, true)`, [merchantId]);
+}

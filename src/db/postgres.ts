@@ -1,0 +1,64 @@
+import pg from 'pg';
+import { type Db, enterTenant, type Queryable, type QueryResult } from './db.js';
+
+function wrap(target: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const res = await target.query(sql, params as unknown[] | undefined);
+      return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+    },
+  };
+}
+
+export interface PostgresOptions {
+  max?: number;
+  /** How long a query may wait for a free connection before failing (so an outage answers 503 fast). */
+  connectionTimeoutMillis?: number;
+}
+
+/** A PostgreSQL server through a pg.Pool. */
+export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
+    // Without it a half-dead TCP connection can hang a request for minutes.
+    keepAlive: true,
+  });
+  // An idle client that loses its server emits 'error' on the pool; unhandled it would crash the process.
+  pool.on('error', () => {});
+
+  async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>, merchantId?: string): Promise<T> {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const tx = wrap(client);
+      if (merchantId !== undefined) await enterTenant(tx, merchantId);
+      const out = await fn(tx);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true; // the connection itself is gone; do not return it to the pool
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  const plain = wrap(pool);
+  return {
+    kind: 'postgres',
+    query: plain.query,
+    transaction: (fn) => inTransaction(fn),
+    tenant: (merchantId, fn) => inTransaction(fn, merchantId),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    close: () => pool.end(),
+  };
+}
