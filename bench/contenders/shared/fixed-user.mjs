@@ -1,0 +1,16 @@
+// What the two auth-less ceilings answer to "who am I": a constant of the contract's shape, so their
+// response bodies weigh what an authenticated stack's do.
+const now = new Date().toISOString();
+export const FIXED_MERCHANT = 'bench-merchant';
+export const FIXED_SESSION_BODY = {
+  user: { id: '00000000-0000-4000-8000-000000000001', username: 'bench', role: 'merchant', createdAt: now },
+  session: {
+    id: 'bench-session',
+    createdAt: now,
+    lastSeenAt: now,
+    authenticatedAt: now,
+    idleExpiresAt: now,
+    absoluteExpiresAt: now,
+  },
+  csrfToken: 'bench-csrf-token-0000000000000000000000000',
+};

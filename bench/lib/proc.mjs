@@ -1,0 +1,66 @@
+// Child-process bookkeeping shared by the harness: which core runs what, waiting for readiness, and a
+// cleanup that stops every child we started even when the run dies half-way (Ctrl-C, a thrown error).
+import { execFileSync } from 'node:child_process';
+
+/** The server under test and its stores run here… */
+export const SERVER_CORE = '0';
+/** …and the load generator here, so neither steals the other's cycles. */
+export const LOAD_CORE = '1';
+
+const children = new Set();
+
+export function track(child, name) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.benchName = name;
+  return child;
+}
+
+export function killAll() {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+let hooked = false;
+export function installCleanup() {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns truthy (exceptions count as "not yet"); throws message() on timeout. */
+export async function waitFor(fn, timeoutMs, message) {
+  const end = Date.now() + timeoutMs;
+  let lastErr;
+  while (Date.now() < end) {
+    try {
+      if (await fn()) return;
+    } catch (e) {
+      lastErr = e;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${message()}${lastErr ? ` (last error: ${lastErr.message})` : ''}`);
+}
+
+export function cpuModel() {
+  try {
+    const out = execFileSync('lscpu', { encoding: 'utf8' });
+    return /Model name:\s*(.+)/.exec(out)?.[1]?.trim() ?? 'unknown cpu';
+  } catch {
+    return 'unknown cpu';
+  }
+}
