@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AppDeps } from './deps.js';
+import { sessionCookie } from './http/cookies.js';
+import { csrfPlugin } from './http/plugins/csrf.js';
+import { errorsPlugin } from './http/plugins/errors.js';
+import { genReqId, securityPlugin } from './http/plugins/security.js';
+import { sessionPlugin } from './http/plugins/session.js';
+import { authRoutes } from './http/routes/auth.js';
+import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
+import { sessionRoutes } from './http/routes/sessions.js';
+
+export interface AppOptions {
+  /** pino options or false; main.ts passes the configured logger, tests usually false. */
+  logger?: FastifyServerOptions['logger'];
+  /** Built web app (web/dist) to serve at /, when present. */
+  webRoot?: string;
+  readinessChecks?: ReadinessCheck[];
+  https?: { cert: Buffer; key: Buffer };
+}
+
+/** Fields that must never reach a log line, whatever a serializer or a careless call includes. */
+export const LOG_REDACT = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  'headers.cookie',
+  'headers["x-csrf-token"]',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'token',
+  'csrfToken',
+];
+
+/**
+ * Builds the whole HTTP app from its dependencies. No I/O of its own and never listens: main.ts listens,
+ * tests inject or listen on port 0.
+ */
+export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId,
+    requestIdLogLabel: 'requestId',
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    // Refuse `__proto__` / `constructor.prototype` keys outright (prototype pollution, S-57).
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ...(options.https ? { https: options.https } : {}),
+    ajv: {
+      customOptions: {
+        // No silent coercion: {"quantity": "5"} is a 400, not 5. Query strings arrive as strings, so
+        // their schemas declare strings (with patterns) and handlers convert.
+        coerceTypes: false,
+        // Unknown fields are an error (additionalProperties: false), not silently dropped.
+        removeAdditional: false,
+        allErrors: true,
+      },
+    },
+  });
+
+  // Only JSON bodies (CSRF "simple" content types like text/plain are 415, S-30); a route that takes
+  // another type (CSV import) registers its own parser inside its plugin.
+  app.removeContentTypeParser(['text/plain']);
+
+  const cookie = sessionCookie(config.cookieSecure);
+  await app.register(securityPlugin, { hsts: config.cookieSecure });
+  await app.register(errorsPlugin);
+  await app.register(sessionPlugin, { engine: deps.sessions, cookie });
+  await app.register(csrfPlugin, {
+    allowedOrigins: config.allowedOrigins,
+    onFailure: (request, reason) => request.log.warn({ event: 'csrf.failure', reason }, 'csrf refused'),
+  });
+
+  await app.register(opsRoutes, { deps, checks: options.readinessChecks ?? [] });
+  await app.register(authRoutes, { deps, cookie });
+  await app.register(sessionRoutes, { deps, cookie });
+
+  if (options.webRoot && existsSync(options.webRoot)) {
+    await app.register(fastifyStatic, { root: options.webRoot, index: ['index.html'], wildcard: false });
+  }
+  return app;
+}

@@ -1,0 +1,152 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { publicUser } from '../../auth/users.js';
+import type { AppDeps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import { deviceSummary, truncateIp } from '../../sessions/client-info.js';
+import type { NewSession } from '../../sessions/engine.js';
+import { csrfTokenFor } from '../../sessions/tokens.js';
+import type { SessionCookie } from '../cookies.js';
+import { requireUser } from '../guards.js';
+import { publicSession } from '../responses.js';
+
+/** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
+
+export interface AuthRoutesOptions {
+  deps: AppDeps;
+  cookie: SessionCookie;
+}
+
+// Bounded well above any real credential: a 100 KB "password" is refused before any hashing (S-44).
+const username = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+const WRONG_CREDENTIALS = 'Wrong username or password.';
+
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie }) => {
+  const { sessions, authenticator, users } = deps;
+
+  const clientOf = (request: FastifyRequest) => ({
+    userAgent: deviceSummary(request.headers['user-agent']),
+    ip: truncateIp(request.ip),
+  });
+
+  const issue = (reply: FastifyReply, created: NewSession) =>
+    cookie.set(reply, created.token, created.session, sessions.cookieMaxAge(created.session));
+
+  /** A session cookie presented at sign-in dies: the new session never inherits anything (fixation). */
+  const dropPresented = async (request: FastifyRequest) => {
+    const presented = request.cookies[cookie.name];
+    if (presented) await sessions.revokeToken(presented);
+  };
+
+  app.post<{ Body: { username: string; password: string } }>(
+    '/api/auth/register',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['username', 'password'],
+          additionalProperties: false,
+          properties: { username, password },
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = await authenticator.register(request.body.username, request.body.password);
+      await dropPresented(request);
+      const created = await sessions.create(user, clientOf(request));
+      issue(reply, created);
+      return reply.status(201).send({ user: publicUser(user), csrfToken: created.csrfToken });
+    },
+  );
+
+  app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
+    '/api/auth/login',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['username', 'password'],
+          additionalProperties: false,
+          properties: { username, password, remember: { type: 'boolean' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      await dropPresented(request);
+      const user = await authenticator.verifyCredentials(body.username, body.password);
+      if (!user) throw new AppError('unauthenticated', WRONG_CREDENTIALS);
+      const created = await sessions.create(user, clientOf(request), body.remember === true);
+      await users.recordLogin(user.id);
+      issue(reply, created);
+      return { user: publicUser(user), session: publicSession(created.session), csrfToken: created.csrfToken };
+    },
+  );
+
+  app.post('/api/auth/logout', async (request, reply) => {
+    const presented = request.cookies[cookie.name];
+    if (presented) await sessions.revokeToken(presented);
+    cookie.clear(reply);
+    reply.header('clear-site-data', '"cache", "cookies", "storage"');
+    return reply.status(204).send();
+  });
+
+  app.get('/api/auth/session', async (request) => {
+    const { user, session } = requireUser(request);
+    return { user: publicUser(user), session: publicSession(session), csrfToken: csrfTokenFor(request.sessionToken!) };
+  });
+
+  app.post<{ Body: { password: string } }>(
+    '/api/auth/reauthenticate',
+    {
+      schema: {
+        body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireUser(request);
+      const user = await users.findById(auth.user.id);
+      if (!user || !(await authenticator.checkPassword(user, request.body.password))) {
+        throw new AppError('validation', 'That password is not right.', {
+          errors: [{ path: 'password', message: 'That password is not right.' }],
+        });
+      }
+      const rotated = await sessions.rotate(auth, { reauthenticated: true });
+      if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
+      issue(reply, rotated);
+      return { session: publicSession(rotated.session), csrfToken: rotated.csrfToken };
+    },
+  );
+
+  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/api/auth/password',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['currentPassword', 'newPassword'],
+          additionalProperties: false,
+          properties: { currentPassword: password, newPassword: password },
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireUser(request);
+      const user = await users.findById(auth.user.id);
+      if (!user || !(await authenticator.checkPassword(user, request.body.currentPassword))) {
+        throw new AppError('validation', 'The current password is not right.', {
+          errors: [{ path: 'currentPassword', message: 'The current password is not right.' }],
+        });
+      }
+      await authenticator.changePassword(user, request.body.newPassword);
+      // A new token for this device, and every other session of the user ends: whoever knew the old
+      // password is out.
+      const rotated = await sessions.rotate(auth, { reauthenticated: true });
+      if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
+      await sessions.revokeUser(user.id, rotated.session);
+      issue(reply, rotated);
+      return { csrfToken: rotated.csrfToken };
+    },
+  );
+};

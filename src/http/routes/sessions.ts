@@ -1,0 +1,51 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import type { SessionCookie } from '../cookies.js';
+import { requireFreshAuth, requireUser } from '../guards.js';
+
+/** "Where you're signed in": the user's own sessions, listed by public handle, revocable one by one. */
+
+export interface SessionRoutesOptions {
+  deps: AppDeps;
+  cookie: SessionCookie;
+}
+
+export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { deps, cookie }) => {
+  const { sessions, config } = deps;
+
+  app.get('/api/sessions', async (request) => {
+    const { user, session: current } = requireUser(request);
+    const list = await sessions.list(user.id);
+    return {
+      sessions: list.map((s) => ({
+        id: s.id,
+        createdAt: s.createdAt.toISOString(),
+        lastSeenAt: s.lastSeenAt.toISOString(),
+        idleExpiresAt: s.idleExpiresAt.toISOString(),
+        absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+        userAgent: s.userAgent,
+        ip: s.ip,
+        current: s.id === current.id,
+      })),
+    };
+  });
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/sessions/:id',
+    { schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } } },
+    async (request, reply) => {
+      const { user, session: current } = requireUser(request);
+      // Scoped by user: another user's session id is "not found", exactly like a made-up one.
+      if (!(await sessions.revokeById(user.id, request.params.id))) throw new AppError('not_found', 'No such session.');
+      if (request.params.id === current.id) cookie.clear(reply);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post('/api/sessions/revoke-others', async (request) => {
+    const auth = requireUser(request);
+    requireFreshAuth(auth, config.session.reauthWindow);
+    return { revoked: await sessions.revokeUser(auth.user.id, auth.session) };
+  });
+};

@@ -1,0 +1,161 @@
+import type { Authenticated, SessionRecord, SessionUser } from './session.js';
+import type { SessionStore } from './store.js';
+import { csrfTokenFor, hashToken, isWellFormedToken, newPublicId, newToken } from './tokens.js';
+
+/**
+ * The session engine: create · validate · rotate · revoke · list. It knows nothing of HTTP or cookies;
+ * the HTTP shell hands it the token from the cookie and the client's (already minimised) device and
+ * address.
+ */
+
+export interface SessionPolicy {
+  /** Seconds of inactivity after which a session dies. */
+  idleTimeout: number;
+  /** Seconds from sign-in after which a session dies whatever its activity. */
+  absoluteTimeout: number;
+  /** The same two for "remember me" sessions. */
+  rememberIdleTimeout: number;
+  rememberTimeout: number;
+  /** Sessions a user may hold at once; signing in beyond it ends the oldest (S-23). */
+  maxPerUser: number;
+}
+
+export interface NewSession {
+  /** The secret for the cookie. Returned once, never stored. */
+  token: string;
+  csrfToken: string;
+  session: SessionRecord;
+}
+
+export interface ClientInfo {
+  userAgent: string;
+  ip: string;
+}
+
+export class SessionEngine {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly policy: SessionPolicy,
+    clock: () => number = Date.now,
+  ) {
+    this.now = clock;
+  }
+
+  /**
+   * Starts a session at sign-in. Always a fresh token: nothing the client presented is adopted
+   * (fixation), and the caller revokes any session cookie that came with the sign-in.
+   */
+  async create(user: SessionUser, client: ClientInfo, remember = false): Promise<NewSession> {
+    const now = this.now();
+    const token = newToken();
+    const absolute = now + (remember ? this.policy.rememberTimeout : this.policy.absoluteTimeout) * 1000;
+    const session: SessionRecord = {
+      idHash: hashToken(token),
+      id: newPublicId(),
+      userId: user.id,
+      createdAt: new Date(now),
+      lastSeenAt: new Date(now),
+      authenticatedAt: new Date(now),
+      idleExpiresAt: new Date(Math.min(now + this.idleMs(remember), absolute)),
+      absoluteExpiresAt: new Date(absolute),
+      remember,
+      userAgent: client.userAgent,
+      ip: client.ip,
+    };
+    // Only what authorization needs travels with the session (never the password hash of a user row).
+    const snapshot: SessionUser = { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt };
+    await this.store.create(session, snapshot, this.policy.maxPerUser);
+    return { token, csrfToken: csrfTokenFor(token), session };
+  }
+
+  /**
+   * The check that runs on every request: shape, hash, one store read (a local-cache hit when the store
+   * is tiered), both lifetimes. Renewal slides the idle expiry, but writes at most once per
+   * min(60 s, idle/10) per session, so a busy user costs one write a minute, not one per request.
+   */
+  async validate(token: string): Promise<Authenticated | null> {
+    if (!isWellFormedToken(token)) return null;
+    const idHash = hashToken(token);
+    const found = await this.store.get(idHash);
+    if (!found) return null;
+    const now = this.now();
+    const s = found.session;
+    if (now >= s.idleExpiresAt.getTime() || now >= s.absoluteExpiresAt.getTime()) return null;
+
+    if (now - s.lastSeenAt.getTime() >= this.touchIntervalMs(s.remember)) {
+      const idleExpiresAt = new Date(Math.min(now + this.idleMs(s.remember), s.absoluteExpiresAt.getTime()));
+      const lastSeenAt = new Date(now);
+      // False means the row vanished (revoked) between the read and this write: the request is refused,
+      // and the conditional update guarantees the session was not recreated.
+      if (!(await this.store.touch(idHash, lastSeenAt, idleExpiresAt))) return null;
+      return { session: { ...s, lastSeenAt, idleExpiresAt }, user: found.user };
+    }
+    return found;
+  }
+
+  /**
+   * A new token for the same signed-in user: at re-authentication (and then `authenticatedAt` moves to
+   * now), at password change, at privilege change. The old token is dead when this returns. Lifetimes
+   * carry over; rotating never extends the absolute one.
+   */
+  async rotate(current: Authenticated, opts: { reauthenticated: boolean }): Promise<NewSession | null> {
+    const now = this.now();
+    const token = newToken();
+    const old = current.session;
+    const next: SessionRecord = {
+      ...old,
+      idHash: hashToken(token),
+      lastSeenAt: new Date(now),
+      authenticatedAt: opts.reauthenticated ? new Date(now) : old.authenticatedAt,
+      idleExpiresAt: new Date(Math.min(now + this.idleMs(old.remember), old.absoluteExpiresAt.getTime())),
+    };
+    if (!(await this.store.rotate(old.idHash, next))) return null;
+    return { token, csrfToken: csrfTokenFor(token), session: next };
+  }
+
+  /** Sign-out: the token stops working everywhere at once. Unknown or malformed tokens are a no-op. */
+  async revokeToken(token: string): Promise<SessionRecord | null> {
+    if (!isWellFormedToken(token)) return null;
+    return this.store.delete(hashToken(token));
+  }
+
+  async revoke(session: SessionRecord): Promise<boolean> {
+    return (await this.store.delete(session.idHash)) !== null;
+  }
+
+  /** One of the user's own sessions by public id; another user's id is simply not found. */
+  async revokeById(userId: string, publicId: string): Promise<boolean> {
+    return (await this.store.deleteById(userId, publicId)) !== null;
+  }
+
+  /** Every session of a user (admin kill switch, disable, role change), or all but `keep`. */
+  async revokeUser(userId: string, keep?: SessionRecord): Promise<number> {
+    return this.store.deleteUser(userId, keep?.idHash);
+  }
+
+  async list(userId: string): Promise<SessionRecord[]> {
+    const now = this.now();
+    const all = await this.store.listUser(userId);
+    return all.filter((s) => s.idleExpiresAt.getTime() > now && s.absoluteExpiresAt.getTime() > now);
+  }
+
+  async purgeExpired(limit = 1000): Promise<number> {
+    return this.store.purgeExpired(new Date(this.now()), limit);
+  }
+
+  /** Seconds the cookie may live when the user asked to be remembered (the absolute lifetime left). */
+  cookieMaxAge(session: SessionRecord): number {
+    return Math.max(0, Math.floor((session.absoluteExpiresAt.getTime() - this.now()) / 1000));
+  }
+
+  private idleMs(remember: boolean): number {
+    return (remember ? this.policy.rememberIdleTimeout : this.policy.idleTimeout) * 1000;
+  }
+
+  /** min(60 s, idle/10): the idle expiry is then exact to within a tenth of the idle timeout. */
+  private touchIntervalMs(remember: boolean): number {
+    return Math.min(60_000, this.idleMs(remember) / 10);
+  }
+}

@@ -1,0 +1,146 @@
+import type { Db } from '../db/db.js';
+import type { Role, SessionRecord } from './session.js';
+import type { SessionStore, StoredSession } from './store.js';
+
+/** The truth: sessions in PostgreSQL (a server, or embedded PGlite). */
+
+interface Row {
+  id_hash: Uint8Array;
+  public_id: string;
+  user_id: string;
+  created_at: Date;
+  last_seen_at: Date;
+  authenticated_at: Date;
+  idle_expires_at: Date;
+  absolute_expires_at: Date;
+  remember: boolean;
+  user_agent: string;
+  ip: string;
+}
+
+const COLUMNS = `id_hash, public_id, user_id, created_at, last_seen_at, authenticated_at,
+  idle_expires_at, absolute_expires_at, remember, user_agent, ip`;
+
+function toRecord(r: Row): SessionRecord {
+  return {
+    idHash: Buffer.from(r.id_hash),
+    id: r.public_id,
+    userId: r.user_id,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    authenticatedAt: r.authenticated_at,
+    idleExpiresAt: r.idle_expires_at,
+    absoluteExpiresAt: r.absolute_expires_at,
+    remember: r.remember,
+    userAgent: r.user_agent,
+    ip: r.ip,
+  };
+}
+
+function values(s: SessionRecord): unknown[] {
+  return [
+    s.idHash,
+    s.id,
+    s.userId,
+    s.createdAt,
+    s.lastSeenAt,
+    s.authenticatedAt,
+    s.idleExpiresAt,
+    s.absoluteExpiresAt,
+    s.remember,
+    s.userAgent,
+    s.ip,
+  ];
+}
+
+const INSERT = `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+
+export class PostgresSessionStore implements SessionStore {
+  constructor(private readonly db: Db) {}
+
+  async create(session: SessionRecord, _user: unknown, maxPerUser: number): Promise<SessionRecord[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(INSERT, values(session));
+      const evicted = await tx.query<Row>(
+        `DELETE FROM sessions WHERE id_hash IN (
+           SELECT id_hash FROM sessions WHERE user_id = $1
+           ORDER BY created_at DESC, id_hash OFFSET $2)
+         RETURNING ${COLUMNS}`,
+        [session.userId, maxPerUser],
+      );
+      return evicted.rows.map(toRecord);
+    });
+  }
+
+  async get(idHash: Buffer): Promise<StoredSession | null> {
+    const res = await this.db.query<Row & { username: string; role: Role; user_created_at: Date }>(
+      `SELECT ${COLUMNS.replace(/(\w+)/g, 's.$1')}, u.username, u.role, u.created_at AS user_created_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id_hash = $1 AND NOT u.disabled`,
+      [idHash],
+    );
+    const r = res.rows[0];
+    if (!r) return null;
+    return {
+      session: toRecord(r),
+      user: { id: r.user_id, username: r.username, role: r.role, createdAt: r.user_created_at },
+    };
+  }
+
+  async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {
+    // Conditional on a live row: a revoked (deleted) or expired session matches nothing and stays dead.
+    const res = await this.db.query(
+      `UPDATE sessions SET last_seen_at = $2, idle_expires_at = $3
+        WHERE id_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2`,
+      [idHash, lastSeenAt, idleExpiresAt],
+    );
+    return res.rowCount > 0;
+  }
+
+  async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const gone = await tx.query('DELETE FROM sessions WHERE id_hash = $1 RETURNING id_hash', [oldIdHash]);
+      if (gone.rows.length === 0) return false;
+      await tx.query(INSERT, values(next));
+      return true;
+    });
+  }
+
+  async delete(idHash: Buffer): Promise<SessionRecord | null> {
+    const res = await this.db.query<Row>(`DELETE FROM sessions WHERE id_hash = $1 RETURNING ${COLUMNS}`, [idHash]);
+    return res.rows[0] ? toRecord(res.rows[0]) : null;
+  }
+
+  async deleteById(userId: string, publicId: string): Promise<SessionRecord | null> {
+    const res = await this.db.query<Row>(
+      `DELETE FROM sessions WHERE user_id = $1 AND public_id = $2 RETURNING ${COLUMNS}`,
+      [userId, publicId],
+    );
+    return res.rows[0] ? toRecord(res.rows[0]) : null;
+  }
+
+  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
+    const res = keep
+      ? await this.db.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, keep])
+      : await this.db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    return res.rowCount;
+  }
+
+  async listUser(userId: string): Promise<SessionRecord[]> {
+    const res = await this.db.query<Row>(
+      `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC`,
+      [userId],
+    );
+    return res.rows.map(toRecord);
+  }
+
+  async purgeExpired(now: Date, limit: number): Promise<number> {
+    // idle_expires_at never exceeds absolute_expires_at (the engine clamps it), so one indexed test covers both.
+    const res = await this.db.query(
+      `DELETE FROM sessions WHERE id_hash IN (
+         SELECT id_hash FROM sessions WHERE idle_expires_at <= $1 LIMIT $2)`,
+      [now, limit],
+    );
+    return res.rowCount;
+  }
+}

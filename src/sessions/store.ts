@@ -1,0 +1,37 @@
+import type { SessionRecord, SessionUser } from './session.js';
+
+/** A session as a store returns it: the record and a snapshot of its user. */
+export interface StoredSession {
+  readonly session: SessionRecord;
+  readonly user: SessionUser;
+}
+
+/**
+ * Where sessions live. Small on purpose: every backend (PostgreSQL, Redis over PostgreSQL, memory) is one
+ * short file, and one contract suite (test/integration/sessions/store-contract) runs against them all.
+ *
+ * Semantics every implementation keeps:
+ * - Keys are SHA-256 token hashes; a store never sees a token.
+ * - `get` returns the row as stored; the engine judges expiry. A disabled user's sessions are not returned.
+ * - `touch` is a conditional update of a row that still exists and has not expired — never an upsert — so
+ *   a renewal racing a revocation cannot bring the session back.
+ * - `rotate` replaces one row by another atomically: afterwards the old hash is gone, or nothing changed
+ *   (false) because the old row was already gone.
+ * - Deletes report what they removed so caches above can forget it.
+ */
+export interface SessionStore {
+  /** Inserts a new session; then, beyond `maxPerUser`, removes that user's oldest. Returns the evicted. */
+  create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]>;
+  get(idHash: Buffer): Promise<StoredSession | null>;
+  touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean>;
+  rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean>;
+  delete(idHash: Buffer): Promise<SessionRecord | null>;
+  /** One of a user's sessions by its public id (a user can only ever name their own). */
+  deleteById(userId: string, publicId: string): Promise<SessionRecord | null>;
+  /** All of a user's sessions but `keep`. Returns how many went. */
+  deleteUser(userId: string, keep?: Buffer): Promise<number>;
+  listUser(userId: string): Promise<SessionRecord[]>;
+  /** Removes up to `limit` sessions past their idle or absolute expiry; returns the count. */
+  purgeExpired(now: Date, limit: number): Promise<number>;
+  close?(): Promise<void>;
+}
