@@ -79,6 +79,13 @@ async function buildTemplate(file: string): Promise<void> {
   }
 }
 
+/** Builds the template file if it is missing; resolves with its path. (The test runner warms it once.) */
+export async function ensurePgliteTemplate(): Promise<string> {
+  const file = templatePath();
+  if (!existsSync(file)) await buildTemplate(file);
+  return file;
+}
+
 let template: Promise<Blob> | undefined;
 
 /**
@@ -87,8 +94,7 @@ let template: Promise<Blob> | undefined;
  */
 export function pgliteTemplate(): Promise<Blob> {
   template ??= (async () => {
-    const file = templatePath();
-    if (!existsSync(file)) await buildTemplate(file);
+    const file = await ensurePgliteTemplate();
     return new Blob([readFileSync(file)]);
   })();
   // A failed build must not poison every later call in this process.
