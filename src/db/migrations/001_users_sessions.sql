@@ -7,6 +7,9 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'stockade_app') THEN
     CREATE ROLE stockade_app NOLOGIN;
   END IF;
+EXCEPTION
+  -- Two databases of one cluster migrating at once can both see no role; the loser is fine.
+  WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$;
 
