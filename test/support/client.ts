@@ -56,15 +56,15 @@ export class TestClient {
     }
     const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(method);
     if (unsafe && this.csrfToken && opts.csrf !== false) headers['x-csrf-token'] ??= this.csrfToken;
-    let body: string | Buffer | undefined;
+    let body: string | Uint8Array | undefined;
     if (opts.raw !== undefined) {
-      body = opts.raw;
+      body = typeof opts.raw === 'string' ? opts.raw : new Uint8Array(opts.raw);
       if (opts.contentType) headers['content-type'] = opts.contentType;
     } else if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
-    const res = await (opts.localAddress ? fetchFrom(opts.localAddress) : fetch)(this.baseUrl + path, { method, headers, body });
+    const res = await (opts.localAddress ? fetchFrom(opts.localAddress) : fetch)(this.baseUrl + path, { method, headers, body: body as BodyInit | undefined });
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
     const parsed = type.includes('json') && text ? JSON.parse(text) : text;
@@ -138,7 +138,8 @@ export function parseSetCookie(line: string): { name: string; value: string; att
 function fetchFrom(localAddress: string): typeof fetch {
   return async (input, init) => {
     const { Agent, fetch: undiciFetch } = await import('undici');
-    const dispatcher = new Agent({ connect: { localAddress } });
+    // undici's BuildOptions type omits net.connect's localAddress, which it passes through.
+    const dispatcher = new Agent({ connect: { localAddress } as object });
     try {
       return (await undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as Response;
     } finally {
