@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { SessionRecord, SessionUser } from '../../../src/sessions/session.js';
+import type { SessionStore } from '../../../src/sessions/store.js';
+import { hashToken, newPublicId, newToken } from '../../../src/sessions/tokens.js';
+
+/**
+ * One contract, every SessionStore (Django runs the same session tests on each backend). A store that
+ * passes this can sit under the engine; a store that fails it can lose or resurrect sessions.
+ */
+export interface StoreFixture {
+  store: SessionStore;
+  /** A user the store can reference (a real row for PostgreSQL-backed stores). */
+  makeUser(): Promise<SessionUser>;
+  /** Marks the user disabled the way the backing store sees it. */
+  disableUser(userId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MINUTE = 60_000;
+
+export function sessionFor(user: SessionUser, at = Date.now(), overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    idHash: hashToken(newToken()),
+    id: newPublicId(),
+    userId: user.id,
+    createdAt: new Date(at),
+    lastSeenAt: new Date(at),
+    authenticatedAt: new Date(at),
+    idleExpiresAt: new Date(at + 30 * MINUTE),
+    absoluteExpiresAt: new Date(at + 720 * MINUTE),
+    remember: false,
+    userAgent: 'Firefox on Linux',
+    ip: '192.0.2.0/24',
+    ...overrides,
+  };
+}
+
+export function runStoreContract(name: string, open: () => Promise<StoreFixture>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let fx: StoreFixture;
+    let store: SessionStore;
+    before(async () => {
+      fx = await open();
+      store = fx.store;
+    });
+    after(async () => fx.close());
+
+    test('create then get returns the record and a user snapshot', async () => {
+      const user = await fx.makeUser();
+      const s = sessionFor(user);
+      assert.deepEqual(await store.create(s, user, 10), []);
+      const got = await store.get(s.idHash);
+      assert.ok(got);
+      assert.equal(got.session.id, s.id);
+      assert.ok(got.session.idHash.equals(s.idHash));
+      assert.equal(got.session.userId, user.id);
+      assert.equal(got.session.idleExpiresAt.getTime(), s.idleExpiresAt.getTime());
+      assert.equal(got.session.absoluteExpiresAt.getTime(), s.absoluteExpiresAt.getTime());
+      assert.equal(got.session.ip, s.ip);
+      assert.equal(got.user.id, user.id);
+      assert.equal(got.user.username, user.username);
+      assert.equal(got.user.role, user.role);
+    });
+
+    test('an unknown hash is null', async () => {
+      assert.equal(await store.get(hashToken(newToken())), null);
+    });
+
+    test('touch moves the idle expiry of a live session', async () => {
+      const user = await fx.makeUser();
+      const s = sessionFor(user);
+      await store.create(s, user, 10);
+      const seen = new Date(Date.now() + 1000);
+      const idle = new Date(Date.now() + 40 * MINUTE);
+      assert.equal(await store.touch(s.idHash, seen, idle), true);
+      const got = await store.get(s.idHash);
+      assert.equal(got?.session.idleExpiresAt.getTime(), idle.getTime());
+      assert.equal(got?.session.lastSeenAt.getTime(), seen.getTime());
+    });
+
+    test('touch never recreates a deleted session', async () => {
+      const user = await fx.makeUser();
+      const s = sessionFor(user);
+      await store.create(s, user, 10);
+      assert.ok(await store.delete(s.idHash));
+      assert.equal(await store.touch(s.idHash, new Date(), new Date(Date.now() + MINUTE)), false);
+      assert.equal(await store.get(s.idHash), null);
+    });
+
+    test('touch refuses a session already past its expiry', async () => {
+      const user = await fx.makeUser();
+      const past = Date.now() - 60 * MINUTE;
+      const s = sessionFor(user, past, { idleExpiresAt: new Date(past + MINUTE) });
+      await store.create(s, user, 10);
+      assert.equal(await store.touch(s.idHash, new Date(), new Date(Date.now() + 30 * MINUTE)), false);
+    });
+
+    test('rotate swaps the hash atomically; a gone session is not rotated into life', async () => {
+      const user = await fx.makeUser();
+      const s = sessionFor(user);
+      await store.create(s, user, 10);
+      const next = { ...s, idHash: hashToken(newToken()) };
+      assert.equal(await store.rotate(s.idHash, next), true);
+      assert.equal(await store.get(s.idHash), null);
+      assert.equal((await store.get(next.idHash))?.session.id, s.id);
+
+      const third = { ...s, idHash: hashToken(newToken()) };
+      assert.equal(await store.rotate(s.idHash, third), false, 'the old hash is gone');
+      assert.equal(await store.get(third.idHash), null);
+    });
+
+    test('deleteById only reaches the named user’s sessions', async () => {
+      const alice = await fx.makeUser();
+      const bob = await fx.makeUser();
+      const s = sessionFor(alice);
+      await store.create(s, alice, 10);
+      assert.equal(await store.deleteById(bob.id, s.id), null);
+      assert.ok(await store.get(s.idHash));
+      assert.equal((await store.deleteById(alice.id, s.id))?.id, s.id);
+      assert.equal(await store.get(s.idHash), null);
+    });
+
+    test('deleteUser removes all of a user’s sessions but the one kept, and nobody else’s', async () => {
+      const alice = await fx.makeUser();
+      const bob = await fx.makeUser();
+      const a = [sessionFor(alice), sessionFor(alice), sessionFor(alice)];
+      const b = sessionFor(bob);
+      for (const s of a) await store.create(s, alice, 10);
+      await store.create(b, bob, 10);
+      assert.equal(await store.deleteUser(alice.id, a[0]!.idHash), 2);
+      assert.ok(await store.get(a[0]!.idHash));
+      assert.equal(await store.get(a[1]!.idHash), null);
+      assert.equal(await store.get(a[2]!.idHash), null);
+      assert.ok(await store.get(b.idHash));
+      assert.equal(await store.deleteUser(alice.id), 1);
+      assert.equal(await store.get(a[0]!.idHash), null);
+    });
+
+    test('listUser lists one user’s sessions, most recently seen first', async () => {
+      const user = await fx.makeUser();
+      const older = sessionFor(user, Date.now() - 5000);
+      const newer = sessionFor(user);
+      await store.create(older, user, 10);
+      await store.create(newer, user, 10);
+      const list = await store.listUser(user.id);
+      assert.deepEqual(
+        list.map((s) => s.id),
+        [newer.id, older.id],
+      );
+    });
+
+    test('create beyond maxPerUser evicts the oldest and reports it', async () => {
+      const user = await fx.makeUser();
+      const first = sessionFor(user, Date.now() - 3000);
+      const second = sessionFor(user, Date.now() - 2000);
+      const third = sessionFor(user, Date.now() - 1000);
+      await store.create(first, user, 2);
+      await store.create(second, user, 2);
+      const evicted = await store.create(third, user, 2);
+      assert.deepEqual(
+        evicted.map((s) => s.id),
+        [first.id],
+      );
+      assert.equal(await store.get(first.idHash), null);
+      assert.ok(await store.get(third.idHash));
+    });
+
+    test('a disabled user’s sessions are not returned', async () => {
+      const user = await fx.makeUser();
+      const s = sessionFor(user);
+      await store.create(s, user, 10);
+      await fx.disableUser(user.id);
+      assert.equal(await store.get(s.idHash), null);
+    });
+
+    test('purgeExpired removes expired sessions only', async () => {
+      const user = await fx.makeUser();
+      const past = Date.now() - 60 * MINUTE;
+      const dead = sessionFor(user, past, { idleExpiresAt: new Date(past + MINUTE) });
+      const live = sessionFor(user);
+      await store.create(dead, user, 10);
+      await store.create(live, user, 10);
+      assert.ok((await store.purgeExpired(new Date(), 1000)) >= 1);
+      assert.equal(await store.get(dead.idHash), null);
+      assert.ok(await store.get(live.idHash));
+    });
+
+    test('race: renewals in flight while the session is revoked never bring it back', async () => {
+      const user = await fx.makeUser();
+      for (let round = 0; round < 20; round++) {
+        const s = sessionFor(user);
+        await store.create(s, user, 100);
+        const later = (i: number) => new Date(Date.now() + i);
+        const renewals = Array.from({ length: 20 }, (_, i) => store.touch(s.idHash, later(i), later(30 * MINUTE + i)));
+        const revoke = store.delete(s.idHash);
+        const more = Array.from({ length: 20 }, (_, i) => store.touch(s.idHash, later(100 + i), later(31 * MINUTE + i)));
+        await Promise.all([...renewals, revoke, ...more]);
+        assert.equal(await store.get(s.idHash), null, `round ${round}: the revoked session is gone for good`);
+        assert.equal(await store.touch(s.idHash, later(500), later(40 * MINUTE)), false);
+      }
+    });
+  });
+}
