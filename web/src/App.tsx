@@ -1,0 +1,103 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import { installClientHooks } from './api/client';
+import { auth } from './api/endpoints';
+import { ApiError, describeError } from './api/problem';
+import type { User } from './api/types';
+import { Layout } from './components/Layout';
+import { ReauthDialog } from './components/ReauthDialog';
+import { match, navigate, type Route, route as routeStore, useRoute } from './lib/router';
+import { useStore } from './lib/store';
+import { clearAnnouncement } from './state/announcer';
+import { requestReauth } from './state/reauth';
+import { authState, sessionEnded, signedIn } from './state/session';
+import { Account } from './screens/Account';
+import { Activity } from './screens/Activity';
+import { Admin } from './screens/Admin';
+import { Dashboard } from './screens/Dashboard';
+import { ImportExport } from './screens/ImportExport';
+import { Inventory } from './screens/Inventory';
+import { ItemDetail } from './screens/ItemDetail';
+import { ItemForm } from './screens/ItemForm';
+import { NotFound } from './screens/NotFound';
+import { Sessions } from './screens/Sessions';
+import { SignIn } from './screens/SignIn';
+import { SignUp } from './screens/SignUp';
+
+installClientHooks({
+  onSessionEnded: () => sessionEnded(routeStore.get().full),
+  reauthenticate: requestReauth,
+});
+
+/** On load, ask the server who we are; that also hands us the CSRF token, which is never stored. */
+function restoreSession(): void {
+  auth.session().then(signedIn, (err: unknown) => {
+    const notice = err instanceof ApiError && err.status === 401 ? null : describeError(err);
+    authState.set({ status: 'signedOut', notice, returnTo: null });
+  });
+}
+
+function screenFor(r: Route, user: User) {
+  const p = r.path;
+  if (p === '/') return <Dashboard />;
+  if (p === '/items') return <Inventory />;
+  if (p === '/items/new') return <ItemForm key="new" />;
+  let m = match('/items/:id/edit', p);
+  if (m?.id) return <ItemForm key={`edit:${m.id}`} id={m.id} />;
+  m = match('/items/:id', p);
+  if (m?.id) return <ItemDetail key={m.id} id={m.id} />;
+  if (p === '/import') return <ImportExport />;
+  if (p === '/account') return <Account user={user} />;
+  if (p === '/account/sessions') return <Sessions />;
+  if (p === '/account/activity') return <Activity />;
+  if (p === '/admin' && user.role === 'admin') return <Admin me={user} />;
+  return <NotFound />;
+}
+
+export function App() {
+  const state = useStore(authState);
+  const r = useRoute();
+  const firstRender = useRef(true);
+
+  useEffect(restoreSession, []);
+
+  // Signed in on the sign-in or sign-up screen: go to the dashboard. Any other route is kept, which is
+  // how the merchant returns to the screen (and the draft) they were on when their session ended.
+  useEffect(() => {
+    if (state.status === 'signedIn' && (r.path === '/signin' || r.path === '/signup')) {
+      navigate('/', { replace: true });
+    }
+  }, [state.status, r.path]);
+
+  // Focus the new screen's heading after each route or sign-in change (not on first load), so screen
+  // readers announce it and keyboard focus doesn't stay on a link that no longer exists.
+  useEffect(() => {
+    if (state.status === 'loading') return;
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    if (state.status === 'signedOut') clearAnnouncement();
+    requestAnimationFrame(() => document.getElementById('page-title')?.focus());
+  }, [r.path, state.status]);
+
+  let content: ComponentChildren;
+  if (state.status === 'loading') {
+    content = (
+      <p class="splash" role="status">
+        Loading Stockade…
+      </p>
+    );
+  } else if (state.status === 'signedOut') {
+    content = r.path === '/signup' ? <SignUp /> : <SignIn notice={state.notice} />;
+  } else {
+    content = <Layout user={state.user}>{screenFor(r, state.user)}</Layout>;
+  }
+
+  return (
+    <>
+      {content}
+      <ReauthDialog />
+    </>
+  );
+}

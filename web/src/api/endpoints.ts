@@ -1,0 +1,116 @@
+import { api, apiRaw, newIdempotencyKey, withQuery } from './client';
+import type {
+  ActivityEvent,
+  AdminUser,
+  AuthResponse,
+  DeviceSession,
+  Item,
+  ItemInput,
+  ItemPage,
+  Movement,
+  MovementPage,
+  Reason,
+  Role,
+  SessionInfo,
+  Summary,
+  User,
+} from './types';
+
+/** Typed wrappers over the public API, one per route in API.md. */
+
+export const auth = {
+  register: (username: string, password: string) =>
+    api<AuthResponse>('/api/auth/register', {
+      method: 'POST',
+      json: { username, password },
+      unauthenticatedIsExpected: true,
+    }),
+  login: (username: string, password: string, remember: boolean) =>
+    api<AuthResponse>('/api/auth/login', {
+      method: 'POST',
+      json: { username, password, remember },
+      unauthenticatedIsExpected: true,
+    }),
+  logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
+  session: () => api<AuthResponse>('/api/auth/session', { unauthenticatedIsExpected: true }),
+  reauthenticate: (password: string) =>
+    api<{ session: SessionInfo; csrfToken?: string }>('/api/auth/reauthenticate', {
+      method: 'POST',
+      json: { password },
+      unauthenticatedIsExpected: true,
+    }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    api<{ csrfToken: string }>('/api/auth/password', {
+      method: 'POST',
+      json: { currentPassword, newPassword },
+    }),
+};
+
+export const sessions = {
+  list: () => api<{ sessions: DeviceSession[] }>('/api/sessions'),
+  revoke: (id: string) => api<void>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  revokeOthers: () => api<{ revoked: number }>('/api/sessions/revoke-others', { method: 'POST' }),
+};
+
+export type ItemSort = 'name' | '-updatedAt' | 'quantity' | 'sku';
+
+export interface ItemQuery {
+  q?: string;
+  lowStock?: boolean;
+  sort?: ItemSort;
+  cursor?: string | null;
+  limit?: number;
+}
+
+const itemPath = (id: string) => `/api/items/${encodeURIComponent(id)}`;
+
+export const items = {
+  list: (query: ItemQuery) =>
+    api<ItemPage>(
+      withQuery('/api/items', {
+        q: query.q,
+        lowStock: query.lowStock ? 'true' : undefined,
+        sort: query.sort,
+        cursor: query.cursor,
+        limit: query.limit,
+      }),
+    ),
+  get: (id: string) => api<{ item: Item }>(itemPath(id)),
+  create: (input: ItemInput, idempotencyKey = newIdempotencyKey()) =>
+    api<{ item: Item }>('/api/items', { method: 'POST', json: input, idempotencyKey }),
+  update: (id: string, patch: Partial<ItemInput> & { version: number }) =>
+    api<{ item: Item }>(itemPath(id), { method: 'PATCH', json: patch }),
+  remove: (id: string) => api<void>(itemPath(id), { method: 'DELETE' }),
+  adjust: (id: string, delta: number, reason: Reason, note: string | undefined, idempotencyKey: string) =>
+    api<{ item: Item; movement: Movement }>(`${itemPath(id)}/adjustments`, {
+      method: 'POST',
+      json: note ? { delta, reason, note } : { delta, reason },
+      idempotencyKey,
+    }),
+  movements: (id: string, cursor?: string | null, limit = 50) =>
+    api<MovementPage>(withQuery(`${itemPath(id)}/movements`, { cursor, limit })),
+  exportCsv: () => apiRaw('/api/items/export.csv', {}),
+  importCsv: (csv: string, idempotencyKey: string) =>
+    api<{ created: number; updated: number }>('/api/items/import', {
+      method: 'POST',
+      text: csv,
+      contentType: 'text/csv',
+      idempotencyKey,
+    }),
+  summary: () => api<Summary>('/api/inventory/summary'),
+};
+
+export const me = {
+  export: () => apiRaw('/api/me/export', {}),
+  activity: () => api<{ events: ActivityEvent[] }>('/api/me/activity'),
+  deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } }),
+};
+
+export const admin = {
+  users: (cursor?: string | null) =>
+    api<{ users: AdminUser[]; nextCursor: string | null }>(withQuery('/api/admin/users', { cursor, limit: 50 })),
+  revokeSessions: (id: string) =>
+    api<{ revoked: number }>(`/api/admin/users/${encodeURIComponent(id)}/revoke-sessions`, { method: 'POST' }),
+  update: (id: string, patch: { disabled?: boolean; role?: Role }) =>
+    api<{ user: AdminUser | User }>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch }),
+};

@@ -1,0 +1,93 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { auth } from '../api/endpoints';
+import type { User } from '../api/types';
+import { href, useRoute } from '../lib/router';
+import { useStore } from '../lib/store';
+import { announcement } from '../state/announcer';
+import { signedOut } from '../state/session';
+
+interface NavLink {
+  to: string;
+  label: string;
+  /** Paths under this prefix mark the link as current. */
+  prefix: string;
+}
+
+function navLinks(user: User): NavLink[] {
+  const links: NavLink[] = [
+    { to: '/', label: 'Dashboard', prefix: '/' },
+    { to: '/items', label: 'Inventory', prefix: '/items' },
+    { to: '/import', label: 'Import & export', prefix: '/import' },
+    { to: '/account', label: 'Account', prefix: '/account' },
+  ];
+  if (user.role === 'admin') links.push({ to: '/admin', label: 'Admin', prefix: '/admin' });
+  return links;
+}
+
+function isCurrent(link: NavLink, path: string): boolean {
+  return link.prefix === '/' ? path === '/' : path === link.prefix || path.startsWith(`${link.prefix}/`);
+}
+
+export function Layout({ user, children }: { user: User; children: ComponentChildren }) {
+  const route = useRoute();
+  const message = useStore(announcement);
+  const [signingOut, setSigningOut] = useState(false);
+
+  async function signOut() {
+    setSigningOut(true);
+    try {
+      await auth.logout();
+    } catch {
+      // Whatever the server said (already gone, offline), this tab forgets the session.
+    }
+    signedOut('You have signed out.');
+  }
+
+  return (
+    <div class="shell">
+      {/* A button, not <a href="#…">: a fragment link would change the hash route. */}
+      <button type="button" class="skip-link" onClick={() => document.getElementById('page-title')?.focus()}>
+        Skip to content
+      </button>
+      <header class="topbar">
+        <div class="topbar__inner">
+          <a class="brand" href={href('/')}>
+            <span class="brand__mark" aria-hidden="true" />
+            Stockade
+          </a>
+          <nav aria-label="Main" class="mainnav">
+            <ul>
+              {navLinks(user).map((link) => (
+                <li key={link.to}>
+                  <a href={href(link.to)} aria-current={isCurrent(link, route.path) ? 'page' : undefined}>
+                    {link.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div class="userbox">
+            <span class="userbox__name" title="Signed in as">
+              {user.username}
+              {user.role === 'admin' ? <span class="badge badge--admin">admin</span> : null}
+            </span>
+            <button type="button" class="btn btn--ghost btn--small" onClick={signOut} disabled={signingOut}>
+              Sign out
+            </button>
+          </div>
+        </div>
+      </header>
+      <div class="announcer" aria-live="polite" aria-atomic="true">
+        {message ? (
+          <p key={message.id} class={`toast toast--${message.tone}`}>
+            {message.text}
+          </p>
+        ) : null}
+      </div>
+      <main id="main" class="main">
+        {children}
+      </main>
+    </div>
+  );
+}

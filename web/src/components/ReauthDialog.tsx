@@ -1,0 +1,103 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { setCsrfToken } from '../api/client';
+import { auth } from '../api/endpoints';
+import { ApiError, describeError } from '../api/problem';
+import { route } from '../lib/router';
+import { useStore } from '../lib/store';
+import { reauthPending, settleReauth } from '../state/reauth';
+import { sessionEnded } from '../state/session';
+import { Field } from './Field';
+
+/**
+ * The step-up prompt for sensitive actions (revoke other sessions, delete account, admin writes).
+ * A native modal <dialog>: it traps focus, closes on Escape and returns focus to where it was.
+ * On success the action that asked for it is retried by the API client.
+ */
+export function ReauthDialog() {
+  const pending = useStore(reauthPending);
+  const ref = useRef<HTMLDialogElement>(null);
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (pending && !dialog.open) {
+      setPassword('');
+      setError(null);
+      dialog.showModal();
+    } else if (!pending && dialog.open) {
+      dialog.close();
+    }
+  }, [pending]);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await auth.reauthenticate(password);
+      if (typeof res.csrfToken === 'string') setCsrfToken(res.csrfToken);
+      setPassword('');
+      settleReauth(true);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.code === 'validation')) {
+        // 401 is either a wrong password or a session that is gone: ask the server which.
+        const stillSignedIn = await auth.session().then(
+          () => true,
+          () => false,
+        );
+        if (!stillSignedIn) {
+          settleReauth(false);
+          sessionEnded(route.get().full);
+          return;
+        }
+        setError('That password is not right. Try again.');
+      } else {
+        setError(describeError(err));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <dialog
+      ref={ref}
+      class="dialog"
+      aria-labelledby="reauth-title"
+      onClose={() => settleReauth(false)}
+      onCancel={() => settleReauth(false)}
+    >
+      <form onSubmit={submit} class="stack">
+        <h2 id="reauth-title">Confirm it's you</h2>
+        <p>This is a sensitive action. Enter your password to continue.</p>
+        {error ? (
+          <p class="error-text" role="alert">
+            {error}
+          </p>
+        ) : null}
+        {pending ? (
+          <Field
+            label="Password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onValue={setPassword}
+            required
+            autoFocus
+          />
+        ) : null}
+        <div class="actions">
+          <button type="submit" class="btn btn--primary" disabled={busy || !password}>
+            Confirm
+          </button>
+          <button type="button" class="btn" onClick={() => settleReauth(false)}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,190 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type ItemSort, items as itemsApi } from '../api/endpoints';
+import { describeError } from '../api/problem';
+import type { Item } from '../api/types';
+import { Checkbox, Field, Select } from '../components/Field';
+import { Notice } from '../components/Notice';
+import { PageTitle } from '../components/PageTitle';
+import { formatCents, formatNumber } from '../lib/format';
+import { href, navigate, useRoute } from '../lib/router';
+import { useAsync } from '../lib/useAsync';
+
+const SORTS: { value: ItemSort; label: string }[] = [
+  { value: 'name', label: 'Name (A–Z)' },
+  { value: 'sku', label: 'SKU' },
+  { value: 'quantity', label: 'Quantity (lowest first)' },
+  { value: '-updatedAt', label: 'Recently changed' },
+];
+
+const PAGE = 50;
+
+export const isLow = (item: Item) => item.lowStockThreshold !== null && item.quantity <= item.lowStockThreshold;
+
+/**
+ * The item list. Filters live in the hash (`#/items?q=…&low=1&sort=…`) so Back and reload keep them.
+ * Paging is keyset: "Show more" asks for the page after `nextCursor` and appends it.
+ */
+export function Inventory() {
+  const route = useRoute();
+  const q = route.query.get('q') ?? '';
+  const lowStock = route.query.get('low') === '1';
+  const sortParam = route.query.get('sort') as ItemSort | null;
+  const sort: ItemSort = SORTS.some((s) => s.value === sortParam) ? (sortParam as ItemSort) : 'name';
+
+  const [search, setSearch] = useState(q);
+  useEffect(() => setSearch(q), [q]);
+
+  const first = useAsync(() => itemsApi.list({ q, lowStock, sort, limit: PAGE }), [q, lowStock, sort]);
+  const [extra, setExtra] = useState<Item[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [moreError, setMoreError] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+
+  useEffect(() => {
+    setExtra([]);
+    setCursor(first.data?.nextCursor ?? null);
+  }, [first.data]);
+
+  function setFilters(next: { q?: string; low?: boolean; sort?: ItemSort }) {
+    const params = new URLSearchParams();
+    const nq = next.q ?? q;
+    const nlow = next.low ?? lowStock;
+    const nsort = next.sort ?? sort;
+    if (nq) params.set('q', nq);
+    if (nlow) params.set('low', '1');
+    if (nsort !== 'name') params.set('sort', nsort);
+    const qs = params.toString();
+    navigate(qs ? `/items?${qs}` : '/items', { replace: true });
+  }
+
+  async function loadMore() {
+    if (!cursor) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    try {
+      const page = await itemsApi.list({ q, lowStock, sort, cursor, limit: PAGE });
+      setExtra((prev) => [...prev, ...page.items]);
+      setCursor(page.nextCursor);
+    } catch (err) {
+      setMoreError(describeError(err));
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  const rows = [...(first.data?.items ?? []), ...extra];
+  const filtered = q !== '' || lowStock;
+
+  return (
+    <section class="page">
+      <div class="page-head">
+        <PageTitle title="Inventory" />
+        <div class="page-head__actions">
+          <a class="btn btn--primary" href={href('/items/new')}>
+            New item
+          </a>
+          <a class="btn" href={href('/import')}>
+            Import / export
+          </a>
+        </div>
+      </div>
+
+      <search>
+      <form
+        class="filters"
+        aria-label="Filter items"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilters({ q: search.trim() });
+        }}
+      >
+        <Field
+          className="filters__search"
+          label="Search by name or SKU"
+          type="search"
+          name="q"
+          value={search}
+          onValue={setSearch}
+          inputMode="search"
+        />
+        <button type="submit" class="btn filters__go">
+          Search
+        </button>
+        <Select label="Sort by" value={sort} options={SORTS} onValue={(s) => setFilters({ sort: s })} />
+        <Checkbox label="Low stock only" checked={lowStock} onChecked={(low) => setFilters({ low })} />
+      </form>
+      </search>
+
+      {first.error ? <Notice tone="error">{describeError(first.error)}</Notice> : null}
+      <p class="sr-only" role="status">
+        {first.loading ? 'Loading items…' : `${rows.length} item${rows.length === 1 ? '' : 's'} shown`}
+      </p>
+
+      {!first.loading && !first.error && rows.length === 0 ? (
+        <div class="empty">
+          {filtered ? (
+            <p>No items match these filters.</p>
+          ) : (
+            <>
+              <p>You have no items yet.</p>
+              <p>
+                <a href={href('/items/new')}>Add your first item</a> or <a href={href('/import')}>import a CSV</a>.
+              </p>
+            </>
+          )}
+        </div>
+      ) : null}
+
+      {rows.length > 0 ? (
+        <div class="table-wrap">
+          <table class="table table--items" aria-busy={first.loading ? 'true' : 'false'}>
+            <caption class="sr-only">Your items</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">SKU</th>
+                <th scope="col" class="num">
+                  In stock
+                </th>
+                <th scope="col" class="num">
+                  Price
+                </th>
+                <th scope="col">Location</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((item) => (
+                <tr key={item.id} class={isLow(item) ? 'row--low' : undefined}>
+                  <th scope="row" data-label="Name">
+                    <a href={href(`/items/${encodeURIComponent(item.id)}`)}>{item.name}</a>
+                    {isLow(item) ? <span class="badge badge--low">Low</span> : null}
+                  </th>
+                  <td data-label="SKU" class="mono">
+                    {item.sku}
+                  </td>
+                  <td data-label="In stock" class="num">
+                    {formatNumber(item.quantity)}
+                    {item.unit ? <span class="unit"> {item.unit}</span> : null}
+                  </td>
+                  <td data-label="Price" class="num">
+                    {formatCents(item.priceCents)}
+                  </td>
+                  <td data-label="Location">{item.location || '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+
+      {moreError ? <Notice tone="error">{moreError}</Notice> : null}
+      {cursor && !first.loading ? (
+        <div class="more">
+          <button type="button" class="btn" onClick={loadMore} disabled={loadingMore}>
+            {loadingMore ? 'Loading…' : 'Show more items'}
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}

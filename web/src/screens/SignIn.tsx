@@ -1,0 +1,84 @@
+import { useState } from 'preact/hooks';
+import { auth } from '../api/endpoints';
+import { ApiError, describeError, formatWait } from '../api/problem';
+import { Checkbox, Field } from '../components/Field';
+import { Notice } from '../components/Notice';
+import { PageTitle } from '../components/PageTitle';
+import { href } from '../lib/router';
+import { useCountdown } from '../lib/useCountdown';
+import { signedIn } from '../state/session';
+
+export function SignIn({ notice }: { notice: string | null }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [remember, setRemember] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [wait, startWait] = useCountdown();
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      signedIn(await auth.login(username.trim(), password, remember));
+    } catch (err) {
+      setPassword('');
+      if (err instanceof ApiError && err.status === 401) {
+        // The server gives one answer for unknown user, wrong password and disabled account.
+        setError('That username and password do not match an active account.');
+      } else {
+        if (err instanceof ApiError && err.code === 'rate_limited' && err.retryAfter) startWait(err.retryAfter);
+        setError(describeError(err));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="auth-page">
+      <div class="auth-card">
+        <p class="auth-brand" aria-hidden="true">
+          <span class="brand__mark" />
+          Stockade
+        </p>
+        <PageTitle title="Sign in" />
+        {notice ? <Notice tone={notice.startsWith('Your session ended') ? 'warning' : 'info'}>{notice}</Notice> : null}
+        {error ? <Notice tone="error">{error}</Notice> : null}
+        <form onSubmit={submit} class="stack" aria-label="Sign in">
+          <Field
+            label="Username"
+            name="username"
+            value={username}
+            onValue={setUsername}
+            autoComplete="username"
+            required
+          />
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            value={password}
+            onValue={setPassword}
+            autoComplete="current-password"
+            required
+          />
+          <Checkbox
+            label="Remember me on this device"
+            name="remember"
+            checked={remember}
+            onChecked={setRemember}
+            hint="Stay signed in for up to 30 days. Leave unticked on a shared computer."
+          />
+          <button type="submit" class="btn btn--primary btn--block" disabled={busy || wait > 0}>
+            {wait > 0 ? `Try again in ${formatWait(wait)}` : busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+        <p class="auth-switch">
+          New to Stockade? <a href={href('/signup')}>Create an account</a>
+        </p>
+      </div>
+    </div>
+  );
+}
