@@ -35,6 +35,8 @@ export interface TestServerOptions {
   logLines?: string[];
   /** Build deps further (e.g. Redis tiers) before the app is built. */
   configure?: (deps: AppDeps) => Promise<void> | void;
+  /** Serve this built web app at / (the browser tests build web/ into a temporary directory). */
+  webRoot?: string;
 }
 
 const TEST_ENV: Record<string, string> = {
@@ -63,8 +65,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     logger: lines
       ? { ...(loggerOptions(config) as object), stream: { write: (line: string) => void lines.push(line) } }
       : false,
+    ...(opts.webRoot ? { webRoot: opts.webRoot } : {}),
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  // PORT from env when a test needs to know it up front (a browser's Origin must be in ALLOWED_ORIGINS).
+  await app.listen({ host: '127.0.0.1', port: config.port });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   const ownsDb = !opts.db;
