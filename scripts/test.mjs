@@ -189,7 +189,7 @@ async function main() {
   try {
     await startServers(env);
   } catch (err) {
-    say(`could not start the test servers: ${err.stack ?? err}`);
+    say(`could not start the test servers: ${err.message ?? err}`);
     await stopAll();
     return 1;
   }
