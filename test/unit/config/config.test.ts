@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, parseDuration } from '../../../src/config.js';
+
+describe('config', () => {
+  test('defaults follow API.md', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 3000);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.databaseUrl, undefined);
+    assert.equal(c.dataDir, './data');
+    assert.equal(c.session.idleTimeout, 1800);
+    assert.equal(c.session.absoluteTimeout, 43200);
+    assert.equal(c.session.rememberTimeout, 30 * 86400);
+    assert.equal(c.session.reauthWindow, 900);
+    assert.equal(c.cookieSecure, true);
+    assert.deepEqual(c.allowedOrigins, ['http://localhost:3000', 'http://127.0.0.1:3000']);
+    assert.equal(c.trustProxy, false);
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.session));
+  });
+
+  test('durations take s, m, h, d or plain seconds', () => {
+    assert.equal(parseDuration('X', '45'), 45);
+    assert.equal(parseDuration('X', '2m'), 120);
+    assert.equal(parseDuration('X', '1h'), 3600);
+    assert.equal(parseDuration('X', '7d'), 604800);
+  });
+
+  test('a bad value names its variable', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: 'eighty' }, 'PORT'],
+      [{ SESSION_IDLE_TIMEOUT: '10 minutes' }, 'SESSION_IDLE_TIMEOUT'],
+      [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE'],
+      [{ ALLOWED_ORIGINS: 'https://ok.example/path' }, 'ALLOWED_ORIGINS'],
+      [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+      [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+      [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ BOOTSTRAP_ADMIN_USERNAME: 'root' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
+      [{ SESSION_IDLE_TIMEOUT: '13h' }, 'SESSION_IDLE_TIMEOUT'],
+    ];
+    for (const [env, name] of cases) {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${name}:`), name);
+    }
+  });
+
+  test('the server refuses to start on a bad value, with one line naming the variable', () => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, SESSION_ABSOLUTE_TIMEOUT: 'forever' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(res.status, 2);
+    const lines = res.stderr.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /SESSION_ABSOLUTE_TIMEOUT/);
+  });
+});
