@@ -1,0 +1,203 @@
+import type { FieldError } from '../errors.js';
+import { checkText, type TextRule } from './text.js';
+import { type AdjustmentInput, type ItemFields, type ItemPatch, REASONS, type Reason } from './types.js';
+
+/*
+ * Validation of item and adjustment input, shared by the JSON routes and the CSV import. It checks
+ * types itself (not only the route's JSON schema), because the CSV path has no schema and because a
+ * repository must not trust its caller: a value that reaches SQL has passed through here.
+ */
+
+export const LIMITS = {
+  /** Units per item: far below int4's 2,147,483,647 so no sum of a few adjustments can overflow. */
+  quantity: 1_000_000_000,
+  /** One adjustment. */
+  delta: 1_000_000_000,
+  /** 1 billion currency units in cents: keeps quantity × price sums far inside what we can add up. */
+  cents: 100_000_000_000,
+  tags: 20,
+} as const;
+
+export const TEXT: Record<string, TextRule> = {
+  sku: { max: 64, required: true, identifier: true },
+  name: { max: 200, required: true },
+  description: { max: 2000, required: false, multiline: true },
+  unit: { max: 16, required: false },
+  location: { max: 100, required: false },
+  tag: { max: 32, required: true, identifier: true },
+  note: { max: 500, required: false, multiline: true },
+};
+
+/** Fields of an item a client may write, in the order the CSV export writes them. */
+export const ITEM_FIELDS = [
+  'sku',
+  'name',
+  'description',
+  'quantity',
+  'unit',
+  'priceCents',
+  'costCents',
+  'lowStockThreshold',
+  'location',
+  'tags',
+] as const;
+export type ItemFieldName = (typeof ITEM_FIELDS)[number];
+
+type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Collects field errors under a path prefix ("" for JSON bodies, "rows/3/" for CSV rows). */
+class Collector {
+  readonly errors: FieldError[] = [];
+  constructor(private readonly prefix: string) {}
+  add(field: string, message: string): void {
+    this.errors.push({ path: this.prefix + field, message });
+  }
+
+  text(field: string, value: unknown, rule: TextRule, nullable: boolean): string | null | undefined {
+    if (value === null || (nullable && value === '')) {
+      if (nullable) return null;
+      this.add(field, 'is required');
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      this.add(field, 'must be a string');
+      return undefined;
+    }
+    const checked = checkText(value, rule);
+    if ('error' in checked) {
+      this.add(field, checked.error);
+      return undefined;
+    }
+    // An optional field that is only whitespace is stored as absent, not as ''.
+    return nullable && checked.value === '' ? null : checked.value;
+  }
+
+  integer(field: string, value: unknown, min: number, max: number, nullable: boolean): number | null | undefined {
+    if (value === null && nullable) return null;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+      this.add(field, 'must be an integer');
+      return undefined;
+    }
+    if (value < min || value > max) {
+      this.add(field, `must be between ${min} and ${max}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  tags(field: string, value: unknown): string[] | undefined {
+    if (!Array.isArray(value)) {
+      this.add(field, 'must be an array of strings');
+      return undefined;
+    }
+    if (value.length > LIMITS.tags) {
+      this.add(field, `must have at most ${LIMITS.tags} tags`);
+      return undefined;
+    }
+    const out: string[] = [];
+    value.forEach((tag, i) => {
+      const checked = typeof tag === 'string' ? checkText(tag, TEXT.tag as TextRule) : { error: 'must be a string' };
+      if ('error' in checked) this.add(`${field}/${i}`, checked.error);
+      // ';' separates tags in CSV cells.
+      else if (checked.value.includes(';')) this.add(`${field}/${i}`, "must not contain ';'");
+      else if (!out.includes(checked.value)) out.push(checked.value);
+    });
+    return out;
+  }
+}
+
+/** Validates one editable field; undefined means it was rejected (the collector has the reason). */
+function checkField(c: Collector, field: ItemFieldName, value: unknown): unknown {
+  switch (field) {
+    case 'sku':
+    case 'name':
+      return c.text(field, value, TEXT[field] as TextRule, false) ?? undefined;
+    case 'description':
+    case 'unit':
+    case 'location':
+      return c.text(field, value, TEXT[field] as TextRule, true);
+    case 'quantity':
+      return c.integer(field, value, 0, LIMITS.quantity, false);
+    case 'lowStockThreshold':
+      return c.integer(field, value, 0, LIMITS.quantity, false);
+    case 'priceCents':
+    case 'costCents':
+      return c.integer(field, value, 0, LIMITS.cents, true);
+    case 'tags':
+      return c.tags(field, value);
+  }
+}
+
+const DEFAULTS: Omit<ItemFields, 'sku' | 'name'> = {
+  description: null,
+  quantity: 0,
+  unit: null,
+  priceCents: null,
+  costCents: null,
+  lowStockThreshold: 0,
+  location: null,
+  tags: [],
+};
+
+/** A new item (POST body or CSV row): sku and name required, the rest defaulted. */
+export function checkNewItem(input: unknown, prefix = ''): Checked<ItemFields> {
+  const c = new Collector(prefix);
+  if (!isRecord(input)) return { ok: false, errors: [{ path: prefix || '/', message: 'must be an object' }] };
+  const out: Record<string, unknown> = { ...DEFAULTS, tags: [] };
+  for (const key of Object.keys(input)) {
+    if (!(ITEM_FIELDS as readonly string[]).includes(key)) c.add(key, 'is not a known field');
+  }
+  for (const field of ITEM_FIELDS) {
+    const value = input[field];
+    if (value === undefined) {
+      if (field === 'sku' || field === 'name') c.add(field, 'is required');
+      continue;
+    }
+    const checked = checkField(c, field, value);
+    if (checked !== undefined) out[field] = checked;
+  }
+  return c.errors.length > 0 ? { ok: false, errors: c.errors } : { ok: true, value: out as unknown as ItemFields };
+}
+
+/** A PATCH body: any editable field but quantity, and the version (required). */
+export function checkPatch(input: unknown): Checked<ItemPatch> {
+  const c = new Collector('');
+  if (!isRecord(input)) return { ok: false, errors: [{ path: '/', message: 'must be an object' }] };
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    if (key === 'version') continue;
+    if (key === 'quantity') c.add(key, 'cannot be edited: change stock with an adjustment');
+    else if (!(ITEM_FIELDS as readonly string[]).includes(key)) c.add(key, 'is not a known field');
+    else {
+      const checked = checkField(c, key as ItemFieldName, input[key]);
+      if (checked !== undefined) out[key] = checked;
+    }
+  }
+  if (input.version === undefined) c.add('version', 'is required');
+  else {
+    const version = c.integer('version', input.version, 1, 2_147_483_647, false);
+    if (version != null) out.version = version;
+  }
+  return c.errors.length > 0 ? { ok: false, errors: c.errors } : { ok: true, value: out as ItemPatch };
+}
+
+export function checkAdjustment(input: unknown): Checked<AdjustmentInput> {
+  const c = new Collector('');
+  if (!isRecord(input)) return { ok: false, errors: [{ path: '/', message: 'must be an object' }] };
+  for (const key of Object.keys(input)) {
+    if (!['delta', 'reason', 'note'].includes(key)) c.add(key, 'is not a known field');
+  }
+  const delta = c.integer('delta', input.delta, -LIMITS.delta, LIMITS.delta, false);
+  if (delta === 0) c.add('delta', 'must not be zero');
+  const reason = input.reason;
+  if (typeof reason !== 'string' || !(REASONS as readonly string[]).includes(reason)) {
+    c.add('reason', `must be one of ${REASONS.join(', ')}`);
+  }
+  const note = input.note === undefined ? null : c.text('note', input.note, TEXT.note as TextRule, true);
+  if (c.errors.length > 0) return { ok: false, errors: c.errors };
+  return { ok: true, value: { delta: delta as number, reason: reason as Reason, note: note ?? null } };
+}

@@ -1,0 +1,145 @@
+import type { Db, Queryable } from '../db/db.js';
+import { AppError, notFound, validation } from '../errors.js';
+import { checkNewItem, checkPatch } from './fields.js';
+import { idempotent } from './idempotency.js';
+import { recordMovement } from './ledger.js';
+import { COLUMN_OF, ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
+import { assertItemId, inTenant, isUniqueViolation } from './tenant.js';
+import { fold } from './text.js';
+import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
+
+/* Items: create, read, edit (optimistic concurrency), delete. Every function takes the merchant first. */
+
+function skuTaken(): AppError {
+  return new AppError('conflict', 'An item with this SKU already exists.', {
+    errors: [{ path: 'sku', message: 'already exists' }],
+  });
+}
+
+/** Inserts one item (no ledger row; callers that set a quantity record it). Used by create and import. */
+export async function insertItem(tx: Queryable, merchantId: string, f: ItemFields): Promise<Item> {
+  const res = await tx.query<ItemRow>(
+    `INSERT INTO items (merchant_id, sku, sku_key, name, name_key, description, quantity, unit, price_cents,
+       cost_cents, low_stock_threshold, location, tags)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     RETURNING ${ITEM_COLUMNS}`,
+    [
+      merchantId,
+      f.sku,
+      fold(f.sku),
+      f.name,
+      fold(f.name),
+      f.description,
+      f.quantity,
+      f.unit,
+      f.priceCents,
+      f.costCents,
+      f.lowStockThreshold,
+      f.location,
+      f.tags,
+    ],
+  );
+  return toItem(res.rows[0] as ItemRow);
+}
+
+/** A new item. A starting quantity is written to the ledger too (reason `correction`), so the ledger
+ * always sums to the stock. 409 `conflict` if the SKU (case- and width-insensitively) exists. */
+export async function createItem(
+  db: Db,
+  merchantId: string,
+  input: unknown,
+  ctx: WriteContext,
+): Promise<Outcome<{ item: Item }>> {
+  const checked = checkNewItem(input);
+  if (!checked.ok) throw validation(checked.errors);
+  const fields = checked.value;
+  return inTenant(db, merchantId, (tx) =>
+    idempotent(tx, merchantId, ctx.idempotency, async () => {
+      let item: Item;
+      try {
+        item = await insertItem(tx, merchantId, fields);
+      } catch (err) {
+        if (isUniqueViolation(err, 'items_merchant_sku_key')) throw skuTaken();
+        throw err;
+      }
+      if (item.quantity > 0) {
+        await recordMovement(tx, merchantId, ctx.by, {
+          itemId: item.id,
+          delta: item.quantity,
+          quantityAfter: item.quantity,
+          reason: 'correction',
+          note: 'Initial quantity',
+        });
+      }
+      return { item };
+    }),
+  );
+}
+
+export async function findItem(tx: Queryable, merchantId: string, id: string): Promise<Item | undefined> {
+  const res = await tx.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE merchant_id = $1 AND id = $2`, [
+    merchantId,
+    id,
+  ]);
+  const row = res.rows[0];
+  return row ? toItem(row) : undefined;
+}
+
+export async function getItem(db: Db, merchantId: string, id: string): Promise<Item> {
+  assertItemId(id);
+  const item = await inTenant(db, merchantId, (tx) => findItem(tx, merchantId, id));
+  if (!item) throw notFound('No such item.');
+  return item;
+}
+
+/**
+ * Edits fields (never quantity) if `version` is still the current one, and bumps it. A stale version is
+ * 409 `conflict` with the current item in the problem (`current`), so the client can merge and retry.
+ */
+export async function updateItem(db: Db, merchantId: string, id: string, input: unknown): Promise<Item> {
+  assertItemId(id);
+  const checked = checkPatch(input);
+  if (!checked.ok) throw validation(checked.errors);
+  const { version, ...patch } = checked.value;
+  const params: unknown[] = [merchantId, id, version];
+  const sets: string[] = [];
+  for (const [field, value] of Object.entries(patch)) {
+    const column = COLUMN_OF[field as keyof typeof COLUMN_OF];
+    params.push(value);
+    sets.push(`${column} = $${params.length}`);
+    if (field === 'sku' || field === 'name') {
+      params.push(fold(value as string));
+      sets.push(`${column}_key = $${params.length}`);
+    }
+  }
+  sets.push('version = version + 1', `updated_at = date_trunc('milliseconds', now())`);
+  return inTenant(db, merchantId, async (tx) => {
+    let res: { rows: ItemRow[] };
+    try {
+      res = await tx.query<ItemRow>(
+        `UPDATE items SET ${sets.join(', ')} WHERE merchant_id = $1 AND id = $2 AND version = $3
+         RETURNING ${ITEM_COLUMNS}`,
+        params,
+      );
+    } catch (err) {
+      if (isUniqueViolation(err, 'items_merchant_sku_key')) throw skuTaken();
+      throw err;
+    }
+    const row = res.rows[0];
+    if (row) return toItem(row);
+    const current = await findItem(tx, merchantId, id);
+    if (!current) throw notFound('No such item.');
+    throw new AppError('conflict', 'The item was changed by someone else; reload it and retry.', {
+      extra: { current },
+    });
+  });
+}
+
+/** Deletes an item and, by cascade, its ledger. */
+export async function deleteItem(db: Db, merchantId: string, id: string): Promise<void> {
+  assertItemId(id);
+  const res = await inTenant(db, merchantId, (tx) =>
+    tx.query('DELETE FROM items WHERE merchant_id = $1 AND id = $2 RETURNING id', [merchantId, id]),
+  );
+  if (res.rows.length === 0) throw notFound('No such item.');
+}

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/db.js';
+import { AppError } from '../errors.js';
+import { checkLimit, decodeCursor, encodeCursor, expectCursor } from './cursor.js';
+import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
+import { inTenant, isUuid } from './tenant.js';
+import { checkText, escapeLike, fold } from './text.js';
+import type { Item } from './types.js';
+
+/*
+ * Listing and search with keyset pagination. Each sort is a whitelisted list of (column, direction)
+ * ending in the unique id, so the order is total; a page starts strictly after the previous page's last
+ * key, so rows inserted or deleted meanwhile never shift it (no skipped or repeated rows, unlike
+ * OFFSET). Only these names can reach ORDER BY; no client string is ever spliced into SQL.
+ */
+
+type Kind = 'text' | 'int' | 'time' | 'uuid';
+interface Key {
+  /** SQL expression (from this file only). */
+  expr: string;
+  /** Output column it is selected as, to read the page's last key back. */
+  as: string;
+  desc: boolean;
+  kind: Kind;
+}
+
+const ID_ASC: Key = { expr: 'id', as: 'id', desc: false, kind: 'uuid' };
+export const SORTS = {
+  name: [{ expr: 'name_key', as: 'name_key', desc: false, kind: 'text' }, ID_ASC],
+  sku: [{ expr: 'sku_key', as: 'sku_key', desc: false, kind: 'text' }, ID_ASC],
+  quantity: [{ expr: 'quantity', as: 'quantity', desc: false, kind: 'int' }, ID_ASC],
+  '-updatedAt': [
+    { expr: 'updated_at', as: 'updated_at', desc: true, kind: 'time' },
+    { expr: 'id', as: 'id', desc: true, kind: 'uuid' },
+  ],
+} as const satisfies Record<string, readonly Key[]>;
+export type Sort = keyof typeof SORTS;
+export const SORT_NAMES = Object.keys(SORTS) as Sort[];
+
+/** Search relevance: 0 exact SKU, 1 SKU prefix, 2 anything else that matched (name or SKU contains). */
+const RANK: Key = {
+  expr: `CASE WHEN sku_key = $2 THEN 0 WHEN sku_key LIKE $3 ESCAPE '\\' THEN 1 ELSE 2 END`,
+  as: 'rank',
+  desc: false,
+  kind: 'int',
+};
+
+export interface ListOptions {
+  q?: string | undefined;
+  lowStock?: boolean | undefined;
+  sort?: string | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A cursor value must have the key's type; it is bound as a parameter, so the check is about 400 vs 500. */
+function validKeyValue(kind: Kind, v: unknown): boolean {
+  switch (kind) {
+    case 'int':
+      return typeof v === 'number' && Number.isSafeInteger(v);
+    case 'uuid':
+      return typeof v === 'string' && isUuid(v);
+    case 'time':
+      return typeof v === 'string' && ISO_MS.test(v) && !Number.isNaN(Date.parse(v));
+    case 'text':
+      return typeof v === 'string' && v.length <= 4000 && 'value' in checkText(v, { max: 4000, required: false });
+  }
+}
+
+function keyValue(kind: Kind, v: unknown): unknown {
+  return kind === 'time' ? (v instanceof Date ? v : new Date(String(v))).toISOString() : v;
+}
+
+const CAST: Record<Kind, string> = { text: 'text', int: 'bigint', time: 'timestamptz', uuid: 'uuid' };
+
+/** `(k1, k2, …) after (v1, v2, …)` in the sort's mixed directions, as nested OR/AND. */
+function keysetAfter(keys: readonly Key[], params: unknown[], values: readonly unknown[]): string {
+  const placeholders = values.map((v, i) => {
+    params.push(v);
+    return `$${params.length}::${CAST[(keys[i] as Key).kind]}`;
+  });
+  const terms = keys.map((key, i) => {
+    const equal = keys.slice(0, i).map((k, j) => `${k.expr} = ${placeholders[j]}`);
+    return [...equal, `${key.expr} ${key.desc ? '<' : '>'} ${placeholders[i]}`].join(' AND ');
+  });
+  return `(${terms.map((t) => `(${t})`).join(' OR ')})`;
+}
+
+function badQuery(path: string, message: string): AppError {
+  return new AppError('validation', `${path} ${message}.`, { errors: [{ path, message }] });
+}
+
+export async function listItems(
+  db: Db,
+  merchantId: string,
+  opts: ListOptions,
+): Promise<{ items: Item[]; nextCursor: string | null }> {
+  const limit = checkLimit(opts.limit);
+  const sort = (opts.sort ?? 'name') as Sort;
+  if (!SORT_NAMES.includes(sort)) throw badQuery('sort', `must be one of ${SORT_NAMES.join(', ')}`);
+  let q: string | undefined;
+  if (opts.q !== undefined && opts.q.trim() !== '') {
+    const checked = checkText(opts.q, { max: 200, required: true });
+    if ('error' in checked) throw badQuery('q', checked.error);
+    q = fold(checked.value);
+  }
+  const lowStock = opts.lowStock === true;
+  const keys: readonly Key[] = q === undefined ? SORTS[sort] : [RANK, ...SORTS[sort]];
+  // Binds a cursor to the query it came from: reusing it with another q, sort or filter is a 400.
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([sort, q ?? null, lowStock]))
+    .digest('base64url')
+    .slice(0, 12);
+
+  const params: unknown[] = [merchantId];
+  const where = ['merchant_id = $1'];
+  if (q !== undefined) {
+    params.push(q, `${escapeLike(q)}%`, `%${escapeLike(q)}%`);
+    where.push(`(sku_key LIKE $4 ESCAPE '\\' OR name_key LIKE $4 ESCAPE '\\')`);
+  }
+  if (lowStock) where.push('quantity <= low_stock_threshold');
+  if (opts.cursor !== undefined) {
+    const c = decodeCursor(opts.cursor);
+    const values = c.k;
+    expectCursor(
+      c.t === 'i' &&
+        c.f === fingerprint &&
+        Array.isArray(values) &&
+        values.length === keys.length &&
+        keys.every((key, i) => validKeyValue(key.kind, values[i])),
+    );
+    where.push(keysetAfter(keys, params, values as unknown[]));
+  }
+  params.push(limit + 1);
+  const extra = q === undefined ? '' : `, ${RANK.expr} AS rank`;
+  const order = keys.map((k) => `${k.as}${k.desc ? ' DESC' : ''}`).join(', ');
+  const sql = `SELECT ${ITEM_COLUMNS}, sku_key, name_key${extra} FROM items
+    WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT $${params.length}`;
+
+  const res = await inTenant(db, merchantId, (tx) => tx.query<ItemRow & Record<string, unknown>>(sql, params));
+  const page = res.rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    res.rows.length > limit && last
+      ? encodeCursor({ t: 'i', f: fingerprint, k: keys.map((k) => keyValue(k.kind, last[k.as])) })
+      : null;
+  return { items: page.map(toItem), nextCursor };
+}

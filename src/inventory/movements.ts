@@ -1,0 +1,96 @@
+import type { Db } from '../db/db.js';
+import { AppError, notFound, validation } from '../errors.js';
+import { checkLimit, decodeCursor, encodeCursor, expectCursor } from './cursor.js';
+import { checkAdjustment, LIMITS } from './fields.js';
+import { idempotent } from './idempotency.js';
+import { findItem } from './items.js';
+import { recordMovement } from './ledger.js';
+import { ITEM_COLUMNS, type ItemRow, MOVEMENT_COLUMNS, type MovementRow, toItem, toMovement } from './rows.js';
+import { assertItemId, inTenant } from './tenant.js';
+import type { Item, Movement, Outcome, WriteContext } from './types.js';
+
+/*
+ * The stock ledger. Stock changes only here: one conditional UPDATE per adjustment and its ledger row in
+ * the same transaction. The condition lives in the UPDATE itself, so concurrent adjustments cannot both
+ * pass a check and then both write (no read-modify-write): on a server, each waits for the row lock and
+ * re-evaluates `quantity + delta >= 0` against the committed quantity.
+ */
+
+/**
+ * Applies `delta` to an item's stock and writes the ledger row. 404 if the item is not the merchant's;
+ * 409 `conflict` (nothing written) if stock would go below 0 or above the maximum, with the current item.
+ */
+export async function adjustStock(
+  db: Db,
+  merchantId: string,
+  itemId: string,
+  input: unknown,
+  ctx: WriteContext,
+): Promise<Outcome<{ item: Item; movement: Movement }>> {
+  assertItemId(itemId);
+  const checked = checkAdjustment(input);
+  if (!checked.ok) throw validation(checked.errors);
+  const { delta, reason, note } = checked.value;
+  return inTenant(db, merchantId, (tx) =>
+    idempotent(tx, merchantId, ctx.idempotency, async () => {
+      // ::bigint so the bound check itself cannot overflow int4.
+      const res = await tx.query<ItemRow>(
+        `UPDATE items SET quantity = quantity + $3, updated_at = date_trunc('milliseconds', now())
+         WHERE merchant_id = $1 AND id = $2 AND quantity::bigint + $3 BETWEEN 0 AND $4
+         RETURNING ${ITEM_COLUMNS}`,
+        [merchantId, itemId, delta, LIMITS.quantity],
+      );
+      const row = res.rows[0];
+      if (!row) {
+        const current = await findItem(tx, merchantId, itemId);
+        if (!current) throw notFound('No such item.');
+        const detail =
+          current.quantity + delta < 0
+            ? `Not enough stock: ${current.quantity} in stock.`
+            : `Stock cannot exceed ${LIMITS.quantity}.`;
+        throw new AppError('conflict', detail, { extra: { current } });
+      }
+      const item = toItem(row);
+      const movement = await recordMovement(tx, merchantId, ctx.by, {
+        itemId,
+        delta,
+        quantityAfter: item.quantity,
+        reason,
+        note,
+      });
+      return { item, movement };
+    }),
+  );
+}
+
+/** An item's ledger, newest first, keyset-paginated on the insertion sequence. */
+export async function listMovements(
+  db: Db,
+  merchantId: string,
+  itemId: string,
+  opts: { cursor?: string | undefined; limit?: number | undefined },
+): Promise<{ movements: Movement[]; nextCursor: string | null }> {
+  assertItemId(itemId);
+  const limit = checkLimit(opts.limit);
+  let before: number | null = null;
+  if (opts.cursor !== undefined) {
+    const c = decodeCursor(opts.cursor);
+    expectCursor(c.t === 'm' && typeof c.seq === 'number' && Number.isSafeInteger(c.seq) && c.seq > 0);
+    before = c.seq as number;
+  }
+  return inTenant(db, merchantId, async (tx) => {
+    const exists = await tx.query('SELECT 1 FROM items WHERE merchant_id = $1 AND id = $2', [merchantId, itemId]);
+    if (exists.rows.length === 0) throw notFound('No such item.');
+    const res = await tx.query<MovementRow & { seq: number | string }>(
+      `SELECT ${MOVEMENT_COLUMNS}, seq FROM movements
+       WHERE merchant_id = $1 AND item_id = $2 AND ($3::bigint IS NULL OR seq < $3)
+       ORDER BY seq DESC LIMIT $4`,
+      [merchantId, itemId, before, limit + 1],
+    );
+    const page = res.rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor =
+      res.rows.length > limit && last ? encodeCursor({ t: 'm', seq: Number(last.seq) }) : null;
+    return { movements: page.map(toMovement), nextCursor };
+  });
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { Users } from '../../../src/auth/users.js';
+import type { Db } from '../../../src/db/db.js';
+import { openPostgres } from '../../../src/db/postgres.js';
+import { AppError, type ErrorCode } from '../../../src/errors.js';
+import { uniqueUsername } from '../../support/client.js';
+import { openTestPglite } from '../../support/pglite.js';
+import { createServerDatabase } from '../../support/test-databases.js';
+
+/** The two databases every inventory test runs on. */
+export const BACKENDS = ['pglite', 'postgres'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export interface TestDb {
+  db: Db;
+  close(): Promise<void>;
+}
+
+/** A fresh migrated database: in-memory PGlite, or a new database on the shared PostgreSQL server. */
+export async function openTestDb(backend: Backend): Promise<TestDb> {
+  if (backend === 'pglite') {
+    const db = await openTestPglite();
+    return { db, close: () => db.close() };
+  }
+  const created = await createServerDatabase();
+  // 10 connections like production, so concurrent tests really contend.
+  const db = openPostgres(created.url, { max: 10 });
+  return {
+    db,
+    async close() {
+      await db.close();
+      await created.drop();
+    },
+  };
+}
+
+/** A merchant row (no password ever checked here, so no argon2 cost). */
+export async function newMerchant(db: Db): Promise<string> {
+  const user = await new Users(db).create(uniqueUsername('merchant'), '$argon2id$v=19$m=19456,t=2,p=1$unused$unused');
+  return user.id;
+}
+
+/** Asserts that `promise` rejects with an AppError of this code (and status, when given). */
+export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, status?: number): Promise<AppError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof AppError, `expected AppError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, `code (${caught.detail})`);
+  if (status !== undefined) assert.equal(caught.status, status);
+  return caught;
+}
+
+/** Counts rows as the owner (outside any tenant): what is really stored, whoever it belongs to. */
+export async function countAll(db: Db, table: 'items' | 'movements' | 'idempotency_keys'): Promise<number> {
+  const res = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(res.rows[0]?.n);
+}
