@@ -39,6 +39,10 @@ function restoreSession(): void {
 
 function screenFor(r: Route, user: User) {
   const p = r.path;
+  if (p === '/account') return <Account user={user} />;
+  if (p === '/account/sessions') return <Sessions />;
+  if (p === '/account/activity') return <Activity />;
+  if (user.role === 'admin') return p === '/' || p === '/admin' ? <Admin me={user} /> : <NotFound />;
   if (p === '/') return <Dashboard />;
   if (p === '/items') return <Inventory />;
   if (p === '/items/new') return <ItemForm key="new" />;
@@ -47,10 +51,6 @@ function screenFor(r: Route, user: User) {
   m = match('/items/:id', p);
   if (m?.id) return <ItemDetail key={m.id} id={m.id} />;
   if (p === '/import') return <ImportExport />;
-  if (p === '/account') return <Account user={user} />;
-  if (p === '/account/sessions') return <Sessions />;
-  if (p === '/account/activity') return <Activity />;
-  if (p === '/admin' && user.role === 'admin') return <Admin me={user} />;
   return <NotFound />;
 }
 

@@ -43,10 +43,15 @@ export function Field(props: FieldProps) {
   };
   return (
     <div class={`field${props.error ? ' field--error' : ''}${props.className ? ` ${props.className}` : ''}`}>
-      <label for={id}>
-        {props.label}
-        {props.required ? <span class="req"> (required)</span> : null}
-      </label>
+      <span class="field__label">
+        <label for={id}>{props.label}</label>
+        {/* Outside the label so the accessible name stays the label; `required` tells assistive tech. */}
+        {props.required ? (
+          <span class="req" aria-hidden="true">
+            *
+          </span>
+        ) : null}
+      </span>
       {props.multiline ? (
         <textarea {...common} rows={3} onInput={(e) => props.onValue(e.currentTarget.value)} />
       ) : (
@@ -118,10 +123,15 @@ export function Select<T extends string>(props: SelectProps<T>) {
   const id = `s-${useId()}`;
   return (
     <div class={`field${props.error ? ' field--error' : ''}`}>
-      <label for={id}>
-        {props.label}
-        {props.required ? <span class="req"> (required)</span> : null}
-      </label>
+      <span class="field__label">
+        <label for={id}>{props.label}</label>
+        {/* Outside the label so the accessible name stays the label; `required` tells assistive tech. */}
+        {props.required ? (
+          <span class="req" aria-hidden="true">
+            *
+          </span>
+        ) : null}
+      </span>
       <select
         id={id}
         name={props.name}

@@ -14,15 +14,20 @@ interface NavLink {
   prefix: string;
 }
 
+/** Administrators manage accounts and have no inventory of their own (the API answers them 403). */
 function navLinks(user: User): NavLink[] {
-  const links: NavLink[] = [
+  if (user.role === 'admin') {
+    return [
+      { to: '/admin', label: 'Users', prefix: '/admin' },
+      { to: '/account', label: 'Account', prefix: '/account' },
+    ];
+  }
+  return [
     { to: '/', label: 'Dashboard', prefix: '/' },
     { to: '/items', label: 'Inventory', prefix: '/items' },
     { to: '/import', label: 'Import & export', prefix: '/import' },
     { to: '/account', label: 'Account', prefix: '/account' },
   ];
-  if (user.role === 'admin') links.push({ to: '/admin', label: 'Admin', prefix: '/admin' });
-  return links;
 }
 
 function isCurrent(link: NavLink, path: string): boolean {
@@ -52,7 +57,7 @@ export function Layout({ user, children }: { user: User; children: ComponentChil
       </button>
       <header class="topbar">
         <div class="topbar__inner">
-          <a class="brand" href={href('/')}>
+          <a class="brand" href={href(user.role === 'admin' ? '/admin' : '/')}>
             <span class="brand__mark" aria-hidden="true" />
             Stockade
           </a>

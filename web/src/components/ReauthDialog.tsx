@@ -42,8 +42,10 @@ export function ReauthDialog() {
       setPassword('');
       settleReauth(true);
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.code === 'validation')) {
-        // 401 is either a wrong password or a session that is gone: ask the server which.
+      if (err instanceof ApiError && err.code === 'validation') {
+        setError('That password is not right. Try again.');
+      } else if (err instanceof ApiError && err.status === 401) {
+        // The session ended while the prompt was open (expired, revoked); make sure before saying so.
         const stillSignedIn = await auth.session().then(
           () => true,
           () => false,

@@ -60,10 +60,14 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
 
 export const signed = (n: number) => (n > 0 ? `+${formatNumber(n)}` : `−${formatNumber(Math.abs(n))}`);
 
-/** "Chrome on Linux" from a User-Agent string: enough to recognise one's own devices. */
+/**
+ * "Chrome on Linux". The server already stores only such a summary (it minimises what it keeps of the
+ * User-Agent); a full User-Agent string (one with product/version tokens) is summarised here the same way.
+ */
 export function describeDevice(userAgent: string | null | undefined): string {
   if (!userAgent) return 'Unknown device';
   const ua = userAgent;
+  if (!ua.includes('/')) return ua;
   const browser = /Edg\//.test(ua)
     ? 'Edge'
     : /OPR\//.test(ua)
