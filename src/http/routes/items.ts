@@ -49,21 +49,6 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
     requireMerchant(request);
   });
 
-  // Only inside this plugin: nowhere else accepts text/csv. Decoded strictly, so invalid UTF-8 is
-  // refused instead of being stored as U+FFFD.
-  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => {
-    try {
-      done(null, new TextDecoder('utf-8', { fatal: true }).decode(body as Buffer));
-    } catch {
-      done(
-        new AppError('validation', 'The CSV is not valid UTF-8.', {
-          errors: [{ path: 'csv', message: 'is not valid UTF-8' }],
-          status: 422,
-        }),
-      );
-    }
-  });
-
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/items',
     { schema: { querystring: itemsQuery } },
@@ -107,13 +92,31 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
       .send(Readable.from(body()));
   });
 
-  app.post('/api/items/import', async (request, reply) => {
-    const { merchantId, user } = requireMerchant(request);
-    if (typeof request.body !== 'string') {
-      throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
-    }
-    const ticket = ticketOf(request, request.body);
-    return sendOutcome(reply, 200, await importCsv(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
+  // The import route lives in its own scope with the only text/csv parser, so no other route accepts
+  // CSV (it is 415 there). Decoded strictly: invalid UTF-8 is refused, not stored as U+FFFD.
+  await app.register(async (csvScope) => {
+    csvScope.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => {
+      try {
+        done(null, new TextDecoder('utf-8', { fatal: true }).decode(body as Buffer));
+      } catch {
+        done(
+          new AppError('validation', 'The CSV is not valid UTF-8.', {
+            errors: [{ path: 'csv', message: 'is not valid UTF-8' }],
+            status: 422,
+          }),
+        );
+      }
+    });
+
+    csvScope.post('/api/items/import', async (request, reply) => {
+      const { merchantId, user } = requireMerchant(request);
+      if (typeof request.body !== 'string') {
+        throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
+      }
+      const ticket = ticketOf(request, request.body);
+      const outcome = await importCsv(db, merchantId, request.body, { by: user.id, idempotency: ticket });
+      return sendOutcome(reply, 200, outcome);
+    });
   });
 
   app.get<{ Params: IdParams }>('/api/items/:id', { schema: { params: idParams } }, async (request) => {
