@@ -37,7 +37,7 @@ export function csrfTokenFor(token: string): string {
 }
 
 export function csrfTokenMatches(token: string, presented: string | undefined): boolean {
-  if (!presented || presented.length !== 43) return false;
+  if (presented?.length !== 43) return false;
   const expected = Buffer.from(csrfTokenFor(token));
   const given = Buffer.from(presented);
   return given.length === expected.length && timingSafeEqual(given, expected);

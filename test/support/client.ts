@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto';
  * can also behave like an attacker.
  */
 
-export interface ApiResponse<T = any> { // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
+/** Response bodies are whatever JSON the server sent; tests read them freely and assert on them. */
+// biome-ignore lint/suspicious/noExplicitAny: tests index into arbitrary JSON bodies; assertions check them.
+export type Json = any;
+
+export interface ApiResponse<T = Json> {
   status: number;
   headers: Headers;
   /** Parsed JSON when the response is JSON, else the text. */
@@ -49,7 +53,7 @@ export class TestClient {
     this.cookieName = opts.secureCookie === false ? 'sid' : '__Host-sid';
   }
 
-  async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> { // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse
+  async request<T = Json>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (this.token && opts.cookie !== false && !Object.keys(headers).some((h) => h.toLowerCase() === 'cookie')) {
       headers.cookie = `${this.cookieName}=${this.token}`;
@@ -73,16 +77,16 @@ export class TestClient {
     return { status: res.status, headers: res.headers, body: parsed as T, text, setCookies };
   }
 
-  get<T = any>(path: string, opts?: RequestOptions) { // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse
+  get<T = Json>(path: string, opts?: RequestOptions) {
     return this.request<T>('GET', path, opts);
   }
-  post<T = any>(path: string, body?: unknown, opts: RequestOptions = {}) { // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse
+  post<T = Json>(path: string, body?: unknown, opts: RequestOptions = {}) {
     return this.request<T>('POST', path, { ...opts, body });
   }
-  patch<T = any>(path: string, body?: unknown, opts: RequestOptions = {}) { // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse
+  patch<T = Json>(path: string, body?: unknown, opts: RequestOptions = {}) {
     return this.request<T>('PATCH', path, { ...opts, body });
   }
-  delete<T = any>(path: string, body?: unknown, opts: RequestOptions = {}) { // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse
+  delete<T = Json>(path: string, body?: unknown, opts: RequestOptions = {}) {
     return this.request<T>('DELETE', path, { ...opts, body });
   }
 

@@ -89,7 +89,7 @@ describe('accounts', () => {
 
   test('a legacy bcrypt hash signs in and is upgraded to argon2id', async () => {
     const username = uniqueUsername('legacy');
-    const legacy = await bcryptHash(PASSWORD, { cost: 10 });
+    const legacy = await bcryptHash(PASSWORD, 10);
     await server.db.query(`INSERT INTO users (username, username_key, password_hash) VALUES ($1, $1, $2)`, [username, legacy]);
     assert.equal((await client().login(username, 'not the password at all')).status, 401);
     assert.equal((await client().login(username)).status, 200);

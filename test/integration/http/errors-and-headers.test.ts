@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../support/app.js';
-import { TestClient } from '../../support/client.js';
+import { type ApiResponse, TestClient } from '../../support/client.js';
 
 /** RFC 9457 problems for every failure, security headers on every response (SECURITY.md G–H). */
 describe('errors and headers', () => {
@@ -12,7 +12,7 @@ describe('errors and headers', () => {
   after(() => server.close());
   const client = () => new TestClient(server.url);
 
-  function assertProblem(res: Awaited<ReturnType<TestClient['get']>>, status: number, code: string) {
+  function assertProblem(res: ApiResponse, status: number, code: string) {
     assert.equal(res.status, status);
     assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
     assert.equal(res.body.status, status);
