@@ -142,8 +142,8 @@ export function parseSetCookie(line: string): { name: string; value: string; att
 function fetchFrom(localAddress: string): typeof fetch {
   return async (input, init) => {
     const { Agent, fetch: undiciFetch } = await import('undici');
-    // undici's BuildOptions type omits net.connect's localAddress, which it passes through.
-    const dispatcher = new Agent({ connect: { localAddress } as object });
+    // A Client/Agent option in undici 6 (inside `connect` it is silently ignored: 127.0.0.1 it stays).
+    const dispatcher = new Agent({ localAddress });
     try {
       return (await undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as Response;
     } finally {
