@@ -7,8 +7,10 @@ import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
+import { privacyRoutes } from './http/routes/privacy.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 
 export interface AppOptions {
@@ -74,12 +76,15 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(sessionPlugin, { engine: deps.sessions, cookie });
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,
-    onFailure: (request, reason) => request.log.warn({ event: 'csrf.failure', reason }, 'csrf refused'),
+    // Audited (table and log line). The session plugin ran first, so a signed-in victim is attributed.
+    onFailure: (request, reason) => void deps.audit.event(request, 'csrf.failure', { userId: request.auth?.user.id ?? null, details: { reason } }),
   });
 
   await app.register(opsRoutes, { deps, checks: options.readinessChecks ?? [] });
   await app.register(authRoutes, { deps, cookie });
   await app.register(sessionRoutes, { deps, cookie });
+  await app.register(adminRoutes, { deps });
+  await app.register(privacyRoutes, { deps, cookie });
 
   if (options.webRoot && existsSync(options.webRoot)) {
     await app.register(fastifyStatic, { root: options.webRoot, index: ['index.html'], wildcard: false });

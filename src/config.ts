@@ -14,6 +14,10 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly redisUrls: readonly string[];
+  /** Prefix of every Redis key and of the bus channel (REDIS_KEY_PREFIX), so deployments can share a Redis. */
+  readonly redisKeyPrefix: string;
+  /** Milliseconds a Redis command may take before the request falls back to PostgreSQL (REDIS_COMMAND_TIMEOUT). */
+  readonly redisCommandTimeout: number;
   readonly session: {
     /** Seconds. */
     readonly idleTimeout: number;
@@ -35,6 +39,8 @@ export interface Config {
   readonly login: {
     /** Failures per account (or per address) before the first lockout. */
     readonly maxFailures: number;
+    /** Failures from one client address (IPv4, or IPv6 /64) before it is locked out, whatever the usernames. */
+    readonly addressMaxFailures: number;
     /** Seconds; doubles with each further lockout, up to lockoutMax. */
     readonly lockoutBase: number;
     readonly lockoutMax: number;
@@ -48,6 +54,8 @@ export interface Config {
   readonly purgeInterval: number;
   /** Seconds an audit row is kept. */
   readonly auditRetention: number;
+  /** Seconds between two data exports of one user (GET /api/me/export). */
+  readonly exportInterval: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
 }
 
@@ -115,6 +123,11 @@ export function loadConfig(env: Env = process.env): Config {
   for (const u of redisUrls) {
     if (!/^rediss?:\/\/[^/]+/.test(u)) throw new ConfigError(`REDIS_URL: "${u}" is not a redis:// URL`);
   }
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX?.trim() || 'stk:';
+  if (!/^[A-Za-z0-9:._-]{1,32}$/.test(redisKeyPrefix)) {
+    throw new ConfigError(`REDIS_KEY_PREFIX: "${redisKeyPrefix}" must be 1–32 of A-Z a-z 0-9 : . _ -`);
+  }
+  const redisCommandTimeout = Math.max(1, Math.round(duration(env, 'REDIS_COMMAND_TIMEOUT', '0.5s') * 1000));
 
   const idleTimeout = duration(env, 'SESSION_IDLE_TIMEOUT', '30m');
   const absoluteTimeout = duration(env, 'SESSION_ABSOLUTE_TIMEOUT', '12h');
@@ -155,6 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir: env.DATA_DIR?.trim() || './data',
     redisUrls,
+    redisKeyPrefix,
+    redisCommandTimeout,
     session: {
       idleTimeout,
       absoluteTimeout,
@@ -171,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     login: {
       maxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
+      addressMaxFailures: int(env, 'LOGIN_ADDRESS_MAX_FAILURES', 30, 1, 100000),
       lockoutBase: duration(env, 'LOGIN_LOCKOUT_BASE', '60s'),
       lockoutMax: duration(env, 'LOGIN_LOCKOUT_MAX', '1h'),
       failureWindow: duration(env, 'LOGIN_FAILURE_WINDOW', '15m'),
@@ -179,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     purgeInterval: duration(env, 'PURGE_INTERVAL', '5m'),
     auditRetention: duration(env, 'AUDIT_RETENTION', '90d'),
+    exportInterval: duration(env, 'EXPORT_MIN_INTERVAL', '1m'),
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
   };
   return deepFreeze(config);

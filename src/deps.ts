@@ -1,5 +1,11 @@
+import { Accounts } from './auth/accounts.js';
+import { AuditLog } from './auth/audit.js';
 import { Authenticator } from './auth/authenticator.js';
 import { createHashLimiter, type HashLimiter } from './auth/hash-limiter.js';
+import { PostgresRateLimitStore } from './auth/postgres-rate-limit-store.js';
+import { Pseudonyms } from './auth/pseudonyms.js';
+import type { RateLimitStore } from './auth/rate-limit-store.js';
+import { LoginThrottle } from './auth/throttle.js';
 import { Users } from './auth/users.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
@@ -19,11 +25,23 @@ export interface AppDeps {
   readonly authenticator: Authenticator;
   readonly sessionStore: SessionStore;
   readonly sessions: SessionEngine;
+  /** HMAC pseudonyms under the installation's key (rate-limit keys, deleted users in the audit). */
+  readonly pseudonyms: Pseudonyms;
+  readonly rateLimitStore: RateLimitStore;
+  /** Sign-in throttling per account and per address (also re-auth, password change, deletion). */
+  readonly throttle: LoginThrottle;
+  readonly audit: AuditLog;
+  /** Admin operations: user list, kill switch, disable/enable, role change. */
+  readonly accounts: Accounts;
   /** Called by close(): stores, buses, timers added by later layers register here. */
   readonly closers: (() => Promise<void>)[];
 }
 
-export function createDeps(config: Config, db: Db, overrides: { sessionStore?: SessionStore; clock?: () => number } = {}): AppDeps {
+export function createDeps(
+  config: Config,
+  db: Db,
+  overrides: { sessionStore?: SessionStore; rateLimitStore?: RateLimitStore; clock?: () => number } = {},
+): AppDeps {
   const users = new Users(db);
   const hashLimiter = createHashLimiter({ concurrency: config.login.hashConcurrency, queue: config.login.hashQueue });
   const sessionStore = overrides.sessionStore ?? new PostgresSessionStore(db);
@@ -39,7 +57,17 @@ export function createDeps(config: Config, db: Db, overrides: { sessionStore?: S
     },
     overrides.clock,
   );
-  return {
+  const pseudonyms = new Pseudonyms(db);
+  const rateLimitStore = overrides.rateLimitStore ?? new PostgresRateLimitStore(db);
+  const l = config.login;
+  const lockout = { windowSeconds: l.failureWindow, lockoutBaseSeconds: l.lockoutBase, lockoutMaxSeconds: l.lockoutMax };
+  const throttle = new LoginThrottle(
+    rateLimitStore,
+    pseudonyms,
+    { account: { ...lockout, maxFailures: l.maxFailures }, address: { ...lockout, maxFailures: l.addressMaxFailures } },
+    overrides.clock,
+  );
+  const deps: AppDeps = {
     config,
     db,
     users,
@@ -47,13 +75,21 @@ export function createDeps(config: Config, db: Db, overrides: { sessionStore?: S
     authenticator: new Authenticator(users, hashLimiter),
     sessionStore,
     sessions,
+    pseudonyms,
+    rateLimitStore,
+    throttle,
+    audit: new AuditLog(db),
+    // Through deps, not this engine: a later layer may wrap deps.sessions, and revocations must use it.
+    accounts: new Accounts(db, () => deps.sessions, overrides.clock),
     closers: [],
   };
+  return deps;
 }
 
 /** Closes what the deps opened, newest first, then the database. */
 export async function closeDeps(deps: AppDeps): Promise<void> {
   for (const close of [...deps.closers].reverse()) await close();
   await deps.sessionStore.close?.();
+  await deps.rateLimitStore.close?.();
   await deps.db.close();
 }

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
 import { closeDeps, createDeps } from './deps.js';
+import { startPurgeJob } from './jobs/purge.js';
 import { loggerOptions } from './logger.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
@@ -40,8 +41,16 @@ async function main(): Promise<void> {
   }
   if (config.bootstrapAdmin) {
     const created = await ensureAdmin(deps.users, deps.authenticator, config.bootstrapAdmin.username, config.bootstrapAdmin.password);
-    if (created) app.log.info({ username: config.bootstrapAdmin.username }, 'bootstrap admin created');
+    if (created) {
+      app.log.info({ username: config.bootstrapAdmin.username }, 'bootstrap admin created');
+      const admin = await deps.users.findByUsername(config.bootstrapAdmin.username);
+      await deps.audit.system('admin.created', { userId: admin?.id ?? null, details: { via: 'bootstrap' } });
+    }
   }
+  // Retention: expired sessions, old audit rows, dead throttling records; off the request path.
+  deps.closers.push(
+    startPurgeJob(deps, { intervalSeconds: config.purgeInterval, auditRetention: config.auditRetention, log: app.log }),
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

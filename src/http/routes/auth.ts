@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { checkSignIn, confirmPassword } from '../../auth/password-checks.js';
 import { publicUser } from '../../auth/users.js';
 import type { AppDeps } from '../../deps.js';
 import { AppError } from '../../errors.js';
@@ -20,10 +21,8 @@ export interface AuthRoutesOptions {
 const username = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 
-const WRONG_CREDENTIALS = 'Wrong username or password.';
-
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie }) => {
-  const { sessions, authenticator, users } = deps;
+  const { sessions, authenticator, users, audit } = deps;
 
   const clientOf = (request: FastifyRequest) => ({
     userAgent: deviceSummary(request.headers['user-agent']),
@@ -56,6 +55,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       await dropPresented(request);
       const created = await sessions.create(user, clientOf(request));
       issue(reply, created);
+      await audit.event(request, 'account.created', { userId: user.id, details: { sessionId: created.session.id } });
       return reply.status(201).send({ user: publicUser(user), csrfToken: created.csrfToken });
     },
   );
@@ -75,18 +75,20 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     async (request, reply) => {
       const { body } = request;
       await dropPresented(request);
-      const user = await authenticator.verifyCredentials(body.username, body.password);
-      if (!user) throw new AppError('unauthenticated', WRONG_CREDENTIALS);
+      // Throttled per account and address, audited; every refusal is one uniform 401 or 429.
+      const user = await checkSignIn(deps, request, body.username, body.password);
       const created = await sessions.create(user, clientOf(request), body.remember === true);
       await users.recordLogin(user.id);
       issue(reply, created);
+      await audit.event(request, 'login.success', { userId: user.id, details: { sessionId: created.session.id, remember: body.remember === true } });
       return { user: publicUser(user), session: publicSession(created.session), csrfToken: created.csrfToken };
     },
   );
 
   app.post('/api/auth/logout', async (request, reply) => {
     const presented = request.cookies[cookie.name];
-    if (presented) await sessions.revokeToken(presented);
+    const ended = presented ? await sessions.revokeToken(presented) : null;
+    if (ended) await audit.event(request, 'logout', { userId: ended.userId, details: { sessionId: ended.id } });
     cookie.clear(reply);
     reply.header('clear-site-data', '"cache", "cookies", "storage"');
     return reply.status(204).send();
@@ -107,14 +109,16 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     async (request, reply) => {
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
-      if (!user || !(await authenticator.checkPassword(user, request.body.password))) {
-        throw new AppError('validation', 'That password is not right.', {
-          errors: [{ path: 'password', message: 'That password is not right.' }],
-        });
-      }
+      if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
+      await confirmPassword(deps, request, user, request.body.password, {
+        failure: 'reauth.failure',
+        field: 'password',
+        message: 'That password is not right.',
+      });
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
       issue(reply, rotated);
+      await audit.event(request, 'reauth.success', { userId: user.id, details: { sessionId: rotated.session.id } });
       return { session: publicSession(rotated.session), csrfToken: rotated.csrfToken };
     },
   );
@@ -134,18 +138,21 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     async (request, reply) => {
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
-      if (!user || !(await authenticator.checkPassword(user, request.body.currentPassword))) {
-        throw new AppError('validation', 'The current password is not right.', {
-          errors: [{ path: 'currentPassword', message: 'The current password is not right.' }],
-        });
-      }
+      if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
+      // A wrong current password counts toward the sign-in throttle (API.md).
+      await confirmPassword(deps, request, user, request.body.currentPassword, {
+        failure: 'password.change_failure',
+        field: 'currentPassword',
+        message: 'The current password is not right.',
+      });
       await authenticator.changePassword(user, request.body.newPassword);
       // A new token for this device, and every other session of the user ends: whoever knew the old
       // password is out.
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
-      await sessions.revokeUser(user.id, rotated.session);
+      const revoked = await sessions.revokeUser(user.id, rotated.session);
       issue(reply, rotated);
+      await audit.event(request, 'password.changed', { userId: user.id, details: { sessionsRevoked: revoked } });
       return { csrfToken: rotated.csrfToken };
     },
   );

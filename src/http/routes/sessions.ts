@@ -12,7 +12,7 @@ export interface SessionRoutesOptions {
 }
 
 export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { deps, cookie }) => {
-  const { sessions, config } = deps;
+  const { sessions, config, audit } = deps;
 
   app.get('/api/sessions', async (request) => {
     const { user, session: current } = requireUser(request);
@@ -38,6 +38,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       const { user, session: current } = requireUser(request);
       // Scoped by user: another user's session id is "not found", exactly like a made-up one.
       if (!(await sessions.revokeById(user.id, request.params.id))) throw new AppError('not_found', 'No such session.');
+      await audit.event(request, 'session.revoked', { userId: user.id, details: { sessionId: request.params.id } });
       if (request.params.id === current.id) cookie.clear(reply);
       return reply.status(204).send();
     },
@@ -46,6 +47,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.post('/api/sessions/revoke-others', async (request) => {
     const auth = requireUser(request);
     requireFreshAuth(auth, config.session.reauthWindow);
-    return { revoked: await sessions.revokeUser(auth.user.id, auth.session) };
+    const revoked = await sessions.revokeUser(auth.user.id, auth.session);
+    await audit.event(request, 'sessions.revoked_others', { userId: auth.user.id, details: { count: revoked } });
+    return { revoked };
   });
 };

@@ -1,0 +1,89 @@
+import { AppError } from '../errors.js';
+import type { AuditContext, AuditLog, AuditType } from './audit.js';
+import type { Authenticator } from './authenticator.js';
+import { type AttemptOutcome, type LoginThrottle, tooManyAttempts } from './throttle.js';
+import type { UserRow, Users } from './users.js';
+
+/**
+ * Every password check a client can trigger, throttled and audited the same way: sign-in, and the
+ * signed-in user's own password (re-authentication, password change, account deletion). All of them
+ * count on the one account key and on the client's address key, so an attacker holding a stolen session
+ * cannot use step-up as an unthrottled password oracle.
+ */
+
+export interface PasswordCheckDeps {
+  users: Users;
+  authenticator: Authenticator;
+  throttle: LoginThrottle;
+  audit: AuditLog;
+}
+
+const WRONG_CREDENTIALS = 'Wrong username or password.';
+
+/**
+ * Sign-in. The user on success; otherwise throws the one 401 for every kind of "no" (unknown user,
+ * wrong password, disabled account: same status, body and headers, about the same time), or the one 429
+ * for a locked account or address (the same whether or not the account exists).
+ */
+export async function checkSignIn(deps: PasswordCheckDeps, request: AuditContext, username: string, password: string): Promise<UserRow> {
+  const keys = await deps.throttle.keys(username, request.ip);
+  const outcome = await deps.throttle.attempt(keys, () => deps.authenticator.verifyCredentials(username, password));
+  if (outcome.kind === 'ok') return outcome.value;
+  if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
+  // Attribution for the audit only, done for unknown names too so both paths cost the same queries.
+  const known = await deps.users.findByUsername(username);
+  await deps.audit.event(request, 'login.failure', { userId: known?.id ?? null, details: known ? {} : { unknownUser: true } });
+  await recordLockout(deps, request, known?.id ?? null, outcome);
+  if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
+  throw new AppError('unauthenticated', WRONG_CREDENTIALS);
+}
+
+export interface ConfirmOptions {
+  /** Audit event for a wrong password. */
+  failure: AuditType;
+  /** The request field the 400 names. */
+  field: string;
+  message: string;
+}
+
+/**
+ * The signed-in user's own password, for a sensitive action. Resolves when right; a wrong one is 400
+ * `validation` on `field` (API.md), counted toward the sign-in throttle; a locked account or address is
+ * the sign-in 429, before any hash is spent.
+ */
+export async function confirmPassword(
+  deps: PasswordCheckDeps,
+  request: AuditContext,
+  user: UserRow,
+  password: string,
+  opts: ConfirmOptions,
+): Promise<void> {
+  const keys = await deps.throttle.keys(user.username, request.ip);
+  const outcome = await deps.throttle.attempt(keys, async () => ((await deps.authenticator.checkPassword(user, password)) ? user : null));
+  if (outcome.kind === 'ok') return;
+  if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
+  await deps.audit.event(request, opts.failure, { userId: user.id });
+  await recordLockout(deps, request, user.id, outcome);
+  if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
+  throw new AppError('validation', opts.message, { errors: [{ path: opts.field, message: opts.message }] });
+}
+
+/** A refusal while locked is logged, not stored: a flood of them must not flood the audit table. */
+function refuseLocked(deps: PasswordCheckDeps, request: AuditContext, until: Date): AppError {
+  request.log.warn({ event: 'login.throttled', lockedUntil: until.toISOString() }, 'refused while locked out');
+  return tooManyAttempts(until, deps.throttle.now());
+}
+
+async function recordLockout(
+  deps: PasswordCheckDeps,
+  request: AuditContext,
+  userId: string | null,
+  outcome: Extract<AttemptOutcome<unknown>, { kind: 'failed' }>,
+): Promise<void> {
+  if (outcome.lockedNow.length === 0 || !outcome.lockedUntil) return;
+  await deps.audit.event(request, 'login.lockout', {
+    // An address lockout is not about the account that happened to be tried last.
+    userId: outcome.lockedNow.includes('account') ? userId : null,
+    details: { scope: outcome.lockedNow.join(','), until: outcome.lockedUntil.toISOString() },
+  });
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+import { ensureAdmin } from './auth/bootstrap-admin.js';
+import { ConfigError, loadConfig } from './config.js';
+import type { Db } from './db/db.js';
+import { migrate } from './db/migrate.js';
+import { openDb } from './db/open.js';
+import { type AppDeps, closeDeps, createDeps } from './deps.js';
+import { AppError } from './errors.js';
+import { purgeOnce } from './jobs/purge.js';
+
+/**
+ * `stockade <command>`: operator commands against the same database the server uses, configured by the
+ * same environment (DATABASE_URL, or DATA_DIR for the embedded database).
+ *
+ * Exit codes: 0 done · 1 the command failed (unknown user, password refused, database error) ·
+ * 2 usage or configuration error. Messages go to stderr, results to stdout, one line each.
+ * A password is never taken from the command line (it would sit in shell history and `ps`): it is read
+ * from standard input, or prompted for without echo on a terminal.
+ */
+
+const USAGE = `Usage: stockade <command> [arguments]
+
+Commands:
+  migrate                  apply pending database migrations
+  create-admin <username>  create an administrator account; the password is read from
+                           standard input (prompted for, without echo, on a terminal)
+  revoke-user <username>   end every session of a user at once
+  purge                    delete expired sessions, audit rows older than AUDIT_RETENTION
+                           and expired sign-in throttling records
+  help                     show this text (also --help, -h)
+
+Configuration is read from the environment, as for the server: DATABASE_URL (a PostgreSQL
+server) or DATA_DIR (the embedded database; stop the server first, since an embedded
+database has one user at a time). Every command applies pending migrations first.
+
+Exit codes: 0 success, 1 the command failed, 2 usage or configuration error.
+`;
+
+class UsageError extends Error {}
+class CommandError extends Error {}
+
+type Out = { out: (line: string) => void; err: (line: string) => void };
+
+async function withDeps<T>(fn: (deps: AppDeps) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db: Db = await openDb(config);
+  try {
+    await migrate(db);
+    const deps = createDeps(config, db);
+    try {
+      return await fn(deps);
+    } finally {
+      await closeDeps(deps);
+    }
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Standard input, whole (a pipe or a file); the password is its first line. */
+async function readPiped(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+/** A prompt on the terminal with echo off (raw mode), so the password never shows on screen. */
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    stdin.resume();
+    let value = '';
+    const finish = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (data: string) => {
+      for (const ch of data) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new CommandError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+async function readNewPassword(): Promise<string> {
+  if (!process.stdin.isTTY) return readPiped();
+  const first = await promptHidden('Password for the new administrator: ');
+  const second = await promptHidden('Repeat it: ');
+  if (first !== second) throw new CommandError('the two passwords differ');
+  return first;
+}
+
+function oneUsername(args: string[], command: string): string {
+  if (args.some((a) => /^--?pass/i.test(a))) {
+    throw new UsageError('passwords are never taken from the command line; pipe it on standard input');
+  }
+  if (args.length !== 1 || !args[0] || args[0].startsWith('-')) throw new UsageError(`${command} takes exactly one username`);
+  return args[0];
+}
+
+async function createAdmin(args: string[], io: Out): Promise<void> {
+  const username = oneUsername(args, 'create-admin');
+  const password = await readNewPassword();
+  if (!password) throw new CommandError('no password given on standard input');
+  await withDeps(async (deps) => {
+    if (await deps.users.findByUsername(username)) throw new CommandError(`a user named "${username}" already exists`);
+    if (!(await ensureAdmin(deps.users, deps.authenticator, username, password))) {
+      throw new CommandError(`a user named "${username}" already exists`);
+    }
+    const admin = await deps.users.findByUsername(username);
+    await deps.audit.system('admin.created', { userId: admin?.id ?? null, details: { via: 'cli' } });
+    io.out(`created administrator ${username}${admin ? ` (${admin.id})` : ''}`);
+  });
+}
+
+async function revokeUser(args: string[], io: Out): Promise<void> {
+  const username = oneUsername(args, 'revoke-user');
+  await withDeps(async (deps) => {
+    const user = await deps.users.findByUsername(username);
+    if (!user) throw new CommandError(`no user named "${username}"`);
+    const count = await deps.sessions.revokeUser(user.id);
+    await deps.audit.system('session.revoked', { userId: user.id, details: { scope: 'all', count, via: 'cli' } });
+    io.out(`revoked ${count} session${count === 1 ? '' : 's'} of ${user.username}`);
+  });
+}
+
+async function purge(args: string[], io: Out): Promise<void> {
+  if (args.length > 0) throw new UsageError('purge takes no arguments');
+  await withDeps(async (deps) => {
+    const counts = await purgeOnce(deps, { auditRetention: deps.config.auditRetention, maxBatches: 100_000 });
+    io.out(`purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records`);
+  });
+}
+
+async function runMigrate(args: string[], io: Out): Promise<void> {
+  if (args.length > 0) throw new UsageError('migrate takes no arguments');
+  const config = loadConfig();
+  const db = await openDb(config);
+  try {
+    const applied = await migrate(db);
+    io.out(applied.length ? `applied ${applied.join(', ')}` : 'nothing to apply: the database is up to date');
+  } finally {
+    await db.close();
+  }
+}
+
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
+  migrate: runMigrate,
+  'create-admin': createAdmin,
+  'revoke-user': revokeUser,
+  purge,
+};
+
+/** Runs one command line; resolves with the exit code. */
+async function run(argv: string[], io: Out): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    (command === undefined ? io.err : io.out)(USAGE.trimEnd());
+    return command === undefined ? 2 : 0;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) {
+    io.err(`stockade: unknown command "${command}"\n\n${USAGE.trimEnd()}`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(USAGE.trimEnd());
+    return 0;
+  }
+  try {
+    await handler(args, io);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`stockade ${command}: ${err.message}\n\n${USAGE.trimEnd()}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`stockade: configuration error: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof AppError) {
+      const fields = err.options.errors?.map((e) => `${e.path}: ${e.message}`).join('; ');
+      io.err(`stockade ${command}: ${err.message}${fields ? ` (${fields})` : ''}`);
+      return 1;
+    }
+    io.err(`stockade ${command}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+run(process.argv.slice(2), {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+}).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,153 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { decodeUserCursor } from '../../auth/accounts.js';
+import { isUserId } from '../../auth/users.js';
+import type { AppDeps } from '../../deps.js';
+import { AppError, validation } from '../../errors.js';
+import { requireAdmin, requireFreshAuth } from '../guards.js';
+
+/**
+ * Account administration (API.md "Admin"): the user list, the kill switch, disable/enable, role change,
+ * and the whole audit trail. Admins manage accounts and sessions; they never read a merchant's inventory
+ * (requireMerchant refuses them there).
+ *
+ * Authorization runs before anything else, schema validation included (preValidation hook), so nobody
+ * learns the shape of these routes without an admin session: no session 401, a merchant 403. Every
+ * write also needs a fresh authentication (403 `reauth_required` outside SESSION_REAUTH_WINDOW).
+ */
+
+const id = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } as const;
+const limitParam = { type: 'string', pattern: '^[0-9]{1,4}$' } as const;
+
+function pageSize(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (n < 1 || n > max) throw validation([{ path: 'querystring/limit', message: `must be between 1 and ${max}` }]);
+  return n;
+}
+
+const noSuchUser = () => new AppError('not_found', 'No such user.');
+
+export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { accounts, audit, config } = deps;
+
+  // Encapsulated: applies to the routes of this plugin only.
+  app.addHook('preValidation', async (request) => {
+    requireAdmin(request);
+  });
+
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
+    '/api/admin/users',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { cursor: { type: 'string', maxLength: 400 }, limit: limitParam },
+        },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const { cursor } = request.query;
+      const after = cursor === undefined ? undefined : decodeUserCursor(cursor);
+      if (after === null) throw validation([{ path: 'querystring/cursor', message: 'is not a cursor from this list' }]);
+      return accounts.list({ ...(after !== undefined ? { after } : {}), limit: pageSize(request.query.limit, 50, 200) });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/api/admin/users/:id/revoke-sessions', { schema: { params: id } }, async (request) => {
+    const auth = requireAdmin(request);
+    requireFreshAuth(auth, config.session.reauthWindow);
+    const revoked = await accounts.revokeSessions(request.params.id);
+    if (revoked === null) throw noSuchUser();
+    await audit.event(request, 'session.revoked', {
+      userId: request.params.id,
+      actorId: auth.user.id,
+      details: { scope: 'all', count: revoked },
+    });
+    return { revoked };
+  });
+
+  app.patch<{ Params: { id: string }; Body: { disabled?: boolean; role?: 'merchant' | 'admin' } }>(
+    '/api/admin/users/:id',
+    {
+      schema: {
+        params: id,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { disabled: { type: 'boolean' }, role: { type: 'string', enum: ['merchant', 'admin'] } },
+        },
+      },
+    },
+    async (request) => {
+      const auth = requireAdmin(request);
+      requireFreshAuth(auth, config.session.reauthWindow);
+      const target = request.params.id;
+      if (!isUserId(target)) throw noSuchUser();
+      const { user, before, revoked } = await accounts.update(target, request.body);
+      if (before.disabled !== user.disabled) {
+        await audit.event(request, user.disabled ? 'admin.user_disabled' : 'admin.user_enabled', {
+          userId: target,
+          actorId: auth.user.id,
+          details: { sessionsRevoked: revoked },
+        });
+      }
+      if (before.role !== user.role) {
+        await audit.event(request, 'admin.role_changed', {
+          userId: target,
+          actorId: auth.user.id,
+          details: { from: before.role, to: user.role, sessionsRevoked: revoked },
+        });
+      }
+      return { user };
+    },
+  );
+
+  app.get<{ Querystring: { cursor?: string; limit?: string; userId?: string; type?: string } }>(
+    '/api/admin/audit',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            cursor: { type: 'string', pattern: '^[0-9]{1,19}$' },
+            limit: limitParam,
+            userId: { type: 'string', maxLength: 64 },
+            type: { type: 'string', maxLength: 64 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const { cursor, userId, type } = request.query;
+      if (userId !== undefined && !isUserId(userId)) throw validation([{ path: 'querystring/userId', message: 'is not a user id' }]);
+      const limit = pageSize(request.query.limit, 100, 500);
+      const rows = await audit.page({
+        limit: limit + 1,
+        ...(cursor !== undefined ? { before: cursor } : {}),
+        ...(userId !== undefined ? { userId } : {}),
+        ...(type !== undefined ? { type } : {}),
+      });
+      const page = rows.slice(0, limit);
+      return {
+        events: page.map((e) => ({
+          id: e.id,
+          type: e.type,
+          at: e.at.toISOString(),
+          userId: e.userId,
+          actorId: e.actorId,
+          subject: e.subject,
+          ip: e.ip,
+          userAgent: e.userAgent,
+          requestId: e.requestId,
+          details: e.details,
+        })),
+        nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
+      };
+    },
+  );
+};

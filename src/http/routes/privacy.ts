@@ -1,0 +1,94 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { confirmPassword } from '../../auth/password-checks.js';
+import { tooManyAttempts } from '../../auth/throttle.js';
+import type { AppDeps } from '../../deps.js';
+import { AppError, validation } from '../../errors.js';
+import { deleteAccount } from '../../privacy/delete-account.js';
+import { exportAccount } from '../../privacy/export.js';
+import type { SessionCookie } from '../cookies.js';
+import { requireFreshAuth, requireUser } from '../guards.js';
+
+/**
+ * The user's own data (API.md "Privacy"): their security activity, a complete export, and erasure.
+ * Export is limited to one per EXPORT_MIN_INTERVAL (it is the costliest read there is, and the one a
+ * thief with a stolen session would want most); deletion needs a fresh authentication *and* the
+ * password, counted by the sign-in throttle.
+ */
+
+export interface PrivacyRoutesOptions {
+  deps: AppDeps;
+  cookie: SessionCookie;
+}
+
+export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (app, { deps, cookie }) => {
+  const { audit, config, throttle, users } = deps;
+
+  app.get<{ Querystring: { limit?: string } }>(
+    '/api/me/activity',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
+      if (limit < 1 || limit > 200) throw validation([{ path: 'querystring/limit', message: 'must be between 1 and 200' }]);
+      const events = await audit.forUser(user.id, limit);
+      return {
+        events: events.map((e) => ({
+          type: e.type,
+          at: e.at.toISOString(),
+          ip: e.ip,
+          userAgent: e.userAgent,
+          // "An administrator did this to your account" is worth showing; which admin is not.
+          byAdmin: e.actorId !== null && e.actorId !== user.id,
+        })),
+      };
+    },
+  );
+
+  app.get('/api/me/export', async (request, reply) => {
+    const auth = requireUser(request);
+    const next = await throttle.oncePer(`export:${auth.user.id}`, config.exportInterval);
+    if (next) throw tooManyAttempts(next, throttle.now());
+    const data = await exportAccount(deps, auth.user.id, auth.session.id, new Date(throttle.now()));
+    if (!data) throw new AppError('unauthenticated', 'Your session has ended.');
+    await audit.event(request, 'export', { userId: auth.user.id });
+    const day = data.exportedAt.slice(0, 10);
+    reply.header('content-disposition', `attachment; filename="stockade-export-${day}.json"`);
+    return data;
+  });
+
+  app.delete<{ Body: { password: string } }>(
+    '/api/me',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['password'],
+          additionalProperties: false,
+          properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireUser(request);
+      requireFreshAuth(auth, config.session.reauthWindow);
+      const user = await users.findById(auth.user.id);
+      if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
+      await confirmPassword(deps, request, user, request.body.password, {
+        failure: 'account.delete_failure',
+        field: 'password',
+        message: 'That password is not right.',
+      });
+      const subject = await deleteAccount(deps, user.id);
+      if (!subject) throw new AppError('unauthenticated', 'Your session has ended.');
+      // The audit row was written with the deletion (no user id, no address); this is its log line.
+      request.log.info({ event: 'account.deleted', subject }, 'account.deleted');
+      cookie.clear(reply);
+      reply.header('clear-site-data', '"cache", "cookies", "storage"');
+      return reply.status(204).send();
+    },
+  );
+};

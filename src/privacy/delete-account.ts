@@ -1,0 +1,40 @@
+import type { Accounts } from '../auth/accounts.js';
+import type { AuditLog } from '../auth/audit.js';
+import type { Pseudonyms } from '../auth/pseudonyms.js';
+import type { Db } from '../db/db.js';
+import type { SessionEngine } from '../sessions/engine.js';
+
+/**
+ * Erasure (GDPR Art. 17, S-66). One transaction: the audit rows lose their personal data (address,
+ * device, and — through the foreign keys — the user id, replaced by a pseudonym), then the user row
+ * goes, and the foreign-key cascades take its sessions, items, movements and idempotency records with
+ * it. Nothing of the account is left to restore.
+ *
+ * After the commit the sessions are revoked once more through the engine: the rows are already gone,
+ * but caches and other servers learn of it only through the engine. Refused (409) for the last enabled
+ * admin, before anything is touched.
+ *
+ * Returns the pseudonym the audit rows now carry, or null when the user did not exist.
+ */
+export interface DeleteDeps {
+  db: Db;
+  sessions: SessionEngine;
+  accounts: Accounts;
+  audit: AuditLog;
+  pseudonyms: Pseudonyms;
+}
+
+export async function deleteAccount(deps: DeleteDeps, userId: string): Promise<string | null> {
+  const subject = await deps.pseudonyms.of('user', userId);
+  const deleted = await deps.db.transaction(async (tx) => {
+    await deps.accounts.assertNotLastAdmin(tx, userId);
+    await deps.audit.anonymizeUser(tx, userId, subject);
+    const res = await tx.query('DELETE FROM users WHERE id = $1', [userId]);
+    if (res.rowCount === 0) return false;
+    await deps.audit.system('account.deleted', { subject }, tx);
+    return true;
+  });
+  if (!deleted) return null;
+  await deps.sessions.revokeUser(userId);
+  return subject;
+}
