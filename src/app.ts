@@ -9,6 +9,7 @@ import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
+import { itemsRoutes } from './http/routes/items.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { privacyRoutes } from './http/routes/privacy.js';
 import { sessionRoutes } from './http/routes/sessions.js';
@@ -83,6 +84,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(opsRoutes, { deps, checks: options.readinessChecks ?? [] });
   await app.register(authRoutes, { deps, cookie });
   await app.register(sessionRoutes, { deps, cookie });
+  await app.register(itemsRoutes, { db: deps.db });
   await app.register(adminRoutes, { deps });
   await app.register(privacyRoutes, { deps, cookie });
 
