@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import type { TestServer } from '../support/app.js';
 import { launchChromium, openPage, screenshot, unexpectedProblems } from './support/browser.js';
 import { startEvilSite } from './support/evil-site.js';
-import { signIn, signUp } from './support/flows.js';
+import { go, signIn, signInHere, signOut, signUp } from './support/flows.js';
 import { outcomes } from './support/server-log.js';
 import { startWebServer } from './support/stockade.js';
 
@@ -121,6 +121,110 @@ describe('cross-origin requests in a real browser', () => {
     await phone.page.getByRole('button', { name: 'Sign out' }).waitFor();
 
     await victim.context.close();
+    await phone.context.close();
+  });
+});
+
+describe('merchants and sessions across browser contexts', () => {
+  test('two merchants in two browser contexts never see each other\'s items', async () => {
+    const a = await openPage(browser, server.url);
+    const b = await openPage(browser, server.url);
+    await Promise.all([signUp(a.page, 'iso-alpha'), signUp(b.page, 'iso-bravo')]);
+
+    async function addItem(page: typeof a.page, sku: string, name: string) {
+      await go(page, '/items/new');
+      await page.getByLabel('SKU', { exact: true }).fill(sku);
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await page.getByLabel('Quantity in stock').fill('7');
+      await page.getByRole('button', { name: 'Create item' }).click();
+      await page.getByRole('heading', { name }).waitFor();
+      return decodeURIComponent(page.url().split('/items/')[1] ?? '');
+    }
+    const alphaId = await addItem(a.page, 'SHARED-1', 'Alpha secret formula');
+    // The same SKU in another tenant is no conflict: SKUs are unique per merchant.
+    await addItem(b.page, 'SHARED-1', 'Bravo private stock');
+
+    for (const [mine, theirs, page] of [
+      ['Alpha secret formula', 'Bravo private stock', a.page],
+      ['Bravo private stock', 'Alpha secret formula', b.page],
+    ] as const) {
+      await go(page, '/items');
+      await page.getByRole('link', { name: mine }).waitFor();
+      assert.equal(await page.locator('.table--items tbody tr').count(), 1);
+      assert.equal(await page.getByText(theirs).count(), 0);
+    }
+
+    // Bravo searches for Alpha's item, then opens its address directly: nothing, and "no longer exists".
+    await b.page.getByLabel('Search by name or SKU').fill('Alpha');
+    await b.page.getByRole('button', { name: 'Search' }).click();
+    await b.page.getByText('No items match these filters.').waitFor();
+    await go(b.page, `/items/${encodeURIComponent(alphaId)}`);
+    await b.page.getByText('That no longer exists').waitFor();
+    assert.equal(await b.page.getByText('Alpha secret formula').count(), 0);
+    await screenshot(b.page, 'isolation-other-merchants-item');
+    await go(b.page, '/');
+    await b.page.locator('[data-stat="itemCount"]', { hasText: '1' }).waitFor();
+
+    await a.context.close();
+    await b.context.close();
+  });
+
+  test('signing out in one tab sends the other to sign-in on its next action, and its unsaved input survives', async () => {
+    const { page: tab1, context, problems } = await openPage(browser, server.url);
+    await signUp(tab1, 'two-tabs');
+    const tab2 = await context.newPage();
+    tab2.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    await tab2.goto(`${server.url}/#/items/new`);
+    await tab2.getByRole('heading', { name: 'New item' }).waitFor();
+    await tab2.getByLabel('SKU', { exact: true }).fill('DRAFT-1');
+    await tab2.getByLabel('Name', { exact: true }).fill('Typed before the session ended');
+
+    await signOut(tab1);
+
+    await tab2.getByRole('button', { name: 'Create item' }).click();
+    await tab2.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await tab2.getByText('Your session ended — sign in again.').waitFor();
+    assert.equal(
+      await tab2.evaluate(() => document.activeElement?.id),
+      'page-title',
+      'focus moves to the sign-in heading so the change is announced',
+    );
+    await screenshot(tab2, 'session-ended');
+
+    // Signing back in returns to the same form with what was typed, and saving works.
+    await signInHere(tab2, 'two-tabs');
+    await tab2.getByText('Your unsaved changes were kept').waitFor();
+    assert.equal(await tab2.getByLabel('Name', { exact: true }).inputValue(), 'Typed before the session ended');
+    assert.equal(await tab2.getByLabel('SKU', { exact: true }).inputValue(), 'DRAFT-1');
+    await tab2.getByRole('button', { name: 'Create item' }).click();
+    await tab2.getByRole('heading', { name: 'Typed before the session ended' }).waitFor();
+    assert.deepEqual(unexpectedProblems(problems), []);
+    await context.close();
+  });
+
+  test('"sign out everywhere else" in one context sends another context to sign-in on its next action', async () => {
+    const laptop = await openPage(browser, server.url);
+    await signUp(laptop.page, 'everywhere');
+    const phone = await openPage(browser, server.url, { viewport: { width: 375, height: 740 } });
+    await signIn(phone.page, 'everywhere');
+    await go(phone.page, '/items');
+    await phone.page.getByText('You have no items yet.').waitFor();
+
+    await go(laptop.page, '/account/sessions');
+    await laptop.page.getByRole('heading', { name: "Where you're signed in" }).waitFor();
+    await laptop.page.locator('.session').nth(1).waitFor();
+    assert.equal(await laptop.page.locator('.session').count(), 2);
+    await screenshot(laptop.page, 'sessions');
+    await laptop.page.getByRole('button', { name: 'Sign out everywhere else' }).click();
+    await laptop.page.getByText('Signed out 1 other session.').waitFor();
+    assert.equal(await laptop.page.locator('.session').count(), 1);
+
+    // The phone's next action, whatever it is, lands on sign-in.
+    await phone.page.getByRole('link', { name: 'Dashboard' }).click();
+    await phone.page.getByText('Your session ended — sign in again.').waitFor();
+    await screenshot(phone.page, 'session-ended-phone-375px');
+
+    await laptop.context.close();
     await phone.context.close();
   });
 });

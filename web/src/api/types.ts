@@ -45,7 +45,8 @@ export interface Item {
   unit: string | null;
   priceCents: number | null;
   costCents: number | null;
-  lowStockThreshold: number | null;
+  /** Low when quantity <= this (default 0: out of stock). */
+  lowStockThreshold: number;
   location: string | null;
   tags: string[];
   version: number;
@@ -62,7 +63,7 @@ export interface ItemInput {
   unit?: string | null;
   priceCents?: number | null;
   costCents?: number | null;
-  lowStockThreshold?: number | null;
+  lowStockThreshold?: number;
   location?: string | null;
   tags?: string[];
 }

@@ -55,7 +55,7 @@ export function Dashboard() {
           </span>
         </li>
         <li class="stat">
-          <span class="stat__label">Stock value</span>
+          <span class="stat__label">Stock value (at cost)</span>
           <span class="stat__value" data-stat="stockValue">
             {s ? formatCents(s.stockValueCents) : '…'}
           </span>
@@ -105,7 +105,7 @@ export function Dashboard() {
                   <a href={href(`/items/${encodeURIComponent(item.id)}`)}>{item.name}</a>
                   <span class="lowlist__qty">
                     {formatNumber(item.quantity)}
-                    <span class="muted"> / {formatNumber(item.lowStockThreshold ?? 0)}</span>
+                    <span class="muted"> / {formatNumber(item.lowStockThreshold)}</span>
                   </span>
                 </li>
               ))}

@@ -11,7 +11,10 @@ import { formatNumber } from '../lib/format';
 import { href } from '../lib/router';
 import { announce } from '../state/announcer';
 
-const COLUMNS = 'sku,name,description,quantity,unit,priceCents,costCents,lowStockThreshold,location,tags';
+const COLUMNS = ['sku', 'name', 'description', 'quantity', 'unit', 'priceCents', 'costCents', 'lowStockThreshold', 'location', 'tags'];
+
+/** Header cell → field, as loosely as the server matches it (case, spaces, dashes, underscores). */
+const looseField = (header: string) => header.toLowerCase().replace(/[\s_-]/g, '');
 /** Rows shown in the preview when nothing is wrong; rows with errors are always shown. */
 const PREVIEW_ROWS = 20;
 const MAX_BYTES = 20 * 1024 * 1024;
@@ -35,6 +38,8 @@ export function ImportExport() {
   const [fileName, setFileName] = useState<string | null>(null);
   const [text, setText] = useState<string | null>(null);
   const [rowErrors, setRowErrors] = useState<Map<number, string[]>>(new Map());
+  /** "row:field" of each cell the server named, to mark the cell itself. */
+  const [cellErrors, setCellErrors] = useState<Set<string>>(new Set());
   const [fileErrors, setFileErrors] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<Result | null>(null);
@@ -48,6 +53,7 @@ export function ImportExport() {
     setResult(null);
     setError(null);
     setRowErrors(new Map());
+    setCellErrors(new Set());
     setFileErrors([]);
     if (!file) {
       setText(null);
@@ -70,6 +76,7 @@ export function ImportExport() {
     setError(null);
     setResult(null);
     setRowErrors(new Map());
+    setCellErrors(new Set());
     setFileErrors([]);
     try {
       const res = await itemsApi.importCsv(text, newIdempotencyKey());
@@ -78,6 +85,7 @@ export function ImportExport() {
     } catch (err) {
       if (err instanceof ApiError && err.fieldErrors.length > 0) {
         const byRow = new Map<number, string[]>();
+        const cells = new Set<string>();
         const whole: string[] = [];
         for (const fe of err.fieldErrors) {
           const where = rowOfError(fe);
@@ -85,11 +93,13 @@ export function ImportExport() {
             whole.push(fe.message);
             continue;
           }
+          if (where.field) cells.add(`${where.row}:${where.field.toLowerCase()}`);
           const list = byRow.get(where.row) ?? [];
           list.push(where.field ? `${where.field}: ${fe.message}` : fe.message);
           byRow.set(where.row, list);
         }
         setRowErrors(byRow);
+        setCellErrors(cells);
         setFileErrors(whole);
         setError(
           `Nothing was imported: ${formatNumber(err.fieldErrors.length)} problem${err.fieldErrors.length === 1 ? '' : 's'} found. Fix the rows marked below and upload the file again.`,
@@ -138,7 +148,15 @@ export function ImportExport() {
             is recorded as a stock correction. If any row has a problem, nothing is imported.
           </p>
           <p class="hint">
-            Columns: <code>{COLUMNS}</code>. Prices in cents; tags separated by commas inside quotes.
+            Columns:{' '}
+            {COLUMNS.map((c, i) => (
+              <span key={c}>
+                <code>{c}</code>
+                {i < COLUMNS.length - 1 ? ', ' : ''}
+              </span>
+            ))}{' '}
+            (any subset with sku; an export is a valid import). Prices in cents; tags separated by semicolons; an
+            empty quantity leaves the stock as it is.
           </p>
           <form onSubmit={upload} class="stack" aria-label="Import CSV">
             <div class="field">
@@ -198,9 +216,14 @@ export function ImportExport() {
                         ))}
                       </td>
                     ) : null}
-                    {cells.map((c, i) => (
-                      <td key={i}>{c}</td>
-                    ))}
+                    {cells.map((c, i) => {
+                      const bad = cellErrors.has(`${row}:${looseField(header[i] ?? '')}`);
+                      return (
+                        <td key={i} class={bad ? 'cell--error' : undefined} aria-invalid={bad ? 'true' : undefined}>
+                          {c}
+                        </td>
+                      );
+                    })}
                   </tr>
                 ))}
               </tbody>

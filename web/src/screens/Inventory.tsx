@@ -18,7 +18,8 @@ const SORTS: { value: ItemSort; label: string }[] = [
 
 const PAGE = 50;
 
-export const isLow = (item: Item) => item.lowStockThreshold !== null && item.quantity <= item.lowStockThreshold;
+/** The server's rule (list filter and summary): at or below the threshold, which defaults to 0. */
+export const isLow = (item: Item) => item.quantity <= item.lowStockThreshold;
 
 /**
  * The item list. Filters live in the hash (`#/items?q=…&low=1&sort=…`) so Back and reload keep them.

@@ -107,7 +107,7 @@ export function ItemDetail({ id }: { id: string }) {
             <dt>Cost</dt>
             <dd>{formatCents(item.costCents)}</dd>
             <dt>Low-stock threshold</dt>
-            <dd>{item.lowStockThreshold ?? '—'}</dd>
+            <dd>{formatNumber(item.lowStockThreshold)}</dd>
             <dt>Location</dt>
             <dd>{item.location || '—'}</dd>
             <dt>Tags</dt>
@@ -125,7 +125,7 @@ export function ItemDetail({ id }: { id: string }) {
           </dl>
           {item.description ? <p class="description">{item.description}</p> : null}
         </div>
-        <div class="card">
+        <div class="card card--adjust">
           <AdjustStock
             item={item}
             onAdjusted={(next, movement) => {

@@ -103,9 +103,10 @@ export function ItemForm({ id }: { id?: string }) {
 
   async function handleFailure(err: unknown) {
     if (err instanceof ApiError && err.code === 'conflict' && editing && id && base) {
-      // A stale version, or a SKU another of the merchant's items already has. The problem may carry the
-      // current item; otherwise fetch it: a newer version means someone else saved first.
-      const carried = err.problem.item as Item | undefined;
+      // A stale version, or a SKU another of the merchant's items already has. The problem carries the
+      // current item (`current`; `item` accepted too); otherwise fetch it: a newer version means someone
+      // else saved first.
+      const carried = (err.problem.current ?? err.problem.item) as Item | undefined;
       const current = carried && typeof carried === 'object' ? carried : (await itemsApi.get(id)).item;
       if (current.version !== base.version) {
         setConflict(current);
@@ -194,11 +195,11 @@ export function ItemForm({ id }: { id?: string }) {
             inputMode="decimal" hint="What one unit costs you; used for stock value." />
           <Field label="Low-stock threshold" name="lowStockThreshold" value={values.lowStockThreshold}
             onValue={setField('lowStockThreshold')} error={errors.lowStockThreshold} inputMode="numeric"
-            hint="Flag the item when stock falls to this number or below." />
+            hint="Flag the item when stock falls to this number or below (0: when it runs out)." />
           <Field label="Location" name="location" value={values.location} onValue={setField('location')}
             error={errors.location} hint="Shelf, bin or room." />
           <Field label="Tags" name="tags" value={values.tags} onValue={setField('tags')} error={errors.tags}
-            hint="Separate tags with commas." />
+            hint="Separate tags with commas, e.g. winter, fragile." />
           <div class="actions span-2">
             <button type="submit" class="btn btn--primary" disabled={busy || conflict !== null}>
               {busy ? 'Saving…' : editing ? 'Save changes' : 'Create item'}

@@ -62,7 +62,7 @@ export const emptyValues = (): ItemFormValues => ({
   unit: '',
   price: '',
   cost: '',
-  lowStockThreshold: '',
+  lowStockThreshold: '0',
   location: '',
   tags: '',
 });
@@ -75,7 +75,7 @@ export const fromItem = (item: Item): ItemFormValues => ({
   unit: item.unit ?? '',
   price: centsToInput(item.priceCents),
   cost: centsToInput(item.costCents),
-  lowStockThreshold: item.lowStockThreshold === null ? '' : String(item.lowStockThreshold),
+  lowStockThreshold: String(item.lowStockThreshold),
   location: item.location ?? '',
   tags: item.tags.join(', '),
 });
@@ -98,7 +98,7 @@ export function toInput(v: ItemFormValues): { input: ItemInput; errors: Partial<
   const costCents = parseCents(v.cost);
   if (Number.isNaN(costCents)) errors.cost = 'Enter an amount like 7.25.';
   const lowStockThreshold = parseWhole(v.lowStockThreshold);
-  if (Number.isNaN(lowStockThreshold)) errors.lowStockThreshold = 'Enter a whole number, or leave empty.';
+  if (Number.isNaN(lowStockThreshold)) errors.lowStockThreshold = 'Enter a whole number of 0 or more.';
   const input: ItemInput = {
     sku: v.sku.trim(),
     name: v.name.trim(),
@@ -107,7 +107,7 @@ export function toInput(v: ItemFormValues): { input: ItemInput; errors: Partial<
     unit: v.unit.trim() || null,
     priceCents,
     costCents,
-    lowStockThreshold,
+    lowStockThreshold: lowStockThreshold ?? 0,
     location: v.location.trim() || null,
     tags: parseTags(v.tags),
   };
@@ -129,6 +129,7 @@ export function diffPatch(base: ItemFormValues, next: ItemFormValues, input: Ite
 function normalise(field: keyof ItemFormValues, value: string): string {
   if (field === 'tags') return parseTags(value).join(',');
   if (field === 'price' || field === 'cost') return String(parseCents(value));
+  if (field === 'lowStockThreshold') return String(parseWhole(value) ?? 0);
   return value.trim();
 }
 
