@@ -35,7 +35,8 @@ function asPostgres(args, opts = {}) {
 /**
  * initdb + postgres on a free port. Settings stay at their defaults except connection count and shared
  * buffers (the defaults, 100 and 128 MB, are a laptop's; several pools of up to 20 connections share it).
- * fsync stays on: a per-request write costs what it costs in production.
+ * fsync stays on: a per-request write costs what it costs in production. pg_stat_statements is loaded so
+ * the harness can count write statements per database (its overhead applies to every contender alike).
  */
 export async function startPostgres() {
   const dir = mkdtempSync(join(tmpdir(), 'stockade-bench-pg-'));
@@ -48,7 +49,7 @@ export async function startPostgres() {
     'taskset',
     ['-c', SERVER_CORE, ...AS_POSTGRES, `${PG_BIN}/postgres`, '-D', dataDir, '-p', String(port),
       '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=400', '-c', 'shared_buffers=512MB',
-      '-c', 'log_min_messages=warning'],
+      '-c', 'log_min_messages=warning', '-c', 'shared_preload_libraries=pg_stat_statements'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -59,6 +60,7 @@ export async function startPostgres() {
     execFileSync(`${PG_BIN}/pg_isready`, ['-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
     return true;
   }, 30_000, () => `postgres did not start: ${log}`);
+  execFileSync('psql', ['-X', '-q', '-d', url('postgres'), '-c', 'CREATE EXTENSION pg_stat_statements'], { stdio: 'pipe' });
   return {
     port,
     url,

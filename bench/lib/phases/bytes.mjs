@@ -1,0 +1,42 @@
+// Bytes per session at rest.
+// PostgreSQL: live heap tuples + their line pointers + every index entry of the session tables, from
+// pgstattuple (exact tuple lengths, independent of how full the last page happens to be), divided by the
+// number of live sessions. Redis: MEMORY USAGE summed over every key the stack keeps there (sessions and
+// any per-user index of them), divided by the number of sessions it holds.
+const LINE_POINTER = 4;
+
+export function pgBytesPerSession(pg, db, tables) {
+  pg.psql(db, 'CREATE EXTENSION IF NOT EXISTS pgstattuple');
+  let bytes = 0;
+  let sessions = 0;
+  const parts = [];
+  for (const t of tables) {
+    pg.psql(db, `VACUUM "${t}"`);
+    // The table and each of its indexes, with pgstattuple's exact live-tuple count and length.
+    const rows = pg
+      .psql(
+        db,
+        `SELECT c.relname, s.tuple_count, s.tuple_len FROM pg_class c, LATERAL pgstattuple(c.oid::regclass) s
+         WHERE c.oid = '"${t}"'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = '"${t}"'::regclass)
+         ORDER BY c.relkind DESC`,
+      )
+      .split('\n')
+      .filter(Boolean);
+    for (const row of rows) {
+      const [rel, count, len] = row.split('|');
+      if (rel === t && t === tables[0]) sessions = Number(count);
+      bytes += Number(len) + LINE_POINTER * Number(count);
+      parts.push(`${rel}: ${count} tuples, ${len} B`);
+    }
+  }
+  return { perSession: sessions ? bytes / sessions : Number.NaN, sessions, detail: parts.join('; ') };
+}
+
+export function redisBytesPerSession(redis, countSessions) {
+  const keys = redis.cli('--scan').split('\n').filter(Boolean);
+  let bytes = 0;
+  for (const k of keys) bytes += Number(redis.cli('memory', 'usage', k, 'samples', '0')) || 0;
+  const sessions = countSessions(keys);
+  // No keys at all means the stack keeps nothing in Redis (yet): not measured, rather than a flattering 0.
+  return { perSession: sessions && keys.length ? bytes / sessions : Number.NaN, sessions, keys: keys.length, detail: `${keys.length} keys, ${bytes} B` };
+}

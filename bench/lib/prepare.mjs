@@ -1,0 +1,30 @@
+// Before any measurement: sign every contender's load users up, give each merchant a page of items, and
+// write the Cookie headers wrk will replay. Auth-less ceilings get one pseudo-session and one item page.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { register, seedItems, pool } from './client.mjs';
+
+export const ITEMS_PER_MERCHANT = 20;
+
+export async function prepareLoadSessions(r, workDir, users) {
+  mkdirSync(workDir, { recursive: true });
+  const names = r.spec.auth ? Array.from({ length: users }, (_, i) => `load${i}`) : ['load0'];
+  // Sign-ups hash a password each (bcrypt, scrypt or argon2id): a few at a time, as a browser crowd would.
+  const sessions = await pool(names, 4, (u) => register(r.base, u));
+  const seeded = await pool(sessions, 4, (s) => seedItems(r.base, s, ITEMS_PER_MERCHANT));
+  r.hasItems = seeded.every(Boolean);
+  r.sessions = sessions;
+  r.cookieFile = join(workDir, `${r.spec.key}.cookies`);
+  writeFileSync(r.cookieFile, `${sessions.map((s) => s.cookie).join('\n')}\n`);
+  return sessions;
+}
+
+/** Users that only ever sign in (sign-in throughput and storm), kept apart from the load users so that a
+ *  per-user session cap (Stockade revokes the oldest beyond 20) never logs the load users out. */
+export async function prepareSigninUsers(r, workDir, users) {
+  const names = Array.from({ length: users }, (_, i) => `signin${i}`);
+  await pool(names, 4, (u) => register(r.base, u));
+  r.loginFile = join(workDir, `${r.spec.key}.logins`);
+  const { PASSWORD } = await import('./client.mjs');
+  writeFileSync(r.loginFile, `${names.map((username) => JSON.stringify({ username, password: PASSWORD })).join('\n')}\n`);
+}
