@@ -9,8 +9,8 @@ import { LoginThrottle } from './auth/throttle.js';
 import { Users } from './auth/users.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import { buildSessionStack, type SessionStack } from './scale-out.js';
 import { SessionEngine } from './sessions/engine.js';
-import { PostgresSessionStore } from './sessions/postgres-store.js';
 import type { SessionStore } from './sessions/store.js';
 
 /**
@@ -24,6 +24,8 @@ export interface AppDeps {
   readonly hashLimiter: HashLimiter;
   readonly authenticator: Authenticator;
   readonly sessionStore: SessionStore;
+  /** How sessionStore was built (Redis tier, local cache, revocation bus); undefined when a test swapped the store. */
+  readonly sessionStack: SessionStack | undefined;
   readonly sessions: SessionEngine;
   /** HMAC pseudonyms under the installation's key (rate-limit keys, deleted users in the audit). */
   readonly pseudonyms: Pseudonyms;
@@ -44,7 +46,14 @@ export function createDeps(
 ): AppDeps {
   const users = new Users(db);
   const hashLimiter = createHashLimiter({ concurrency: config.login.hashConcurrency, queue: config.login.hashQueue });
-  const sessionStore = overrides.sessionStore ?? new PostgresSessionStore(db);
+  // PostgreSQL, plus Redis and this server's cache when configured (scale-out.ts), unless a test swapped it.
+  let sessionStack: SessionStack | undefined;
+  let sessionStore: SessionStore;
+  if (overrides.sessionStore) sessionStore = overrides.sessionStore;
+  else {
+    sessionStack = buildSessionStack(config, db, overrides.clock ? { clock: overrides.clock } : {});
+    sessionStore = sessionStack.store;
+  }
   const s = config.session;
   const sessions = new SessionEngine(
     sessionStore,
@@ -74,6 +83,7 @@ export function createDeps(
     hashLimiter,
     authenticator: new Authenticator(users, hashLimiter),
     sessionStore,
+    sessionStack,
     sessions,
     pseudonyms,
     rateLimitStore,
@@ -81,7 +91,7 @@ export function createDeps(
     audit: new AuditLog(db),
     // Through deps, not this engine: a later layer may wrap deps.sessions, and revocations must use it.
     accounts: new Accounts(db, () => deps.sessions, overrides.clock),
-    closers: [],
+    closers: sessionStack ? [() => (sessionStack as SessionStack).close()] : [],
   };
   return deps;
 }

@@ -1,0 +1,176 @@
+import type { Config } from './config.js';
+import type { Db } from './db/db.js';
+import { RedisBreaker } from './redis/breaker.js';
+import { closeRedisClient, createRedisClient, nodeIdentities, pingAll, type RedisClient } from './redis/connection.js';
+import type { RevocationBus } from './sessions/bus.js';
+import { LocalBus } from './sessions/bus-local.js';
+import { PostgresBus } from './sessions/bus-postgres.js';
+import { RedisBus } from './sessions/bus-redis.js';
+import { LocalSessionCache } from './sessions/cache.js';
+import { CachedSessionStore } from './sessions/cached-store.js';
+import { PostgresSessionStore } from './sessions/postgres-store.js';
+import { RedisSessionCache } from './sessions/redis-store.js';
+import type { SessionStore } from './sessions/store.js';
+import { TieredSessionStore } from './sessions/tiered-store.js';
+
+/**
+ * Builds the session store stack from configuration:
+ *
+ *   PostgreSQL store (the truth)
+ *     → with REDIS_URL: Redis read/write-through tier (tiered-store.ts) behind a breaker
+ *     → with a bus: this server's LRU of validated sessions (cached-store.ts), emptied by the bus
+ *
+ * The bus is Redis pub/sub with Redis; PostgreSQL LISTEN/NOTIFY on a PostgreSQL server without Redis;
+ * in-process for embedded PGlite (one process owns that database). A PostgreSQL database handed in
+ * without its URL (no way to open a listening connection) gets no bus and therefore no local cache:
+ * a cache nobody can empty is not allowed. SESSION_LOCAL_CACHE_SIZE=0 turns the local cache off (the
+ * bus still carries this server's revocations to the others).
+ */
+
+/** Same shape as the HTTP layer's ReadinessCheck (kept here so this module does not import http/). */
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+  optional?: boolean;
+}
+
+export interface StackLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface SessionStack {
+  readonly store: SessionStore;
+  readonly readinessChecks: HealthCheck[];
+  readonly cache: LocalSessionCache | undefined;
+  readonly bus: RevocationBus | undefined;
+  readonly tiered: TieredSessionStore | undefined;
+  readonly breaker: RedisBreaker | undefined;
+  readonly redis: RedisClient | undefined;
+  /** What was built, for the startup log. */
+  readonly description: string;
+  /** Resolves true once Redis (if any) is trusted and the bus (if any) is up; false after timeoutMs. */
+  ready(timeoutMs: number): Promise<boolean>;
+  /** Where state changes (Redis down/up, bus down/up) are logged; main.ts passes the app logger. */
+  attachLogger(log: StackLogger): void;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** The truth; default the PostgreSQL store over `db`. */
+  truth?: SessionStore;
+  /** The engine's clock, so "does this cached entry look expired" agrees with the engine. */
+  clock?: () => number;
+}
+
+export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {}): SessionStack {
+  let log: StackLogger | undefined;
+  const truth = opts.truth ?? new PostgresSessionStore(db);
+  const checks: HealthCheck[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  let store: SessionStore = truth;
+  let redis: RedisClient | undefined;
+  let breaker: RedisBreaker | undefined;
+  let tiered: TieredSessionStore | undefined;
+  let bus: RevocationBus | undefined;
+  const parts = ['postgres'];
+
+  if (config.redisUrls.length > 0) {
+    const client = createRedisClient(config.redisUrls, { commandTimeoutMs: config.redisCommandTimeout, name: 'stockade' });
+    redis = client;
+    const tier = new RedisSessionCache(client, { keyPrefix: config.redisKeyPrefix });
+    const redisBus = new RedisBus({
+      urls: config.redisUrls,
+      channel: `${config.redisKeyPrefix}revocations`,
+      publisher: client,
+      name: 'stockade-bus',
+    });
+    bus = redisBus;
+    breaker = new RedisBreaker({
+      probe: () => nodeIdentities(client),
+      // A delete may have been lost while Redis was away: nothing in it can be trusted. Flush our keys,
+      // then tell every server to drop its local cache (they refill from PostgreSQL).
+      async repair() {
+        const flushed = await tier.flush();
+        redisBus.publish({ kind: 'all' });
+        log?.info({ event: 'redis.repaired', flushed }, 'redis session keys flushed after an outage');
+      },
+      onStateChange(state, reason) {
+        if (state === 'up') log?.info({ event: 'redis.up' }, 'redis session cache in service');
+        else if (state === 'down') log?.warn({ event: 'redis.down', reason }, 'redis unavailable: sessions served from PostgreSQL');
+      },
+    });
+    const b = breaker;
+    tiered = new TieredSessionStore(truth, tier, b);
+    store = tiered;
+    parts.push(config.redisUrls.length > 1 ? `redis cluster (${config.redisUrls.length} seeds)` : 'redis');
+    checks.push({
+      name: 'redis',
+      optional: true,
+      async check() {
+        if (!b.up) throw new Error(`redis ${b.state}`);
+        await pingAll(client);
+      },
+    });
+    closers.push(async () => {
+      b.close();
+      await closeRedisClient(client);
+    });
+  } else if (db.kind === 'postgres' && config.databaseUrl) {
+    bus = new PostgresBus({ url: config.databaseUrl, db });
+  } else if (db.kind === 'pglite') {
+    bus = new LocalBus(db);
+  }
+
+  let cache: LocalSessionCache | undefined;
+  if (bus) {
+    const b = bus;
+    cache = config.session.localCacheSize > 0 ? new LocalSessionCache(config.session.localCacheSize) : undefined;
+    store = new CachedSessionStore(store, cache, b, opts.clock);
+    parts.push(`${b.kind} bus`, cache ? `local cache (${cache.capacity})` : 'no local cache');
+    if (b.kind !== 'local') {
+      checks.push({
+        name: 'session-bus',
+        optional: true,
+        async check() {
+          if (!b.up) throw new Error('revocation bus down');
+        },
+      });
+    }
+    b.listen({
+      onRevocation() {},
+      onStateChange(up) {
+        if (up) log?.info({ event: 'session-bus.up', bus: b.kind }, 'revocation bus up: local session cache on');
+        else log?.warn({ event: 'session-bus.down', bus: b.kind }, 'revocation bus down: local session cache off until it is back');
+      },
+    });
+    closers.unshift(() => b.close());
+  } else {
+    parts.push('no bus, no local cache');
+  }
+
+  return {
+    store,
+    readinessChecks: checks,
+    cache,
+    bus,
+    tiered,
+    breaker,
+    redis,
+    description: parts.join(' + '),
+    async ready(timeoutMs) {
+      const results = await Promise.all([breaker?.whenUp(timeoutMs) ?? true, bus?.whenUp(timeoutMs) ?? true]);
+      return results.every(Boolean);
+    },
+    attachLogger(l) {
+      log = l;
+    },
+    async close() {
+      // A short-lived process (the CLI's revoke-user) may have revoked before Redis or the bus was
+      // reachable: give the lost deletes and the messages a moment to go out before closing.
+      if (breaker && !breaker.clean) await breaker.whenUp(3000);
+      await bus?.drain(1000);
+      for (const c of closers) await c();
+    },
+  };
+}

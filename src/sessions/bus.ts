@@ -1,0 +1,180 @@
+/**
+ * The revocation bus: how one server tells every other server "forget this session / this user / all
+ * you hold", so their local caches (cache.ts) never answer for a revoked session. Three carriers, one
+ * contract:
+ *
+ *   bus-redis.ts     Redis pub/sub (REDIS_URL set; works on a cluster: PUBLISH reaches every node)
+ *   bus-postgres.ts  PostgreSQL LISTEN/NOTIFY on a dedicated connection (a PostgreSQL server, no Redis)
+ *   bus-local.ts     in-process only (embedded PGlite: one process owns the database)
+ *
+ * The contract:
+ * - `up` is true only while messages are known to arrive (connected, subscribed, heartbeat answered).
+ *   Listeners hear every change; the local cache is enabled exactly while the bus is up, so a message
+ *   lost on a dropped connection can never leave a stale entry behind.
+ * - `publish` never throws and never blocks a request: a message that cannot be sent now is retried
+ *   until it goes out or is too old to matter (renewal rechecks PostgreSQL within a minute anyway).
+ * - Messages are idempotent; receiving one's own is harmless.
+ */
+
+export type Revocation =
+  | { readonly kind: 'session'; readonly idHash: Buffer }
+  | { readonly kind: 'user'; readonly userId: string; readonly keep?: Buffer }
+  | { readonly kind: 'all' };
+
+export interface BusListener {
+  onRevocation(r: Revocation, sentAt: number): void;
+  onStateChange(up: boolean): void;
+}
+
+export interface RevocationBus {
+  readonly kind: 'redis' | 'postgres' | 'local';
+  readonly up: boolean;
+  publish(r: Revocation): void;
+  listen(listener: BusListener): void;
+  /** Resolves once the bus is up (true) or after timeoutMs (false). */
+  whenUp(timeoutMs: number): Promise<boolean>;
+  /** Waits (at most timeoutMs) until every message published so far has gone out; true if so. */
+  drain(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Wire format: small JSON, text-safe for NOTIFY payloads. */
+export function encodeRevocation(r: Revocation, sentAt = Date.now()): string {
+  switch (r.kind) {
+    case 'session':
+      return JSON.stringify({ k: 's', h: r.idHash.toString('base64url'), t: sentAt });
+    case 'user':
+      return JSON.stringify({ k: 'u', u: r.userId, ...(r.keep ? { x: r.keep.toString('base64url') } : {}), t: sentAt });
+    case 'all':
+      return JSON.stringify({ k: 'a', t: sentAt });
+  }
+}
+
+/** Null for anything malformed (a foreign publisher on our channel must not crash us). */
+export function decodeRevocation(raw: string): { revocation: Revocation; sentAt: number } | null {
+  try {
+    const m = JSON.parse(raw) as { k?: unknown; h?: unknown; u?: unknown; x?: unknown; t?: unknown };
+    const sentAt = typeof m.t === 'number' ? m.t : 0;
+    if (m.k === 's' && typeof m.h === 'string') return { revocation: { kind: 'session', idHash: Buffer.from(m.h, 'base64url') }, sentAt };
+    if (m.k === 'u' && typeof m.u === 'string') {
+      const keep = typeof m.x === 'string' ? Buffer.from(m.x, 'base64url') : undefined;
+      return { revocation: { kind: 'user', userId: m.u, ...(keep ? { keep } : {}) }, sentAt };
+    }
+    if (m.k === 'a') return { revocation: { kind: 'all' }, sentAt };
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/** Messages older than this are not worth retrying: renewal has rechecked PostgreSQL by then. */
+const RETRY_HORIZON_MS = 2 * 60_000;
+const MAX_QUEUED = 10_000;
+
+/**
+ * What every carrier shares: listeners, the up/down state, and the retry queue for publishes that
+ * failed. A carrier implements `send` (one attempt) and calls `setUp` / `deliver`.
+ */
+export abstract class BaseBus implements RevocationBus {
+  abstract readonly kind: 'redis' | 'postgres' | 'local';
+  private readonly listeners: BusListener[] = [];
+  private isUp = false;
+  private readonly waiting: (() => void)[] = [];
+  private queue: { payload: string; at: number }[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  protected closed = false;
+  readonly stats = { published: 0, received: 0, publishFailures: 0, downs: 0, lastLagMs: 0 };
+
+  get up(): boolean {
+    return this.isUp;
+  }
+
+  listen(listener: BusListener): void {
+    this.listeners.push(listener);
+  }
+
+  whenUp(timeoutMs: number): Promise<boolean> {
+    if (this.isUp) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiting.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  publish(r: Revocation): void {
+    const payload = encodeRevocation(r);
+    this.stats.published++;
+    this.inFlight++;
+    this.send(payload)
+      .catch(() => this.enqueue(payload))
+      .finally(() => this.inFlight--);
+  }
+
+  async drain(timeoutMs: number): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (this.inFlight > 0 || this.queue.length > 0) {
+      if (Date.now() >= end) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.setUp(false);
+  }
+
+  /** One attempt to put a message on the wire. */
+  protected abstract send(payload: string): Promise<void>;
+
+  protected setUp(up: boolean): void {
+    if (up === this.isUp) return;
+    this.isUp = up;
+    if (!up) this.stats.downs++;
+    for (const l of this.listeners) l.onStateChange(up);
+    if (up) for (const w of this.waiting.splice(0)) w();
+  }
+
+  protected deliver(raw: string): void {
+    const msg = decodeRevocation(raw);
+    if (!msg) return;
+    this.stats.received++;
+    if (msg.sentAt) this.stats.lastLagMs = Date.now() - msg.sentAt;
+    for (const l of this.listeners) l.onRevocation(msg.revocation, msg.sentAt);
+  }
+
+  private enqueue(payload: string): void {
+    this.stats.publishFailures++;
+    if (this.closed) return;
+    this.queue.push({ payload, at: Date.now() });
+    if (this.queue.length > MAX_QUEUED) this.queue.splice(0, this.queue.length - MAX_QUEUED);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => void this.retry(), 200);
+    this.retryTimer.unref();
+  }
+
+  private async retry(): Promise<void> {
+    this.retryTimer = undefined;
+    const now = Date.now();
+    const due = this.queue.filter((m) => now - m.at < RETRY_HORIZON_MS);
+    this.queue = [];
+    for (let i = 0; i < due.length; i++) {
+      try {
+        await this.send(due[i]!.payload);
+      } catch {
+        this.queue.push(...due.slice(i));
+        break;
+      }
+    }
+    if (this.queue.length > 0) this.scheduleRetry();
+  }
+}

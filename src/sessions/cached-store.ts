@@ -1,0 +1,120 @@
+import type { RevocationBus } from './bus.js';
+import type { LocalSessionCache } from './cache.js';
+import type { SessionRecord, SessionUser } from './session.js';
+import type { SessionStore, StoredSession } from './store.js';
+
+/**
+ * The outermost tier: this server's LRU of validated sessions (cache.ts) over any SessionStore, kept
+ * honest by the revocation bus (bus.ts). The hot path — a hit — is a Map lookup: no I/O.
+ *
+ * - Revocations (delete, deleteById, deleteUser, rotate, evictions at sign-in) run on the store below
+ *   first (PostgreSQL, then Redis), then drop the local entries, then go on the bus so every other
+ *   server drops them too. In that order: a server that re-reads after the message finds nothing.
+ * - A renewal goes to the store below first (PostgreSQL conditionally, then Redis); only then is the
+ *   local entry refreshed, so the engine's write throttle sees the latest lastSeenAt.
+ * - A cached entry that looks expired is re-read before it is judged: another server may have renewed
+ *   the session, and this server's copy is only as fresh as its own last renewal.
+ * - With the bus down the cache is empty and off; every check reads through.
+ */
+export class CachedSessionStore implements SessionStore {
+  constructor(
+    private readonly inner: SessionStore,
+    private readonly cache: LocalSessionCache | undefined,
+    private readonly bus: RevocationBus,
+    private readonly now: () => number = Date.now,
+  ) {
+    const c = cache;
+    bus.listen({
+      onStateChange: (up) => (up ? c?.enable() : c?.disable()),
+      onRevocation: (r) => {
+        if (!c) return;
+        if (r.kind === 'session') c.dropSession(keyOf(r.idHash));
+        else if (r.kind === 'user') c.dropUser(r.userId, r.keep ? keyOf(r.keep) : undefined);
+        else c.clear();
+      },
+    });
+    if (bus.up) c?.enable();
+  }
+
+  async get(idHash: Buffer): Promise<StoredSession | null> {
+    const c = this.cache;
+    if (!c?.enabled) return this.inner.get(idHash);
+    const key = keyOf(idHash);
+    const hit = c.get(key);
+    if (hit && hit.session.idleExpiresAt.getTime() > this.now()) return hit;
+    const generation = c.generation();
+    const found = await this.inner.get(idHash);
+    if (found) c.insert(key, found, generation);
+    else if (hit) c.dropSession(key);
+    return found;
+  }
+
+  async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]> {
+    const generation = this.cache?.generation() ?? 0;
+    const evicted = await this.inner.create(session, user, maxPerUser);
+    for (const e of evicted) this.revoked({ kind: 'session', idHash: e.idHash });
+    // The snapshot the engine hands us is the one the truth would return; the next check here is a hit
+    // (refused, like any insertion, if a revocation went by meanwhile — including our own evictions).
+    this.cache?.insert(keyOf(session.idHash), { session, user }, generation);
+    return evicted;
+  }
+
+  async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {
+    const renewed = await this.inner.touch(idHash, lastSeenAt, idleExpiresAt);
+    if (renewed) this.cache?.refresh(keyOf(idHash), lastSeenAt, idleExpiresAt);
+    else this.cache?.dropSession(keyOf(idHash));
+    return renewed;
+  }
+
+  async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
+    const rotated = await this.inner.rotate(oldIdHash, next);
+    if (rotated) this.revoked({ kind: 'session', idHash: oldIdHash });
+    else this.cache?.dropSession(keyOf(oldIdHash));
+    return rotated;
+  }
+
+  async delete(idHash: Buffer): Promise<SessionRecord | null> {
+    const gone = await this.inner.delete(idHash);
+    // Published only when something was deleted: whoever deleted it before us published already, and
+    // a stream of logouts with made-up tokens must not become a stream of bus messages.
+    if (gone) this.revoked({ kind: 'session', idHash });
+    else this.cache?.dropSession(keyOf(idHash));
+    return gone;
+  }
+
+  async deleteById(userId: string, publicId: string): Promise<SessionRecord | null> {
+    const gone = await this.inner.deleteById(userId, publicId);
+    if (gone) this.revoked({ kind: 'session', idHash: gone.idHash });
+    return gone;
+  }
+
+  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
+    const n = await this.inner.deleteUser(userId, keep);
+    // Always published: this is the kill switch (disable, role change), and it is rare.
+    this.revoked({ kind: 'user', userId, ...(keep ? { keep } : {}) });
+    return n;
+  }
+
+  listUser(userId: string): Promise<SessionRecord[]> {
+    return this.inner.listUser(userId);
+  }
+
+  /** Expired entries need no message: every server judges expiry on every hit. */
+  purgeExpired(now: Date, limit: number): Promise<number> {
+    return this.inner.purgeExpired(now, limit);
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
+  private revoked(r: { kind: 'session'; idHash: Buffer } | { kind: 'user'; userId: string; keep?: Buffer }): void {
+    if (r.kind === 'session') this.cache?.dropSession(keyOf(r.idHash));
+    else this.cache?.dropUser(r.userId, r.keep ? keyOf(r.keep) : undefined);
+    this.bus.publish(r);
+  }
+}
+
+function keyOf(idHash: Buffer): string {
+  return idHash.toString('base64url');
+}

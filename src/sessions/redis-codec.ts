@@ -1,0 +1,226 @@
+import type { Role, SessionRecord, SessionUser } from './session.js';
+
+/**
+ * The session as Redis holds it: one compact binary string, because bytes per session are a budget
+ * (docs/operations.md, "Scaling out", has the measured figures). About 110 bytes for a typical session,
+ * against ~400 as JSON. The token hash is not in the value: it is the key.
+ *
+ * Layout (version 1, integers big-endian):
+ *
+ *   0       version (1); a value starting with 0 is a fill in progress (see PENDING), never a session
+ *   1       flags: 1 remember · 2 role admin · 4 userId as 16-byte UUID · 8 publicId as 12 raw bytes
+ *   2..7    lastSeenAt       ms since the epoch, 48 bits
+ *   8..13   idleExpiresAt    ms
+ *   14..19  absoluteExpiresAt ms
+ *   20..25  createdAt        ms
+ *   26..31  authenticatedAt  ms
+ *   32..37  user.createdAt   ms
+ *   then    userId (16 bytes, or varint length + UTF-8), publicId (12 bytes, or varint length + UTF-8),
+ *           userAgent (1 byte when it is one of client-info.ts's "<browser> on <system>" summaries),
+ *           ip (3 bytes for an IPv4 /24, 6 for an IPv6 /48), username — else varint length + UTF-8
+ *
+ * Every shortcut is taken only when decoding gives back exactly the same string; anything else is
+ * stored as text, so the codec never changes what it was given.
+ *
+ * lastSeenAt and idleExpiresAt sit at fixed offsets so the renewal script (redis-store.ts) can read and
+ * replace them in place, in Lua, without decoding the rest.
+ */
+
+export const VERSION = 1;
+/** Offsets the Lua renewal script relies on (1-based in Lua: +1). */
+export const OFFSET = { lastSeenAt: 2, idleExpiresAt: 8, absoluteExpiresAt: 14 } as const;
+const FIXED = 38;
+
+const F_REMEMBER = 1;
+const F_ADMIN = 2;
+const F_UUID = 4;
+const F_PUBLIC_ID_RAW = 8;
+const F_UA_CODED = 16;
+const F_IP_V4 = 32;
+const F_IP_V6 = 64;
+
+/** The device summaries of client-info.ts, by index (0 = absent). */
+const BROWSER_NAMES = ['', 'Edge', 'Opera', 'Firefox', 'Chrome', 'Safari', 'curl', 'Node.js'];
+const SYSTEM_NAMES = ['', 'Android', 'iOS', 'Windows', 'macOS', 'ChromeOS', 'Linux'];
+
+function uaText(code: number): string {
+  const b = BROWSER_NAMES[code >> 3] ?? '';
+  const s = SYSTEM_NAMES[code & 7] ?? '';
+  if (b && s) return `${b} on ${s}`;
+  return b || s || 'Unknown device';
+}
+
+/** Every summary deviceSummary() can produce → its one-byte code. */
+const UA_CODES = new Map<string, number>();
+for (let b = 0; b < BROWSER_NAMES.length; b++) {
+  for (let sys = 0; sys < SYSTEM_NAMES.length; sys++) {
+    const code = (b << 3) | sys;
+    if (!UA_CODES.has(uaText(code))) UA_CODES.set(uaText(code), code);
+  }
+}
+
+function uaCode(ua: string): number | undefined {
+  return UA_CODES.get(ua);
+}
+
+function ipBytes(ip: string): { flag: number; bytes: Buffer } | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/.exec(ip);
+  if (v4) {
+    const bytes = Buffer.from([Number(v4[1]), Number(v4[2]), Number(v4[3])]);
+    return ipText(F_IP_V4, bytes) === ip ? { flag: F_IP_V4, bytes } : undefined;
+  }
+  const v6 = /^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4})::\/48$/.exec(ip);
+  if (v6) {
+    const bytes = Buffer.alloc(6);
+    for (let i = 0; i < 3; i++) bytes.writeUInt16BE(Number.parseInt(v6[i + 1]!, 16), i * 2);
+    return ipText(F_IP_V6, bytes) === ip ? { flag: F_IP_V6, bytes } : undefined;
+  }
+  return undefined;
+}
+
+function ipText(flag: number, b: Buffer): string {
+  if (flag === F_IP_V4) return `${b[0]}.${b[1]}.${b[2]}.0/24`;
+  return `${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}:${b.readUInt16BE(4).toString(16)}::/48`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** newPublicId(): 12 random bytes as base64url, which is exactly 16 characters and round-trips. */
+const PUBLIC_ID_12 = /^[A-Za-z0-9_-]{16}$/;
+const MAX_MS = 2 ** 48 - 1;
+
+export function writeMs(buf: Buffer, offset: number, ms: number): void {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_MS) throw new RangeError(`time out of range: ${ms}`);
+  buf.writeUIntBE(ms, offset, 6);
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  let v = n;
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return Buffer.from(out);
+}
+
+function text(s: string): Buffer[] {
+  const b = Buffer.from(s, 'utf8');
+  return [varint(b.length), b];
+}
+
+/** Encodes a session and its user snapshot. */
+export function encodeSession(s: SessionRecord, user: SessionUser): Buffer {
+  if (user.role !== 'merchant' && user.role !== 'admin') throw new Error(`redis codec: unknown role ${String(user.role)}`);
+  const head = Buffer.alloc(FIXED);
+  const uuid = UUID.test(s.userId);
+  const rawId = PUBLIC_ID_12.test(s.id);
+  const ua = uaCode(s.userAgent);
+  const ip = ipBytes(s.ip);
+  head[0] = VERSION;
+  head[1] =
+    (s.remember ? F_REMEMBER : 0) |
+    (user.role === 'admin' ? F_ADMIN : 0) |
+    (uuid ? F_UUID : 0) |
+    (rawId ? F_PUBLIC_ID_RAW : 0) |
+    (ua !== undefined ? F_UA_CODED : 0) |
+    (ip?.flag ?? 0);
+  writeMs(head, OFFSET.lastSeenAt, s.lastSeenAt.getTime());
+  writeMs(head, OFFSET.idleExpiresAt, s.idleExpiresAt.getTime());
+  writeMs(head, OFFSET.absoluteExpiresAt, s.absoluteExpiresAt.getTime());
+  writeMs(head, 20, s.createdAt.getTime());
+  writeMs(head, 26, s.authenticatedAt.getTime());
+  writeMs(head, 32, user.createdAt.getTime());
+  return Buffer.concat([
+    head,
+    ...(uuid ? [Buffer.from(s.userId.replaceAll('-', ''), 'hex')] : text(s.userId)),
+    ...(rawId ? [Buffer.from(s.id, 'base64url')] : text(s.id)),
+    ...(ua !== undefined ? [Buffer.from([ua])] : text(s.userAgent)),
+    ...(ip ? [ip.bytes] : text(s.ip)),
+    ...text(user.username),
+  ]);
+}
+
+class Reader {
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+  ) {}
+
+  bytes(n: number): Buffer {
+    if (this.pos + n > this.buf.length) throw new Error('redis codec: truncated value');
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  varint(): number {
+    let n = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.bytes(1)[0]!;
+      n += (b & 0x7f) * mul;
+      if (b < 0x80) return n;
+      mul *= 128;
+      if (mul > 2 ** 35) throw new Error('redis codec: bad length');
+    }
+  }
+
+  text(): string {
+    return this.bytes(this.varint()).toString('utf8');
+  }
+}
+
+function uuidText(b: Buffer): string {
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Decodes a value written by encodeSession; `idHash` is the full hash the caller looked up with.
+ * Throws on anything else (a corrupt or foreign value is a miss for the caller, never a session).
+ */
+export function decodeSession(idHash: Buffer, v: Buffer): { session: SessionRecord; user: SessionUser } {
+  if (v.length < FIXED || v[0] !== VERSION) throw new Error('redis codec: not a version 1 session');
+  const flags = v[1]!;
+  const ms = (offset: number) => new Date(v.readUIntBE(offset, 6));
+  const r = new Reader(v, FIXED);
+  const userId = flags & F_UUID ? uuidText(r.bytes(16)) : r.text();
+  const id = flags & F_PUBLIC_ID_RAW ? r.bytes(12).toString('base64url') : r.text();
+  const userAgent = flags & F_UA_CODED ? uaText(r.bytes(1)[0]!) : r.text();
+  const ip = flags & F_IP_V4 ? ipText(F_IP_V4, r.bytes(3)) : flags & F_IP_V6 ? ipText(F_IP_V6, r.bytes(6)) : r.text();
+  const username = r.text();
+  if (r.pos !== v.length) throw new Error('redis codec: trailing bytes');
+  const role: Role = flags & F_ADMIN ? 'admin' : 'merchant';
+  return {
+    session: {
+      idHash,
+      id,
+      userId,
+      createdAt: ms(20),
+      lastSeenAt: ms(OFFSET.lastSeenAt),
+      authenticatedAt: ms(26),
+      idleExpiresAt: ms(OFFSET.idleExpiresAt),
+      absoluteExpiresAt: ms(OFFSET.absoluteExpiresAt),
+      remember: (flags & F_REMEMBER) !== 0,
+      userAgent,
+      ip,
+    },
+    user: { id: userId, username, role, createdAt: ms(32) },
+  };
+}
+
+/** The two renewal fields as the Lua script splices them in: lastSeenAt then idleExpiresAt, 12 bytes. */
+export function encodeRenewal(lastSeenAt: Date, idleExpiresAt: Date): Buffer {
+  const b = Buffer.alloc(12);
+  writeMs(b, 0, lastSeenAt.getTime());
+  writeMs(b, 6, idleExpiresAt.getTime());
+  return b;
+}
+
+/** A user id as the index key carries it: 'i' + 16 bytes for a UUID, else 'I' + its UTF-8 (never equal). */
+export function userIdKeyPart(userId: string): Buffer {
+  return UUID.test(userId)
+    ? Buffer.concat([Buffer.from('i'), Buffer.from(userId.replaceAll('-', ''), 'hex')])
+    : Buffer.from(`I${userId}`, 'utf8');
+}

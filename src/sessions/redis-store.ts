@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { Cluster } from 'ioredis';
+import { dataNodes, type RedisClient } from '../redis/connection.js';
+import { LuaScript } from '../redis/script.js';
+import { decodeSession, encodeRenewal, encodeSession, OFFSET, userIdKeyPart } from './redis-codec.js';
+import type { StoredSession } from './store.js';
+
+/**
+ * The Redis tier of the session store: a cache of PostgreSQL rows, never the truth (tiered-store.ts
+ * decides when to use it; this file only speaks Redis). Two kinds of keys, both under the deployment's
+ * prefix (REDIS_KEY_PREFIX):
+ *
+ *   <prefix>s<16 bytes>   a session: the first 16 bytes of SHA-256(token) → the compact value of
+ *                         redis-codec.ts; expires at the session's idle expiry (never past the absolute)
+ *   <prefix>i<user id>    a user's index (16-byte UUID; a non-UUID id is 'I' + its text): a sorted set of those 16-byte hashes scored by absolute expiry,
+ *                         so "revoke every session of a user" finds them without a scan
+ *
+ * Why 16 bytes: the key is the single biggest item of a session's footprint after the value, and 128 bits
+ * of SHA-256 still take 2^128 work to hit a given session (and ~2^64 live sessions to see one collision).
+ * The full 32-byte hash never needs to be in Redis: callers look up with it and get it back.
+ *
+ * Cluster: every command and every script touches exactly ONE key, so keys need no hash tags and a
+ * user's sessions spread over all shards (one heavy user cannot make a hot shard). "Revoke all of a user"
+ * is one read of the index and then one delete per session, each on the node that owns it; racing fills
+ * are made safe by the fill protocol below, not by atomicity across keys.
+ *
+ * The fill protocol (read-through without resurrection). A miss is refilled from PostgreSQL in four
+ * steps: (1) index the hash under its user and write a short-lived PENDING marker (SET NX), (2) read
+ * PostgreSQL again, (3) commit the value only if our marker is still there (Lua compare-and-set), else
+ * give up. A revoker deletes in PostgreSQL first, then reads the index and deletes the keys. Either the
+ * second read (2) sees the deletion and nothing is committed, or it happened before the deletion, so the
+ * index entry (1) was visible to the revoker, whose delete then removes the marker or the committed value.
+ * Readers treat a PENDING marker as a miss, so an uncommitted value is never served.
+ */
+
+/** A fill that died half-way blocks refills of that key for this long (readers use PostgreSQL meanwhile). */
+const PENDING_TTL_MS = 5000;
+
+export type RedisLookup =
+  | { kind: 'hit'; value: StoredSession }
+  /** Nothing there: the caller may fill. */
+  | { kind: 'miss' }
+  /** Another request is filling this key: read PostgreSQL, do not fill. */
+  | { kind: 'filling' };
+
+/** SET only over our own PENDING marker (a revoker's DEL in between wins). */
+const COMMIT = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+  return 1
+end
+return 0`);
+
+const ABORT = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
+/**
+ * Renewal: conditional, like PostgreSQL's UPDATE … WHERE. Only a committed value (version byte 1) that
+ * is still live at the renewal time, and only forward in time (a slow renewal never rolls a newer one
+ * back). A missing key stays missing: never an upsert. ARGV: lastSeenAt ms, new expiry ms, the 12 bytes
+ * of lastSeenAt+idleExpiresAt to splice in at their fixed offset.
+ */
+const TOUCH = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if not v or string.byte(v, 1) ~= 1 then return 0 end
+local function ms(i)
+  local n = 0
+  for k = i, i + 5 do n = n * 256 + string.byte(v, k) end
+  return n
+end
+local seen = tonumber(ARGV[1])
+if ms(${OFFSET.idleExpiresAt + 1}) <= seen or ms(${OFFSET.absoluteExpiresAt + 1}) <= seen then return 0 end
+if ms(${OFFSET.lastSeenAt + 1}) >= seen then return 0 end
+redis.call('SET', KEYS[1], string.sub(v, 1, ${OFFSET.lastSeenAt}) .. ARGV[3] .. string.sub(v, ${OFFSET.absoluteExpiresAt + 1}), 'PXAT', ARGV[2])
+return 1`);
+
+/** Adds a hash to a user's index, drops members past their absolute expiry, keeps the key alive long enough. */
+const INDEX_ADD = new LuaScript(`
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local t = redis.call('PEXPIRETIME', KEYS[1])
+if t < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+return 1`);
+
+export interface RedisSessionCacheOptions {
+  /** Namespace of every key (REDIS_KEY_PREFIX); no glob characters. */
+  keyPrefix: string;
+  /** Real time for TTL decisions (Redis expires keys on its own clock). */
+  now?: () => number;
+}
+
+export class RedisSessionCache {
+  private readonly prefix: Buffer;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: RedisClient,
+    opts: RedisSessionCacheOptions,
+  ) {
+    if (/[*?[\]\\]/.test(opts.keyPrefix)) throw new Error('redis key prefix must not contain * ? [ ] \\');
+    this.prefix = Buffer.from(opts.keyPrefix, 'utf8');
+    this.now = opts.now ?? Date.now;
+  }
+
+  sessionKey(idHash: Buffer): Buffer {
+    return Buffer.concat([this.prefix, Buffer.from('s'), idHash.subarray(0, 16)]);
+  }
+
+  indexKey(userId: string): Buffer {
+    return Buffer.concat([this.prefix, userIdKeyPart(userId)]);
+  }
+
+  async get(idHash: Buffer): Promise<RedisLookup> {
+    const v = await this.client.getBuffer(this.sessionKey(idHash));
+    if (!v) return { kind: 'miss' };
+    if (v[0] === 0) return { kind: 'filling' };
+    try {
+      return { kind: 'hit', value: decodeSession(idHash, v) };
+    } catch {
+      // A value we cannot read (another version, corruption) is never a session: read the truth.
+      return { kind: 'filling' };
+    }
+  }
+
+  /**
+   * Step 1 of a fill: index the hash and claim the key with a PENDING marker. Null when the key is
+   * taken (a value or another fill): the caller then simply does not fill.
+   */
+  async beginFill(idHash: Buffer, userId: string, absoluteExpiresAt: Date): Promise<Buffer | null> {
+    const marker = Buffer.concat([Buffer.from([0]), randomBytes(8)]);
+    const [claimed] = await Promise.all([
+      this.client.set(this.sessionKey(idHash), marker, 'PX', PENDING_TTL_MS, 'NX'),
+      INDEX_ADD.run(this.client, this.indexKey(userId), [
+        idHash.subarray(0, 16),
+        absoluteExpiresAt.getTime(),
+        this.now(),
+      ]),
+    ]);
+    return claimed === 'OK' ? marker : null;
+  }
+
+  /** Step 3: the value read after step 1 replaces our marker, if the marker is still ours. */
+  async commitFill(marker: Buffer, found: StoredSession): Promise<boolean> {
+    const s = found.session;
+    const expiresAt = Math.min(s.idleExpiresAt.getTime(), s.absoluteExpiresAt.getTime());
+    if (expiresAt <= this.now()) {
+      await this.abortFill(s.idHash, marker);
+      return false;
+    }
+    const done = await COMMIT.run(this.client, this.sessionKey(s.idHash), [marker, encodeSession(s, found.user), expiresAt]);
+    return done === 1;
+  }
+
+  async abortFill(idHash: Buffer, marker: Buffer): Promise<void> {
+    await ABORT.run(this.client, this.sessionKey(idHash), [marker]);
+  }
+
+  /** Conditional renewal; false when there was nothing live (and newer) to renew. */
+  async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {
+    const done = await TOUCH.run(this.client, this.sessionKey(idHash), [
+      lastSeenAt.getTime(),
+      idleExpiresAt.getTime(),
+      encodeRenewal(lastSeenAt, idleExpiresAt),
+    ]);
+    return done === 1;
+  }
+
+  /** Removes one session (and, when the user is known, its index entry). */
+  async delete(idHash: Buffer, userId?: string): Promise<void> {
+    await Promise.all([
+      this.client.unlink(this.sessionKey(idHash)),
+      userId ? this.client.zrem(this.indexKey(userId), idHash.subarray(0, 16)) : Promise.resolve(0),
+    ]);
+  }
+
+  /**
+   * Removes every indexed session of a user but `keep`. Keys first, index entries after: a crash in
+   * between leaves index entries pointing at nothing (harmless), never a session without its index entry.
+   */
+  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
+    const index = this.indexKey(userId);
+    const keepPart = keep?.subarray(0, 16);
+    const members = (await this.client.zrangeBuffer(index, 0, '-1')).filter((m) => !(keepPart && m.equals(keepPart)));
+    if (members.length === 0) return 0;
+    const keys = members.map((m) => Buffer.concat([this.prefix, Buffer.from('s'), m]));
+    if (this.client instanceof Cluster) {
+      // One command per key: on a cluster the keys live in different slots.
+      await Promise.all(keys.map((k) => this.client.unlink(k)));
+    } else {
+      await this.client.unlink(...keys);
+    }
+    await this.client.zrem(index, ...members);
+    return members.length;
+  }
+
+  /**
+   * Deletes every key under the prefix on every data node (SCAN, never KEYS). Used when Redis may hold
+   * something a failed delete left behind; returns how many keys went.
+   */
+  async flush(): Promise<number> {
+    const match = `${this.prefix.toString('utf8')}*`;
+    let n = 0;
+    for (const node of dataNodes(this.client)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scanBuffer(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next.toString();
+        if (keys.length > 0) {
+          // Keys of one node can still be in different slots: one UNLINK each, pipelined.
+          const p = node.pipeline();
+          for (const k of keys) p.unlink(k);
+          await p.exec();
+          n += keys.length;
+        }
+      } while (cursor !== '0');
+    }
+    return n;
+  }
+}

@@ -1,0 +1,126 @@
+import type { RedisBreaker } from '../redis/breaker.js';
+import type { RedisSessionCache } from './redis-store.js';
+import type { SessionRecord, SessionUser } from './session.js';
+import type { SessionStore, StoredSession } from './store.js';
+
+/**
+ * PostgreSQL with Redis in front (Django's `cached_db`): PostgreSQL is the truth, Redis a shared cache.
+ *
+ * - Reads: Redis, and on a miss PostgreSQL, then Redis is refilled (redis-store.ts: the fill protocol
+ *   that cannot resurrect a session revoked meanwhile).
+ * - Writes: PostgreSQL first. If PostgreSQL fails, the error propagates (503) and Redis is untouched;
+ *   if Redis fails afterwards, the request still succeeds (PostgreSQL has it) and the breaker takes Redis
+ *   out of service until it is repaired.
+ * - Renewal: PostgreSQL's conditional UPDATE decides; Redis is renewed (conditionally too) only after
+ *   PostgreSQL said yes. A "no" from PostgreSQL removes any stale copy from Redis.
+ * - Revocation: delete in PostgreSQL, then in Redis. A Redis delete that did not certainly happen marks
+ *   Redis dirty, and a dirty Redis is flushed before it is trusted again (redis/breaker.ts).
+ *
+ * Every Redis call goes through the breaker, so with Redis down no request waits for it: each one goes
+ * straight to PostgreSQL and nobody is signed out.
+ */
+export class TieredSessionStore implements SessionStore {
+  /** Counters for tests and metrics. */
+  readonly stats = { redisHits: 0, redisMisses: 0, fills: 0, fillsRefused: 0 };
+
+  constructor(
+    private readonly truth: SessionStore,
+    private readonly redis: RedisSessionCache,
+    private readonly breaker: RedisBreaker,
+  ) {}
+
+  async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]> {
+    const evicted = await this.truth.create(session, user, maxPerUser);
+    for (const e of evicted) await this.breaker.runDelete(() => this.redis.delete(e.idHash, e.userId));
+    // Write-through, by the same protocol as a refill: a revoke-all racing this sign-in must win.
+    await this.fill(session.idHash, session.userId, session.absoluteExpiresAt);
+    return evicted;
+  }
+
+  async get(idHash: Buffer): Promise<StoredSession | null> {
+    const cached = await this.breaker.run(() => this.redis.get(idHash));
+    if (cached.ok && cached.value.kind === 'hit') {
+      this.stats.redisHits++;
+      return cached.value.value;
+    }
+    this.stats.redisMisses++;
+    const found = await this.truth.get(idHash);
+    if (!found || !cached.ok || cached.value.kind !== 'miss') return found;
+    const filled = await this.fill(idHash, found.session.userId, found.session.absoluteExpiresAt);
+    return filled === undefined ? found : filled;
+  }
+
+  async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {
+    const renewed = await this.truth.touch(idHash, lastSeenAt, idleExpiresAt);
+    if (renewed) {
+      // Best effort: a Redis copy left behind by a failure is older, never wrong (expiry judged again).
+      await this.breaker.run(() => this.redis.touch(idHash, lastSeenAt, idleExpiresAt));
+    } else {
+      // Gone or expired in the truth: whoever deleted it also cleaned Redis (or marked it dirty); this
+      // only tidies a leftover copy, so a skipped tidy-up need not make Redis dirty.
+      await this.breaker.run(() => this.redis.delete(idHash));
+    }
+    return renewed;
+  }
+
+  async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
+    const rotated = await this.truth.rotate(oldIdHash, next);
+    // Whether or not it rotated, the old hash must not survive in Redis. The new one fills on first read.
+    await this.breaker.runDelete(() => this.redis.delete(oldIdHash, next.userId));
+    return rotated;
+  }
+
+  async delete(idHash: Buffer): Promise<SessionRecord | null> {
+    const gone = await this.truth.delete(idHash);
+    await this.breaker.runDelete(() => this.redis.delete(idHash, gone?.userId));
+    return gone;
+  }
+
+  async deleteById(userId: string, publicId: string): Promise<SessionRecord | null> {
+    const gone = await this.truth.deleteById(userId, publicId);
+    if (gone) await this.breaker.runDelete(() => this.redis.delete(gone.idHash, userId));
+    return gone;
+  }
+
+  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
+    const n = await this.truth.deleteUser(userId, keep);
+    // Even when PostgreSQL had none: Redis may hold a fill that lost a race, and the index finds it.
+    await this.breaker.runDelete(() => this.redis.deleteUser(userId, keep));
+    return n;
+  }
+
+  listUser(userId: string): Promise<SessionRecord[]> {
+    return this.truth.listUser(userId);
+  }
+
+  /** Redis entries expire on their own (TTL = idle expiry); only PostgreSQL needs purging. */
+  purgeExpired(now: Date, limit: number): Promise<number> {
+    return this.truth.purgeExpired(now, limit);
+  }
+
+  /**
+   * The fill protocol (redis-store.ts): claim + index, read the truth again, commit or abort.
+   * Returns the fresh read (null: revoked meanwhile), or undefined when no fill happened (key taken,
+   * Redis unavailable) and the caller keeps what it read.
+   */
+  private async fill(idHash: Buffer, userId: string, absoluteExpiresAt: Date): Promise<StoredSession | null | undefined> {
+    const claim = await this.breaker.run(() => this.redis.beginFill(idHash, userId, absoluteExpiresAt));
+    if (!claim.ok || !claim.value) return undefined;
+    const marker = claim.value;
+    let fresh: StoredSession | null;
+    try {
+      fresh = await this.truth.get(idHash);
+    } catch (err) {
+      await this.breaker.run(() => this.redis.abortFill(idHash, marker));
+      throw err;
+    }
+    if (!fresh) {
+      await this.breaker.run(() => this.redis.abortFill(idHash, marker));
+      this.stats.fillsRefused++;
+      return null;
+    }
+    const committed = await this.breaker.run(() => this.redis.commitFill(marker, fresh));
+    if (committed.ok && committed.value) this.stats.fills++;
+    return fresh;
+  }
+}
