@@ -41,11 +41,11 @@ const O = {
   connections: 64,
   loadUsers: 16,
   throughput: { seconds: quick ? { session: 3, items: 2 } : { session: 8, items: 5 }, warmup: 1 },
-  signin: { seconds: quick ? 3 : 8, warmup: 1, connections: 16 },
-  storm: { seconds: quick ? 3 : 8, warmup: 1, getConnections: 8, stormConnections: 32 },
+  signin: { seconds: quick ? 3 : 6, warmup: 1, connections: 16 },
+  storm: { seconds: quick ? 3 : 6, warmup: 1, getConnections: 8, stormConnections: 32 },
   writes: { warmup: quick ? 3 : 5, seconds: quick ? 10 : 60 },
   revocation: { trials: quick ? 5 : 30, timeoutMs: 1000, maxTimeouts: 2 },
-  scale: { seconds: quick ? 3 : 8, warmup: 1, small: 1_000, large: quick ? 100_000 : 1_000_000 },
+  scale: { seconds: quick ? 3 : 6, warmup: 1, small: 1_000, large: quick ? 100_000 : 1_000_000 },
 };
 
 const t0 = Date.now();
@@ -163,7 +163,7 @@ try {
     results.throughput = await measureThroughput(running, { ...O.throughput, rounds: O.rounds, connections: O.connections }, log);
   });
 
-  const signers = ['express-redis', 'express-pg', 'ba-pg', 'stockade-pg', 'stockade-pglite'].map(byKey).filter(Boolean);
+  const signers = ['express-redis', 'ba-pg', 'stockade-pg'].map(byKey).filter(Boolean);
   if (phases.has('signin') || phases.has('storm')) {
     for (const r of signers) await prepareSigninUsers(r, WORK, 16);
   }

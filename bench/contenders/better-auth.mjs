@@ -148,7 +148,9 @@ app.route({
       }),
     );
     reply.status(res.status);
-    res.headers.forEach((value, key) => reply.header(key, value));
+    res.headers.forEach((value, key) => {
+      reply.header(key, value);
+    });
     return reply.send(res.body ? await res.text() : null);
   },
 });

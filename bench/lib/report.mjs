@@ -1,7 +1,7 @@
 // Turns one run's results into bench/results/<date>.md: machine line, medians with min–max, every ratio
 // against the references of the same run, and the budgets of issue 7 with PASS/MISS (a miss never fails
 // the command: a benchmark reports, a test decides).
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, min, max, fmtInt, fmtMs, fmtRatio } from './stats.mjs';
 
@@ -18,8 +18,8 @@ function summarize(runs) {
   };
 }
 
-function table(header, rows) {
-  return [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+function table(header, rows, numeric = true) {
+  return [`| ${header.join(' | ')} |`, `|${header.map((_h, i) => (i === 0 || !numeric ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 function throughputSection(title, results, workload, contenders) {
@@ -112,7 +112,7 @@ export function writeReport(res, dir) {
   const items = throughputSection('Authenticated GET /api/items (20 items)', res.throughput, 'items', contenders);
   const b = budgets(res, { session: session.sums, items: items.sums });
   L.push('## Budgets (issue 7)', '');
-  L.push(table(['budget', 'measured', 'verdict'], b.map((x) => [x.budget, x.measured, x.pass === null ? 'not measured' : x.pass ? 'PASS' : '**MISS**'])));
+  L.push(table(['budget', 'measured', 'verdict'], b.map((x) => [x.budget, x.measured, x.pass === null ? 'not measured' : x.pass ? 'PASS' : '**MISS**']), false));
   L.push('');
   L.push(session.md, items.md);
 
@@ -165,7 +165,39 @@ export function writeReport(res, dir) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${res.date}${res.quick ? '-quick' : ''}.md`);
   writeFileSync(file, L.join('\n'));
+  if (!res.quick) updateReadme(join(dir, '..', 'README.md'), shortTable(res, session.sums, items.sums, b));
   console.log('\nBudgets:');
   for (const x of b) console.log(`  ${x.pass === null ? 'n/a ' : x.pass ? 'PASS' : 'MISS'}  ${x.budget}: ${x.measured}`);
   return file;
+}
+
+/** The README's short table: headline figures of the latest full run. */
+function shortTable(res, session, items, b) {
+  const f = session.fastify;
+  const rows = res.contenders
+    .filter((c) => session[c.key])
+    .map((c) => [
+      c.key,
+      fmtInt(session[c.key].rps),
+      f ? fmtRatio(session[c.key].rps / f.rps) : 'n/a',
+      fmtMs(session[c.key].p99),
+      items[c.key] ? fmtInt(items[c.key].rps) : '–',
+    ]);
+  const passed = b.filter((x) => x.pass === true).length;
+  const missed = b.filter((x) => x.pass === false).length;
+  return [
+    `From \`results/${res.date}.md\` (${res.machine.cpu}, Node ${res.machine.node}; server on one core, wrk on the other; medians of ${res.options.rounds} rounds):`,
+    '',
+    table(['contender', '"who am I" req/s', '× bare Fastify', 'p99 ms', 'items req/s'], rows),
+    '',
+    `Budgets: ${passed} PASS, ${missed} MISS, ${b.length - passed - missed} not measured (details in the results file).`,
+  ].join('\n');
+}
+
+function updateReadme(path, md) {
+  if (!existsSync(path)) return;
+  const s = readFileSync(path, 'utf8');
+  const re = /<!-- latest-results -->[\s\S]*?<!-- \/latest-results -->/;
+  if (!re.test(s)) return;
+  writeFileSync(path, s.replace(re, `<!-- latest-results -->\n${md}\n<!-- /latest-results -->`));
 }
