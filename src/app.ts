@@ -5,8 +5,6 @@ import type { AppDeps } from './deps.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
-import { metricsPlugin } from './http/plugins/metrics.js';
-import { openapiPlugin } from './http/plugins/openapi.js';
 import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -74,12 +72,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.removeContentTypeParser(['text/plain']);
 
   const cookie = sessionCookie(config.cookieSecure);
-  // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
-  await app.register(securityPlugin, { hsts: config.cookieSecure || options.https !== undefined });
+  await app.register(securityPlugin, { hsts: config.cookieSecure });
   await app.register(errorsPlugin);
-  // Before any route: the OpenAPI document collects routes as they are registered.
-  await app.register(openapiPlugin);
-  await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken });
   await app.register(sessionPlugin, { engine: deps.sessions, cookie });
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,
