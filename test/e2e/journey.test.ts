@@ -226,17 +226,23 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   assert.equal(await page.locator('main img').count(), 0);
   await screenshot(page, '10-inventory');
 
+  // Each filter change is one list request; wait for it, then for the rows it brought.
+  const listed = () => page.waitForResponse((r) => r.url().includes('/api/items?') && r.status() === 200);
+  const rowCount = (n: number) =>
+    page.waitForFunction((want) => document.querySelectorAll('.table--items tbody tr').length === want, n);
   await page.getByLabel('Search by name or SKU').fill('bolt');
-  await page.getByRole('button', { name: 'Search' }).click();
-  await page.waitForFunction(() => document.querySelectorAll('.table--items tbody tr').length === 1);
+  await Promise.all([listed(), page.getByRole('button', { name: 'Search' }).click()]);
+  await rowCount(1);
   assert.match((await listRows.first().textContent()) ?? '', /Hex bolt M10 zinc/);
   await page.getByLabel('Search by name or SKU').fill('');
-  await page.getByRole('button', { name: 'Search' }).click();
-  await page.getByLabel('Low stock only').check();
-  await page.waitForFunction(() => document.querySelectorAll('.table--items tbody tr').length === 6);
+  await Promise.all([listed(), page.getByRole('button', { name: 'Search' }).click()]);
+  await rowCount(50);
+  await Promise.all([listed(), page.getByLabel('Low stock only').click()]);
+  await rowCount(6);
+  assert.equal(await page.getByLabel('Low stock only').isChecked(), true);
   // Low: XSS-1 (3 ≤ 5) and SCREW-001..005 (2..10 ≤ 10).
   assert.match((await page.locator('.table--items').textContent()) ?? '', /XSS-1/);
-  await page.getByLabel('Sort by').selectOption('quantity');
+  await Promise.all([listed(), page.getByLabel('Sort by').selectOption('quantity')]);
   await page.waitForFunction(() => document.querySelector('.table--items tbody tr td.num')?.textContent === '2');
   assert.ok(page.url().includes('low=1') && page.url().includes('sort=quantity'), 'filters live in the address');
   await screenshot(page, '11-inventory-low-stock');

@@ -104,6 +104,8 @@ export interface ActivityEvent {
   at: string;
   ip: string | null;
   userAgent: string | null;
+  /** An administrator did this to the account (which one is not disclosed). */
+  byAdmin?: boolean;
 }
 
 export interface AdminUser {

@@ -6,29 +6,31 @@ import { PageTitle } from '../components/PageTitle';
 import { describeDevice, formatDateTime } from '../lib/format';
 import { useAsync } from '../lib/useAsync';
 
+/** The server's audit event types (auth/audit.ts), in words. Unknown types are shown tidied up. */
 const LABELS: Record<string, string> = {
-  register: 'Account created',
-  login: 'Signed in',
-  login_success: 'Signed in',
-  login_failed: 'Failed sign-in attempt',
-  login_failure: 'Failed sign-in attempt',
+  'account.created': 'Account created',
+  'login.success': 'Signed in',
+  'login.failure': 'Failed sign-in attempt',
+  'login.lockout': 'Sign-in locked after repeated failures',
   logout: 'Signed out',
-  session_revoked: 'Session signed out',
-  sessions_revoked: 'Other sessions signed out',
-  revoke_others: 'Other sessions signed out',
-  password_changed: 'Password changed',
-  password_change: 'Password changed',
-  reauthenticated: 'Password confirmed',
-  reauthenticate: 'Password confirmed',
-  account_disabled: 'Account disabled by an administrator',
-  account_enabled: 'Account enabled by an administrator',
-  admin_revoked_sessions: 'Sessions signed out by an administrator',
+  'session.revoked': 'Session signed out',
+  'sessions.revoked_others': 'Signed out everywhere else',
+  'password.changed': 'Password changed',
+  'password.change_failure': 'Failed password change (wrong current password)',
+  'reauth.success': 'Password confirmed for a sensitive action',
+  'reauth.failure': 'Failed password confirmation',
+  'account.delete_failure': 'Failed account deletion (wrong password)',
+  export: 'Data exported',
+  'admin.user_disabled': 'Account disabled',
+  'admin.user_enabled': 'Account enabled',
+  'admin.role_changed': 'Role changed',
+  'csrf.failure': 'Cross-site request refused',
 };
 
-/** "login_failed" → "Login failed" when we have no better wording for an event type. */
+/** "login.failed" → "Login failed" when we have no better wording for an event type. */
 const label = (type: string) => LABELS[type] ?? type.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
-const isWarning = (type: string) => /fail|disabled|revoked_by_admin|admin_revoked/.test(type);
+const isWarning = (type: string) => /fail|lockout|disabled|csrf/.test(type);
 
 export function Activity() {
   const state = useAsync(() => me.activity().then((r) => r.events), []);
@@ -57,6 +59,7 @@ export function Activity() {
                 <tr key={i} class={isWarning(e.type) ? 'row--warn' : undefined}>
                   <th scope="row" data-label="What">
                     {label(e.type)}
+                    {e.byAdmin ? <span class="badge">by an administrator</span> : null}
                   </th>
                   <td data-label="When">{formatDateTime(e.at)}</td>
                   <td data-label="IP">{e.ip ?? '—'}</td>

@@ -125,28 +125,30 @@ export function Admin({ me }: { me: User }) {
                     <td data-label="Active sessions" class="num">
                       {formatNumber(u.activeSessions)}
                     </td>
-                    <td data-label="Last sign-in">{u.lastLoginAt ? formatRelative(u.lastLoginAt) : 'Never'}</td>
-                    <td data-label="Actions" class="cell-actions">
-                      <button
-                        type="button"
-                        class="btn btn--small"
-                        disabled={busy !== null || u.activeSessions === 0}
-                        onClick={() => revoke(u)}
-                        aria-label={`End all sessions of ${u.username}`}
-                      >
-                        End sessions
-                      </button>
-                      {self ? null : (
+                    <td data-label="Last sign-in">{u.lastLoginAt ? formatRelative(u.lastLoginAt) : '—'}</td>
+                    <td data-label="Actions">
+                      <div class="cell-actions">
                         <button
                           type="button"
-                          class={`btn btn--small ${u.disabled ? '' : 'btn--danger-ghost'}`}
-                          disabled={busy !== null}
-                          onClick={() => setDisabled(u, !u.disabled)}
-                          aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.username}`}
+                          class="btn btn--small"
+                          disabled={busy !== null || u.activeSessions === 0}
+                          onClick={() => revoke(u)}
+                          aria-label={`End all sessions of ${u.username}`}
                         >
-                          {u.disabled ? 'Enable' : 'Disable'}
+                          End sessions
                         </button>
-                      )}
+                        {self ? null : (
+                          <button
+                            type="button"
+                            class={`btn btn--small ${u.disabled ? '' : 'btn--danger-ghost'}`}
+                            disabled={busy !== null}
+                            onClick={() => setDisabled(u, !u.disabled)}
+                            aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.username}`}
+                          >
+                            {u.disabled ? 'Enable' : 'Disable'}
+                          </button>
+                        )}
+                      </div>
                     </td>
                   </tr>
                 );

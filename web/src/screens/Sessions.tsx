@@ -11,7 +11,16 @@ import { announce } from '../state/announcer';
 
 /** "Where you're signed in": every live session of this user, with a way to end each. */
 export function Sessions() {
-  const state = useAsync(() => sessionsApi.list().then((r) => r.sessions), []);
+  // This device first, then the most recently active.
+  const state = useAsync(
+    () =>
+      sessionsApi
+        .list()
+        .then((r) =>
+          [...r.sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt)),
+        ),
+    [],
+  );
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const list = state.data ?? [];

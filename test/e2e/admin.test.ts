@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { ensureAdmin } from '../../src/auth/bootstrap-admin.js';
+import type { TestServer } from '../support/app.js';
+import { TestClient } from '../support/client.js';
+import { launchChromium, openPage, screenshot, unexpectedProblems } from './support/browser.js';
+import { go, PASSWORD, signIn, signUp } from './support/flows.js';
+import { startWebServer } from './support/stockade.js';
+
+/**
+ * The admin screen: users with their active sessions, the kill switch (every session of a user ends at
+ * once), disable/enable and role. Admins have no inventory, so the app doesn't offer them one.
+ */
+
+let server: TestServer;
+let browser: Browser;
+
+before(async () => {
+  [server, browser] = await Promise.all([startWebServer(), launchChromium()]);
+  // What BOOTSTRAP_ADMIN_USERNAME/PASSWORD does at start in main.ts.
+  await ensureAdmin(server.deps.users, server.deps.authenticator, 'chief', PASSWORD);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('an admin ends a merchant\'s sessions, disables and re-enables an account, and changes a role', async () => {
+  const merchant = await openPage(browser, server.url);
+  await signUp(merchant.page, 'shop-one');
+  const other = new TestClient(server.url, { secureCookie: false });
+  await other.register('shop-two');
+
+  const admin = await openPage(browser, server.url);
+  await signIn(admin.page, 'chief');
+  await admin.page.getByRole('heading', { name: 'Users' }).waitFor();
+  assert.equal(await admin.page.getByRole('link', { name: 'Inventory' }).count(), 0, 'no inventory for admins');
+  const row = (name: string) => admin.page.locator('.table--users tbody tr', { hasText: name });
+  await row('shop-one').waitFor();
+  assert.match((await row('shop-one').textContent()) ?? '', /Active/);
+  await screenshot(admin.page, 'admin-users');
+
+  // The kill switch: the merchant's next action lands on sign-in.
+  await admin.page.getByRole('button', { name: 'End all sessions of shop-one' }).click();
+  await admin.page.getByText('Ended 1 session of shop-one.').waitFor();
+  await go(merchant.page, '/items');
+  await merchant.page.getByText('Your session ended — sign in again.').waitFor();
+
+  // Disable: the account cannot sign in (the same answer as a wrong password); enable: it can again.
+  await admin.page.getByRole('button', { name: 'Disable shop-two' }).click();
+  await row('shop-two').getByText('Disabled').waitFor();
+  assert.equal((await other.login('shop-two')).status, 401);
+  await admin.page.getByRole('button', { name: 'Enable shop-two' }).click();
+  await row('shop-two').getByText('Active').waitFor();
+  assert.equal((await other.login('shop-two')).status, 200);
+
+  // Role.
+  await admin.page.getByLabel('Role of shop-two').selectOption('admin');
+  await admin.page.getByText('shop-two is now an administrator.').waitFor();
+  const listed = await new TestClient(server.url, { secureCookie: false });
+  assert.equal((await listed.login('shop-two')).body.user.role, 'admin');
+  await screenshot(admin.page, 'admin-users-after');
+
+  // An admin typing an inventory address gets "not found", not a broken screen.
+  await go(admin.page, '/items');
+  await admin.page.getByRole('heading', { name: 'Page not found' }).waitFor();
+
+  assert.deepEqual(unexpectedProblems(admin.problems), []);
+  await merchant.context.close();
+  await admin.context.close();
+});
