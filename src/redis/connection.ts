@@ -44,6 +44,10 @@ export function parseRedisUrl(raw: string): ParsedRedisUrl {
 export function baseOptions(opts: RedisConnectionOptions): RedisOptions {
   return {
     commandTimeout: opts.commandTimeoutMs,
+    // A connection that has commands outstanding and hears nothing is dead (a silent partition, a peer
+    // that vanished): destroy it so the client reconnects, instead of timing out command after command
+    // on a socket TCP keepalive would only give up on after minutes.
+    socketTimeout: Math.max(1000, opts.commandTimeoutMs * 2),
     connectTimeout: Math.max(1000, opts.commandTimeoutMs * 2),
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,

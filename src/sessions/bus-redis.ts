@@ -33,6 +33,7 @@ export interface RedisBusOptions {
 export class RedisBus extends BaseBus {
   readonly kind = 'redis' as const;
   private sub: Redis | undefined;
+  private subId: number | undefined;
   private nextUrl = 0;
   private attempts = 0;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -47,10 +48,10 @@ export class RedisBus extends BaseBus {
   }
 
   /** The subscriber's CLIENT ID on its server (tests cut exactly this connection). */
-  async subscriberId(): Promise<{ id: number; url: string } | null> {
+  subscriberId(): { id: number; url: string } | null {
     const sub = this.sub;
-    if (!sub || !this.up) return null;
-    return { id: Number(await sub.call('CLIENT', 'ID')), url: `redis://${sub.options.host}:${sub.options.port}` };
+    if (!sub || !this.up || this.subId === undefined) return null;
+    return { id: this.subId, url: `redis://${sub.options.host}:${sub.options.port}` };
   }
 
   protected async send(payload: string): Promise<void> {
@@ -90,6 +91,8 @@ export class RedisBus extends BaseBus {
     });
     try {
       await sub.connect();
+      // Asked before SUBSCRIBE: in subscriber mode only (un)subscribe and PING are allowed.
+      this.subId = Number(await sub.call('CLIENT', 'ID'));
       await sub.subscribe(this.opts.channel);
     } catch {
       this.lost(sub);

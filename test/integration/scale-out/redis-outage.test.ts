@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Db } from '../../../src/db/db.js';
+import { openPostgres } from '../../../src/db/postgres.js';
+import { createRedisClient, type RedisClient } from '../../../src/redis/connection.js';
+import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
+import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
+import { sessionFor } from '../sessions/store-contract.js';
+import { configFor, makeUser, readyStack, redisPrefix, waitFor } from './support.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+
+/**
+ * Redis failing under the session stack: killed (comes back empty), cut off from one server while it
+ * keeps its data (a partition), restarted with its data (a reloaded snapshot). PostgreSQL must carry
+ * every request meanwhile, and Redis must never be trusted again while it may hold a revoked session.
+ */
+describe('Redis outages', () => {
+  let database: ServerDatabase;
+  let db: Db;
+
+  before(async () => {
+    database = await createServerDatabase();
+    db = openPostgres(database.url);
+  });
+  after(async () => {
+    await db.close();
+    await database.drop();
+  });
+
+  test('Redis killed: every operation works from PostgreSQL, no throw; back empty: trusted and warm again', async () => {
+    const redis = await startRedis();
+    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redisPrefix() };
+    const stack = await readyStack(configFor(env), db);
+    try {
+      const u = await makeUser(db);
+      const keep = sessionFor(u);
+      await stack.store.create(keep, u, 20);
+      assert.ok(await stack.store.get(keep.idHash));
+
+      await redis.pause();
+      const during = sessionFor(u);
+      const t0 = Date.now();
+      await stack.store.create(during, u, 20);
+      assert.equal((await stack.store.get(during.idHash))?.session.id, during.id);
+      assert.equal((await stack.store.get(keep.idHash))?.session.id, keep.id, 'nobody signed out');
+      assert.equal(await stack.store.touch(keep.idHash, new Date(), new Date(Date.now() + 60_000)), true);
+      assert.ok(await stack.store.delete(during.idHash));
+      assert.equal(await stack.store.get(during.idHash), null);
+      assert.ok(Date.now() - t0 < 1500, `fails fast: ${Date.now() - t0} ms for six operations`);
+      assert.equal(stack.breaker?.up, false);
+      assert.equal(stack.cache?.enabled, false, 'no bus, no local cache');
+      const redisCheck = stack.readinessChecks.find((c) => c.name === 'redis');
+      await assert.rejects(redisCheck!.check());
+
+      await redis.resume();
+      await waitFor('breaker up', () => stack.breaker?.up === true);
+      await waitFor('bus up', () => stack.bus?.up === true);
+      assert.equal(stack.breaker?.clean, true);
+      await redisCheck!.check();
+      const hits = stack.tiered!.stats.redisHits;
+      assert.ok(await stack.store.get(keep.idHash)); // refills
+      assert.ok(await stack.store.get(keep.idHash)); // local cache
+      stack.cache?.clear();
+      assert.ok(await stack.store.get(keep.idHash)); // Redis
+      assert.ok(stack.tiered!.stats.redisHits > hits, 'Redis serves again');
+    } finally {
+      await stack.close();
+      await redis.stop();
+    }
+  });
+
+  test('partition: a server cut off from a Redis that keeps its data redoes its lost deletes before trusting it', async () => {
+    const redis = await startRedis();
+    const proxy: TcpProxy = await startTcpProxy(redis.port);
+    const prefix = redisPrefix();
+    const cutOff = await readyStack(configFor({ DATABASE_URL: database.url, REDIS_URL: proxy.url, REDIS_KEY_PREFIX: prefix }), db);
+    const healthy = await readyStack(configFor({ DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix }), db);
+    const raw: RedisClient = createRedisClient([redis.url], { commandTimeoutMs: 2000 });
+    const keys = new RedisSessionCache(raw, { keyPrefix: prefix });
+    try {
+      const u = await makeUser(db);
+      const s = sessionFor(u);
+      await healthy.store.create(s, u, 20);
+      assert.ok(await healthy.store.get(s.idHash), 'in Redis and in the healthy server’s memory');
+      assert.ok(await cutOff.store.get(s.idHash));
+
+      proxy.cut();
+      assert.ok(await cutOff.store.delete(s.idHash), 'revoked in PostgreSQL');
+      assert.equal(await cutOff.store.get(s.idHash), null);
+      assert.equal(await raw.exists(keys.sessionKey(s.idHash)), 1, 'the Redis delete was lost');
+      assert.ok((cutOff.breaker?.pendingDeletes ?? 0) >= 1, 'and journaled');
+
+      proxy.heal();
+      await waitFor('the cut-off server trusts Redis again', () => cutOff.breaker?.up === true);
+      assert.equal(await raw.exists(keys.sessionKey(s.idHash)), 0, 'the lost delete was redone first');
+      await waitFor('the healthy server heard the queued revocation', async () => (await healthy.store.get(s.idHash)) === null, 5000);
+      assert.equal(cutOff.breaker?.stats.replayed, 1);
+    } finally {
+      raw.disconnect();
+      await cutOff.close();
+      await healthy.close();
+      await proxy.close();
+      await redis.stop();
+    }
+  });
+
+  test('a node that restarts with its old data (run_id changed) is flushed before it is trusted', async () => {
+    const redis: RedisServer = await startRedis({ settings: { appendonly: 'yes', appendfsync: 'always' } });
+    const prefix = redisPrefix();
+    const stack = await readyStack(configFor({ DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix }), db);
+    const raw: RedisClient = createRedisClient([redis.url], { commandTimeoutMs: 2000 });
+    const keys = new RedisSessionCache(raw, { keyPrefix: prefix });
+    try {
+      const u = await makeUser(db);
+      const s = sessionFor(u);
+      await stack.store.create(s, u, 20);
+      await raw.set('outside-the-prefix', 'survives restarts');
+      const repairs = stack.breaker!.stats.repairs;
+      await redis.pause();
+      await redis.resume();
+      await waitFor('repaired', () => stack.breaker!.stats.repairs === repairs + 1 && stack.breaker!.up);
+      await waitFor('test client reconnected', async () => (await raw.get('outside-the-prefix').catch(() => null)) !== null);
+      assert.equal(await raw.get('outside-the-prefix'), 'survives restarts', 'the data did come back from disk');
+      assert.equal(await raw.exists(keys.sessionKey(s.idHash)), 0, 'flushed: a reloaded snapshot may hold revoked sessions');
+      assert.ok(await stack.store.get(s.idHash), 'still signed in, from PostgreSQL');
+    } finally {
+      raw.disconnect();
+      await stack.close();
+      await redis.stop();
+    }
+  });
+});
