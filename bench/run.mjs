@@ -152,7 +152,7 @@ try {
     for (const r of running.filter((x) => x.spec.auth)) {
       const b = {};
       if (r.spec.sessionTables.length && r.stores.dbUrl) b.pg = pgBytesPerSession(pg, r.stores.dbName, r.spec.sessionTables);
-      if (r.spec.redisSessionKeys && r.stores.redis) b.redis = redisBytesPerSession(r.stores.redis, () => r.sessions.length);
+      if (r.spec.sessionsInRedis && r.stores.redis) b.redis = redisBytesPerSession(r.stores.redis, r.sessions.length);
       if (b.pg || b.redis) results.bytes[r.spec.key] = b;
       if (r.spec.db === 'pglite') results.notes.push(`${r.spec.key}: bytes at rest not measured (embedded database, same schema as stockade-pg).`);
       log(`  ${r.spec.key.padEnd(26)} ${b.pg ? `PostgreSQL ${b.pg.perSession.toFixed(0)} B/session (${b.pg.detail})` : ''} ${b.redis ? `Redis ${b.redis.perSession.toFixed(0)} B/session (${b.redis.detail})` : ''}`);

@@ -21,7 +21,7 @@ export const ROOT = join(BENCH, '..');
  * @property {boolean} redis    needs its own redis-server
  * @property {'pg'|'pglite'} db where its PostgreSQL data lives
  * @property {string[]} sessionTables  PostgreSQL tables holding its sessions (bytes at rest)
- * @property {string} [redisSessionKeys] pattern of the keys that are one session each, when in Redis
+ * @property {boolean} [sessionsInRedis] keeps its sessions (or a copy) in Redis: bytes at rest there
  * @property {(ctx: object) => {cmd: string[], cwd: string, env: object}} command
  */
 
@@ -36,10 +36,10 @@ const stockade = (env) => (ctx) => ({
 export const REFERENCES = [
   { key: 'fastify', label: 'bare Fastify, no auth (the ceiling)', group: 'ceiling', auth: false, redis: false, db: 'pg', sessionTables: [], command: node('fastify-bare.mjs') },
   { key: 'node-http', label: 'bare node:http, no auth', group: 'ceiling', auth: false, redis: false, db: 'pg', sessionTables: [], command: node('node-http.mjs') },
-  { key: 'express-redis', label: 'express + express-session + connect-redis + bcrypt(10) (the seeds\' stack)', group: 'reference', auth: true, redis: true, db: 'pg', sessionTables: [], redisSessionKeys: 'sess:*', command: node('express-session.mjs', { SESSION_STORE: 'redis' }) },
+  { key: 'express-redis', label: 'express + express-session + connect-redis + bcrypt(10) (the seeds\' stack)', group: 'reference', auth: true, redis: true, db: 'pg', sessionTables: [], sessionsInRedis: true, command: node('express-session.mjs', { SESSION_STORE: 'redis' }) },
   { key: 'express-pg', label: 'express + express-session + connect-pg-simple + bcrypt(10)', group: 'reference', auth: true, redis: false, db: 'pg', sessionTables: ['session'], command: node('express-session.mjs', { SESSION_STORE: 'pg' }) },
   { key: 'ba-pg', label: 'Better Auth on PostgreSQL (default)', group: 'reference', auth: true, redis: false, db: 'pg', sessionTables: ['session'], command: node('better-auth.mjs', { BA_MODE: 'pg' }) },
-  { key: 'ba-redis', label: 'Better Auth, Redis secondary storage', group: 'reference', auth: true, redis: true, db: 'pg', sessionTables: [], redisSessionKeys: 'all-keys', command: node('better-auth.mjs', { BA_MODE: 'redis' }) },
+  { key: 'ba-redis', label: 'Better Auth, Redis secondary storage', group: 'reference', auth: true, redis: true, db: 'pg', sessionTables: [], sessionsInRedis: true, command: node('better-auth.mjs', { BA_MODE: 'redis' }) },
   { key: 'ba-cookie', label: 'Better Auth on PostgreSQL + cookie cache (5 min)', group: 'reference', auth: true, redis: false, db: 'pg', sessionTables: ['session'], command: node('better-auth.mjs', { BA_MODE: 'cookie-cache' }) },
 ];
 
@@ -47,9 +47,9 @@ export const REFERENCES = [
 export const STOCKADES = [
   { key: 'stockade-pglite', label: 'Stockade on embedded PGlite', group: 'stockade', auth: true, redis: false, db: 'pglite', sessionTables: ['sessions'], command: stockade({}) },
   { key: 'stockade-pg', label: 'Stockade on PostgreSQL', group: 'stockade', auth: true, redis: false, db: 'pg', sessionTables: ['sessions'], command: stockade({}) },
-  { key: 'stockade-pg-redis', label: 'Stockade on PostgreSQL + Redis', group: 'stockade', auth: true, redis: true, db: 'pg', sessionTables: ['sessions'], redisSessionKeys: 'all-keys', command: stockade({}) },
+  { key: 'stockade-pg-redis', label: 'Stockade on PostgreSQL + Redis', group: 'stockade', auth: true, redis: true, db: 'pg', sessionTables: ['sessions'], sessionsInRedis: true, command: stockade({}) },
   { key: 'stockade-pg-nocache', label: 'Stockade on PostgreSQL, local cache off', group: 'stockade', auth: true, redis: false, db: 'pg', sessionTables: ['sessions'], command: stockade({ SESSION_LOCAL_CACHE_SIZE: '0' }) },
-  { key: 'stockade-pg-redis-nocache', label: 'Stockade on PostgreSQL + Redis, local cache off', group: 'stockade', auth: true, redis: true, db: 'pg', sessionTables: ['sessions'], redisSessionKeys: 'all-keys', command: stockade({ SESSION_LOCAL_CACHE_SIZE: '0' }) },
+  { key: 'stockade-pg-redis-nocache', label: 'Stockade on PostgreSQL + Redis, local cache off', group: 'stockade', auth: true, redis: true, db: 'pg', sessionTables: ['sessions'], sessionsInRedis: true, command: stockade({ SESSION_LOCAL_CACHE_SIZE: '0' }) },
 ];
 
 /**

@@ -32,11 +32,20 @@ export function pgBytesPerSession(pg, db, tables) {
   return { perSession: sessions ? bytes / sessions : Number.NaN, sessions, detail: parts.join('; ') };
 }
 
-export function redisBytesPerSession(redis, countSessions) {
-  const keys = redis.cli('--scan').split('\n').filter(Boolean);
-  let bytes = 0;
-  for (const k of keys) bytes += Number(redis.cli('memory', 'usage', k, 'samples', '0')) || 0;
-  const sessions = countSessions(keys);
+// Summed inside Redis: keys may be binary (Stockade's compact codec), which redis-cli cannot hand back.
+const SUM_MEMORY = `local c = '0' local t = 0 local n = 0
+repeat
+  local r = redis.call('SCAN', c, 'COUNT', 1000)
+  c = r[1]
+  for _, k in ipairs(r[2]) do
+    t = t + (redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0') or 0)
+    n = n + 1
+  end
+until c == '0'
+return {n, t}`;
+
+export function redisBytesPerSession(redis, sessions) {
+  const [keys, bytes] = redis.cli('eval', SUM_MEMORY, '0').split('\n').map(Number);
   // No keys at all means the stack keeps nothing in Redis (yet): not measured, rather than a flattering 0.
-  return { perSession: sessions && keys.length ? bytes / sessions : Number.NaN, sessions, keys: keys.length, detail: `${keys.length} keys, ${bytes} B` };
+  return { perSession: sessions && keys ? bytes / sessions : Number.NaN, sessions, keys, detail: `${keys} keys, ${bytes} B` };
 }
