@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
+import { metricsPlugin } from './http/plugins/metrics.js';
+import { openapiPlugin } from './http/plugins/openapi.js';
 import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -21,6 +23,8 @@ export interface AppOptions {
   webRoot?: string;
   readinessChecks?: ReadinessCheck[];
   https?: { cert: Buffer; key: Buffer };
+  /** Sees every route as it is registered (tests compare them with the OpenAPI document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Fields that must never reach a log line, whatever a serializer or a careless call includes. */
@@ -70,10 +74,15 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // Only JSON bodies (CSRF "simple" content types like text/plain are 415, S-30); a route that takes
   // another type (CSV import) registers its own parser inside its plugin.
   app.removeContentTypeParser(['text/plain']);
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   const cookie = sessionCookie(config.cookieSecure);
-  await app.register(securityPlugin, { hsts: config.cookieSecure });
+  // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
+  await app.register(securityPlugin, { hsts: config.cookieSecure || options.https !== undefined });
   await app.register(errorsPlugin);
+  // Before any route: the OpenAPI document collects routes as they are registered.
+  await app.register(openapiPlugin);
+  await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken });
   await app.register(sessionPlugin, { engine: deps.sessions, cookie });
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,

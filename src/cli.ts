@@ -27,6 +27,8 @@ Commands:
   revoke-user <username>   end every session of a user at once
   purge                    delete expired sessions, audit rows older than AUDIT_RETENTION
                            and expired sign-in throttling records
+  stats [--json]           users, live sessions, items, movements, sign-ins and lockouts
+                           of the last 24 hours, database size
   help                     show this text (also --help, -h)
 
 Configuration is read from the environment, as for the server: DATABASE_URL (a PostgreSQL
@@ -156,11 +158,77 @@ async function runMigrate(args: string[], io: Out): Promise<void> {
   }
 }
 
+/**
+ * Counts across all merchants. items/movements are under FORCE ROW LEVEL SECURITY, so a role that does
+ * not bypass RLS (a non-superuser owner) sees none of their rows without a tenant: then the planner's
+ * live-row estimates stand in, marked approximate, rather than a confident 0.
+ */
+async function stats(args: string[], io: Out): Promise<void> {
+  const json = args.includes('--json');
+  if (args.some((a) => a !== '--json')) throw new UsageError('stats takes no arguments but --json');
+  await withDeps(async ({ db }) => {
+    const res = await db.query<Record<string, string | number | boolean | null>>(
+      `SELECT (SELECT count(*) FROM users) AS users,
+              (SELECT count(*) FROM users WHERE role = 'admin') AS admins,
+              (SELECT count(*) FROM users WHERE disabled) AS disabled,
+              (SELECT count(*) FROM sessions WHERE idle_expires_at > now() AND absolute_expires_at > now()) AS live_sessions,
+              (SELECT count(*) FROM audit_events WHERE at > now() - interval '24 hours' AND type = 'login.success') AS signins_24h,
+              (SELECT count(*) FROM audit_events WHERE at > now() - interval '24 hours' AND type = 'login.failure') AS failures_24h,
+              (SELECT count(*) FROM audit_events WHERE at > now() - interval '24 hours' AND type = 'login.lockout') AS lockouts_24h,
+              (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) AS sees_all,
+              pg_database_size(current_database()) AS bytes`,
+    );
+    const row = res.rows[0] ?? {};
+    let items: number;
+    let movements: number;
+    const exact = row.sees_all === true;
+    if (exact) {
+      const t = await db.query<{ items: string; movements: string }>('SELECT (SELECT count(*) FROM items) AS items, (SELECT count(*) FROM movements) AS movements');
+      items = Number(t.rows[0]?.items ?? 0);
+      movements = Number(t.rows[0]?.movements ?? 0);
+    } else {
+      const t = await db.query<{ relname: string; n: string }>(
+        `SELECT relname, n_live_tup AS n FROM pg_stat_user_tables WHERE relname IN ('items', 'movements')`,
+      );
+      const est = (name: string) => Number(t.rows.find((r) => r.relname === name)?.n ?? 0);
+      items = est('items');
+      movements = est('movements');
+    }
+    const n = (k: string) => Number(row[k] ?? 0);
+    const out = {
+      users: n('users'),
+      admins: n('admins'),
+      disabledUsers: n('disabled'),
+      liveSessions: n('live_sessions'),
+      items,
+      movements,
+      countsExact: exact,
+      signIns24h: n('signins_24h'),
+      signInFailures24h: n('failures_24h'),
+      lockouts24h: n('lockouts_24h'),
+      databaseBytes: n('bytes'),
+      database: db.kind,
+    };
+    if (json) {
+      io.out(JSON.stringify(out));
+      return;
+    }
+    const approx = exact ? '' : ' (estimate: this role cannot see across tenants)';
+    io.out(`users                 ${out.users} (admins ${out.admins}, disabled ${out.disabledUsers})`);
+    io.out(`live sessions         ${out.liveSessions}`);
+    io.out(`items                 ${out.items}${approx}`);
+    io.out(`movements             ${out.movements}${approx}`);
+    io.out(`last 24 h             ${out.signIns24h} sign-ins, ${out.signInFailures24h} failures, ${out.lockouts24h} lockouts`);
+    io.out(`database              ${out.database}, ${(out.databaseBytes / 1024 / 1024).toFixed(1)} MiB`);
+  });
+}
+
 const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
   migrate: runMigrate,
   'create-admin': createAdmin,
   'revoke-user': revokeUser,
   purge,
+  stats,
 };
 
 /** Runs one command line; resolves with the exit code. */

@@ -57,6 +57,8 @@ export interface Config {
   /** Seconds between two data exports of one user (GET /api/me/export). */
   readonly exportInterval: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** METRICS_TOKEN: bearer token for GET /metrics; unset, only direct loopback clients may scrape. */
+  readonly metricsToken: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -162,6 +164,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('TLS_KEY_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
   }
 
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN: use 16 to 256 printable ASCII characters without spaces (e.g. openssl rand -hex 32)');
+  }
+
   const config: Config = {
     port,
     host,
@@ -197,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditRetention: duration(env, 'AUDIT_RETENTION', '90d'),
     exportInterval: duration(env, 'EXPORT_MIN_INTERVAL', '1m'),
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    metricsToken,
   };
   return deepFreeze(config);
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { signInLockouts } from '../metrics.js';
 import type { AuditContext, AuditLog, AuditType } from './audit.js';
 import type { Authenticator } from './authenticator.js';
 import { type AttemptOutcome, type LoginThrottle, tooManyAttempts } from './throttle.js';
@@ -81,6 +82,7 @@ async function recordLockout(
   outcome: Extract<AttemptOutcome<unknown>, { kind: 'failed' }>,
 ): Promise<void> {
   if (outcome.lockedNow.length === 0 || !outcome.lockedUntil) return;
+  signInLockouts.inc({ scope: outcome.lockedNow.join(',') });
   await deps.audit.event(request, 'login.lockout', {
     // An address lockout is not about the account that happened to be tried last.
     userId: outcome.lockedNow.includes('account') ? userId : null,

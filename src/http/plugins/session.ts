@@ -39,6 +39,9 @@ async function session(app: FastifyInstance, opts: SessionPluginOptions) {
     if (auth) {
       request.auth = auth;
       request.sessionToken = token;
+      // Every later line of this request names who (user id, the session's public id; never the token).
+      // setBindings adds to the request's existing child logger instead of making a second one.
+      (request.log as { setBindings?: (b: object) => void }).setBindings?.({ userId: auth.user.id, sessionId: auth.session.id });
     } else {
       opts.cookie.clear(reply);
     }

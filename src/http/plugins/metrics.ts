@@ -1,0 +1,81 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Db } from '../../db/db.js';
+import { AppError } from '../../errors.js';
+import { httpRequestDuration, registry, signInAttempts, watchActiveSessions } from '../../metrics.js';
+
+/**
+ * Request metrics and GET /metrics (Prometheus text format).
+ *
+ * Per request: one histogram observation in onResponse (route *pattern*, method, status, Fastify's own
+ * elapsed time), plus one counter for sign-in answers. No other hook, no allocation worth measuring.
+ *
+ * Who may scrape. Counts and latencies are not secrets, but they tell an outsider how busy a shop is and
+ * when sign-ins fail, so /metrics is not public by default:
+ * - METRICS_TOKEN set: `Authorization: Bearer <token>` from anywhere (Prometheus `authorization:`
+ *   / `bearer_token_file`); anything else is 401.
+ * - unset: loopback clients only (a Prometheus or agent on the same host), and only requests that came
+ *   straight to us: a request carrying proxy headers (X-Forwarded-For, Forwarded, X-Real-IP) is refused
+ *   even from 127.0.0.1, because a reverse proxy on the same host makes every visitor look local.
+ */
+
+export interface MetricsPluginOptions {
+  /** The database the active-sessions gauge counts in (scrape time only). */
+  db: Pick<Db, 'query'>;
+  /** METRICS_TOKEN: scrapers must send it as a bearer token. */
+  token?: string | undefined;
+}
+
+const LOGIN_ROUTE = '/api/auth/login';
+const LOGIN_OUTCOMES: Readonly<Record<number, string>> = { 200: 'success', 401: 'failure', 429: 'throttled', 503: 'unavailable' };
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function authorize(request: FastifyRequest, tokenDigest: Buffer | undefined): void {
+  if (tokenDigest) {
+    const header = request.headers.authorization;
+    const presented = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : '';
+    // Compared as digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
+    if (!presented || !timingSafeEqual(digest(presented), tokenDigest)) {
+      throw new AppError('unauthenticated', 'Send the metrics token as a bearer token.');
+    }
+    return;
+  }
+  const direct = !PROXY_HEADERS.some((h) => request.headers[h] !== undefined);
+  if (!direct || !isLoopback(request.ip) || !isLoopback(request.socket.remoteAddress)) {
+    throw new AppError('forbidden', 'Metrics are served to loopback clients only; set METRICS_TOKEN to scrape from elsewhere.');
+  }
+}
+
+async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
+  const tokenDigest = opts.token ? digest(opts.token) : undefined;
+  const stopCounting = watchActiveSessions(opts.db);
+  app.addHook('onClose', async () => stopCounting());
+
+  app.addHook('onResponse', (request, reply, done) => {
+    // Undefined for requests no route matched (404s, refused before routing): one series for all of them.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    httpRequestDuration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
+    if (route === LOGIN_ROUTE && request.method === 'POST') {
+      const outcome = LOGIN_OUTCOMES[status];
+      if (outcome) signInAttempts.inc({ outcome });
+    }
+    done();
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    authorize(request, tokenDigest);
+    const text = await registry.metrics();
+    return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
+  });
+}
+
+export const metricsPlugin = fp(metrics, { name: 'stockade-metrics', fastify: '5.x', dependencies: ['stockade-errors'] });

@@ -1,0 +1,143 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { COMPONENT_SCHEMAS } from './openapi-components.js';
+import { OPERATIONS, responsesFor } from './openapi-operations.js';
+
+/**
+ * The OpenAPI 3.1 document of the HTTP contract, at /docs/json (and /docs/yaml), browsable at /docs.
+ *
+ * Generated, not hand-written: @fastify/swagger collects every route as it is registered (so this
+ * plugin must be registered before the routes) and takes request bodies, query strings and path
+ * parameters from the routes' own validation schemas. What validation cannot say — tags, summaries,
+ * who may call, the answers — comes from openapi-operations.ts and is merged in here, into the
+ * document only: response schemas are never attached to the routes, because Fastify would then use them
+ * to serialize (and silently drop any field they forgot).
+ *
+ * CSP: the UI is Swagger's own static bundle (no CDN). It needs inline styles (React sets `style`
+ * attributes, the bundle injects <style>), so /docs — and only /docs — gets 'unsafe-inline' for styles;
+ * scripts stay 'self' only. Everything else keeps the strict policy of security.ts.
+ */
+
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** "/api/items/{id}" (OpenAPI) → "/api/items/:id" (Fastify), to find the operation's entry. */
+const fastifyPath = (openapiPath: string) => openapiPath.replace(/\{([^}]+)\}/g, ':$1');
+const methodOf = (method: string | string[]) => (Array.isArray(method) ? (method[0] ?? '') : method).toUpperCase();
+
+type Operation = {
+  parameters?: unknown[];
+  responses?: Record<string, unknown>;
+  security?: unknown[];
+  requestBody?: unknown;
+};
+
+/** Adds the answers, security and headers of every operation (see openapi-operations.ts). */
+function complete(doc: { paths?: Record<string, Record<string, Operation>>; components?: Record<string, unknown> }) {
+  doc.components = { ...doc.components, schemas: { ...(doc.components?.schemas as object), ...COMPONENT_SCHEMAS } };
+  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+    for (const [lower, operation] of Object.entries(ops)) {
+      const method = lower.toUpperCase();
+      const url = fastifyPath(path);
+      const op = OPERATIONS[`${method} ${url}`];
+      if (!op) continue;
+      operation.responses = responsesFor(method, url, op);
+      operation.security =
+        op.access === 'public' ? [] : op.access === 'scraper' ? [{ metricsToken: [] }, {}] : [{ sessionCookie: [] }];
+      const headers: unknown[] = [];
+      if (UNSAFE.has(method) && url.startsWith('/api/')) {
+        headers.push({
+          name: 'X-CSRF-Token',
+          in: 'header',
+          required: false,
+          description: 'Required whenever the request carries a session cookie: the `csrfToken` of that session.',
+          schema: { type: 'string' },
+        });
+      }
+      if (op.idempotent) {
+        headers.push({
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'A retry with the same key and body returns the first answer and writes nothing new; another body is 409.',
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
+        });
+      }
+      if (headers.length) operation.parameters = [...(operation.parameters ?? []), ...headers];
+      if (op.requestBody) {
+        operation.requestBody = {
+          required: true,
+          description: op.requestBody.description,
+          content: { [op.requestBody.contentType]: { schema: { type: 'string' } } },
+        };
+      }
+    }
+  }
+  return doc;
+}
+
+async function openapi(app: FastifyInstance) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Stockade',
+        version: '1',
+        description:
+          'Inventory for small merchants. JSON in and out; every error is RFC 9457 problem JSON with a `code` (see the Problem schema). ' +
+          'Signed-in requests carry the `__Host-sid` cookie (`sid` on plain-HTTP deployments); unsafe ones also `X-CSRF-Token`.',
+      },
+      tags: [
+        { name: 'auth', description: 'Sign-up, sign-in, sign-out, step-up, password change' },
+        { name: 'sessions', description: "The signed-in user's own sessions" },
+        { name: 'inventory', description: "Items, stock and ledger, scoped to the signed-in merchant" },
+        { name: 'admin', description: 'Accounts and sessions (role admin)' },
+        { name: 'privacy', description: 'Your data: activity, export, erasure' },
+        { name: 'operations', description: 'Health, readiness, metrics' },
+      ],
+      components: {
+        securitySchemes: {
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sid' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+        },
+      },
+    },
+    hideUntagged: true,
+    transform({ schema, url, route }) {
+      const op = OPERATIONS[`${methodOf(route.method)} ${url}`];
+      // Static files of the web app and the UI's own assets are not part of the API.
+      if (!op) return { schema: { ...schema, hide: true }, url };
+      return {
+        schema: { ...schema, tags: [op.tag], summary: op.summary, ...(op.description ? { description: op.description } : {}) },
+        url,
+      };
+    },
+    transformObject(documentObject) {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      const { openapiObject } = documentObject;
+      return complete(openapiObject as Parameters<typeof complete>[0]) as typeof openapiObject;
+    },
+  });
+
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: DOCS_CSP,
+    uiConfig: { deepLinking: true, defaultModelsExpandDepth: 1 },
+  });
+}
+
+export const openapiPlugin = fp(openapi, { name: 'stockade-openapi', fastify: '5.x' });

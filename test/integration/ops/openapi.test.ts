@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { buildApp } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config.js';
+import { closeDeps, createDeps } from '../../../src/deps.js';
+import { ERROR_CODES } from '../../../src/errors.js';
+import { OPERATIONS } from '../../../src/http/plugins/openapi-operations.js';
+import { launchChromium, openPage } from '../../e2e/support/browser.js';
+import { TestClient } from '../../support/client.js';
+import { openTestPglite } from '../../support/pglite.js';
+
+/**
+ * The OpenAPI document (/docs/json) is generated from the routes: every route Fastify registers is in
+ * it with its method, nothing in it is made up, every error code of errors.ts is documented, and the
+ * browsable UI at /docs runs under its own (slightly relaxed) CSP while the rest keeps the strict one.
+ */
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>>;
+  components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+};
+
+/** Routes that are not part of the API: the UI's own pages and assets (and the web app's files). */
+const notApi = (url: string) => url === '/docs' || url.startsWith('/docs/');
+
+describe('OpenAPI document', () => {
+  let app: FastifyInstance;
+  let url: string;
+  const registered: { method: string; url: string }[] = [];
+  let doc: Doc;
+
+  before(async () => {
+    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', COOKIE_SECURE: 'false' });
+    const deps = createDeps(config, await openTestPglite());
+    app = await buildApp(deps, {
+      onRoute: (route: RouteOptions) => {
+        for (const method of [route.method].flat()) {
+          if (method !== 'HEAD') registered.push({ method, url: route.url });
+        }
+      },
+    });
+    app.addHook('onClose', () => closeDeps(deps));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    url = `http://127.0.0.1:${address.port}`;
+    const res = await new TestClient(url, { secureCookie: false }).get('/docs/json');
+    assert.equal(res.status, 200);
+    doc = res.body;
+  });
+  after(() => app.close());
+
+  const openapiPath = (fastifyUrl: string) => fastifyUrl.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+  test('every registered route is documented, and nothing else is', () => {
+    const api = registered.filter((r) => !notApi(r.url));
+    assert.ok(api.length >= 29, `routes seen: ${api.length}`);
+    for (const r of api) {
+      const op = doc.paths[openapiPath(r.url)]?.[r.method.toLowerCase()];
+      assert.ok(op, `${r.method} ${r.url} is missing from the OpenAPI document`);
+      assert.ok(OPERATIONS[`${r.method} ${r.url}`], `${r.method} ${r.url} has no entry in openapi-operations.ts`);
+    }
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const real = new Set(api.map((r) => `${r.method} ${openapiPath(r.url)}`));
+    for (const d of documented) assert.ok(real.has(d), `${d} is documented but not a route`);
+    assert.equal(documented.length, real.size);
+    // And the table names no route that does not exist (a renamed route would leave a stale entry).
+    for (const key of Object.keys(OPERATIONS)) {
+      const [method, path] = key.split(' ');
+      assert.ok(api.some((r) => r.method === method && r.url === path), `openapi-operations.ts names ${key}, which is not a route`);
+    }
+  });
+
+  test('every operation has a tag, a summary, a success answer and problem answers', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        assert.equal(op.tags?.length, 1, where);
+        assert.ok(op.summary && op.summary.length > 5, where);
+        const statuses = Object.keys(op.responses ?? {});
+        assert.ok(statuses.some((s) => /^2\d\d$/.test(s)), `${where}: no success answer`);
+        for (const s of ['500', '503']) {
+          assert.equal(op.responses?.[s]?.content?.['application/problem+json']?.schema?.$ref, '#/components/schemas/Problem', `${where} ${s}`);
+        }
+        if (path.startsWith('/api/')) assert.ok(statuses.includes('400'), `${where}: 400 validation`);
+      }
+    }
+    // Request shapes come from the validation schemas: a required field of a route schema shows up.
+    const login = doc.paths['/api/auth/login']?.post as unknown as { requestBody: { content: Record<string, { schema: { required: string[] } }> } };
+    assert.deepEqual(login.requestBody.content['application/json']?.schema.required, ['username', 'password']);
+    assert.match(doc.openapi, /^3\.1/);
+  });
+
+  test('every error code of the catalogue is documented, with its status', () => {
+    const problem = doc.components.schemas.Problem;
+    assert.ok(problem, 'Problem schema');
+    const code = problem.properties?.code as { enum?: string[]; description?: string };
+    assert.deepEqual([...(code.enum ?? [])].sort(), Object.keys(ERROR_CODES).sort());
+    for (const [name, e] of Object.entries(ERROR_CODES)) {
+      assert.ok(code.description?.includes(`\`${name}\` (${e.status})`), `${name} described with its status`);
+    }
+  });
+
+  test('/docs has its own CSP; every other page keeps the strict one', async () => {
+    const c = new TestClient(url, { secureCookie: false });
+    const ui = await c.get('/docs');
+    assert.equal(ui.status, 200);
+    assert.match(ui.text, /swagger-ui-bundle\.js/);
+    const docsCsp = ui.headers.get('content-security-policy') ?? '';
+    assert.match(docsCsp, /style-src 'self' 'unsafe-inline'/);
+    assert.match(docsCsp, /script-src 'self'(;|$)/, 'no inline or foreign script even on /docs');
+    assert.doesNotMatch(docsCsp, /unsafe-eval|https:|\*/);
+    for (const path of ['/healthz', '/api/auth/session', '/metrics', '/nope', '/docsx']) {
+      const csp = (await c.get(path)).headers.get('content-security-policy') ?? '';
+      assert.match(csp, /style-src 'self';/, path);
+      assert.doesNotMatch(csp, /unsafe-inline/, path);
+    }
+  });
+
+  test('the UI renders every operation in Chromium with no CSP refusal or script error', async () => {
+    const browser = await launchChromium();
+    try {
+      const { page, problems } = await openPage(browser, url);
+      await page.goto('/docs');
+      await page.waitForSelector('.opblock', { timeout: 20_000 });
+      const shown = await page.locator('.opblock').count();
+      const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+      assert.equal(shown, operations);
+      // Opening an operation renders its schemas (where the inline styles are).
+      await page.locator('.opblock-summary').first().click();
+      await page.waitForSelector('.responses-wrapper', { timeout: 10_000 });
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
