@@ -121,7 +121,8 @@ describe('metrics with METRICS_TOKEN', () => {
 
   test('a bearer token is required, from anywhere', async () => {
     const c = new TestClient(server.url);
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abcdef' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-0123456789abcdef' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }];
+    for (const headers of attempts) {
       const res = await c.get('/metrics', { headers });
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.equal(res.body.code, 'unauthenticated');
