@@ -2,7 +2,7 @@
 // npm run bench: starts every contender on loopback, measures the workloads of issue 7 in interleaved
 // rounds and writes bench/results/<date>.md. See README.md for the contenders and the method.
 //
-// Options: --quick (1 short round each, to check the harness), --only=key,key (contenders),
+// Options: --quick (1 short round each, to check the harness), --rounds=N, --only=key,key (contenders),
 // --phases=throughput,bytes,signin,storm,writes,revocation,scale, --no-stockade, --no-build.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -32,12 +32,13 @@ const args = Object.fromEntries(
   }),
 );
 const quick = Boolean(args.quick);
+const rounds = args.rounds ? Number(args.rounds) : quick ? 1 : 3;
 const ALL_PHASES = ['bytes', 'throughput', 'signin', 'storm', 'writes', 'revocation', 'scale'];
 const phases = new Set(args.phases ? String(args.phases).split(',') : ALL_PHASES);
 const only = args.only ? new Set(String(args.only).split(',')) : null;
 
 const O = {
-  rounds: quick ? 1 : 3,
+  rounds,
   connections: 64,
   loadUsers: 16,
   throughput: { seconds: quick ? { session: 3, items: 2 } : { session: 8, items: 5 }, warmup: 1 },
@@ -99,6 +100,13 @@ const results = {
     postgres: '',
     redis: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? '',
   },
+  stockadeCommit: (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })(),
   options: O,
   quick,
   stockadeNote,
