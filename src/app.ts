@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(errorsPlugin);
   // Before any route: the OpenAPI document collects routes as they are registered.
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken });
+  await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken, sessionStack: deps.sessionStack });
   await app.register(sessionPlugin, { engine: deps.sessions, cookie });
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,

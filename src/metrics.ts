@@ -137,9 +137,12 @@ new Gauge({
   },
 });
 
-/** Reports `cache.stats` at scrape time. Undefined stops it. */
-export function watchSessionCache(cache: CacheStatsSource | undefined): void {
+/** Reports `cache.stats` at scrape time; returns the function that stops it (if still the watched one). */
+export function watchSessionCache(cache: CacheStatsSource | undefined): () => void {
   cacheSource = cache;
+  return () => {
+    if (cacheSource === cache) cacheSource = undefined;
+  };
 }
 
 /* ---- revocation bus ---- */
@@ -147,7 +150,8 @@ export function watchSessionCache(cache: CacheStatsSource | undefined): void {
 export interface BusSource {
   readonly kind: string;
   readonly up: boolean;
-  readonly stats: { readonly published: number; readonly received: number; readonly publishFailures: number };
+  /** Kept by every carrier (sessions/bus.ts BaseBus); optional in the bus interface itself. */
+  readonly stats?: { readonly published: number; readonly received: number; readonly publishFailures: number };
   listen(listener: { onRevocation(r: unknown, sentAt: number): void; onStateChange(up: boolean): void }): void;
 }
 let busSource: BusSource | undefined;
@@ -177,17 +181,24 @@ new Counter({
   registers: [registry],
   collect() {
     this.reset();
-    if (!busSource) return;
-    this.inc({ direction: 'published' }, busSource.stats.published);
-    this.inc({ direction: 'received' }, busSource.stats.received);
-    this.inc({ direction: 'publish_failed' }, busSource.stats.publishFailures);
+    const stats = busSource?.stats;
+    if (!stats) return;
+    this.inc({ direction: 'published' }, stats.published);
+    this.inc({ direction: 'received' }, stats.received);
+    this.inc({ direction: 'publish_failed' }, stats.publishFailures);
   },
 });
 
-/** Reports the bus's state and counters at scrape time, and observes the lag of every message. */
-export function watchRevocationBus(bus: BusSource | undefined): void {
+/**
+ * Reports the bus's state and counters at scrape time, and observes the lag of every message; returns
+ * the function that stops it (if still the watched one).
+ */
+export function watchRevocationBus(bus: BusSource | undefined): () => void {
   busSource = bus;
-  if (!bus) return;
+  const stop = () => {
+    if (busSource === bus) busSource = undefined;
+  };
+  if (!bus) return stop;
   bus.listen({
     onRevocation(_r, sentAt) {
       // Only while it is the watched bus (a test may have moved on to another app's bus).
@@ -195,6 +206,7 @@ export function watchRevocationBus(bus: BusSource | undefined): void {
     },
     onStateChange() {},
   });
+  return stop;
 }
 
 /* ---- store errors: the database ---- */

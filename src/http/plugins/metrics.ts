@@ -3,7 +3,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
-import { httpRequestDuration, registry, signInAttempts, watchActiveSessions } from '../../metrics.js';
+import {
+  type BusSource,
+  type CacheStatsSource,
+  httpRequestDuration,
+  registry,
+  signInAttempts,
+  watchActiveSessions,
+  watchRevocationBus,
+  watchSessionCache,
+} from '../../metrics.js';
 
 /**
  * Request metrics and GET /metrics (Prometheus text format).
@@ -25,6 +34,8 @@ export interface MetricsPluginOptions {
   db: Pick<Db, 'query'>;
   /** METRICS_TOKEN: scrapers must send it as a bearer token. */
   token?: string | undefined;
+  /** The session stack's local cache and revocation bus (scale-out.ts), read at scrape time. */
+  sessionStack?: { readonly cache?: CacheStatsSource | undefined; readonly bus?: BusSource | undefined } | undefined;
 }
 
 const LOGIN_ROUTE = '/api/auth/login';
@@ -56,8 +67,14 @@ function authorize(request: FastifyRequest, tokenDigest: Buffer | undefined): vo
 
 async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
   const tokenDigest = opts.token ? digest(opts.token) : undefined;
-  const stopCounting = watchActiveSessions(opts.db);
-  app.addHook('onClose', async () => stopCounting());
+  const stops = [
+    watchActiveSessions(opts.db),
+    watchSessionCache(opts.sessionStack?.cache),
+    watchRevocationBus(opts.sessionStack?.bus),
+  ];
+  app.addHook('onClose', async () => {
+    for (const stop of stops) stop();
+  });
 
   app.addHook('onResponse', (request, reply, done) => {
     // Undefined for requests no route matched (404s, refused before routing): one series for all of them.

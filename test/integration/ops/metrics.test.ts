@@ -111,6 +111,39 @@ describe('live sessions gauge', () => {
   });
 });
 
+describe('local session cache and revocation bus', () => {
+  let server: TestServer;
+  before(async () => {
+    // Embedded PGlite: the in-process bus and this server's cache of validated sessions.
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  test('hits and misses of the local cache, bus state, messages and their lag', async () => {
+    assert.ok(server.deps.sessionStack?.cache && server.deps.sessionStack.bus, 'PGlite builds a cache and a local bus');
+    const before = await scrape(server.url);
+    const c = new TestClient(server.url);
+    await c.register();
+    for (let i = 0; i < 5; i++) assert.equal((await c.get('/api/auth/session')).status, 200);
+    const other = new TestClient(server.url);
+    await other.register();
+    assert.equal((await other.post('/api/auth/logout')).status, 204);
+    const text = await scrape(server.url);
+
+    const delta = (metric: string, labels: Record<string, string> = {}) => sampleOr0(text, metric, labels) - sampleOr0(before, metric, labels);
+    const stats = server.deps.sessionStack.cache.stats;
+    assert.equal(sample(text, 'stockade_session_cache_lookups_total', { result: 'hit' }), stats.hits);
+    assert.equal(sample(text, 'stockade_session_cache_lookups_total', { result: 'miss' }), stats.misses);
+    assert.ok(delta('stockade_session_cache_lookups_total', { result: 'hit' }) >= 4, 'repeated checks of one session hit the cache');
+    const ratio = sample(text, 'stockade_session_cache_hit_ratio');
+    assert.ok(Math.abs(ratio - stats.hits / (stats.hits + stats.misses)) < 1e-9, `ratio ${ratio}`);
+    assert.equal(sample(text, 'stockade_revocation_bus_up', { carrier: 'local' }), 1);
+    assert.ok(delta('stockade_revocation_bus_messages_total', { direction: 'published' }) >= 1, 'logout publishes');
+    assert.ok(delta('stockade_revocation_bus_lag_seconds_count') >= 1, 'received messages are timed');
+    assert.ok(sample(text, 'stockade_revocation_bus_lag_seconds_sum') < 1);
+  });
+});
+
 describe('metrics with METRICS_TOKEN', () => {
   const TOKEN = 'metrics-token-0123456789abcdef';
   let server: TestServer;
