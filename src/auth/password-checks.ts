@@ -33,7 +33,12 @@ export async function checkSignIn(deps: PasswordCheckDeps, request: AuditContext
   if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
   // Attribution for the audit only, done for unknown names too so both paths cost the same queries.
   const known = await deps.users.findByUsername(username);
-  await deps.audit.event(request, 'login.failure', { userId: known?.id ?? null, details: known ? {} : { unknownUser: true } });
+  // An unknown name is kept only as its keyed pseudonym (it may be a mistyped password): enough to tell
+  // one name tried a thousand times from a thousand names tried once.
+  await deps.audit.event(request, 'login.failure', {
+    userId: known?.id ?? null,
+    details: known ? {} : { unknownUser: true, usernamePseudonym: keys.account.slice(keys.account.lastIndexOf(':') + 1) },
+  });
   await recordLockout(deps, request, known?.id ?? null, outcome);
   if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
   throw new AppError('unauthenticated', WRONG_CREDENTIALS);

@@ -50,7 +50,8 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
 
   app.get('/api/me/export', async (request, reply) => {
     const auth = requireUser(request);
-    const next = await throttle.oncePer(`export:${auth.user.id}`, config.exportInterval);
+    // Keyed by pseudonym: the record may outlive an account deleted right after its export.
+    const next = await throttle.oncePer(`export:${await deps.pseudonyms.of('user', auth.user.id)}`, config.exportInterval);
     if (next) throw tooManyAttempts(next, throttle.now());
     const data = await exportAccount(deps, auth.user.id, auth.session.id, new Date(throttle.now()));
     if (!data) throw new AppError('unauthenticated', 'Your session has ended.');
