@@ -92,7 +92,7 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
       // then tell every server to drop its local cache (they refill from PostgreSQL).
       async repair() {
         const flushed = await tier.flush();
-        redisBus.publish({ kind: 'all' });
+        await redisBus.publish({ kind: 'all' });
         log?.info({ event: 'redis.repaired', flushed }, 'redis session keys flushed after an outage');
       },
       onStateChange(state, reason) {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * The revocation bus: how one server tells every other server "forget this session / this user / all
  * you hold", so their local caches (cache.ts) never answer for a revoked session. Three carriers, one
@@ -11,8 +13,10 @@
  * - `up` is true only while messages are known to arrive (connected, subscribed, heartbeat answered).
  *   Listeners hear every change; the local cache is enabled exactly while the bus is up, so a message
  *   lost on a dropped connection can never leave a stale entry behind.
- * - `publish` never throws and never blocks a request: a message that cannot be sent now is retried
- *   until it goes out or is too old to matter (renewal rechecks PostgreSQL within a minute anyway).
+ * - `publish` never throws. It resolves once this server has heard its own message come back (so the
+ *   carrier has handed it to every subscriber's connection before the revoking request answers), or
+ *   after ECHO_WAIT_MS at most. A message that cannot be sent now is retried until it goes out or is
+ *   too old to matter (renewal rechecks PostgreSQL within a minute anyway).
  * - Messages are idempotent; receiving one's own is harmless.
  */
 
@@ -29,7 +33,7 @@ export interface BusListener {
 export interface RevocationBus {
   readonly kind: 'redis' | 'postgres' | 'local';
   readonly up: boolean;
-  publish(r: Revocation): void;
+  publish(r: Revocation): Promise<void>;
   listen(listener: BusListener): void;
   /** Resolves once the bus is up (true) or after timeoutMs (false). */
   whenUp(timeoutMs: number): Promise<boolean>;
@@ -39,28 +43,41 @@ export interface RevocationBus {
 }
 
 /** Wire format: small JSON, text-safe for NOTIFY payloads. */
-export function encodeRevocation(r: Revocation, sentAt = Date.now()): string {
+/** Milliseconds since the epoch with sub-millisecond precision (bus lag on one host is well under 1 ms). */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** `nonce` lets the publisher recognise its own message when the carrier echoes it back. */
+export function encodeRevocation(r: Revocation, sentAt = preciseNow(), nonce?: string): string {
+  const n = nonce ? { n: nonce } : {};
   switch (r.kind) {
     case 'session':
-      return JSON.stringify({ k: 's', h: r.idHash.toString('base64url'), t: sentAt });
+      return JSON.stringify({ k: 's', h: r.idHash.toString('base64url'), t: sentAt, ...n });
     case 'user':
-      return JSON.stringify({ k: 'u', u: r.userId, ...(r.keep ? { x: r.keep.toString('base64url') } : {}), t: sentAt });
+      return JSON.stringify({ k: 'u', u: r.userId, ...(r.keep ? { x: r.keep.toString('base64url') } : {}), t: sentAt, ...n });
     case 'all':
-      return JSON.stringify({ k: 'a', t: sentAt });
+      return JSON.stringify({ k: 'a', t: sentAt, ...n });
   }
 }
 
+export interface DecodedRevocation {
+  revocation: Revocation;
+  sentAt: number;
+  nonce?: string;
+}
+
 /** Null for anything malformed (a foreign publisher on our channel must not crash us). */
-export function decodeRevocation(raw: string): { revocation: Revocation; sentAt: number } | null {
+export function decodeRevocation(raw: string): DecodedRevocation | null {
   try {
-    const m = JSON.parse(raw) as { k?: unknown; h?: unknown; u?: unknown; x?: unknown; t?: unknown };
-    const sentAt = typeof m.t === 'number' ? m.t : 0;
-    if (m.k === 's' && typeof m.h === 'string') return { revocation: { kind: 'session', idHash: Buffer.from(m.h, 'base64url') }, sentAt };
+    const m = JSON.parse(raw) as { k?: unknown; h?: unknown; u?: unknown; x?: unknown; t?: unknown; n?: unknown };
+    const meta = { sentAt: typeof m.t === 'number' ? m.t : 0, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) };
+    if (m.k === 's' && typeof m.h === 'string') return { revocation: { kind: 'session', idHash: Buffer.from(m.h, 'base64url') }, ...meta };
     if (m.k === 'u' && typeof m.u === 'string') {
       const keep = typeof m.x === 'string' ? Buffer.from(m.x, 'base64url') : undefined;
-      return { revocation: { kind: 'user', userId: m.u, ...(keep ? { keep } : {}) }, sentAt };
+      return { revocation: { kind: 'user', userId: m.u, ...(keep ? { keep } : {}) }, ...meta };
     }
-    if (m.k === 'a') return { revocation: { kind: 'all' }, sentAt };
+    if (m.k === 'a') return { revocation: { kind: 'all' }, ...meta };
     return null;
   } catch {
     return null;
@@ -70,6 +87,8 @@ export function decodeRevocation(raw: string): { revocation: Revocation; sentAt:
 /** Messages older than this are not worth retrying: renewal has rechecked PostgreSQL by then. */
 const RETRY_HORIZON_MS = 2 * 60_000;
 const MAX_QUEUED = 10_000;
+/** The longest a revocation waits for its own echo before answering anyway. */
+const ECHO_WAIT_MS = 50;
 
 /**
  * What every carrier shares: listeners, the up/down state, and the retry queue for publishes that
@@ -83,6 +102,9 @@ export abstract class BaseBus implements RevocationBus {
   private queue: { payload: string; at: number }[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  private readonly instance = randomBytes(6).toString('base64url');
+  private sequence = 0;
+  private readonly echoes = new Map<string, () => void>();
   protected closed = false;
   readonly stats = { published: 0, received: 0, publishFailures: 0, downs: 0, lastLagMs: 0 };
 
@@ -105,13 +127,32 @@ export abstract class BaseBus implements RevocationBus {
     });
   }
 
-  publish(r: Revocation): void {
-    const payload = encodeRevocation(r);
+  publish(r: Revocation): Promise<void> {
+    const nonce = `${this.instance}.${++this.sequence}`;
+    const payload = encodeRevocation(r, preciseNow(), nonce);
     this.stats.published++;
     this.inFlight++;
+    // Only worth waiting for while we are subscribed; otherwise there will be no echo to hear.
+    const echoed = this.isUp
+      ? new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.echoes.delete(nonce);
+            resolve();
+          }, ECHO_WAIT_MS);
+          this.echoes.set(nonce, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        })
+      : Promise.resolve();
     this.send(payload)
-      .catch(() => this.enqueue(payload))
+      .catch(() => {
+        this.echoes.get(nonce)?.();
+        this.echoes.delete(nonce);
+        this.enqueue(payload);
+      })
       .finally(() => this.inFlight--);
+    return echoed;
   }
 
   async drain(timeoutMs: number): Promise<boolean> {
@@ -144,8 +185,13 @@ export abstract class BaseBus implements RevocationBus {
     const msg = decodeRevocation(raw);
     if (!msg) return;
     this.stats.received++;
-    if (msg.sentAt) this.stats.lastLagMs = Date.now() - msg.sentAt;
+    if (msg.sentAt) this.stats.lastLagMs = preciseNow() - msg.sentAt;
     for (const l of this.listeners) l.onRevocation(msg.revocation, msg.sentAt);
+    const echo = msg.nonce ? this.echoes.get(msg.nonce) : undefined;
+    if (echo) {
+      this.echoes.delete(msg.nonce as string);
+      echo();
+    }
   }
 
   private enqueue(payload: string): void {

@@ -52,7 +52,7 @@ export class CachedSessionStore implements SessionStore {
   async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]> {
     const generation = this.cache?.generation() ?? 0;
     const evicted = await this.inner.create(session, user, maxPerUser);
-    for (const e of evicted) this.revoked({ kind: 'session', idHash: e.idHash });
+    for (const e of evicted) await this.revoked({ kind: 'session', idHash: e.idHash });
     // The snapshot the engine hands us is the one the truth would return; the next check here is a hit
     // (refused, like any insertion, if a revocation went by meanwhile — including our own evictions).
     this.cache?.insert(keyOf(session.idHash), { session, user }, generation);
@@ -68,7 +68,7 @@ export class CachedSessionStore implements SessionStore {
 
   async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
     const rotated = await this.inner.rotate(oldIdHash, next);
-    if (rotated) this.revoked({ kind: 'session', idHash: oldIdHash });
+    if (rotated) await this.revoked({ kind: 'session', idHash: oldIdHash });
     else this.cache?.dropSession(keyOf(oldIdHash));
     return rotated;
   }
@@ -77,21 +77,21 @@ export class CachedSessionStore implements SessionStore {
     const gone = await this.inner.delete(idHash);
     // Published only when something was deleted: whoever deleted it before us published already, and
     // a stream of logouts with made-up tokens must not become a stream of bus messages.
-    if (gone) this.revoked({ kind: 'session', idHash });
+    if (gone) await this.revoked({ kind: 'session', idHash });
     else this.cache?.dropSession(keyOf(idHash));
     return gone;
   }
 
   async deleteById(userId: string, publicId: string): Promise<SessionRecord | null> {
     const gone = await this.inner.deleteById(userId, publicId);
-    if (gone) this.revoked({ kind: 'session', idHash: gone.idHash });
+    if (gone) await this.revoked({ kind: 'session', idHash: gone.idHash });
     return gone;
   }
 
   async deleteUser(userId: string, keep?: Buffer): Promise<number> {
     const n = await this.inner.deleteUser(userId, keep);
     // Always published: this is the kill switch (disable, role change), and it is rare.
-    this.revoked({ kind: 'user', userId, ...(keep ? { keep } : {}) });
+    await this.revoked({ kind: 'user', userId, ...(keep ? { keep } : {}) });
     return n;
   }
 
@@ -108,10 +108,11 @@ export class CachedSessionStore implements SessionStore {
     await this.inner.close?.();
   }
 
-  private revoked(r: { kind: 'session'; idHash: Buffer } | { kind: 'user'; userId: string; keep?: Buffer }): void {
+  /** Drops locally, then tells everyone; returns once the message is on its way to every server. */
+  private async revoked(r: { kind: 'session'; idHash: Buffer } | { kind: 'user'; userId: string; keep?: Buffer }): Promise<void> {
     if (r.kind === 'session') this.cache?.dropSession(keyOf(r.idHash));
     else this.cache?.dropUser(r.userId, r.keep ? keyOf(r.keep) : undefined);
-    this.bus.publish(r);
+    await this.bus.publish(r);
   }
 }
 
