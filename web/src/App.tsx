@@ -5,6 +5,7 @@ import { auth } from './api/endpoints';
 import { ApiError, describeError } from './api/problem';
 import type { User } from './api/types';
 import { Layout } from './components/Layout';
+import { focusPageTitle } from './components/PageTitle';
 import { ReauthDialog } from './components/ReauthDialog';
 import { match, navigate, type Route, route as routeStore, useRoute } from './lib/router';
 import { useStore } from './lib/store';
@@ -78,7 +79,7 @@ export function App() {
       return;
     }
     if (state.status === 'signedOut') clearAnnouncement();
-    requestAnimationFrame(() => document.getElementById('page-title')?.focus());
+    focusPageTitle();
   }, [r.path, state.status]);
 
   let content: ComponentChildren;

@@ -164,8 +164,10 @@ export function Inventory() {
                     {item.sku}
                   </td>
                   <td data-label="In stock" class="num">
-                    {formatNumber(item.quantity)}
-                    {item.unit ? <span class="unit"> {item.unit}</span> : null}
+                    <span>
+                      {formatNumber(item.quantity)}
+                      {item.unit ? <span class="unit"> {item.unit}</span> : null}
+                    </span>
                   </td>
                   <td data-label="Price" class="num">
                     {formatCents(item.priceCents)}
