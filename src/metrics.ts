@@ -85,9 +85,9 @@ new Gauge({
 });
 
 /**
- * Counts live sessions in `db` on scrape (sessions_idle_expires_at is indexed, so this reads the live
- * part of the index only). Returns the function that stops it; with several apps in one process (tests)
- * the most recent one counts.
+ * Counts live sessions in `db` on scrape: one count over the sessions table (most rows are live, so an
+ * index would not spare much; a scrape-time cost, never a request-time one). Returns the function that
+ * stops it; with several apps in one process (tests) the most recent one counts.
  */
 export function watchActiveSessions(db: Pick<Db, 'query'>): () => void {
   const counter: SessionCounter = async () => {
