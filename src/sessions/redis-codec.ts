@@ -2,34 +2,36 @@ import type { Role, SessionRecord, SessionUser } from './session.js';
 
 /**
  * The session as Redis holds it: one compact binary string, because bytes per session are a budget
- * (docs/operations.md, "Scaling out", has the measured figures). About 110 bytes for a typical session,
- * against ~400 as JSON. The token hash is not in the value: it is the key.
+ * (docs/operations.md, "Scaling out", has the measured figures: ~75 bytes for a typical session, which
+ * keeps the whole key inside jemalloc's 80-byte class; JSON would be ~400). The token hash is not in
+ * the value: it is the key.
  *
- * Layout (version 1, integers big-endian):
+ * Layout (integers big-endian, times in ms):
  *
- *   0       version (1); a value starting with 0 is a fill in progress (see PENDING), never a session
- *   1       flags: 1 remember · 2 role admin · 4 userId as 16-byte UUID · 8 publicId as 12 raw bytes
- *   2..7    lastSeenAt       ms since the epoch, 48 bits
- *   8..13   idleExpiresAt    ms
- *   14..19  absoluteExpiresAt ms
- *   20..25  createdAt        ms
- *   26..31  authenticatedAt  ms
- *   32..37  user.createdAt   ms
- *   then    userId (16 bytes, or varint length + UTF-8), publicId (12 bytes, or varint length + UTF-8),
- *           userAgent (1 byte when it is one of client-info.ts's "<browser> on <system>" summaries),
- *           ip (3 bytes for an IPv4 /24, 6 for an IPv6 /48), username — else varint length + UTF-8
+ *   0       0x80 | flags — 1 remember · 2 role admin · 4 userId as 16-byte UUID · 8 publicId as 12 raw
+ *           bytes · 16 userAgent as a 1-byte code · 32 ip as IPv4 /24 (3 bytes) · 64 ip as IPv6 /48 (6)
+ *           (a value whose first byte is below 0x80 is a fill in progress, never a session)
+ *   1..6    lastSeenAt                        48 bits since the epoch
+ *   7..11   idleExpiresAt − lastSeenAt        40 bits (up to 34 years)
+ *   12..17  createdAt                         48 bits since the epoch
+ *   18..22  absoluteExpiresAt − createdAt     40 bits
+ *   then    authenticatedAt − createdAt, user.createdAt − createdAt (signed varints: usually 1 and 5 bytes),
+ *           userId (16 bytes, or varint length + UTF-8), publicId (12 bytes, or length + UTF-8),
+ *           userAgent (1 byte for any of client-info.ts's device summaries, or length + UTF-8),
+ *           ip (3 or 6 bytes for a truncated address, or length + UTF-8), username (length + UTF-8)
  *
- * Every shortcut is taken only when decoding gives back exactly the same string; anything else is
- * stored as text, so the codec never changes what it was given.
+ * Every shortcut is taken only when decoding gives back exactly the same value; anything else is stored
+ * as text, so the codec never changes what it was given (and throws, rather than store something else,
+ * when a time is out of range: the caller then simply does not cache that session).
  *
- * lastSeenAt and idleExpiresAt sit at fixed offsets so the renewal script (redis-store.ts) can read and
- * replace them in place, in Lua, without decoding the rest.
+ * The renewal fields sit at fixed offsets so the renewal script (redis-store.ts) can check and replace
+ * them in place, in Lua, without decoding the rest.
  */
 
-export const VERSION = 1;
-/** Offsets the Lua renewal script relies on (1-based in Lua: +1). */
-export const OFFSET = { lastSeenAt: 2, idleExpiresAt: 8, absoluteExpiresAt: 14 } as const;
-const FIXED = 38;
+/** Offsets the Lua renewal script relies on (0-based; Lua's string.byte is 1-based: +1). */
+export const OFFSET = { lastSeenAt: 1, idleDelta: 7, createdAt: 12, absoluteDelta: 18 } as const;
+const FIXED = 23;
+const SESSION = 0x80;
 
 const F_REMEMBER = 1;
 const F_ADMIN = 2;
@@ -86,22 +88,31 @@ function ipText(flag: number, b: Buffer): string {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** newPublicId(): 12 random bytes as base64url, which is exactly 16 characters and round-trips. */
 const PUBLIC_ID_12 = /^[A-Za-z0-9_-]{16}$/;
-const MAX_MS = 2 ** 48 - 1;
 
-export function writeMs(buf: Buffer, offset: number, ms: number): void {
-  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_MS) throw new RangeError(`time out of range: ${ms}`);
-  buf.writeUIntBE(ms, offset, 6);
+const MAX_48 = 2 ** 48 - 1;
+const MAX_40 = 2 ** 40 - 1;
+
+function writeUInt(buf: Buffer, offset: number, value: number, bytes: 5 | 6, what: string): void {
+  const max = bytes === 6 ? MAX_48 : MAX_40;
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`redis codec: ${what} out of range: ${value}`);
+  buf.writeUIntBE(value, offset, bytes);
 }
 
 function varint(n: number): Buffer {
   const out: number[] = [];
   let v = n;
   while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
+    out.push((v % 128) | 0x80);
     v = Math.floor(v / 128);
   }
   out.push(v);
   return Buffer.from(out);
+}
+
+/** Signed as unsigned (zigzag), without 32-bit bit operations: times need up to 49 bits. */
+function signedVarint(n: number): Buffer {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`redis codec: ${n} is not a whole number of ms`);
+  return varint(n >= 0 ? n * 2 : -n * 2 - 1);
 }
 
 function text(s: string): Buffer[] {
@@ -109,7 +120,7 @@ function text(s: string): Buffer[] {
   return [varint(b.length), b];
 }
 
-/** Encodes a session and its user snapshot. */
+/** Encodes a session and its user snapshot. Throws RangeError for times it cannot hold exactly. */
 export function encodeSession(s: SessionRecord, user: SessionUser): Buffer {
   if (user.role !== 'merchant' && user.role !== 'admin') throw new Error(`redis codec: unknown role ${String(user.role)}`);
   const head = Buffer.alloc(FIXED);
@@ -117,22 +128,24 @@ export function encodeSession(s: SessionRecord, user: SessionUser): Buffer {
   const rawId = PUBLIC_ID_12.test(s.id);
   const ua = uaCode(s.userAgent);
   const ip = ipBytes(s.ip);
-  head[0] = VERSION;
-  head[1] =
+  const created = s.createdAt.getTime();
+  const seen = s.lastSeenAt.getTime();
+  head[0] =
+    SESSION |
     (s.remember ? F_REMEMBER : 0) |
     (user.role === 'admin' ? F_ADMIN : 0) |
     (uuid ? F_UUID : 0) |
     (rawId ? F_PUBLIC_ID_RAW : 0) |
     (ua !== undefined ? F_UA_CODED : 0) |
     (ip?.flag ?? 0);
-  writeMs(head, OFFSET.lastSeenAt, s.lastSeenAt.getTime());
-  writeMs(head, OFFSET.idleExpiresAt, s.idleExpiresAt.getTime());
-  writeMs(head, OFFSET.absoluteExpiresAt, s.absoluteExpiresAt.getTime());
-  writeMs(head, 20, s.createdAt.getTime());
-  writeMs(head, 26, s.authenticatedAt.getTime());
-  writeMs(head, 32, user.createdAt.getTime());
+  writeUInt(head, OFFSET.lastSeenAt, seen, 6, 'lastSeenAt');
+  writeUInt(head, OFFSET.idleDelta, s.idleExpiresAt.getTime() - seen, 5, 'idle lifetime');
+  writeUInt(head, OFFSET.createdAt, created, 6, 'createdAt');
+  writeUInt(head, OFFSET.absoluteDelta, s.absoluteExpiresAt.getTime() - created, 5, 'absolute lifetime');
   return Buffer.concat([
     head,
+    signedVarint(s.authenticatedAt.getTime() - created),
+    signedVarint(user.createdAt.getTime() - created),
     ...(uuid ? [Buffer.from(s.userId.replaceAll('-', ''), 'hex')] : text(s.userId)),
     ...(rawId ? [Buffer.from(s.id, 'base64url')] : text(s.id)),
     ...(ua !== undefined ? [Buffer.from([ua])] : text(s.userAgent)),
@@ -162,8 +175,13 @@ class Reader {
       n += (b & 0x7f) * mul;
       if (b < 0x80) return n;
       mul *= 128;
-      if (mul > 2 ** 35) throw new Error('redis codec: bad length');
+      if (mul > 2 ** 49) throw new Error('redis codec: varint too long');
     }
+  }
+
+  signed(): number {
+    const z = this.varint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
 
   text(): string {
@@ -181,10 +199,13 @@ function uuidText(b: Buffer): string {
  * Throws on anything else (a corrupt or foreign value is a miss for the caller, never a session).
  */
 export function decodeSession(idHash: Buffer, v: Buffer): { session: SessionRecord; user: SessionUser } {
-  if (v.length < FIXED || v[0] !== VERSION) throw new Error('redis codec: not a version 1 session');
-  const flags = v[1]!;
-  const ms = (offset: number) => new Date(v.readUIntBE(offset, 6));
+  if (v.length < FIXED || (v[0]! & SESSION) === 0) throw new Error('redis codec: not a session value');
+  const flags = v[0]!;
+  const seen = v.readUIntBE(OFFSET.lastSeenAt, 6);
+  const created = v.readUIntBE(OFFSET.createdAt, 6);
   const r = new Reader(v, FIXED);
+  const authenticated = created + r.signed();
+  const userCreated = created + r.signed();
   const userId = flags & F_UUID ? uuidText(r.bytes(16)) : r.text();
   const id = flags & F_PUBLIC_ID_RAW ? r.bytes(12).toString('base64url') : r.text();
   const userAgent = flags & F_UA_CODED ? uaText(r.bytes(1)[0]!) : r.text();
@@ -197,24 +218,27 @@ export function decodeSession(idHash: Buffer, v: Buffer): { session: SessionReco
       idHash,
       id,
       userId,
-      createdAt: ms(20),
-      lastSeenAt: ms(OFFSET.lastSeenAt),
-      authenticatedAt: ms(26),
-      idleExpiresAt: ms(OFFSET.idleExpiresAt),
-      absoluteExpiresAt: ms(OFFSET.absoluteExpiresAt),
+      createdAt: new Date(created),
+      lastSeenAt: new Date(seen),
+      authenticatedAt: new Date(authenticated),
+      idleExpiresAt: new Date(seen + v.readUIntBE(OFFSET.idleDelta, 5)),
+      absoluteExpiresAt: new Date(created + v.readUIntBE(OFFSET.absoluteDelta, 5)),
       remember: (flags & F_REMEMBER) !== 0,
       userAgent,
       ip,
     },
-    user: { id: userId, username, role, createdAt: ms(32) },
+    user: { id: userId, username, role, createdAt: new Date(userCreated) },
   };
 }
 
-/** The two renewal fields as the Lua script splices them in: lastSeenAt then idleExpiresAt, 12 bytes. */
+/**
+ * What the renewal script splices in at OFFSET.lastSeenAt: the new lastSeenAt (6 bytes) and the idle
+ * lifetime from it (5 bytes). Throws RangeError like encodeSession.
+ */
 export function encodeRenewal(lastSeenAt: Date, idleExpiresAt: Date): Buffer {
-  const b = Buffer.alloc(12);
-  writeMs(b, 0, lastSeenAt.getTime());
-  writeMs(b, 6, idleExpiresAt.getTime());
+  const b = Buffer.alloc(11);
+  writeUInt(b, 0, lastSeenAt.getTime(), 6, 'lastSeenAt');
+  writeUInt(b, 6, idleExpiresAt.getTime() - lastSeenAt.getTime(), 5, 'idle lifetime');
   return b;
 }
 

@@ -56,31 +56,36 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`);
 
 /**
- * Renewal: conditional, like PostgreSQL's UPDATE … WHERE. Only a committed value (version byte 1) that
- * is still live at the renewal time, and only forward in time (a slow renewal never rolls a newer one
- * back). A missing key stays missing: never an upsert. ARGV: lastSeenAt ms, new expiry ms, the 12 bytes
- * of lastSeenAt+idleExpiresAt to splice in at their fixed offset.
+ * Renewal: conditional, like PostgreSQL's UPDATE … WHERE. Only a committed value (first byte ≥ 0x80)
+ * that is still live at the renewal time, and only forward in time (a slow renewal never rolls a newer
+ * one back). A missing key stays missing: never an upsert. ARGV: lastSeenAt ms, new expiry ms, the 11
+ * bytes of encodeRenewal to splice in at their fixed offset (redis-codec.ts has the layout).
  */
 const TOUCH = new LuaScript(`
 local v = redis.call('GET', KEYS[1])
-if not v or string.byte(v, 1) ~= 1 then return 0 end
-local function ms(i)
-  local n = 0
-  for k = i, i + 5 do n = n * 256 + string.byte(v, k) end
-  return n
+if not v or string.byte(v, 1) < 128 then return 0 end
+local function num(i, n)
+  local x = 0
+  for k = i, i + n - 1 do x = x * 256 + string.byte(v, k) end
+  return x
 end
 local seen = tonumber(ARGV[1])
-if ms(${OFFSET.idleExpiresAt + 1}) <= seen or ms(${OFFSET.absoluteExpiresAt + 1}) <= seen then return 0 end
-if ms(${OFFSET.lastSeenAt + 1}) >= seen then return 0 end
-redis.call('SET', KEYS[1], string.sub(v, 1, ${OFFSET.lastSeenAt}) .. ARGV[3] .. string.sub(v, ${OFFSET.absoluteExpiresAt + 1}), 'PXAT', ARGV[2])
+local last = num(${OFFSET.lastSeenAt + 1}, 6)
+if last + num(${OFFSET.idleDelta + 1}, 5) <= seen then return 0 end
+if num(${OFFSET.createdAt + 1}, 6) + num(${OFFSET.absoluteDelta + 1}, 5) <= seen then return 0 end
+if last >= seen then return 0 end
+redis.call('SET', KEYS[1], string.sub(v, 1, ${OFFSET.lastSeenAt}) .. ARGV[3] .. string.sub(v, ${OFFSET.createdAt + 1}), 'PXAT', ARGV[2])
 return 1`);
 
-/** Adds a hash to a user's index, drops members past their absolute expiry, keeps the key alive long enough. */
+/**
+ * Adds a hash to a user's index (score: absolute expiry in whole seconds, which listpack stores in 4
+ * bytes where milliseconds take 8), drops members past their expiry, keeps the key alive long enough.
+ */
 const INDEX_ADD = new LuaScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-local t = redis.call('PEXPIRETIME', KEYS[1])
-if t < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+local t = redis.call('EXPIRETIME', KEYS[1])
+if t < tonumber(ARGV[2]) then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
 return 1`);
 
 export interface RedisSessionCacheOptions {
@@ -114,7 +119,7 @@ export class RedisSessionCache {
   async get(idHash: Buffer): Promise<RedisLookup> {
     const v = await this.client.getBuffer(this.sessionKey(idHash));
     if (!v) return { kind: 'miss' };
-    if (v[0] === 0) return { kind: 'filling' };
+    if (v[0]! < 0x80) return { kind: 'filling' };
     try {
       return { kind: 'hit', value: decodeSession(idHash, v) };
     } catch {
@@ -133,8 +138,8 @@ export class RedisSessionCache {
       this.client.set(this.sessionKey(idHash), marker, 'PX', PENDING_TTL_MS, 'NX'),
       INDEX_ADD.run(this.client, this.indexKey(userId), [
         idHash.subarray(0, 16),
-        absoluteExpiresAt.getTime(),
-        this.now(),
+        Math.ceil(absoluteExpiresAt.getTime() / 1000),
+        Math.floor(this.now() / 1000),
       ]),
     ]);
     return claimed === 'OK' ? marker : null;
@@ -148,7 +153,15 @@ export class RedisSessionCache {
       await this.abortFill(s.idHash, marker);
       return false;
     }
-    const done = await COMMIT.run(this.client, this.sessionKey(s.idHash), [marker, encodeSession(s, found.user), expiresAt]);
+    let value: Buffer;
+    try {
+      value = encodeSession(s, found.user);
+    } catch {
+      // A time the codec cannot hold exactly (a lifetime of decades): this session is not cached.
+      await this.abortFill(s.idHash, marker);
+      return false;
+    }
+    const done = await COMMIT.run(this.client, this.sessionKey(s.idHash), [marker, value, expiresAt]);
     return done === 1;
   }
 
@@ -158,11 +171,15 @@ export class RedisSessionCache {
 
   /** Conditional renewal; false when there was nothing live (and newer) to renew. */
   async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {
-    const done = await TOUCH.run(this.client, this.sessionKey(idHash), [
-      lastSeenAt.getTime(),
-      idleExpiresAt.getTime(),
-      encodeRenewal(lastSeenAt, idleExpiresAt),
-    ]);
+    let renewal: Buffer;
+    try {
+      renewal = encodeRenewal(lastSeenAt, idleExpiresAt);
+    } catch {
+      // Not representable (an idle expiry before lastSeenAt): drop the copy rather than keep a stale one.
+      await this.delete(idHash);
+      return false;
+    }
+    const done = await TOUCH.run(this.client, this.sessionKey(idHash), [lastSeenAt.getTime(), idleExpiresAt.getTime(), renewal]);
     return done === 1;
   }
 
