@@ -128,7 +128,7 @@ test('sessions with step-up, password change, activity, data export and account 
 });
 
 test('too many failed sign-ins show how long to wait, and the button waits too', async () => {
-  await new TestClient(server.url, { secureCookie: false }).register('throttled-merchant');
+  await new TestClient(server.url).register('throttled-merchant');
   const { page, context } = await openPage(browser, server.url);
   await page.goto('/#/signin');
   // LOGIN_MAX_FAILURES=2: after two failures the account is locked for LOGIN_LOCKOUT_BASE (60 s).

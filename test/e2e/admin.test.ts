@@ -30,7 +30,7 @@ after(async () => {
 test('an admin ends a merchant\'s sessions, disables and re-enables an account, and changes a role', async () => {
   const merchant = await openPage(browser, server.url);
   await signUp(merchant.page, 'shop-one');
-  const other = new TestClient(server.url, { secureCookie: false });
+  const other = new TestClient(server.url);
   await other.register('shop-two');
 
   const admin = await openPage(browser, server.url);
@@ -59,7 +59,7 @@ test('an admin ends a merchant\'s sessions, disables and re-enables an account, 
   // Role.
   await admin.page.getByLabel('Role of shop-two').selectOption('admin');
   await admin.page.getByText('shop-two is now an administrator.').waitFor();
-  const listed = await new TestClient(server.url, { secureCookie: false });
+  const listed = await new TestClient(server.url);
   assert.equal((await listed.login('shop-two')).body.user.role, 'admin');
   await screenshot(admin.page, 'admin-users-after');
 

@@ -10,9 +10,10 @@ import { startWebServer } from './support/stockade.js';
 
 /**
  * The browser half of the session design: the cookie is out of reach of page script and carries
- * HttpOnly/SameSite=Lax in the browser's own jar, and a page on another origin cannot use it.
- * Over plain HTTP on loopback the server runs with COOKIE_SECURE=false, so the cookie is `sid` without
- * Secure; in production (the default) it is `__Host-sid` with Secure (covered by the API tests).
+ * HttpOnly/Secure/SameSite=Lax in the browser's own jar, and a page on another origin cannot use it.
+ * The server runs with production cookie settings (`__Host-sid`, Secure): Chromium stores Secure
+ * cookies from http://127.0.0.1, a secure context. The plain-HTTP deployment mode (COOKIE_SECURE=false:
+ * `sid`, no Secure) is checked too.
  */
 
 let server: TestServer;
@@ -29,42 +30,60 @@ after(async () => {
 });
 
 describe('the session cookie in a real browser', () => {
-  test('is HttpOnly and SameSite=Lax in the jar, never visible to document.cookie, and dies with the browser unless remembered', async () => {
+  test('is __Host-, HttpOnly, Secure and SameSite=Lax in the jar, never visible to page script, and dies with the browser unless remembered', async () => {
     const a = await openPage(browser, server.url);
     await signUp(a.page, 'cookie-jar');
 
     const jar = await a.context.cookies(server.url);
-    const sid = jar.find((c) => c.name === 'sid');
-    assert.ok(sid, `a session cookie named sid (COOKIE_SECURE=false) in ${JSON.stringify(jar.map((c) => c.name))}`);
+    assert.deepEqual(jar.map((c) => c.name), ['__Host-sid'], 'one cookie, the session');
+    const sid = jar[0]!;
     assert.equal(sid.httpOnly, true);
+    assert.equal(sid.secure, true);
     assert.equal(sid.sameSite, 'Lax');
-    assert.equal(sid.secure, false, 'plain-HTTP test deployment: Secure is off only because COOKIE_SECURE=false');
     assert.equal(sid.path, '/');
+    assert.equal(sid.domain, '127.0.0.1', 'host-only (no Domain attribute), as __Host- demands');
     assert.equal(sid.expires, -1, 'without "remember me" it is a browser-session cookie');
     assert.match(sid.value, /^[A-Za-z0-9_-]{43}$/);
 
     const visible = await a.page.evaluate(() => document.cookie);
-    assert.ok(!visible.includes('sid'), `document.cookie shows ${JSON.stringify(visible)}`);
-    assert.ok(!visible.includes(sid.value));
+    assert.equal(visible, '', `document.cookie shows ${JSON.stringify(visible)}`);
     // Nor does the app keep the token anywhere script can read.
     const stored = await a.page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     assert.ok(!stored.includes(sid.value));
 
-    // "Remember me": a persistent cookie, still HttpOnly and Lax, and a new value (fresh session on sign-in).
+    // "Remember me": a persistent cookie, still HttpOnly, Secure and Lax, and a new value (fresh session).
     const b = await openPage(browser, server.url);
     await signIn(b.page, 'cookie-jar', undefined, true);
-    const remembered = (await b.context.cookies(server.url)).find((c) => c.name === 'sid');
+    const remembered = (await b.context.cookies(server.url)).find((c) => c.name === '__Host-sid');
     assert.ok(remembered);
     assert.equal(remembered.httpOnly, true);
+    assert.equal(remembered.secure, true);
     assert.equal(remembered.sameSite, 'Lax');
     assert.ok(remembered.expires > Date.now() / 1000 + 86400, 'remembered for days, not for the browser session');
     assert.notEqual(remembered.value, sid.value);
-    assert.ok(!(await b.page.evaluate(() => document.cookie)).includes('sid'));
+    assert.equal(await b.page.evaluate(() => document.cookie), '');
 
     assert.deepEqual(unexpectedProblems(a.problems), []);
     assert.deepEqual(unexpectedProblems(b.problems), []);
     await a.context.close();
     await b.context.close();
+  });
+
+  test('in the plain-HTTP deployment mode (COOKIE_SECURE=false) it is `sid`, without Secure, still HttpOnly and Lax', async () => {
+    const plain = await startWebServer({ COOKIE_SECURE: 'false' });
+    try {
+      const p = await openPage(browser, plain.url);
+      await signUp(p.page, 'plain-http');
+      const jar = await p.context.cookies(plain.url);
+      assert.deepEqual(jar.map((c) => c.name), ['sid']);
+      assert.equal(jar[0]?.httpOnly, true);
+      assert.equal(jar[0]?.secure, false);
+      assert.equal(jar[0]?.sameSite, 'Lax');
+      assert.equal(await p.page.evaluate(() => document.cookie), '');
+      await p.context.close();
+    } finally {
+      await plain.close();
+    }
   });
 });
 

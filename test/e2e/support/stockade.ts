@@ -3,11 +3,12 @@ import { startTestServer, type TestServer } from '../../support/app.js';
 import { buildWebOnce } from './web-build.js';
 
 /**
- * A real Stockade server serving the freshly built web app, over plain HTTP on loopback. That is why
- * COOKIE_SECURE=false: a Secure cookie is never stored from http:// (except on localhost in some
- * browsers), so the cookie is `sid` without Secure here, and `__Host-sid` with Secure in production.
- * ALLOWED_ORIGINS is the server's own origin, as in a real deployment, so the browser's Origin check
- * is exercised for real.
+ * A real Stockade server serving the freshly built web app over plain HTTP on loopback, with the
+ * production cookie settings: Chromium treats http://127.0.0.1 as a secure context and stores a Secure
+ * `__Host-` cookie from it, so the browser tests see exactly the cookie an HTTPS deployment sets. (A
+ * test that wants the plain-HTTP deployment mode passes COOKIE_SECURE=false: the cookie is then `sid`
+ * without Secure.) ALLOWED_ORIGINS is the server's own origin, as in a real deployment, so the
+ * browser's Origin check is exercised for real.
  */
 export async function startWebServer(
   env: Record<string, string> = {},
@@ -22,7 +23,6 @@ export async function startWebServer(
         ...(opts.logLines ? { logLines: opts.logLines } : {}),
         env: {
           PORT: String(port),
-          COOKIE_SECURE: 'false',
           ALLOWED_ORIGINS: `http://127.0.0.1:${port}`,
           ...env,
         },
