@@ -57,7 +57,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // Refuse `__proto__` / `constructor.prototype` keys outright (prototype pollution, S-57).
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // During a drain (main.ts), a request that still arrives on an open keep-alive connection is served,
+    // with `Connection: close`, rather than answered with Fastify's bare 503 (a proxy would pass that 503
+    // on instead of retrying elsewhere). New connections are refused: the listener is closed.
+    return503OnClosing: false,
     ...(options.https ? { https: options.https } : {}),
     ajv: {
       customOptions: {
