@@ -9,6 +9,8 @@ import { defineConfig } from 'vite';
  * - no modulepreload polyfill (it would be needless code; every supported browser has modulepreload).
  * JSX goes through Vite's own oxc transform with Preact's automatic runtime, so no Babel plugin.
  */
+const API = process.env.STOCKADE_API ?? 'http://127.0.0.1:3000';
+
 export default defineConfig({
   base: '/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
@@ -23,7 +25,11 @@ export default defineConfig({
     reportCompressedSize: true,
   },
   server: {
-    // `npx vite web` during development: the API is the real server on its default port.
-    proxy: { '/api': 'http://127.0.0.1:3000' },
+    // `npx vite web` during development: the API is the real server on its default port. The browser's
+    // Origin is the dev server's, which the API's CSRF check would refuse, so the proxy presents the
+    // API's own origin (development only; the built app is served by the API itself, same origin).
+    proxy: {
+      '/api': { target: API, changeOrigin: true, headers: { origin: API } },
+    },
   },
 });
