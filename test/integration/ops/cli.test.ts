@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openPostgres } from '../../../src/db/postgres.js';
+import { startTestServer, type TestServer } from '../../support/app.js';
+import { TestClient } from '../../support/client.js';
+import { freePort } from '../../support/ports.js';
+import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
+
+/**
+ * `stockade stats`, and what every command owes an operator: `<command> --help` (exit 0), clear one-line
+ * errors without a stack when the database is unreachable (exit 1). The other commands' behaviour is
+ * tested in test/integration/defences/cli.test.ts.
+ */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function stockade(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end('');
+  });
+}
+
+describe('stockade stats and the shape of every command', () => {
+  let database: ServerDatabase;
+  let server: TestServer;
+  before(async () => {
+    database = await createServerDatabase();
+    server = await startTestServer({ db: openPostgres(database.url) });
+  });
+  after(async () => {
+    await server.close();
+    await server.db.close();
+    await database.drop();
+  });
+
+  test('stats counts users, live sessions, items, movements and the last day’s sign-ins', async () => {
+    const c = new TestClient(server.url);
+    const user = await c.register();
+    for (const sku of ['A-1', 'A-2', 'A-3']) assert.equal((await c.post('/api/items', { sku, name: sku, quantity: 5 })).status, 201);
+    const items = (await c.get('/api/items')).body.items as { id: string }[];
+    assert.equal((await c.post(`/api/items/${items[0]!.id}/adjustments`, { delta: -2, reason: 'sold' })).status, 201);
+    assert.equal((await new TestClient(server.url).login(user.username, 'not the password')).status, 401);
+    assert.equal((await new TestClient(server.url).login(user.username)).status, 200);
+
+    const env = { DATABASE_URL: database.url };
+    const json = await stockade(['stats', '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const stats = JSON.parse(json.stdout);
+    assert.deepEqual(
+      { ...stats, databaseBytes: undefined },
+      {
+        users: 1,
+        admins: 0,
+        disabledUsers: 0,
+        liveSessions: 2,
+        items: 3,
+        movements: 4, // three opening quantities and one sale
+        countsExact: true,
+        signIns24h: 1,
+        signInFailures24h: 1,
+        lockouts24h: 0,
+        databaseBytes: undefined,
+        database: 'postgres',
+      },
+    );
+    assert.ok(stats.databaseBytes > 1_000_000);
+
+    const text = await stockade(['stats'], env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^users +1 \(admins 0, disabled 0\)$/m);
+    assert.match(text.stdout, /^items +3$/m);
+    assert.match(text.stdout, /^last 24 h +1 sign-ins, 1 failures, 0 lockouts$/m);
+    assert.doesNotMatch(text.stdout, new RegExp(user.username), 'no usernames in stats');
+  });
+
+  test('--help on every command; stats refuses arguments; an unreachable database is one line and exit 1', async () => {
+    const helps = await Promise.all(['migrate', 'create-admin', 'revoke-user', 'purge', 'stats'].map((cmd) => stockade([cmd, '--help'])));
+    for (const h of helps) {
+      assert.equal(h.code, 0);
+      assert.match(h.stdout, /stats \[--json\]/);
+    }
+    const extra = await stockade(['stats', 'everything'], { DATABASE_URL: database.url });
+    assert.equal(extra.code, 2);
+    assert.match(extra.stderr, /stats takes no arguments but --json/);
+
+    const down = await stockade(['stats'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/none` });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^stockade stats: .*ECONNREFUSED/);
+    assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);
+    assert.equal(down.stdout, '');
+  });
+});
