@@ -4,6 +4,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { createHashLimiter, type HashLimiter } from './auth/hash-limiter.js';
 import { PostgresRateLimitStore } from './auth/postgres-rate-limit-store.js';
 import { Pseudonyms } from './auth/pseudonyms.js';
+import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
 import type { RateLimitStore } from './auth/rate-limit-store.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { Users } from './auth/users.js';
@@ -67,7 +68,14 @@ export function createDeps(
     overrides.clock,
   );
   const pseudonyms = new Pseudonyms(db);
-  const rateLimitStore = overrides.rateLimitStore ?? new PostgresRateLimitStore(db);
+  const pgRateLimits = new PostgresRateLimitStore(db);
+  // With Redis the limits are shared by every server without a database round trip (PostgreSQL while
+  // Redis is unavailable: the breaker sends each call one way or the other).
+  const redis = sessionStack?.redis;
+  const breaker = sessionStack?.breaker;
+  const rateLimitStore =
+    overrides.rateLimitStore ??
+    (redis && breaker ? new RedisRateLimitStore(redis, { keyPrefix: config.redisKeyPrefix, breaker, fallback: pgRateLimits }) : pgRateLimits);
   const l = config.login;
   const lockout = { windowSeconds: l.failureWindow, lockoutBaseSeconds: l.lockoutBase, lockoutMaxSeconds: l.lockoutMax };
   const throttle = new LoginThrottle(

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { createRedisClient, type RedisClient } from '../../../src/redis/connection.js';
+import type { RedisClient } from '../../../src/redis/connection.js';
 import type { SessionStack } from '../../../src/scale-out.js';
 import type { PostgresBus } from '../../../src/sessions/bus-postgres.js';
 import type { RedisBus } from '../../../src/sessions/bus-redis.js';
 import { startRedis } from '../../support/redis-server.js';
 import { createServerDatabase, type ServerDatabase, testRedisUrl } from '../../support/test-databases.js';
 import { sessionFor } from '../sessions/store-contract.js';
-import { configFor, makeUser, readyStack, redisPrefix, waitFor } from './support.js';
+import { configFor, makeUser, rawRedis, readyStack, redisPrefix, waitFor } from './support.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
 /**
@@ -62,7 +62,7 @@ describe('revocation bus', () => {
     const env = { DATABASE_URL: database.url, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: redisPrefix() };
     const victim = await readyStack(configFor(env), db);
     const revoker = await readyStack(configFor(env), db);
-    const admin: RedisClient = createRedisClient([testRedisUrl()], { commandTimeoutMs: 2000 });
+    const admin: RedisClient = await rawRedis([testRedisUrl()]);
     try {
       const u = await makeUser(db);
       for (let round = 0; round < 10; round++) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { createRedisClient, dataNodes, type RedisClient } from '../../../src/redis/connection.js';
+import { dataNodes, type RedisClient } from '../../../src/redis/connection.js';
 import type { RedisBus } from '../../../src/sessions/bus-redis.js';
 import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
 import { TestClient } from '../../support/client.js';
@@ -10,7 +10,7 @@ import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { type RedisCluster, startRedisCluster } from '../../support/redis-server.js';
 import { createServerDatabase } from '../../support/test-databases.js';
 import { runStoreContract, sessionFor } from '../sessions/store-contract.js';
-import { configFor, type Fleet, makeUser, readyStack, redisPrefix, sameSessionOn, signedIn, startFleet, waitFor } from './support.js';
+import { configFor, type Fleet, makeUser, rawRedis, readyStack, redisPrefix, sameSessionOn, signedIn, startFleet, waitFor } from './support.js';
 
 /**
  * The core of the scale-out suite again on a 3-master Redis Cluster (REDIS_URL listing the nodes): the
@@ -71,8 +71,7 @@ describe('on a Redis Cluster', () => {
     prefix = redisPrefix();
     fleet = await startFleet(3, { REDIS_URL: urls.join(','), REDIS_KEY_PREFIX: prefix });
     lb = await startHaproxy(fleet.servers.map((s) => ({ host: '127.0.0.1', port: Number(new URL(s.url).port) })));
-    raw = createRedisClient(urls, { commandTimeoutMs: 2000 });
-    await waitFor('test cluster client', () => (raw as Cluster).status === 'ready');
+    raw = await rawRedis(urls);
   });
   after(async () => {
     raw?.disconnect();
@@ -116,9 +115,8 @@ describe('on a Redis Cluster', () => {
       assert.equal((await watcher.get('/api/auth/session')).status, 200);
       const sub = (cut.deps.sessionStack!.bus as RedisBus).subscriberId();
       assert.ok(sub);
-      const node = createRedisClient([sub.url], { commandTimeoutMs: 2000 });
+      const node = await rawRedis([sub.url]);
       try {
-        await waitFor('admin connection', () => node.status === 'ready');
         await node.call('CLIENT', 'KILL', 'ID', String(sub.id));
       } finally {
         node.disconnect();

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { createRedisClient, type RedisClient } from '../../../src/redis/connection.js';
+import type { RedisClient } from '../../../src/redis/connection.js';
 import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
 import { sessionFor } from '../sessions/store-contract.js';
-import { configFor, makeUser, readyStack, redisPrefix, waitFor } from './support.js';
+import { configFor, makeUser, rawRedis, readyStack, redisPrefix, waitFor } from './support.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /**
@@ -76,7 +76,7 @@ describe('Redis outages', () => {
     const prefix = redisPrefix();
     const cutOff = await readyStack(configFor({ DATABASE_URL: database.url, REDIS_URL: proxy.url, REDIS_KEY_PREFIX: prefix }), db);
     const healthy = await readyStack(configFor({ DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix }), db);
-    const raw: RedisClient = createRedisClient([redis.url], { commandTimeoutMs: 2000 });
+    const raw: RedisClient = await rawRedis([redis.url]);
     const keys = new RedisSessionCache(raw, { keyPrefix: prefix });
     try {
       const u = await makeUser(db);
@@ -109,7 +109,7 @@ describe('Redis outages', () => {
     const redis: RedisServer = await startRedis({ settings: { appendonly: 'yes', appendfsync: 'always' } });
     const prefix = redisPrefix();
     const stack = await readyStack(configFor({ DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix }), db);
-    const raw: RedisClient = createRedisClient([redis.url], { commandTimeoutMs: 2000 });
+    const raw: RedisClient = await rawRedis([redis.url]);
     const keys = new RedisSessionCache(raw, { keyPrefix: prefix });
     try {
       const u = await makeUser(db);

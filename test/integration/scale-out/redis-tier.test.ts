@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { createRedisClient, type RedisClient } from '../../../src/redis/connection.js';
+import type { RedisClient } from '../../../src/redis/connection.js';
 import type { SessionStack } from '../../../src/scale-out.js';
 import { PostgresSessionStore } from '../../../src/sessions/postgres-store.js';
 import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
@@ -11,7 +11,7 @@ import type { StoredSession } from '../../../src/sessions/store.js';
 import { hashToken, newToken } from '../../../src/sessions/tokens.js';
 import { createServerDatabase, type ServerDatabase, testRedisUrl } from '../../support/test-databases.js';
 import { sessionFor } from '../sessions/store-contract.js';
-import { configFor, makeUser, readyStack, redisPrefix, waitFor } from './support.js';
+import { configFor, makeUser, rawRedis, readyStack, redisPrefix, waitFor } from './support.js';
 
 /**
  * The Redis tier in detail: what Redis holds (hashes, never tokens; TTL = idle expiry), read-through
@@ -58,7 +58,7 @@ describe('Redis tier', () => {
     gated = new GatedStore(db);
     stack = await readyStack(configFor(env), db, gated);
     other = await readyStack(configFor(env), db);
-    raw = createRedisClient([testRedisUrl()], { commandTimeoutMs: 2000 });
+    raw = await rawRedis([testRedisUrl()]);
     keys = new RedisSessionCache(raw, { keyPrefix: prefix });
   });
   after(async () => {

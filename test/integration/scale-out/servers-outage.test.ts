@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRedisClient } from '../../../src/redis/connection.js';
 import type { TestClient } from '../../support/client.js';
 import { startHaproxy } from '../../support/haproxy.js';
 import { startPostgresServer } from '../../support/pg-server.js';
@@ -9,7 +8,7 @@ import { startRedis } from '../../support/redis-server.js';
 import { startTestServer } from '../../support/app.js';
 import { openPostgres } from '../../../src/db/postgres.js';
 import { migrate } from '../../../src/db/migrate.js';
-import { redisPrefix, signedIn, startFleet, waitFor } from './support.js';
+import { rawRedis, redisPrefix, signedIn, startFleet, waitFor } from './support.js';
 
 /**
  * Failures under steady authenticated traffic. Redis is a cache: losing it must cost speed, never a
@@ -42,7 +41,7 @@ describe('failures under traffic', () => {
     const prefix = redisPrefix();
     const fleet = await startFleet(3, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
     const lb = await startHaproxy(fleet.servers.map((s) => ({ host: '127.0.0.1', port: Number(new URL(s.url).port) })));
-    const raw = createRedisClient([redis.url], { commandTimeoutMs: 2000 });
+    const raw = await rawRedis([redis.url]);
     try {
       const users = await Promise.all([1, 2, 3, 4].map(() => signedIn(lb.url)));
       const load = traffic(users.map((u) => u.client));

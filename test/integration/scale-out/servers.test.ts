@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RedisBus } from '../../../src/sessions/bus-redis.js';
-import { createRedisClient } from '../../../src/redis/connection.js';
 import { TestClient } from '../../support/client.js';
 import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { testRedisUrl } from '../../support/test-databases.js';
-import { type Fleet, makeUser, percentile, redisPrefix, sameSessionOn, signedIn, signedInAdmin, startFleet, waitFor } from './support.js';
+import { type Fleet, makeUser, percentile, rawRedis, redisPrefix, sameSessionOn, signedIn, signedInAdmin, startFleet, waitFor } from './support.js';
 
 /**
  * Three Stockade servers on one PostgreSQL database and one Redis, behind HAProxy round-robin (no
@@ -156,7 +155,7 @@ describe('three servers behind HAProxy', () => {
   });
 
   test('bus cut on one server (CLIENT KILL): it never accepts a token revoked meanwhile', async () => {
-    const admin = createRedisClient([testRedisUrl()], { commandTimeoutMs: 2000 });
+    const admin = await rawRedis([testRedisUrl()]);
     try {
       const origin = fleet.servers[0]!;
       const cut = fleet.servers[2]!;

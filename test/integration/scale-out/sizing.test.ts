@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { createRedisClient } from '../../../src/redis/connection.js';
 import { deviceSummary, truncateIp } from '../../../src/sessions/client-info.js';
 import { MemorySessionStore } from '../../../src/sessions/memory-store.js';
 import { PostgresSessionStore } from '../../../src/sessions/postgres-store.js';
@@ -11,7 +10,7 @@ import { hashToken, newPublicId, newToken } from '../../../src/sessions/tokens.j
 import { openTestPglite } from '../../support/pglite.js';
 import { startRedis } from '../../support/redis-server.js';
 import { createServerDatabase } from '../../support/test-databases.js';
-import { configFor, makeUser, readyStack } from './support.js';
+import { configFor, makeUser, rawRedis, readyStack } from './support.js';
 
 /**
  * Bytes per session, measured (docs/operations.md "Scaling out" quotes these lines): Redis by MEMORY
@@ -50,7 +49,7 @@ const line = (s: string) => process.stdout.write(`# ${s}\n`);
 describe('bytes per session', () => {
   test('Redis: MEMORY USAGE per session (key + its share of the user index) stays within 200 B', async () => {
     const redis = await startRedis();
-    const raw = createRedisClient([redis.url], { commandTimeoutMs: 5000 });
+    const raw = await rawRedis([redis.url]);
     const db = await openTestPglite();
     const stack = await readyStack(configFor({ REDIS_URL: redis.url, SESSION_LOCAL_CACHE_SIZE: '0' }), db, new MemorySessionStore());
     try {

@@ -4,6 +4,7 @@ import { Users } from '../../../src/auth/users.js';
 import { type Config, loadConfig } from '../../../src/config.js';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
+import { createRedisClient, type RedisClient } from '../../../src/redis/connection.js';
 import { buildSessionStack, type SessionStack } from '../../../src/scale-out.js';
 import type { SessionStore } from '../../../src/sessions/store.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
@@ -126,4 +127,11 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i] ?? Number.NaN;
+}
+
+/** A plain client for the test's own look into Redis, connected before it is returned. */
+export async function rawRedis(urls: readonly string[]): Promise<RedisClient> {
+  const client = createRedisClient(urls, { commandTimeoutMs: 5000 });
+  await waitFor('test redis client ready', () => client.status === 'ready');
+  return client;
 }
