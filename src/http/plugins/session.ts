@@ -39,9 +39,10 @@ async function session(app: FastifyInstance, opts: SessionPluginOptions) {
     if (auth) {
       request.auth = auth;
       request.sessionToken = token;
-      // Every later line of this request names who (user id, the session's public id; never the token).
-      // setBindings adds to the request's existing child logger instead of making a second one.
-      (request.log as { setBindings?: (b: object) => void }).setBindings?.({ userId: auth.user.id, sessionId: auth.session.id });
+      // Every later line of this request names who (user id, the session's public id; never the token),
+      // under `auth`, apart from the `userId`/`sessionId` an audit line names as its subject (an admin
+      // acting on another user). setBindings adds to the request's child logger; no second logger.
+      (request.log as { setBindings?: (b: object) => void }).setBindings?.({ auth: { userId: auth.user.id, sessionId: auth.session.id } });
     } else {
       opts.cookie.clear(reply);
     }

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { ensureAdmin } from '../../../src/auth/bootstrap-admin.js';
+import { OPERATIONS } from '../../../src/http/plugins/openapi-operations.js';
+import { startTestServer, type TestServer } from '../../support/app.js';
+import { type ApiResponse, PASSWORD, type RequestOptions, TestClient, uniqueUsername } from '../../support/client.js';
+
+/**
+ * The JSON log, at trace level, after driving every route of the API: not one session token, CSRF
+ * token, password or metrics token that went over the wire appears in it; every line carries the request
+ * id, and lines of signed-in requests carry the user id and the session's public id. Hostile text (CR/LF
+ * in a username, ESC in a user agent) cannot make a line that is not one JSON object.
+ */
+
+const NEW_PASSWORD = 'a brand new passphrase for the log test';
+const ADMIN_PASSWORD = 'admin passphrase that must not be logged';
+const METRICS_TOKEN = 'metrics-token-never-in-logs-0123456789';
+
+describe('logs', () => {
+  const lines: string[] = [];
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ logLines: lines, env: { LOG_LEVEL: 'trace', METRICS_TOKEN } });
+  });
+  after(() => server.close());
+
+  test('every route driven: no token, CSRF token or password in any line; user and session ids bound', async () => {
+    const secrets = new Set<string>([PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, METRICS_TOKEN]);
+    const covered = new Set<string>();
+    const clients: TestClient[] = [];
+    /** One call through a client; remembers the route it covers and every token the client then holds. */
+    const call = async (c: TestClient, op: string, path: string, opts: RequestOptions = {}, expect?: number): Promise<ApiResponse> => {
+      const [method] = op.split(' ');
+      if (c.token) secrets.add(c.token);
+      const res = await c.request(method!, path, opts);
+      if (expect !== undefined) assert.equal(res.status, expect, `${op}: ${res.text.slice(0, 200)}`);
+      for (const k of clients) {
+        if (k.token) secrets.add(k.token);
+        if (k.csrfToken) secrets.add(k.csrfToken);
+      }
+      covered.add(op);
+      return res;
+    };
+    const client = () => {
+      const c = new TestClient(server.url);
+      clients.push(c);
+      return c;
+    };
+
+    const ops = client();
+    await call(ops, 'GET /healthz', '/healthz', {}, 200);
+    await call(ops, 'GET /readyz', '/readyz', {}, 200);
+    await call(ops, 'GET /metrics', '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }, 200);
+
+    const m = client();
+    const username = uniqueUsername('logs');
+    await call(m, 'POST /api/auth/register', '/api/auth/register', { body: { username, password: PASSWORD } }, 201);
+    const other = client();
+    await call(other, 'POST /api/auth/login', '/api/auth/login', { body: { username, password: PASSWORD } }, 200);
+    await call(m, 'GET /api/auth/session', '/api/auth/session', {}, 200);
+    await call(m, 'POST /api/auth/reauthenticate', '/api/auth/reauthenticate', { body: { password: PASSWORD } }, 200);
+    const sessions = await call(m, 'GET /api/sessions', '/api/sessions', {}, 200);
+    const otherId = (sessions.body.sessions as { id: string; current: boolean }[]).find((s) => !s.current)!.id;
+    await call(m, 'DELETE /api/sessions/:id', `/api/sessions/${otherId}`, {}, 204);
+    await call(m, 'POST /api/sessions/revoke-others', '/api/sessions/revoke-others', {}, 200);
+
+    const created = await call(m, 'POST /api/items', '/api/items', { body: { sku: 'LOG-1', name: 'Log item', quantity: 3 }, headers: { 'idempotency-key': randomUUID() } }, 201);
+    const id = created.body.item.id as string;
+    await call(m, 'GET /api/items', '/api/items?q=log&limit=5', {}, 200);
+    await call(m, 'GET /api/items/:id', `/api/items/${id}`, {}, 200);
+    await call(m, 'PATCH /api/items/:id', `/api/items/${id}`, { body: { name: 'Renamed', version: created.body.item.version } }, 200);
+    await call(m, 'POST /api/items/:id/adjustments', `/api/items/${id}/adjustments`, { body: { delta: 2, reason: 'received' }, headers: { 'idempotency-key': randomUUID() } }, 201);
+    await call(m, 'GET /api/items/:id/movements', `/api/items/${id}/movements`, {}, 200);
+    await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
+    await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
+    await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
+    await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
+    await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
+    await call(m, 'GET /api/me/export', '/api/me/export', {}, 200);
+    await call(m, 'POST /api/auth/password', '/api/auth/password', { body: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } }, 200);
+    // A refused CSRF token and a wrong password are logged as events, never as values.
+    const wrongCsrf = `forged-${randomUUID()}`;
+    secrets.add(wrongCsrf);
+    await call(m, 'POST /api/sessions/revoke-others', '/api/sessions/revoke-others', { headers: { 'x-csrf-token': wrongCsrf } }, 403);
+    const wrongPassword = `wrong password ${randomUUID()}`;
+    secrets.add(wrongPassword);
+    await call(client(), 'POST /api/auth/login', '/api/auth/login', { body: { username, password: wrongPassword } }, 401);
+
+    const adminName = uniqueUsername('admin');
+    await ensureAdmin(server.deps.users, server.deps.authenticator, adminName, ADMIN_PASSWORD);
+    const admin = client();
+    await call(admin, 'POST /api/auth/login', '/api/auth/login', { body: { username: adminName, password: ADMIN_PASSWORD } }, 200);
+    await call(admin, 'GET /api/admin/users', '/api/admin/users?limit=10', {}, 200);
+    await call(admin, 'GET /api/admin/audit', '/api/admin/audit?limit=10', {}, 200);
+    const victim = client();
+    const victimUser = await victim.register();
+    await call(admin, 'POST /api/admin/users/:id/revoke-sessions', `/api/admin/users/${victimUser.id}/revoke-sessions`, {}, 200);
+    await call(admin, 'PATCH /api/admin/users/:id', `/api/admin/users/${victimUser.id}`, { body: { disabled: true } }, 200);
+
+    await call(m, 'DELETE /api/me', '/api/me', { body: { password: NEW_PASSWORD } }, 204);
+    await call(admin, 'POST /api/auth/logout', '/api/auth/logout', {}, 204);
+
+    assert.deepEqual([...Object.keys(OPERATIONS)].filter((op) => !covered.has(op)), [], 'every route driven');
+    assert.ok(lines.length > 60, `${lines.length} log lines`);
+    const all = lines.join('');
+    for (const secret of secrets) assert.ok(!all.includes(secret), `a secret (${secret.slice(0, 6)}…) is in the log`);
+
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const completed = parsed.filter((l) => l.msg === 'request completed');
+    assert.ok(completed.every((l) => typeof l.requestId === 'string'), 'every request line has its request id');
+    // Signed-in requests: who, under `auth` (the audit's own userId/sessionId name the subject).
+    const withAuth = completed.filter((l) => l.auth);
+    assert.ok(withAuth.length >= 20, `${withAuth.length} completed requests name their user`);
+    for (const l of withAuth) {
+      const auth = l.auth as { userId?: string; sessionId?: string };
+      assert.match(String(auth.userId), /^[0-9a-f-]{36}$/);
+      assert.match(String(auth.sessionId), /^[A-Za-z0-9_-]{10,}$/, 'the session public id, next to the user id');
+    }
+    // An admin acting on another user: the line says both, without a duplicate key.
+    const disabled = lines.find((l) => l.includes('"admin.user_disabled"'));
+    assert.ok(disabled);
+    assert.equal(disabled.match(/"userId"/g)?.length, 2, 'auth.userId (the admin) and userId (the subject)');
+    const d = JSON.parse(disabled) as { userId: string; auth: { userId: string } };
+    assert.notEqual(d.userId, d.auth.userId);
+  });
+
+  test('CR/LF in a username and ESC in a user agent cannot forge or split a log line', async () => {
+    const before = lines.length;
+    const hostile = `evil\r\n{"level":50,"msg":"forged"}\u001b[2J`;
+    const c = new TestClient(server.url);
+    const res = await c.post('/api/auth/login', { username: hostile, password: 'whatever it is' });
+    assert.equal(res.status, 401);
+    const reg = await c.post('/api/auth/register', { username: hostile, password: PASSWORD });
+    assert.equal(reg.status, 400);
+
+    // A raw ESC in a header is refused by Node's HTTP parser before anything runs or logs.
+    const port = Number(new URL(server.url).port);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect({ host: '127.0.0.1', port }, () => {
+        sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla\u001b[31mred\r\nConnection: close\r\n\r\n');
+      });
+      let out = '';
+      sock.on('data', (d) => {
+        out += d;
+      });
+      sock.on('error', reject);
+      sock.on('close', () => resolve(out));
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+
+    const fresh = lines.slice(before);
+    assert.ok(fresh.length >= 4, 'the two requests were logged');
+    for (const line of fresh) {
+      assert.equal(line.indexOf('\n'), line.length - 1, 'one line, one newline at its end');
+      assert.ok(!/[\r\u001b]/.test(line), 'no raw CR or ESC');
+      const obj = JSON.parse(line) as { msg?: string };
+      assert.notEqual(obj.msg, 'forged');
+    }
+    assert.ok(!fresh.some((l) => l.includes('whatever it is')));
+  });
+});
