@@ -141,7 +141,7 @@ export function writeReport(res, dir) {
     L.push(table(['contender', 'PostgreSQL B/session', 'Redis B/session', 'detail'], rows), '');
   }
   if (res.writes) {
-    L.push('## Store writes per session-hour at one request per second', '', `${o.writes.seconds} s window after ${o.writes.warmup} s, ${o.loadUsers} sessions each asking "who am I" once a second; PostgreSQL write statements (pg_stat_statements), Redis writes (dirty counter), scaled to one session-hour.`, '');
+    L.push('## Store writes per session-hour at one request per second', '', `${o.writes.seconds} s window after ${o.writes.warmup} s, ${o.loadUsers} sessions each asking "who am I" once a second; rows written by PostgreSQL write statements (pg_stat_statements), Redis writes (dirty counter), scaled to one session-hour.`, '');
     const rows = Object.entries(res.writes).map(([k, v]) => [k, Number.isFinite(v.pg) ? v.pg.toFixed(0) : '–', Number.isFinite(v.redis) ? v.redis.toFixed(0) : '–', String(v.failures)]);
     L.push(table(['contender', 'PostgreSQL writes', 'Redis writes', 'non-200 answers'], rows), '');
   }

@@ -63,7 +63,7 @@ export async function measureScale(small, large, o, log) {
   for (let round = 1; round <= o.rounds; round++) {
     for (const [k, r] of [['small', small], ['large', large]]) {
       const args = { base: r.base, script: 'get-with-cookies', args: [PATHS.session, r.cookieFile], connections: o.connections };
-      await runWrk({ ...args, seconds: round === 1 ? o.warmup * 3 : o.warmup });
+      await runWrk({ ...args, seconds: round === 1 ? o.warmup * 2 : o.warmup });
       const res = await runWrk({ ...args, seconds: o.seconds });
       out[k].push(res);
       log(`  round ${round} ${k === 'small' ? '10^3' : '10^6'} stored sessions ${Math.round(res.rps).toString().padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms${res.errors ? `  ERRORS ${res.errors}` : ''}`);

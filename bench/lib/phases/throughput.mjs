@@ -17,7 +17,7 @@ export async function measureThroughput(running, o, log) {
       for (const w of r.hasItems ? ['session', 'items'] : ['session']) {
         const args = { base: r.base, script: 'get-with-cookies', args: [PATHS[w], r.cookieFile], connections: o.connections };
         // First round: a longer warm-up so the JIT has settled; later rounds only refill connections.
-        await runWrk({ ...args, seconds: round === 1 ? o.warmup * 3 : o.warmup });
+        await runWrk({ ...args, seconds: round === 1 ? o.warmup * 2 : o.warmup });
         const res = await runWrk({ ...args, seconds: o.seconds[w] });
         out[r.spec.key][w].push(res);
         log(`  round ${round} ${r.spec.key.padEnd(26)} ${w.padEnd(7)} ${Math.round(res.rps).toString().padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms${res.errors ? `  ERRORS ${res.errors}` : ''}`);
