@@ -164,6 +164,7 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
     },
     attachLogger(l) {
       log = l;
+      l.info({ event: 'sessions.stack', stack: parts.join(' + ') }, 'session store stack built');
     },
     async close() {
       // A short-lived process (the CLI's revoke-user) may have revoked before Redis or the bus was

@@ -1,5 +1,5 @@
 import type { RedisBreaker } from '../redis/breaker.js';
-import type { RedisClient } from '../redis/connection.js';
+import { isOutOfMemory, type RedisClient } from '../redis/connection.js';
 import { LuaScript } from '../redis/script.js';
 import type { HitResult, LockoutPolicy, RateLimitState, RateLimitStore } from './rate-limit-store.js';
 
@@ -14,7 +14,7 @@ import type { HitResult, LockoutPolicy, RateLimitState, RateLimitStore } from '.
  *   expiresAt and the script compares. The Redis TTL (the same lifetime, relative) only frees memory.
  * - A sorted set `<prefix>rx` of keys by expiresAt lets `purgeExpired` find dead records without a scan
  *   (housekeeping only: a missed entry is still freed by the TTL).
- * - Redis unavailable: every call falls back to `fallback` (the PostgreSQL store) through the breaker,
+ * - Redis unavailable (or full): every call falls back to `fallback` (the PostgreSQL store) through the breaker,
  *   so sign-in keeps being throttled during an outage. Counts restart when the store switches over, so
  *   an attacker gains at most one extra allowance per outage.
  *
@@ -91,16 +91,21 @@ export class RedisRateLimitStore implements RateLimitStore {
   async hit(key: string, policy: LockoutPolicy, now: Date): Promise<HitResult> {
     const t = now.getTime();
     const r = await this.breaker.run(async () => {
-      const out = (await HIT.run(this.client, this.prefix + key, [
-        t,
-        policy.maxFailures,
-        policy.windowSeconds,
-        policy.lockoutBaseSeconds,
-        policy.lockoutMaxSeconds,
-      ])) as number[];
-      return out;
+      try {
+        return (await HIT.run(this.client, this.prefix + key, [
+          t,
+          policy.maxFailures,
+          policy.windowSeconds,
+          policy.lockoutBaseSeconds,
+          policy.lockoutMaxSeconds,
+        ])) as number[];
+      } catch (err) {
+        // Redis full (noeviction): count this one in PostgreSQL, without taking Redis out of service.
+        if (isOutOfMemory(err)) return null;
+        throw err;
+      }
     });
-    if (!r.ok) return this.fallback.hit(key, policy, now);
+    if (!r.ok || !r.value) return this.fallback.hit(key, policy, now);
     const [failures, lockouts, lockedUntil, expiresAt, lockedNow] = r.value as [number, number, number, number, number];
     // Housekeeping for purgeExpired; the TTL frees the memory even if this is lost.
     await this.breaker.run(() => this.client.zadd(this.expiries, expiresAt, key));

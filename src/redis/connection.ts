@@ -150,3 +150,12 @@ export async function nodeIdentities(client: RedisClient): Promise<string[]> {
     }),
   );
 }
+
+/**
+ * Redis at its memory limit (maxmemory with noeviction, as docs/operations.md recommends) refuses writes
+ * that would grow it, but answers everything else. That is "do not cache this", not "Redis is down":
+ * callers give up on that one write quietly instead of taking Redis out of service. Deletes never hit it.
+ */
+export function isOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && err.message.includes('OOM command not allowed');
+}

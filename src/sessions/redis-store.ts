@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
-import { dataNodes, type RedisClient } from '../redis/connection.js';
+import { dataNodes, isOutOfMemory, type RedisClient } from '../redis/connection.js';
 import { LuaScript } from '../redis/script.js';
 import { decodeSession, encodeRenewal, encodeSession, OFFSET, userIdKeyPart } from './redis-codec.js';
 import type { StoredSession } from './store.js';
@@ -134,7 +134,7 @@ export class RedisSessionCache {
    */
   async beginFill(idHash: Buffer, userId: string, absoluteExpiresAt: Date): Promise<Buffer | null> {
     const marker = Buffer.concat([Buffer.from([0]), randomBytes(8)]);
-    const [claimed] = await Promise.all([
+    const [claimed, indexed] = await Promise.allSettled([
       this.client.set(this.sessionKey(idHash), marker, 'PX', PENDING_TTL_MS, 'NX'),
       INDEX_ADD.run(this.client, this.indexKey(userId), [
         idHash.subarray(0, 16),
@@ -142,7 +142,15 @@ export class RedisSessionCache {
         Math.floor(this.now() / 1000),
       ]),
     ]);
-    return claimed === 'OK' ? marker : null;
+    for (const r of [claimed, indexed]) {
+      // Never fill without the index entry: revoke-all could not find the key. A marker left behind
+      // by a half-failed claim only blocks refills of this key for PENDING_TTL_MS.
+      if (r.status === 'rejected') {
+        if (isOutOfMemory(r.reason)) return null;
+        throw r.reason;
+      }
+    }
+    return claimed.status === 'fulfilled' && claimed.value === 'OK' ? marker : null;
   }
 
   /** Step 3: the value read after step 1 replaces our marker, if the marker is still ours. */
@@ -161,8 +169,13 @@ export class RedisSessionCache {
       await this.abortFill(s.idHash, marker);
       return false;
     }
-    const done = await COMMIT.run(this.client, this.sessionKey(s.idHash), [marker, value, expiresAt]);
-    return done === 1;
+    try {
+      return (await COMMIT.run(this.client, this.sessionKey(s.idHash), [marker, value, expiresAt])) === 1;
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+      await this.abortFill(s.idHash, marker);
+      return false;
+    }
   }
 
   async abortFill(idHash: Buffer, marker: Buffer): Promise<void> {
@@ -179,8 +192,13 @@ export class RedisSessionCache {
       await this.delete(idHash);
       return false;
     }
-    const done = await TOUCH.run(this.client, this.sessionKey(idHash), [lastSeenAt.getTime(), idleExpiresAt.getTime(), renewal]);
-    return done === 1;
+    try {
+      return (await TOUCH.run(this.client, this.sessionKey(idHash), [lastSeenAt.getTime(), idleExpiresAt.getTime(), renewal])) === 1;
+    } catch (err) {
+      // Full: the copy stays one renewal older, which only makes the engine renew again sooner.
+      if (isOutOfMemory(err)) return false;
+      throw err;
+    }
   }
 
   /** Removes one session (and, when the user is known, its index entry). */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/db/db.js';
+import { PostgresRateLimitStore } from '../../../src/auth/postgres-rate-limit-store.js';
+import { RedisRateLimitStore } from '../../../src/auth/redis-rate-limit-store.js';
 import { openPostgres } from '../../../src/db/postgres.js';
 import type { RedisClient } from '../../../src/redis/connection.js';
 import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
@@ -101,6 +103,41 @@ describe('Redis outages', () => {
       await cutOff.close();
       await healthy.close();
       await proxy.close();
+      await redis.stop();
+    }
+  });
+
+  test('Redis full (maxmemory, noeviction): sessions and revocations keep working, Redis stays in service', async () => {
+    const redis = await startRedis({ settings: { maxmemory: '1200kb', 'maxmemory-policy': 'noeviction' } });
+    const prefix = redisPrefix();
+    const stack = await readyStack(configFor({ DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix }), db);
+    const raw = await rawRedis([redis.url]);
+    try {
+      const u = await makeUser(db);
+      const trips = stack.breaker!.stats.trips;
+      let refused = false;
+      for (let i = 0; i < 200 && !refused; i++) {
+        await raw.set(`filler:${i}`, Buffer.alloc(16_384)).catch((err: Error) => {
+          refused = /OOM/.test(err.message);
+        });
+      }
+      assert.ok(refused, 'Redis is full');
+      const s = sessionFor(u);
+      await stack.store.create(s, u, 20);
+      assert.equal((await stack.store.get(s.idHash))?.session.id, s.id, 'served from PostgreSQL');
+      assert.equal(await stack.store.touch(s.idHash, new Date(), new Date(Date.now() + 60_000)), true);
+      assert.ok(await stack.store.delete(s.idHash));
+      assert.equal(await stack.store.get(s.idHash), null);
+      const fallback = new PostgresRateLimitStore(db);
+      const limits = new RedisRateLimitStore(raw, { keyPrefix: prefix, breaker: stack.breaker!, fallback });
+      const policy = { maxFailures: 3, windowSeconds: 60, lockoutBaseSeconds: 30, lockoutMaxSeconds: 60 };
+      assert.equal((await limits.hit(`full:${prefix}`, policy, new Date())).failures, 1);
+      assert.equal((await fallback.peek(`full:${prefix}`, new Date()))?.failures, 1, 'counted in PostgreSQL instead');
+      assert.equal(stack.breaker!.stats.trips, trips, 'a full Redis is not a down Redis');
+      assert.equal(stack.breaker!.up, true);
+    } finally {
+      raw.disconnect();
+      await stack.close();
       await redis.stop();
     }
   });
