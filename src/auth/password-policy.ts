@@ -9,7 +9,8 @@
  * - not made only of predictable words (the app's own words such as "stockade" and "inventory", the
  *   username, filler like "password" or "admin", also in leetspeak), digits and punctuation:
  *   "inventoryinventory", "Stockade-password-2026", "st0ck@de!!" are refused (ASVS V6.2.11);
- * - no NUL (U+0000): some C libraries end the string there, so the password would be cut short.
+ * - no NUL (U+0000): some C libraries end the string there, so the password would be cut short;
+ * - no lone UTF-16 surrogate: it is not a character, and would be hashed as U+FFFD.
  * Everything else is allowed: spaces, any script, emoji. No composition rules (S-36).
  */
 import { readFileSync } from 'node:fs';
@@ -56,6 +57,9 @@ export function checkNewPassword(pw: string, context: NewPasswordContext): Field
   const error = (message: string): FieldError[] => [{ path, message }];
 
   if (pw.includes('\u0000')) return error('Your password can’t contain the NUL character (U+0000).');
+  // A lone UTF-16 surrogate is no character at all: it reaches the hash as U+FFFD, so "\uD800…" and
+  // "\uDFFF…" would be one and the same password (found by the fault suite's input fuzz).
+  if (/\p{Cs}/u.test(pw)) return error('Your password contains an invalid character (a lone UTF-16 surrogate).');
   // NFKC can shrink a string, but never by more than 8× its UTF-16 length (surrogate pairs, then at most
   // four code points composing into one), so a longer input is too long without the cost of normalising.
   if (pw.length > PASSWORD_MAX_LENGTH * 8) return error(tooLong());
