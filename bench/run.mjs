@@ -3,7 +3,8 @@
 // rounds and writes bench/results/<date>.md. See README.md for the contenders and the method.
 //
 // Options: --quick (1 short round each, to check the harness), --rounds=N, --only=key,key (contenders),
-// --phases=throughput,bytes,signin,storm,writes,revocation,scale, --no-stockade, --no-build.
+// --phases=throughput,bytes,signin,storm,writes,revocation,scale, --no-stockade, --no-build, --nice=N (run
+// servers, stores and wrk at that priority, e.g. -10 on a machine busy with other work).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -32,6 +33,7 @@ const args = Object.fromEntries(
   }),
 );
 const quick = Boolean(args.quick);
+if (args.nice) process.env.BENCH_NICE = String(Number(args.nice));
 const rounds = args.rounds ? Number(args.rounds) : quick ? 1 : 3;
 const ALL_PHASES = ['bytes', 'throughput', 'signin', 'storm', 'writes', 'revocation', 'scale'];
 const phases = new Set(args.phases ? String(args.phases).split(',') : ALL_PHASES);
@@ -109,8 +111,11 @@ const results = {
   })(),
   options: O,
   quick,
+  // A run restricted to some contenders or phases is written as -partial and never replaces the full one.
+  partial: Boolean(args.only || args.phases || args['no-stockade']),
   stockadeNote,
   loadavg: { start: os.loadavg()[0] },
+  nice: process.env.BENCH_NICE ?? null,
   contenders: [],
   notes: [],
   phaseSeconds: {},

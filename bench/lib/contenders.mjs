@@ -7,7 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { freePort, startRedis, stopChild } from './services.mjs';
-import { SERVER_CORE, track, waitFor } from './proc.mjs';
+import { SERVER_CORE, pinned, track, waitFor } from './proc.mjs';
 
 const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = join(BENCH, '..');
@@ -80,7 +80,8 @@ export async function startInstance(spec, stores) {
     ...(stores.redis ? { REDIS_URL: stores.redis.url } : { REDIS_URL: '' }),
     ...c.env,
   };
-  const child = track(spawn('taskset', ['-c', SERVER_CORE, ...c.cmd], { cwd: c.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }), spec.key);
+  const [cmd0, ...argv] = pinned(SERVER_CORE, c.cmd);
+  const child = track(spawn(cmd0, argv, { cwd: c.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }), spec.key);
   let log = '';
   const keep = (d) => { log = (log + d).slice(-6000); };
   child.stdout.on('data', keep);

@@ -7,6 +7,15 @@ export const SERVER_CORE = '0';
 /** …and the load generator here, so neither steals the other's cycles. */
 export const LOAD_CORE = '1';
 
+/**
+ * argv that runs a command on one core (and, with --nice=N, at that scheduling priority: on a machine
+ * shared with other work, a negative value keeps that work from stealing the measured cores).
+ */
+export function pinned(core, argv) {
+  const nice = process.env.BENCH_NICE;
+  return ['taskset', '-c', core, ...(nice ? ['nice', '-n', nice] : []), ...argv];
+}
+
 const children = new Set();
 
 export function track(child, name) {

@@ -95,14 +95,15 @@ export function writeReport(res, dir) {
   const L = [];
   const m = res.machine;
   const o = res.options;
-  L.push(`# Stockade benchmarks — ${res.date}${res.quick ? ' (quick run: not for comparison)' : ''}`, '');
+  L.push(`# Stockade benchmarks — ${res.date}${res.quick ? ' (quick run: not for comparison)' : res.partial ? ' (partial run)' : ''}`, '');
   L.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Node ${m.node} · PostgreSQL ${m.postgres} · Redis ${m.redis} · ${m.wrk}. Stockade at commit ${res.stockadeCommit}.`);
   L.push(
     `Method: each server and its stores (PostgreSQL, Redis) pinned to core 0, wrk to core 1 (taskset); ${o.connections} connections, ` +
       `${o.rounds} interleaved rounds (A B C … × ${o.rounds}), ${o.throughput.seconds.session} s per "who am I" and ${o.throughput.seconds.items} s per items measurement after a warm-up; ` +
       `${o.loadUsers} signed-in users per contender, each connection's requests rotating over their cookies. Medians of the rounds, min–max beside them. ` +
       `Whole run: ${Math.round(res.totalSeconds / 60)} min. Load average (1 min) at start ${res.loadavg.start.toFixed(1)}, at end ${res.loadavg.end.toFixed(1)}: ` +
-      'anything else running on the machine shows up as noise (wide min–max).',
+      'anything else running on the machine shows up as noise (wide min–max).' +
+      (res.nice ? ` Servers, stores and wrk ran at nice ${res.nice} to keep other work on the machine off their cores.` : ''),
   );
   L.push('');
   if (res.stockadeNote) L.push(`**Stockade ${res.stockadeNote}**: only the reference stacks were measured.`, '');
@@ -163,9 +164,9 @@ export function writeReport(res, dir) {
   L.push(`Phase durations (s): ${Object.entries(res.phaseSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
 
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${res.date}${res.quick ? '-quick' : ''}.md`);
+  const file = join(dir, `${res.date}${res.quick ? '-quick' : res.partial ? '-partial' : ''}.md`);
   writeFileSync(file, L.join('\n'));
-  if (!res.quick) updateReadme(join(dir, '..', 'README.md'), shortTable(res, session.sums, items.sums, b));
+  if (!res.quick && !res.partial) updateReadme(join(dir, '..', 'README.md'), shortTable(res, session.sums, items.sums, b));
   console.log('\nBudgets:');
   for (const x of b) console.log(`  ${x.pass === null ? 'n/a ' : x.pass ? 'PASS' : 'MISS'}  ${x.budget}: ${x.measured}`);
   return file;

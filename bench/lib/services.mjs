@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
-import { SERVER_CORE, track, waitFor } from './proc.mjs';
+import { SERVER_CORE, pinned, track, waitFor } from './proc.mjs';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -45,13 +45,10 @@ export async function startPostgres() {
   execFileSync('chown', ['postgres', dir]);
   asPostgres([`${PG_BIN}/initdb`, '-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale']);
   const port = await freePort();
-  const child = spawn(
-    'taskset',
-    ['-c', SERVER_CORE, ...AS_POSTGRES, `${PG_BIN}/postgres`, '-D', dataDir, '-p', String(port),
+  const [cmd0, ...pgArgv] = pinned(SERVER_CORE, [...AS_POSTGRES, `${PG_BIN}/postgres`, '-D', dataDir, '-p', String(port),
       '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=400', '-c', 'shared_buffers=512MB',
-      '-c', 'log_min_messages=warning', '-c', 'shared_preload_libraries=pg_stat_statements'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+      '-c', 'log_min_messages=warning', '-c', 'shared_preload_libraries=pg_stat_statements']);
+  const child = spawn(cmd0, pgArgv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
   track(child, 'postgres');
@@ -85,12 +82,9 @@ export async function startPostgres() {
 /** redis-server without persistence (a session cache; the dirty counter then counts every write). */
 export async function startRedis() {
   const port = await freePort();
-  const child = spawn(
-    'taskset',
-    ['-c', SERVER_CORE, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly',
-      'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const [cmd0, ...redisArgv] = pinned(SERVER_CORE, ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save',
+    '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning']);
+  const child = spawn(cmd0, redisArgv, { stdio: ['ignore', 'ignore', 'pipe'] });
   track(child, 'redis');
   const url = `redis://127.0.0.1:${port}`;
   const cli = (...args) =>

@@ -2,7 +2,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { LOAD_CORE, track } from './proc.mjs';
+import { LOAD_CORE, pinned, track } from './proc.mjs';
 
 const LUA = join(dirname(fileURLToPath(import.meta.url)), '..', 'lua');
 
@@ -24,12 +24,12 @@ export function ensureWrk() {
  *          errors: number, statusErrors: number}>} latencies in milliseconds
  */
 export function runWrk(o) {
-  const argv = [
-    '-c', String(LOAD_CORE), 'wrk', '-t', String(o.threads ?? 1), '-c', String(o.connections), '-d', `${o.seconds}s`,
+  const [cmd0, ...argv] = pinned(LOAD_CORE, [
+    'wrk', '-t', String(o.threads ?? 1), '-c', String(o.connections), '-d', `${o.seconds}s`,
     '--timeout', '10s', '-s', join(LUA, `${o.script}.lua`), o.base, '--', ...o.args,
-  ];
+  ]);
   return new Promise((resolve, reject) => {
-    const child = track(spawn('taskset', argv, { stdio: ['ignore', 'pipe', 'pipe'] }), 'wrk');
+    const child = track(spawn(cmd0, argv, { stdio: ['ignore', 'pipe', 'pipe'] }), 'wrk');
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
