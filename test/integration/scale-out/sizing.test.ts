@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { openPostgres } from '../../../src/db/postgres.js';
 import { deviceSummary, truncateIp } from '../../../src/sessions/client-info.js';
+import { LocalSessionCache } from '../../../src/sessions/cache.js';
 import { MemorySessionStore } from '../../../src/sessions/memory-store.js';
 import { PostgresSessionStore } from '../../../src/sessions/postgres-store.js';
 import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
@@ -90,6 +93,27 @@ describe('bytes per session', () => {
       await db.close();
       await redis.stop();
     }
+  });
+
+  test('each server’s memory: heap per cached session', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const n = 10_000;
+    const cache = new LocalSessionCache(n);
+    cache.enable();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < n; i++) {
+      const user: SessionUser = { id: crypto.randomUUID(), username: `merchant-${i}`, role: 'merchant', createdAt: new Date() };
+      // Shaped as the PostgreSQL store returns it: a Buffer copied out of the driver's bytes, Dates.
+      const s = { ...realistic(user, i), idHash: Buffer.from(new Uint8Array(hashToken(newToken()))) };
+      cache.insert(s.idHash.toString('base64url'), { session: s, user }, cache.generation());
+    }
+    gc();
+    const perEntry = (process.memoryUsage().heapUsed - before) / n;
+    line(`local cache: ${perEntry.toFixed(0)} B of heap per cached session (${n} entries)`);
+    assert.equal(cache.size, n);
+    assert.ok(perEntry < 4096, `${perEntry} B per entry`);
   });
 
   test('PostgreSQL: bytes per session row, and per session with the indexes', async () => {
