@@ -7,7 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { freePort, startRedis, stopChild } from './services.mjs';
-import { SERVER_CORE, pinned, track, waitFor } from './proc.mjs';
+import { SERVER_CORE, pinned, track, trackDir, untrackDir, waitFor } from './proc.mjs';
 
 const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = join(BENCH, '..');
@@ -59,7 +59,7 @@ export const STOCKADES = [
 export async function prepareStores(spec, pg, dbName) {
   const stores = { dbName, dbUrl: undefined, redis: undefined, dataDir: undefined, secret: randomBytes(32).toString('hex') };
   if (spec.db === 'pg') stores.dbUrl = pg.createDb(dbName);
-  else stores.dataDir = mkdtempSync(join(tmpdir(), `stockade-bench-${dbName}-`));
+  else stores.dataDir = trackDir(mkdtempSync(join(tmpdir(), `stockade-bench-${dbName}-`)));
   if (spec.redis) stores.redis = await startRedis();
   return stores;
 }
@@ -100,5 +100,8 @@ export async function startInstance(spec, stores) {
 
 export async function releaseStores(stores) {
   await stores.redis?.stop();
-  if (stores.dataDir) rmSync(stores.dataDir, { recursive: true, force: true });
+  if (stores.dataDir) {
+    rmSync(stores.dataDir, { recursive: true, force: true });
+    untrackDir(stores.dataDir);
+  }
 }

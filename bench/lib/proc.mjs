@@ -1,6 +1,7 @@
 // Child-process bookkeeping shared by the harness: which core runs what, waiting for readiness, and a
 // cleanup that stops every child we started even when the run dies half-way (Ctrl-C, a thrown error).
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 /** The server under test and its stores run here… */
 export const SERVER_CORE = '0';
@@ -25,6 +26,17 @@ export function track(child, name) {
   return child;
 }
 
+const dirs = new Set();
+
+/** A temp directory to remove at exit, even when the run is interrupted. */
+export function trackDir(dir) {
+  dirs.add(dir);
+  return dir;
+}
+export function untrackDir(dir) {
+  dirs.delete(dir);
+}
+
 export function killAll() {
   for (const c of children) {
     try {
@@ -33,6 +45,7 @@ export function killAll() {
       // already gone
     }
   }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 
 let hooked = false;

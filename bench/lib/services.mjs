@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
-import { SERVER_CORE, pinned, track, waitFor } from './proc.mjs';
+import { SERVER_CORE, pinned, track, trackDir, untrackDir, waitFor } from './proc.mjs';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -39,7 +39,7 @@ function asPostgres(args, opts = {}) {
  * the harness can count write statements per database (its overhead applies to every contender alike).
  */
 export async function startPostgres() {
-  const dir = mkdtempSync(join(tmpdir(), 'stockade-bench-pg-'));
+  const dir = trackDir(mkdtempSync(join(tmpdir(), 'stockade-bench-pg-')));
   chmodSync(dir, 0o777);
   const dataDir = join(dir, 'data');
   execFileSync('chown', ['postgres', dir]);
@@ -75,6 +75,7 @@ export async function startPostgres() {
     async stop() {
       await stopChild(child, 'SIGINT');
       rmSync(dir, { recursive: true, force: true });
+      untrackDir(dir);
     },
   };
 }

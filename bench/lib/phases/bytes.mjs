@@ -12,18 +12,27 @@ export function pgBytesPerSession(pg, db, tables) {
   const parts = [];
   for (const t of tables) {
     pg.psql(db, `VACUUM "${t}"`);
-    // The table and each of its indexes, with pgstattuple's exact live-tuple count and length.
+    // The table and each of its indexes, with pgstattuple's exact live-tuple count and length. Index
+    // kinds pgstattuple cannot read (BRIN: one summary per range of pages, not an entry per row) are
+    // listed with their total size but add nothing per session.
     const rows = pg
       .psql(
         db,
-        `SELECT c.relname, s.tuple_count, s.tuple_len FROM pg_class c, LATERAL pgstattuple(c.oid::regclass) s
+        `SELECT c.relname, coalesce(am.amname, 'heap'), pg_relation_size(c.oid),
+           CASE WHEN am.amname IS NULL OR am.amname IN ('btree', 'hash', 'gist')
+             THEN (SELECT s.tuple_count || '|' || s.tuple_len FROM pgstattuple(c.oid::regclass) s) END
+         FROM pg_class c LEFT JOIN pg_am am ON am.oid = c.relam AND c.relkind = 'i'
          WHERE c.oid = '"${t}"'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = '"${t}"'::regclass)
          ORDER BY c.relkind DESC`,
       )
       .split('\n')
       .filter(Boolean);
     for (const row of rows) {
-      const [rel, count, len] = row.split('|');
+      const [rel, kind, size, count, len] = row.split('|');
+      if (count === undefined || count === '') {
+        parts.push(`${rel}: ${kind}, ${size} B in all, not per row`);
+        continue;
+      }
       if (rel === t && t === tables[0]) sessions = Number(count);
       bytes += Number(len) + LINE_POINTER * Number(count);
       parts.push(`${rel}: ${count} tuples, ${len} B`);
