@@ -13,6 +13,10 @@ function newest(dir) {
   }
   return t;
 }
+function webSourcesNewest() {
+  const files = ['web/index.html', 'web/vite.config.ts'].filter((f) => existsSync(f));
+  return Math.max(newest('web/src'), ...files.map((f) => statSync(f).mtimeMs));
+}
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
@@ -21,7 +25,7 @@ function run(cmd, args) {
 if (!existsSync('dist/src/main.js') || newest('src') > statSync('dist/src/main.js').mtimeMs) {
   run('npm', ['run', '-s', 'build']);
 }
-if (existsSync('web/index.html') && (!existsSync('web/dist/index.html') || newest('web/src') > statSync('web/dist/index.html').mtimeMs)) {
+if (existsSync('web/index.html') && (!existsSync('web/dist/index.html') || webSourcesNewest() > statSync('web/dist/index.html').mtimeMs)) {
   run('npm', ['run', '-s', 'build:web']);
 }
 const server = spawnSync(process.execPath, ['dist/src/main.js'], { stdio: 'inherit' });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { ensureAdmin } from './auth/bootstrap-admin.js';
@@ -13,7 +13,10 @@ import { withStoreMetrics } from './metrics.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
 
-const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+/** The built web app: next to the package root, whether we run from dist/src (npm start) or src (npm run dev). */
+const WEB_ROOT = [new URL('../../web/dist/', import.meta.url), new URL('../web/dist/', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../web/dist/', import.meta.url));
 /** How long a drain may take before the process exits anyway (a request that never ends). */
 const DRAIN_TIMEOUT_MS = 10_000;
 
