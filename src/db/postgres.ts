@@ -31,6 +31,14 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
   async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>, merchantId?: string): Promise<T> {
     const client = await pool.connect();
     let broken = false;
+    // pg-pool listens for errors on idle clients only. A checked-out client whose server goes away (a
+    // restart terminates the backend, then the socket ends) emits 'error' with nobody listening, and
+    // that crashes the process; found by the PostgreSQL outage fault test. The statement in flight
+    // fails on its own; this only marks the connection as not to be reused.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const tx = wrap(client);
@@ -46,6 +54,7 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
