@@ -2,7 +2,7 @@
 // write the Cookie headers wrk will replay. Auth-less ceilings get one pseudo-session and one item page.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { register, seedItems, pool } from './client.mjs';
+import { register, seedItems, pool, cookieHeader } from './client.mjs';
 
 export const ITEMS_PER_MERCHANT = 20;
 
@@ -27,4 +27,21 @@ export async function prepareSigninUsers(r, workDir, users) {
   r.loginFile = join(workDir, `${r.spec.key}.logins`);
   const { PASSWORD } = await import('./client.mjs');
   writeFileSync(r.loginFile, `${names.map((username) => JSON.stringify({ username, password: PASSWORD })).join('\n')}\n`);
+}
+
+/**
+ * Before each measurement, behave like a browser coming back: ask "who am I" once per session and keep
+ * whatever cookies the answer sets. wrk replays a fixed Cookie header, so without this a stack whose
+ * cookie carries a short-lived cache (Better Auth's 5-minute session_data) would be measured with an
+ * expired one, forever missing its cache.
+ */
+export async function refreshCookies(r) {
+  if (!r.spec.auth) return;
+  await pool(r.sessions, 4, async (s) => {
+    const res = await fetch(`${r.base}/api/auth/session`, { headers: { cookie: s.cookie } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${r.spec.key}: a load session answers ${res.status}`);
+    s.cookie = cookieHeader(res.headers.getSetCookie(), s.cookie);
+  });
+  writeFileSync(r.cookieFile, `${r.sessions.map((s) => s.cookie).join('\n')}\n`);
 }

@@ -7,6 +7,7 @@
 // rows look like Stockade's own whatever columns its schema grows; their tokens are unknowable, so they
 // are never validated, only stored, indexed and walked past — which is what the budget is about.
 import { runWrk } from '../wrk.mjs';
+import { refreshCookies } from '../prepare.mjs';
 import { PATHS } from './throughput.mjs';
 
 const FILLER_USERS = 1000;
@@ -62,6 +63,7 @@ export async function measureScale(small, large, o, log) {
   const out = { small: [], large: [] };
   for (let round = 1; round <= o.rounds; round++) {
     for (const [k, r] of [['small', small], ['large', large]]) {
+      await refreshCookies(r);
       const args = { base: r.base, script: 'get-with-cookies', args: [PATHS.session, r.cookieFile], connections: o.connections };
       await runWrk({ ...args, seconds: round === 1 ? o.warmup * 2 : o.warmup });
       const res = await runWrk({ ...args, seconds: o.seconds });

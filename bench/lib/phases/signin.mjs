@@ -1,5 +1,6 @@
 // Sign-in throughput (password hashing is the cost) and authenticated latency during a sign-in storm.
 import { runWrk } from '../wrk.mjs';
+import { refreshCookies } from '../prepare.mjs';
 import { PATHS } from './throughput.mjs';
 import { sleep } from '../proc.mjs';
 
@@ -37,6 +38,7 @@ export async function measureStorm(running, o, log) {
   for (const r of running) out[r.spec.key] = { idle: [], storm: [], signin: [] };
   for (let round = 1; round <= o.rounds; round++) {
     for (const r of running) {
+      await refreshCookies(r);
       const get = { base: r.base, script: 'get-with-cookies', args: [PATHS.session, r.cookieFile], connections: o.getConnections };
       await runWrk({ ...get, seconds: o.warmup });
       const idle = await runWrk({ ...get, seconds: o.seconds });

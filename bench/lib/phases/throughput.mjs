@@ -1,6 +1,7 @@
 // Authenticated GET throughput: every contender, rounds interleaved (A B C … × N) so slow drift of the
 // machine (thermal, noisy neighbours) spreads over all of them instead of punishing whoever runs last.
 import { runWrk } from '../wrk.mjs';
+import { refreshCookies } from '../prepare.mjs';
 
 export const PATHS = { session: '/api/auth/session', items: '/api/items' };
 
@@ -14,6 +15,7 @@ export async function measureThroughput(running, o, log) {
   for (const r of running) out[r.spec.key] = { session: [], items: [] };
   for (let round = 1; round <= o.rounds; round++) {
     for (const r of running) {
+      await refreshCookies(r);
       for (const w of r.hasItems ? ['session', 'items'] : ['session']) {
         const args = { base: r.base, script: 'get-with-cookies', args: [PATHS[w], r.cookieFile], connections: o.connections };
         // First round: a longer warm-up so the JIT has settled; later rounds only refill connections.
