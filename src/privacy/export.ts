@@ -1,6 +1,8 @@
 import type { AuditLog } from '../auth/audit.js';
 import type { Users } from '../auth/users.js';
 import type { Db } from '../db/db.js';
+import { publicSession } from '../sessions/public-session.js';
+import { ITEM_COLUMNS, type ItemRow, MOVEMENT_COLUMNS, type MovementRow, toItem, toMovement } from '../inventory/rows.js';
 import type { SessionEngine } from '../sessions/engine.js';
 
 /**
@@ -16,8 +18,6 @@ import type { SessionEngine } from '../sessions/engine.js';
 /** Audit rows in one export at most; the retention purge keeps far fewer for any real account. */
 const MAX_EVENTS = 10_000;
 
-/** int8 arrives as a string from node-postgres and as a number from PGlite. */
-const num = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
 const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
 
 export interface ExportDeps {
@@ -49,12 +49,7 @@ export async function exportAccount(deps: ExportDeps, userId: string, currentSes
       passwordChangedAt: iso(account.rows[0]?.password_changed_at ?? null),
     },
     sessions: sessions.map((s) => ({
-      id: s.id,
-      createdAt: s.createdAt.toISOString(),
-      lastSeenAt: s.lastSeenAt.toISOString(),
-      authenticatedAt: s.authenticatedAt.toISOString(),
-      idleExpiresAt: s.idleExpiresAt.toISOString(),
-      absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+      ...publicSession(s),
       remember: s.remember,
       userAgent: s.userAgent,
       ip: s.ip,
@@ -72,74 +67,18 @@ export async function exportAccount(deps: ExportDeps, userId: string, currentSes
   };
 }
 
-interface ItemRow {
-  id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  quantity: number;
-  unit: string | null;
-  price_cents: number | string | null;
-  cost_cents: number | string | null;
-  low_stock_threshold: number;
-  location: string | null;
-  tags: string[];
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface MovementRow {
-  id: string;
-  item_id: string;
-  delta: number;
-  quantity_after: number;
-  reason: string;
-  note: string | null;
-  created_by: string | null;
-  created_at: Date;
-}
-
 async function readInventory(db: Db, merchantId: string) {
   return db.tenant(merchantId, async (tx) => {
     const items = await tx.query<ItemRow>(
-      `SELECT id, sku, name, description, quantity, unit, price_cents, cost_cents, low_stock_threshold,
-              location, tags, version, created_at, updated_at
+      `SELECT ${ITEM_COLUMNS}
          FROM items WHERE merchant_id = $1 ORDER BY created_at, id`,
       [merchantId],
     );
     const movements = await tx.query<MovementRow>(
-      `SELECT id, item_id, delta, quantity_after, reason, note, created_by, created_at
+      `SELECT ${MOVEMENT_COLUMNS}
          FROM movements WHERE merchant_id = $1 ORDER BY seq`,
       [merchantId],
     );
-    return {
-      items: items.rows.map((r) => ({
-        id: r.id,
-        sku: r.sku,
-        name: r.name,
-        description: r.description,
-        quantity: r.quantity,
-        unit: r.unit,
-        priceCents: num(r.price_cents),
-        costCents: num(r.cost_cents),
-        lowStockThreshold: r.low_stock_threshold,
-        location: r.location,
-        tags: r.tags,
-        version: r.version,
-        createdAt: iso(r.created_at),
-        updatedAt: iso(r.updated_at),
-      })),
-      movements: movements.rows.map((r) => ({
-        id: r.id,
-        itemId: r.item_id,
-        delta: r.delta,
-        quantityAfter: r.quantity_after,
-        reason: r.reason,
-        note: r.note,
-        createdAt: iso(r.created_at),
-        by: r.created_by,
-      })),
-    };
+    return { items: items.rows.map(toItem), movements: movements.rows.map(toMovement) };
   });
 }

@@ -8,7 +8,7 @@ import type { NewSession } from '../../sessions/engine.js';
 import { csrfTokenFor } from '../../sessions/tokens.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireUser } from '../guards.js';
-import { publicSession } from '../responses.js';
+import { publicSession } from '../../sessions/public-session.js';
 
 /** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
 

@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../sessions/session.js';
+import type { SessionRecord } from './session.js';
 
 /** The public shape of a session (API.md `session`): a handle and times, never the token or its hash. */
 export function publicSession(s: SessionRecord) {
