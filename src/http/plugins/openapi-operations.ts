@@ -125,6 +125,22 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'GET /api/items/:id/movements': { tag: 'inventory', summary: "An item's ledger, newest first", access: 'merchant', ok: { status: 200, description: 'A page of movements.', schema: list('movements', 'Movement') } },
   'GET /api/inventory/summary': { tag: 'inventory', summary: 'Totals for the dashboard', access: 'merchant', ok: { status: 200, description: 'Totals.', schema: ref('Summary') } },
+  'GET /api/inventory/movements/daily': {
+    tag: 'inventory',
+    summary: 'Units in and out per UTC day, for the dashboard chart (extension to API.md)',
+    description: '`days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.',
+    access: 'merchant',
+    ok: {
+      status: 200,
+      description: 'Per-day totals.',
+      schema: obj({
+        days: {
+          type: 'array',
+          items: obj({ date: { type: 'string', format: 'date' }, unitsIn: { type: 'integer' }, unitsOut: { type: 'integer' }, movements: { type: 'integer' } }),
+        },
+      }),
+    },
+  },
 
   'GET /api/admin/users': { tag: 'admin', summary: 'Users, in username order', access: 'admin', ok: { status: 200, description: 'A page of users.', schema: list('users', 'AdminUser') } },
   'POST /api/admin/users/:id/revoke-sessions': {

@@ -79,3 +79,10 @@ export const movementsQuery = {
   additionalProperties: false,
   properties: { cursor, limit },
 } as const;
+
+/** days: 1..90 as a query string (Ajv does not coerce); the handler converts it. */
+export const dailyMovementsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { days: { type: 'string', pattern: '^(?:[1-9]|[1-8][0-9]|90)$' } },
+} as const;

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
 import { exportCsv } from '../../inventory/csv-export.js';
+import { DEFAULT_DAYS, getDailyMovements } from '../../inventory/daily-movements.js';
 import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js';
 import { importCsv } from '../../inventory/import.js';
 import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
@@ -11,7 +12,7 @@ import { adjustStock, listMovements } from '../../inventory/movements.js';
 import { getSummary } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
 import { requireMerchant } from '../guards.js';
-import { adjustmentBody, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
+import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
 
 /*
  * API.md "Inventory". Thin: each handler authorizes on its first line (the merchant comes from the
@@ -169,4 +170,14 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
     const { merchantId } = requireMerchant(request);
     return getSummary(db, merchantId);
   });
+
+  // Not in API.md: our extension for the dashboard chart (README "The HTTP API").
+  app.get<{ Querystring: { days?: string } }>(
+    '/api/inventory/movements/daily',
+    { schema: { querystring: dailyMovementsQuery } },
+    async (request) => {
+      const { merchantId } = requireMerchant(request);
+      return { days: await getDailyMovements(db, merchantId, toInt(request.query.days) ?? DEFAULT_DAYS) };
+    },
+  );
 };

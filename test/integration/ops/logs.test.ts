@@ -76,6 +76,7 @@ describe('logs', () => {
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
     await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
+    await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
     await call(m, 'GET /api/me/export', '/api/me/export', {}, 200);
