@@ -7,6 +7,7 @@ import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
+import { clientErrorHandler, frameworkErrors, requestHygienePlugin } from './http/plugins/request-hygiene.js';
 import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -61,6 +62,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // with `Connection: close`, rather than answered with Fastify's bare 503 (a proxy would pass that 503
     // on instead of retrying elsewhere). New connections are refused: the listener is closed.
     return503OnClosing: false,
+    // Malformed URLs and requests the HTTP parser refuses answer as problem JSON too (request-hygiene.ts).
+    frameworkErrors,
+    clientErrorHandler,
     ...(options.https ? { https: options.https } : {}),
     ajv: {
       customOptions: {
@@ -83,6 +87,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
   await app.register(securityPlugin, { hsts: config.cookieSecure || options.https !== undefined });
   await app.register(errorsPlugin);
+  await app.register(requestHygienePlugin);
   // Before any route: the OpenAPI document collects routes as they are registered.
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken, sessionStack: deps.sessionStack });
