@@ -247,8 +247,19 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   assert.ok(page.url().includes('low=1') && page.url().includes('sort=quantity'), 'filters live in the address');
   await screenshot(page, '11-inventory-low-stock');
 
-  // Dashboard: the summary, the low-stock list and the chart of this session's movements.
+  // Dashboard: the summary, the low-stock list and the chart of this session's movements, from one
+  // request for the per-day totals (never the per-item ledgers).
+  const ledgerReads: string[] = [];
+  const onRequest = (r: { url(): string }) => {
+    if (/\/api\/items\/[^/?]+\/movements/.test(r.url())) ledgerReads.push(r.url());
+  };
+  page.on('request', onRequest);
+  const daily = page.waitForResponse((r) => r.url().includes('/api/inventory/movements/daily?days=14'));
   await go(page, '/');
+  const dailyRes = await daily;
+  assert.equal(dailyRes.status(), 200);
+  const today = ((await dailyRes.json()) as { days: { unitsIn: number; unitsOut: number }[] }).days.at(-1);
+  assert.ok(today && today.unitsIn > 0 && today.unitsOut > 0, JSON.stringify(today));
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.locator('[data-stat="itemCount"]', { hasText: '57' }).waitFor();
   assert.equal(await page.locator('[data-stat="lowStockCount"]').textContent(), '6');
@@ -256,6 +267,11 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   assert.equal(await page.locator('[data-stat="totalUnits"]').textContent(), '3,183');
   await page.locator('svg.chart').waitFor();
   assert.ok((await page.locator('svg.chart rect.chart__in').count()) >= 14);
+  // The numbers table's last row is today, with the figures the server sent.
+  const lastRow = page.locator('.chart-data tbody tr').last().locator('td');
+  assert.deepEqual(await lastRow.allTextContents(), [today.unitsIn, today.unitsOut].map((n) => n.toLocaleString('en-US')));
+  page.off('request', onRequest);
+  assert.deepEqual(ledgerReads, [], 'the dashboard reads no item ledgers');
   await page.getByRole('link', { name: XSS_NAME }).waitFor();
   await screenshot(page, '12-dashboard');
 

@@ -3,6 +3,7 @@ import type {
   ActivityEvent,
   AdminUser,
   AuthResponse,
+  DailyMovements,
   DeviceSession,
   Item,
   ItemInput,
@@ -98,6 +99,9 @@ export const items = {
       idempotencyKey,
     }),
   summary: () => api<Summary>('/api/inventory/summary'),
+  /** Units in and out per UTC day, oldest first, zero days included (extension to API.md). */
+  dailyMovements: (days: number) =>
+    api<{ days: DailyMovements[] }>(withQuery('/api/inventory/movements/daily', { days })),
 };
 
 export const me = {

@@ -99,6 +99,15 @@ export interface Summary {
   lowStockCount: number;
 }
 
+/** One UTC day of GET /api/inventory/movements/daily (our extension to API.md). */
+export interface DailyMovements {
+  /** YYYY-MM-DD, a UTC calendar day. */
+  date: string;
+  unitsIn: number;
+  unitsOut: number;
+  movements: number;
+}
+
 export interface ActivityEvent {
   type: string;
   at: string;

@@ -1,7 +1,7 @@
 import { items as itemsApi } from '../api/endpoints';
 import { describeError } from '../api/problem';
-import type { Movement } from '../api/types';
-import { ChartTable, MovementChart, totalsByDay } from '../components/MovementChart';
+import type { DailyMovements } from '../api/types';
+import { ChartTable, type DayTotals, MovementChart } from '../components/MovementChart';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { formatCents, formatNumber } from '../lib/format';
@@ -9,33 +9,26 @@ import { href } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
 
 const DAYS = 14;
-/** How many recently changed items the chart reads the ledger of (one request each). */
-const CHART_ITEMS = 12;
 
 /**
- * The API has no merchant-wide movements feed, only each item's ledger, so the chart reads the ledgers
- * of the most recently changed items: any item with a movement in the window was updated within it, so
- * with a small catalogue this is every movement; with a large one, the busiest recent ones (said so
- * in the caption).
+ * The server's per-day totals (one request, summed over the whole ledger) as the chart's days. The
+ * server's days are UTC calendar days; each becomes local midnight of the same calendar date, so the
+ * label shows the date the server meant rather than the day before for clients west of UTC.
  */
-async function recentMovements(): Promise<{ movements: Movement[]; partial: boolean }> {
-  const recent = await itemsApi.list({ sort: '-updatedAt', limit: CHART_ITEMS });
-  const since = Date.now() - DAYS * 86_400_000;
-  const active = recent.items.filter((i) => new Date(i.updatedAt).getTime() >= since);
-  const pages = await Promise.all(active.map((i) => itemsApi.movements(i.id, null, 200)));
-  return {
-    movements: pages.flatMap((p) => p.movements).filter((m) => new Date(m.createdAt).getTime() >= since),
-    partial: recent.nextCursor !== null && active.length === recent.items.length,
-  };
+function toDayTotals(days: DailyMovements[]): DayTotals[] {
+  return days.map((d) => {
+    const [y = 0, m = 1, day = 1] = d.date.split('-').map(Number);
+    return { day: new Date(y, m - 1, day), in: d.unitsIn, out: d.unitsOut };
+  });
 }
 
 export function Dashboard() {
   const summary = useAsync(() => itemsApi.summary(), []);
   const low = useAsync(() => itemsApi.list({ lowStock: true, sort: 'quantity', limit: 10 }), []);
-  const chart = useAsync(recentMovements, []);
+  const chart = useAsync(() => itemsApi.dailyMovements(DAYS), []);
   const s = summary.data;
-  const days = chart.data ? totalsByDay(chart.data.movements, DAYS) : [];
-  const hasMovement = days.some((d) => d.in > 0 || d.out > 0);
+  const days = chart.data ? toDayTotals(chart.data.days) : [];
+  const hasMovement = chart.data?.days.some((d) => d.movements > 0) ?? false;
 
   return (
     <section class="page">
@@ -83,9 +76,7 @@ export function Dashboard() {
           {chart.data && hasMovement ? (
             <>
               <MovementChart days={days} title={`Units in and out per day over the last ${DAYS} days`} />
-              {chart.data.partial ? (
-                <p class="hint">Based on your {CHART_ITEMS} most recently changed items.</p>
-              ) : null}
+              <p class="hint">Days run midnight to midnight UTC.</p>
               <details class="chart-data">
                 <summary>Show the numbers</summary>
                 <ChartTable days={days} />
