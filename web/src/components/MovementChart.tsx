@@ -98,23 +98,3 @@ export function ChartTable({ days }: { days: DayTotals[] }) {
     </table>
   );
 }
-
-/** Buckets movements into the last `count` local days, oldest first. */
-export function totalsByDay(movements: { delta: number; createdAt: string }[], count: number, now = new Date()): DayTotals[] {
-  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate() - (count - 1));
-  const days: DayTotals[] = [];
-  for (let i = 0; i < count; i++) {
-    days.push({ day: new Date(start.getFullYear(), start.getMonth(), start.getDate() + i), in: 0, out: 0 });
-  }
-  for (const m of movements) {
-    const at = new Date(m.createdAt);
-    const index = Math.floor(
-      (new Date(at.getFullYear(), at.getMonth(), at.getDate()).getTime() - start.getTime()) / 86_400_000 + 0.5,
-    );
-    const bucket = days[index];
-    if (!bucket) continue;
-    if (m.delta > 0) bucket.in += m.delta;
-    else bucket.out += -m.delta;
-  }
-  return days;
-}
