@@ -69,7 +69,9 @@ export const encodeUserCursor = (usernameKey: string) => Buffer.from(usernameKey
 export function decodeUserCursor(cursor: string): string | null {
   if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return null;
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  return key.length > 0 ? key : null;
+  // Only a username key can be a cursor of this list: NUL bytes (a 500 in the SQL) or invalid UTF-8
+  // (read as U+FFFD) decoded from a forged cursor are refused like any other malformed one.
+  return /^[a-z0-9._-]{1,64}$/.test(key) ? key : null;
 }
 
 export class Accounts {

@@ -59,6 +59,8 @@ export class Users {
   }
 
   async findByUsername(username: string): Promise<UserRow | null> {
+    // PostgreSQL text cannot hold NUL: the query would fail (500). No stored name contains one.
+    if (username.includes('\u0000')) return null;
     const res = await this.db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE username_key = $1`, [usernameKey(username)]);
     return res.rows[0] ? toUser(res.rows[0]) : null;
   }

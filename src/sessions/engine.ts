@@ -127,6 +127,8 @@ export class SessionEngine {
 
   /** One of the user's own sessions by public id; another user's id is simply not found. */
   async revokeById(userId: string, publicId: string): Promise<boolean> {
+    // Public ids are base64url; anything else names no session (and a NUL would fail the SQL: a 500).
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(publicId)) return false;
     return (await this.store.deleteById(userId, publicId)) !== null;
   }
 

@@ -17,6 +17,7 @@ import { sendProblem } from './errors.js';
  * - a request the HTTP parser rejects (bad syntax, control characters in a header, a head over 16 KiB,
  *   too slow to arrive; `clientErrorHandler`): 400, 431 or 408, written straight to the socket.
  *
+ * - a JSON body that is not valid UTF-8 (Fastify would read it with U+FFFD in place of the bad bytes);
  * - a body labelled with a charset other than UTF-8 (`application/json; charset=utf-16`): every body is
  *   decoded as UTF-8, so the label would be silently ignored; 415 instead.
  *
@@ -50,7 +51,24 @@ function charsetIsUtf8(contentType: string | undefined): boolean {
   return !m || /^utf-?8$/i.test(m[1] ?? '');
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 async function requestHygiene(app: FastifyInstance) {
+  // JSON bodies decoded strictly: Fastify's own parser turns invalid UTF-8 into U+FFFD, so a body the
+  // client never meant would be accepted. Parsing itself stays Fastify's (prototype keys refused).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(new AppError('validation', 'The body is not valid UTF-8.', { errors: [{ path: 'body', message: 'is not valid UTF-8' }] }), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
   app.addHook('onRequest', async (request) => {
     if (!charsetIsUtf8(request.headers['content-type'])) {
       throw new AppError('unsupported_media_type', 'Send bodies as UTF-8.');

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { decodeUserCursor } from '../../auth/accounts.js';
+import { AUDIT_TYPES } from '../../auth/audit.js';
 import { isUserId } from '../../auth/users.js';
 import type { AppDeps } from '../../deps.js';
 import { AppError, validation } from '../../errors.js';
@@ -125,6 +126,9 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
       requireAdmin(request);
       const { cursor, userId, type } = request.query;
       if (userId !== undefined && !isUserId(userId)) throw validation([{ path: 'querystring/userId', message: 'is not a user id' }]);
+      if (type !== undefined && !(AUDIT_TYPES as readonly string[]).includes(type)) {
+        throw validation([{ path: 'querystring/type', message: 'is not an audit event type' }]);
+      }
       const limit = pageSize(request.query.limit, 100, 500);
       const rows = await audit.page({
         limit: limit + 1,
