@@ -3,17 +3,17 @@
 // rounds and writes bench/results/<date>.md. See README.md for the contenders and the method.
 //
 // Options: --quick (1 short round each, to check the harness), --rounds=N, --only=key,key (contenders),
-// --phases=throughput,bytes,signin,storm,writes,revocation,scale, --no-stockade, --no-build, --nice=N (run
+// --phases=throughput,bytes,signin,storm,writes,revocation,scale, --no-stockade, --nice=N (run
 // servers, stores and wrk at that priority, e.g. -10 on a machine busy with other work).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { installCleanup, cpuModel } from './lib/proc.mjs';
 import { startPostgres } from './lib/services.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
-import { REFERENCES, STOCKADES, ROOT, prepareStores, startInstance, releaseStores } from './lib/contenders.mjs';
+import { REFERENCES, STOCKADES, ROOT, prepareStores, startInstance, releaseStores, setStockadeRoot } from './lib/contenders.mjs';
 import { prepareLoadSessions, prepareSigninUsers } from './lib/prepare.mjs';
 import { measureThroughput } from './lib/phases/throughput.mjs';
 import { pgBytesPerSession, redisBytesPerSession } from './lib/phases/bytes.mjs';
@@ -65,7 +65,12 @@ function ensureBenchDeps() {
   sh('npm', ['ci', '--no-audit', '--no-fund'], BENCH);
 }
 
-/** Builds Stockade; returns a note when it cannot be benchmarked. */
+/**
+ * Builds Stockade from a snapshot of the committed tree (git archive HEAD), not from the working tree:
+ * several people edit the checkout at once, and a half-saved file must neither break the build nor be
+ * measured. Outside a git checkout it builds in place. Returns a note when Stockade cannot be measured.
+ */
+let measuredCommit = 'working tree';
 function buildStockade() {
   if (args['no-stockade']) return 'left out (--no-stockade)';
   if (!existsSync(join(ROOT, 'src', 'main.ts'))) return 'not runnable yet: src/main.ts does not exist';
@@ -74,11 +79,20 @@ function buildStockade() {
       log('installing Stockade dependencies (npm ci)');
       sh('npm', ['ci', '--no-audit', '--no-fund'], ROOT);
     }
-    if (!args['no-build']) {
-      log('building Stockade (npm run build)');
-      sh('npm', ['run', 'build', '--silent'], ROOT);
+    let root = ROOT;
+    if (existsSync(join(ROOT, '.git'))) {
+      root = join(WORK, 'stockade-src');
+      mkdirSync(root, { recursive: true });
+      measuredCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+      execFileSync('sh', ['-c', `git -C "${ROOT}" archive --format=tar ${measuredCommit} | tar -x -C "${root}"`], { stdio: 'inherit' });
+      symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
     }
-    if (!existsSync(join(ROOT, 'dist', 'src', 'main.js'))) return 'not runnable: the build produced no dist/src/main.js';
+    if (!args['no-build'] || root !== ROOT) {
+      log(`building Stockade (npm run build${root !== ROOT ? ' in a snapshot of HEAD' : ''})`);
+      sh('npm', ['run', 'build', '--silent'], root);
+    }
+    if (!existsSync(join(root, 'dist', 'src', 'main.js'))) return 'not runnable: the build produced no dist/src/main.js';
+    setStockadeRoot(root);
     return null;
   } catch (e) {
     return `not runnable: build failed (${e.message.split('\n')[0]})`;
@@ -86,6 +100,8 @@ function buildStockade() {
 }
 
 installCleanup();
+rmSync(WORK, { recursive: true, force: true });
+mkdirSync(WORK, { recursive: true });
 ensureBenchDeps();
 ensureWrk();
 const stockadeNote = buildStockade();
@@ -102,13 +118,7 @@ const results = {
     postgres: '',
     redis: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? '',
   },
-  stockadeCommit: (() => {
-    try {
-      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    } catch {
-      return 'unknown';
-    }
-  })(),
+  stockadeCommit: measuredCommit.slice(0, 10),
   options: O,
   quick,
   // A run restricted to some contenders or phases is written as -partial and never replaces the full one.
@@ -122,9 +132,6 @@ const results = {
 };
 
 const specs = [...REFERENCES, ...(stockadeNote ? [] : STOCKADES)].filter((s) => !only || only.has(s.key));
-rmSync(WORK, { recursive: true, force: true });
-mkdirSync(WORK, { recursive: true });
-
 log('starting PostgreSQL');
 const pg = await startPostgres();
 results.machine.postgres = pg.psql('postgres', 'SHOW server_version');

@@ -16,6 +16,17 @@ export function cookieHeader(setCookies, previous = '') {
   return [...jar.values()].join('; ');
 }
 
+/** Records when each cookie set with Max-Age will expire (ms since epoch), as a browser would. */
+export function noteExpiries(setCookies, expiry = {}) {
+  const now = Date.now();
+  for (const sc of setCookies) {
+    const [kv, ...attrs] = sc.split(';').map((x) => x.trim());
+    const maxAge = attrs.find((a) => /^max-age=/i.test(a));
+    if (maxAge) expiry[kv.split('=')[0]] = now + Number(maxAge.split('=')[1]) * 1000;
+  }
+  return expiry;
+}
+
 async function post(base, path, body, headers = {}) {
   return fetch(base + path, {
     method: 'POST',
@@ -31,7 +42,8 @@ export async function register(base, username) {
   const text = await res.text();
   if (res.status !== 201) throw new Error(`register ${username} at ${base}: ${res.status} ${text.slice(0, 200)}`);
   const body = JSON.parse(text);
-  return { username, cookie: cookieHeader(res.headers.getSetCookie()), csrfToken: body.csrfToken };
+  const set = res.headers.getSetCookie();
+  return { username, cookie: cookieHeader(set), expiry: noteExpiries(set), csrfToken: body.csrfToken };
 }
 
 export async function login(base, username) {

@@ -25,10 +25,16 @@ export const ROOT = join(BENCH, '..');
  * @property {(ctx: object) => {cmd: string[], cwd: string, env: object}} command
  */
 
+/** Where the Stockade being measured was built: a snapshot of the committed tree (see run.mjs). */
+let stockadeRoot = ROOT;
+export function setStockadeRoot(dir) {
+  stockadeRoot = dir;
+}
+
 const node = (script, env = {}) => () => ({ cmd: ['node', join(BENCH, 'contenders', script)], cwd: BENCH, env });
 const stockade = (env) => (ctx) => ({
-  cmd: ['node', join(ROOT, 'dist', 'src', 'main.js')],
-  cwd: ctx.dataDir ?? ROOT,
+  cmd: ['node', join(stockadeRoot, 'dist', 'src', 'main.js')],
+  cwd: ctx.dataDir ?? stockadeRoot,
   env: { COOKIE_SECURE: 'false', LOG_LEVEL: 'warn', ...env },
 });
 

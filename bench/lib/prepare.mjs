@@ -2,7 +2,11 @@
 // write the Cookie headers wrk will replay. Auth-less ceilings get one pseudo-session and one item page.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { register, seedItems, pool, cookieHeader } from './client.mjs';
+import { register, seedItems, pool, cookieHeader, noteExpiries } from './client.mjs';
+
+/** A cookie with less life than this left is dropped before a measurement, so the server sets a fresh one
+ *  now rather than letting it lapse in the middle of a run (wrk cannot pick up new cookies). */
+const MIN_COOKIE_LIFE_MS = 90_000;
 
 export const ITEMS_PER_MERCHANT = 20;
 
@@ -38,10 +42,17 @@ export async function prepareSigninUsers(r, workDir, users) {
 export async function refreshCookies(r) {
   if (!r.spec.auth) return;
   await pool(r.sessions, 4, async (s) => {
-    const res = await fetch(`${r.base}/api/auth/session`, { headers: { cookie: s.cookie } });
+    const now = Date.now();
+    const kept = s.cookie
+      .split('; ')
+      .filter((kv) => !(s.expiry?.[kv.split('=')[0]] < now + MIN_COOKIE_LIFE_MS))
+      .join('; ');
+    const res = await fetch(`${r.base}/api/auth/session`, { headers: { cookie: kept } });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`${r.spec.key}: a load session answers ${res.status}`);
-    s.cookie = cookieHeader(res.headers.getSetCookie(), s.cookie);
+    const set = res.headers.getSetCookie();
+    s.cookie = cookieHeader(set, kept);
+    s.expiry = noteExpiries(set, s.expiry);
   });
   writeFileSync(r.cookieFile, `${r.sessions.map((s) => s.cookie).join('\n')}\n`);
 }
