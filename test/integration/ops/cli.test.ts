@@ -6,7 +6,9 @@ import { openPostgres } from '../../../src/db/postgres.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { TestClient } from '../../support/client.js';
 import { freePort } from '../../support/ports.js';
-import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
+import pg from 'pg';
+import { migrate } from '../../../src/db/migrate.js';
+import { createServerDatabase, type ServerDatabase, testDatabaseUrl, uniqueName } from '../../support/test-databases.js';
 
 /**
  * `stockade stats`, and what every command owes an operator: `<command> --help` (exit 0), clear one-line
@@ -71,7 +73,6 @@ describe('stockade stats and the shape of every command', () => {
         liveSessions: 2,
         items: 3,
         movements: 4, // three opening quantities and one sale
-        countsExact: true,
         signIns24h: 1,
         signInFailures24h: 1,
         lockouts24h: 0,
@@ -104,5 +105,44 @@ describe('stockade stats and the shape of every command', () => {
     assert.match(down.stderr, /^stockade stats: .*ECONNREFUSED/);
     assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);
     assert.equal(down.stdout, '');
+  });
+
+  test('stats with a database owner that does not bypass row-level security: counted tenant by tenant', async () => {
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    const role = uniqueName('stockade_owner');
+    const name = uniqueName();
+    // The deployment of docs/operations.md: an ordinary owner, a member of stockade_app.
+    await admin.query(`CREATE ROLE ${role} LOGIN`);
+    await admin.query(`GRANT stockade_app TO ${role}`);
+    await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
+    const url = new URL(testDatabaseUrl());
+    url.username = role;
+    url.pathname = `/${name}`;
+    const db = openPostgres(url.toString());
+    try {
+      await migrate(db);
+      const own = await startTestServer({ db });
+      try {
+        for (let m = 0; m < 2; m++) {
+          const c = new TestClient(own.url);
+          await c.register();
+          for (const sku of ['X-1', 'X-2']) assert.equal((await c.post('/api/items', { sku, name: sku, quantity: 1 })).status, 201);
+        }
+      } finally {
+        await own.close();
+      }
+      const run = await stockade(['stats', '--json'], { DATABASE_URL: url.toString() });
+      assert.equal(run.code, 0, run.stderr);
+      const stats = JSON.parse(run.stdout);
+      assert.equal(stats.users, 2);
+      assert.equal(stats.items, 4);
+      assert.equal(stats.movements, 4);
+    } finally {
+      await db.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
   });
 });
