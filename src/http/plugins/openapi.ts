@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { ERROR_CODES } from '../../errors.js';
 import { COMPONENT_SCHEMAS } from './openapi-components.js';
 import { OPERATIONS, responsesFor } from './openapi-operations.js';
 
@@ -34,6 +35,14 @@ export const DOCS_CSP = [
 ].join('; ');
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+const PROBLEMS_PAGE = [
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stockade problem codes</title></head><body>',
+  '<h1>Problem codes</h1><p>Every error is <code>application/problem+json</code> with one of these codes. ',
+  'The full contract is at <a href="/docs">/docs</a>.</p><dl>',
+  ...Object.entries(ERROR_CODES).map(([code, e]) => `<dt id="${code}"><code>${code}</code> (${e.status})</dt><dd>${e.title}</dd>`),
+  '</dl></body></html>',
+].join('');
 
 /** "/api/items/{id}" (OpenAPI) → "/api/items/:id" (Fastify), to find the operation's entry. */
 const fastifyPath = (openapiPath: string) => openapiPath.replace(/\{([^}]+)\}/g, ':$1');
@@ -132,6 +141,12 @@ async function openapi(app: FastifyInstance) {
       return complete(openapiObject as Parameters<typeof complete>[0]) as typeof openapiObject;
     },
   });
+
+  // Every problem's `type` is /docs/problems#<code> (errors.ts): that URI names a page that says what
+  // the code means, as RFC 9457 suggests. Plain HTML, no script or style: the strict CSP applies.
+  app.get('/docs/problems', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(PROBLEMS_PAGE),
+  );
 
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -103,6 +103,17 @@ describe('OpenAPI document', () => {
     }
   });
 
+  test('every problem type URI names a section of /docs/problems', async () => {
+    const c = new TestClient(url, { secureCookie: false });
+    const problem = await c.get('/api/nope');
+    assert.equal(problem.body.type, '/docs/problems#not_found');
+    const page = await c.get('/docs/problems');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.doesNotMatch(page.headers.get('content-security-policy') ?? '', /unsafe-inline/);
+    for (const [code, e] of Object.entries(ERROR_CODES)) assert.ok(page.text.includes(`id="${code}"><code>${code}</code> (${e.status})`), code);
+  });
+
   test('/docs has its own CSP; every other page keeps the strict one', async () => {
     const c = new TestClient(url, { secureCookie: false });
     const ui = await c.get('/docs');
