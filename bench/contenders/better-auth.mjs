@@ -71,8 +71,12 @@ const sessionJson = (s) => ({
 });
 const email = (username) => `${String(username).toLowerCase()}@example.com`;
 
-async function currentSession(req) {
-  return auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+/** The signed-in session, forwarding any cookie Better Auth refreshes on the way (the cookie cache's
+ *  session_data, a renewed session token), as a route must for the cookie cache to keep working. */
+async function currentSession(req, reply) {
+  const { headers, response } = await auth.api.getSession({ headers: fromNodeHeaders(req.headers), returnHeaders: true });
+  passCookies(reply, headers);
+  return response;
 }
 
 app.get('/healthz', async () => ({ ok: true }));
@@ -109,7 +113,7 @@ app.post('/api/auth/login', async (req, reply) => {
 });
 
 app.get('/api/auth/session', async (req, reply) => {
-  const s = await currentSession(req);
+  const s = await currentSession(req, reply);
   if (!s) return reply.code(401).send(problem(401, 'unauthenticated', 'sign in first'));
   return { user: userJson(s.user), session: sessionJson(s.session), csrfToken: null };
 });
@@ -121,13 +125,13 @@ app.post('/api/auth/logout', async (req, reply) => {
 });
 
 app.get('/api/items', async (req, reply) => {
-  const s = await currentSession(req);
+  const s = await currentSession(req, reply);
   if (!s) return reply.code(401).send(problem(401, 'unauthenticated', 'sign in first'));
   return listItems(pool, s.user.id);
 });
 
 app.post('/api/items', async (req, reply) => {
-  const s = await currentSession(req);
+  const s = await currentSession(req, reply);
   if (!s) return reply.code(401).send(problem(401, 'unauthenticated', 'sign in first'));
   const item = await createItem(pool, s.user.id, req.body);
   if (!item) return reply.code(409).send(problem(409, 'conflict', 'sku exists'));
