@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,29 @@ export async function waitForLog(
     if (Date.now() > deadline) throw new Error(`log: fewer than ${count} matching lines after ${timeoutMs} ms`);
     await sleep(20);
   }
+}
+
+/** Every thread id of a process (Linux: niceness is per thread). */
+export function threadsOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    return [pid];
+  }
+}
+
+/** Nice -10 for these threads or processes; how many it could change (0 without root). */
+export function raisePriority(ids: number[]): number {
+  let changed = 0;
+  for (const id of ids) {
+    try {
+      setPriority(id, -10);
+      changed++;
+    } catch {
+      // not permitted, or already gone
+    }
+  }
+  return changed;
 }
 
 /** Resident set size of a process in bytes (Linux /proc). */
