@@ -96,7 +96,7 @@ export function writeReport(res, dir) {
   const m = res.machine;
   const o = res.options;
   L.push(`# Stockade benchmarks — ${res.date}${res.quick ? ' (quick run: not for comparison)' : res.partial ? ' (partial run)' : ''}`, '');
-  L.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Node ${m.node} · PostgreSQL ${m.postgres} · Redis ${m.redis} · ${m.wrk}. Stockade at commit ${res.stockadeCommit}.`);
+  L.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Node ${m.node} · PostgreSQL ${m.postgres} · Redis ${m.redis} · ${m.wrk}.${res.stockadeNote ? '' : ` Stockade at commit ${res.stockadeCommit}.`}`);
   L.push(
     `Method: each server and its stores (PostgreSQL, Redis) pinned to core 0, wrk to core 1 (taskset); ${o.connections} connections, ` +
       `${o.rounds} interleaved rounds (A B C … × ${o.rounds}), ${o.throughput.seconds.session} s per "who am I" and ${o.throughput.seconds.items} s per items measurement after a warm-up; ` +
