@@ -165,7 +165,8 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Hex bolt M10 zinc');
   assert.equal(await page.getByLabel('Price').inputValue(), '0.30');
   await page.getByRole('button', { name: 'Save changes' }).click();
-  await page.getByRole('heading', { name: 'Hex bolt M10 zinc' }).waitFor();
+  // exact: the edit form's own heading ("Edit Hex bolt M10 zinc") would match a substring at once.
+  await page.getByRole('heading', { name: 'Hex bolt M10 zinc', exact: true }).waitFor();
   const saved = await other.get(`/api/items/${id}`);
   assert.equal(saved.body.item.priceCents, 30);
   assert.equal(saved.body.item.name, 'Hex bolt M10 zinc');
