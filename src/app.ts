@@ -28,21 +28,6 @@ export interface AppOptions {
   onRoute?: (route: RouteOptions) => void;
 }
 
-/** Fields that must never reach a log line, whatever a serializer or a careless call includes. */
-export const LOG_REDACT = [
-  'req.headers.cookie',
-  'req.headers.authorization',
-  'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]',
-  'headers.cookie',
-  'headers["x-csrf-token"]',
-  'password',
-  'currentPassword',
-  'newPassword',
-  'token',
-  'csrfToken',
-];
-
 /**
  * Builds the whole HTTP app from its dependencies. No I/O of its own and never listens: main.ts listens,
  * tests inject or listen on port 0.

@@ -36,8 +36,24 @@ function toUser(r: Row): UserRow {
 }
 
 /** The public shape of a user in API responses. */
-export function publicUser(u: SessionUser) {
-  return { id: u.id, username: u.username, role: u.role, createdAt: u.createdAt.toISOString() };
+export interface PublicUser {
+  readonly id: string;
+  readonly username: string;
+  readonly role: Role;
+  readonly createdAt: string;
+}
+
+// Memoised per object, as public-session.ts does and for the same reason: the session's user snapshot
+// is the same object on every local-cache hit, and never mutated.
+const views = new WeakMap<SessionUser, PublicUser>();
+
+export function publicUser(u: SessionUser): PublicUser {
+  let view = views.get(u);
+  if (view === undefined) {
+    view = Object.freeze({ id: u.id, username: u.username, role: u.role, createdAt: u.createdAt.toISOString() });
+    views.set(u, view);
+  }
+  return view;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,7 +1,7 @@
 import type { RevocationBus } from './bus.js';
 import type { LocalSessionCache } from './cache.js';
 import type { SessionRecord, SessionUser } from './session.js';
-import type { SessionStore, StoredSession } from './store.js';
+import type { MaybePromise, SessionStore, StoredSession } from './store.js';
 
 /**
  * The outermost tier: this server's LRU of validated sessions (cache.ts) over any SessionStore, kept
@@ -36,16 +36,21 @@ export class CachedSessionStore implements SessionStore {
     if (bus.up) c?.enable();
   }
 
-  async get(idHash: Buffer): Promise<StoredSession | null> {
+  /** A hit is answered synchronously (no promise: this is the per-request hot path); a miss reads through. */
+  get(idHash: Buffer): MaybePromise<StoredSession | null> {
     const c = this.cache;
     if (!c?.enabled) return this.inner.get(idHash);
     const key = keyOf(idHash);
     const hit = c.get(key);
     if (hit && hit.session.idleExpiresAt.getTime() > this.now()) return hit;
+    return this.readThrough(c, idHash, key, hit);
+  }
+
+  private async readThrough(c: LocalSessionCache, idHash: Buffer, key: string, stale: StoredSession | undefined): Promise<StoredSession | null> {
     const generation = c.generation();
     const found = await this.inner.get(idHash);
     if (found) c.insert(key, found, generation);
-    else if (hit) c.dropSession(key);
+    else if (stale) c.dropSession(key);
     return found;
   }
 

@@ -1,5 +1,5 @@
 import type { Authenticated, SessionRecord, SessionUser } from './session.js';
-import type { SessionStore } from './store.js';
+import type { MaybePromise, SessionStore, StoredSession } from './store.js';
 import { csrfTokenFor, hashToken, isWellFormedToken, newPublicId, newToken } from './tokens.js';
 
 /**
@@ -74,25 +74,36 @@ export class SessionEngine {
    * The check that runs on every request: shape, hash, one store read (a local-cache hit when the store
    * is tiered), both lifetimes. Renewal slides the idle expiry, but writes at most once per
    * min(60 s, idle/10) per session, so a busy user costs one write a minute, not one per request.
+   *
+   * Synchronous when memory answers (a local-cache hit needing no renewal: nearly every request), a
+   * promise when the store or a renewal must be waited for. Callers may simply `await` it; the HTTP hook
+   * does not, so a cached session costs no promise at all.
    */
-  async validate(token: string): Promise<Authenticated | null> {
+  validate(token: string): MaybePromise<Authenticated | null> {
     if (!isWellFormedToken(token)) return null;
     const idHash = hashToken(token);
-    const found = await this.store.get(idHash);
+    const found = this.store.get(idHash);
+    return found instanceof Promise ? found.then((f) => this.judge(idHash, f)) : this.judge(idHash, found);
+  }
+
+  /** Both lifetimes, then the throttled renewal (the only part that waits). */
+  private judge(idHash: Buffer, found: StoredSession | null): MaybePromise<Authenticated | null> {
     if (!found) return null;
     const now = this.now();
     const s = found.session;
     if (now >= s.idleExpiresAt.getTime() || now >= s.absoluteExpiresAt.getTime()) return null;
-
-    if (now - s.lastSeenAt.getTime() >= this.touchIntervalMs(s.remember)) {
-      const idleExpiresAt = new Date(Math.min(now + this.idleMs(s.remember), s.absoluteExpiresAt.getTime()));
-      const lastSeenAt = new Date(now);
-      // False means the row vanished (revoked) between the read and this write: the request is refused,
-      // and the conditional update guarantees the session was not recreated.
-      if (!(await this.store.touch(idHash, lastSeenAt, idleExpiresAt))) return null;
-      return { session: { ...s, lastSeenAt, idleExpiresAt }, user: found.user };
-    }
+    if (now - s.lastSeenAt.getTime() >= this.touchIntervalMs(s.remember)) return this.renew(idHash, found, now);
     return found;
+  }
+
+  private async renew(idHash: Buffer, found: StoredSession, now: number): Promise<Authenticated | null> {
+    const s = found.session;
+    const idleExpiresAt = new Date(Math.min(now + this.idleMs(s.remember), s.absoluteExpiresAt.getTime()));
+    const lastSeenAt = new Date(now);
+    // False means the row vanished (revoked) between the read and this write: the request is refused,
+    // and the conditional update guarantees the session was not recreated.
+    if (!(await this.store.touch(idHash, lastSeenAt, idleExpiresAt))) return null;
+    return { session: { ...s, lastSeenAt, idleExpiresAt }, user: found.user };
   }
 
   /**

@@ -1,5 +1,8 @@
 import type { SessionRecord, SessionUser } from './session.js';
 
+/** A value, or a promise of it: for the reads that memory can answer without waiting. */
+export type MaybePromise<T> = T | Promise<T>;
+
 /** A session as a store returns it: the record and a snapshot of its user. */
 export interface StoredSession {
   readonly session: SessionRecord;
@@ -13,6 +16,8 @@ export interface StoredSession {
  * Semantics every implementation keeps:
  * - Keys are SHA-256 token hashes; a store never sees a token.
  * - `get` returns the row as stored; the engine judges expiry. A disabled user's sessions are not returned.
+ *   A tier that answers from memory (the local cache) returns the value itself rather than a promise:
+ *   this read runs on every request, and a promise there costs a microtask for nothing.
  * - `touch` is a conditional update of a row that still exists and has not expired — never an upsert — so
  *   a renewal racing a revocation cannot bring the session back.
  * - `rotate` replaces one row by another atomically: afterwards the old hash is gone, or nothing changed
@@ -22,7 +27,7 @@ export interface StoredSession {
 export interface SessionStore {
   /** Inserts a new session; then, beyond `maxPerUser`, removes that user's oldest. Returns the evicted. */
   create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]>;
-  get(idHash: Buffer): Promise<StoredSession | null>;
+  get(idHash: Buffer): MaybePromise<StoredSession | null>;
   touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean>;
   rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean>;
   delete(idHash: Buffer): Promise<SessionRecord | null>;

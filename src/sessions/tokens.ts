@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /*
  * The token is the only secret the browser holds: 32 bytes from the CSPRNG, base64url (43 chars).
@@ -18,8 +18,10 @@ export function isWellFormedToken(value: string): boolean {
   return TOKEN_SHAPE.test(value);
 }
 
+// `hash` is the one-shot form (Node >= 20.12): half the cost of createHash().update().digest(), which
+// allocates a Hash object per call, and this runs on every request.
 export function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
+  return hash('sha256', token, 'buffer');
 }
 
 /** A public handle for a session (lists, revoke one): random, unrelated to the token. */
@@ -33,7 +35,7 @@ export function newPublicId(): string {
  * and nothing to store (a leaked store row does not reveal it either, since rows hold SHA-256(token)).
  */
 export function csrfTokenFor(token: string): string {
-  return createHash('sha256').update('stockade-csrf\0').update(token).digest('base64url');
+  return hash('sha256', `stockade-csrf\0${token}`, 'base64url');
 }
 
 export function csrfTokenMatches(token: string, presented: string | undefined): boolean {

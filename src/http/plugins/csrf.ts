@@ -35,27 +35,35 @@ async function csrf(app: FastifyInstance, opts: CsrfOptions) {
     return new AppError('csrf', 'This request was refused as a possible cross-site request forgery.');
   };
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (SAFE.has(request.method) || !request.url.startsWith('/api/')) return;
-    reply.header('vary', 'Origin, Sec-Fetch-Site');
-
+  /** Why this unsafe request is refused, or null when it may go on. */
+  const judge = (request: FastifyRequest): AppError | null => {
     const site = request.headers['sec-fetch-site'];
-    if (site === 'cross-site' || site === 'same-site') throw refuse(request, `sec-fetch-site ${site}`);
+    if (site === 'cross-site' || site === 'same-site') return refuse(request, `sec-fetch-site ${site}`);
 
     const origin = request.headers.origin;
     if (origin !== undefined) {
-      if (!allowed.has(origin)) throw refuse(request, 'origin not allowed');
+      if (!allowed.has(origin)) return refuse(request, 'origin not allowed');
     } else if (request.headers.referer !== undefined) {
       const from = originOf(request.headers.referer);
-      if (!from || !allowed.has(from)) throw refuse(request, 'referer not allowed');
+      if (!from || !allowed.has(from)) return refuse(request, 'referer not allowed');
     }
 
     if (request.sessionToken !== null) {
       const presented = request.headers['x-csrf-token'];
       if (!csrfTokenMatches(request.sessionToken, typeof presented === 'string' ? presented : undefined)) {
-        throw refuse(request, 'missing or wrong csrf token');
+        return refuse(request, 'missing or wrong csrf token');
       }
     }
+    return null;
+  };
+
+  // Callback style, not async: no promise per request on the hot path (every GET passes through here).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (SAFE.has(request.method) || !request.url.startsWith('/api/')) return done();
+    reply.header('vary', 'Origin, Sec-Fetch-Site');
+    const refusal = judge(request);
+    if (refusal) done(refusal);
+    else done();
   });
 }
 

@@ -46,8 +46,14 @@ const toInt = (value: string | undefined) => (value === undefined ? undefined : 
 export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) => {
   // Authorization before the body is even read: a stranger cannot make us parse a 20 MiB CSV, and an
   // anonymous request is 401 whatever its body. Each handler still starts with requireMerchant.
-  app.addHook('onRequest', async (request) => {
-    requireMerchant(request);
+  // (Callback style: no promise per request; requireMerchant throws the 401/403.)
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      requireMerchant(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>(

@@ -48,9 +48,16 @@ describe('errors and headers', () => {
       assert.equal(res.headers.get('x-frame-options'), 'DENY');
       assert.ok(res.headers.get('x-request-id'));
       assert.equal(res.headers.get('x-powered-by'), null);
+      assert.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin');
       assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=\d{8,}; includeSubDomains/);
     }
     assert.equal((await c.get('/api/auth/session')).headers.get('cache-control'), 'no-store');
+    // Documents (anything outside /api, which answers JSON) also get the headers that only a rendered page
+    // uses: process isolation and the features a page may use (S-64).
+    for (const res of [await c.get('/'), await c.get('/nope'), await c.get('/healthz')]) {
+      assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
+      assert.match(res.headers.get('permissions-policy') ?? '', /camera=\(\)/);
+    }
   });
 
   test('health and readiness', async () => {
