@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController, type RouteOptions } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
@@ -37,7 +37,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const app = Fastify({
     logger: options.logger ?? false,
     genReqId,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     // Refuse `__proto__` / `constructor.prototype` keys outright (prototype pollution, S-57).
