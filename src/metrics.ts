@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db, Queryable, QueryResult } from './db/db.js';
+import type { Db, Queryable, QueryResult, Statement } from './db/db.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 
 /**
@@ -245,7 +245,7 @@ export function withStoreMetrics(db: Db): Db {
   };
   return {
     kind: db.kind,
-    query: <R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => counted(() => db.query<R>(sql, params)),
+    query: <R>(sql: string | Statement, params?: readonly unknown[]): Promise<QueryResult<R>> => counted(() => db.query<R>(sql, params)),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => counted(() => db.transaction(fn)),
     tenant: <T>(merchantId: string, fn: (tx: Queryable) => Promise<T>) => counted(() => db.tenant(merchantId, fn)),
     ping: () => counted(() => db.ping()),

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import { type Db, enterTenant, type Queryable, type QueryResult } from './db.js';
+import { type Db, enterTenant, type Queryable, type QueryResult, type Statement } from './db.js';
 
 function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    async query<R>(statement: string | Statement, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const sql = typeof statement === 'string' ? statement : statement.text;
       if (!params || params.length === 0) {
         // Like node-postgres, a query without parameters goes over the simple protocol, so a string of
         // several statements (a migration file) runs on both drivers; PGlite's query() would refuse it

@@ -1,10 +1,11 @@
 import pg from 'pg';
-import { type Db, enterTenant, type Queryable, type QueryResult } from './db.js';
+import { type Db, enterTenant, type Queryable, type QueryResult, type Statement } from './db.js';
 
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const res = await target.query(sql, params as unknown[] | undefined);
+    async query<R>(sql: string | Statement, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const values = params as unknown[] | undefined;
+      const res = await (typeof sql === 'string' ? target.query(sql, values) : target.query({ name: sql.name, text: sql.text, values }));
       return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
     },
   };

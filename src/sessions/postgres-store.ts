@@ -1,4 +1,4 @@
-import type { Db } from '../db/db.js';
+import { type Db, prepared } from '../db/db.js';
 import type { Role, SessionRecord } from './session.js';
 import type { SessionStore, StoredSession } from './store.js';
 
@@ -20,6 +20,19 @@ interface Row {
 
 const COLUMNS = `id_hash, public_id, user_id, created_at, last_seen_at, authenticated_at,
   idle_expires_at, absolute_expires_at, remember, user_agent, ip`;
+
+// The two statements of every request the local cache cannot answer, prepared (db.ts `Statement`).
+const GET = prepared(
+  'stockade_session_get',
+  `SELECT ${COLUMNS.replace(/(\w+)/g, 's.$1')}, u.username, u.role, u.created_at AS user_created_at
+     FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.id_hash = $1 AND NOT u.disabled`,
+);
+const TOUCH = prepared(
+  'stockade_session_touch',
+  `UPDATE sessions SET last_seen_at = $2, idle_expires_at = $3
+    WHERE id_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2`,
+);
 
 function toRecord(r: Row): SessionRecord {
   return {
@@ -73,12 +86,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async get(idHash: Buffer): Promise<StoredSession | null> {
-    const res = await this.db.query<Row & { username: string; role: Role; user_created_at: Date }>(
-      `SELECT ${COLUMNS.replace(/(\w+)/g, 's.$1')}, u.username, u.role, u.created_at AS user_created_at
-         FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id_hash = $1 AND NOT u.disabled`,
-      [idHash],
-    );
+    const res = await this.db.query<Row & { username: string; role: Role; user_created_at: Date }>(GET, [idHash]);
     const r = res.rows[0];
     if (!r) return null;
     return {
@@ -89,11 +97,7 @@ export class PostgresSessionStore implements SessionStore {
 
   async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {
     // Conditional on a live row: a revoked (deleted) or expired session matches nothing and stays dead.
-    const res = await this.db.query(
-      `UPDATE sessions SET last_seen_at = $2, idle_expires_at = $3
-        WHERE id_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2`,
-      [idHash, lastSeenAt, idleExpiresAt],
-    );
+    const res = await this.db.query(TOUCH, [idHash, lastSeenAt, idleExpiresAt]);
     return res.rowCount > 0;
   }
 
