@@ -52,6 +52,8 @@ export interface Config {
     readonly hashConcurrency: number;
     readonly hashQueue: number;
   };
+  /** Sign-ups allowed from one address group before it waits an hour (REGISTER_ADDRESS_MAX). */
+  readonly registerAddressMax: number;
   /** Seconds between background purges of expired sessions and old audit rows. */
   readonly purgeInterval: number;
   /** Seconds an audit row is kept. */
@@ -204,6 +206,9 @@ export function loadConfig(env: Env = process.env): Config {
       hashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
       hashQueue: int(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10000),
     },
+    // Sign-ups from one address (IPv4, or IPv6 /64) before it waits an hour: each costs an argon2 hash
+    // and a row, and unthrottled they are a cheap way to fill the database or burn CPU.
+    registerAddressMax: int(env, 'REGISTER_ADDRESS_MAX', 20, 1, 1_000_000),
     purgeInterval: duration(env, 'PURGE_INTERVAL', '5m'),
     auditRetention: duration(env, 'AUDIT_RETENTION', '90d'),
     exportInterval: duration(env, 'EXPORT_MIN_INTERVAL', '1m'),

@@ -133,9 +133,24 @@ export class LoginThrottle {
    * (and counted), else the time the next use is allowed. One atomic hit: two racing uses cannot both pass.
    */
   async oncePer(key: string, intervalSeconds: number): Promise<Date | null> {
-    const policy = { maxFailures: 1, windowSeconds: intervalSeconds, lockoutBaseSeconds: intervalSeconds, lockoutMaxSeconds: intervalSeconds };
+    return this.quota(key, 1, intervalSeconds);
+  }
+
+  /**
+   * At most `max` uses of `key` in a run of uses with less than `intervalSeconds` between them; the use
+   * that reaches `max` closes the key for `intervalSeconds`. Null when allowed (and counted), else the
+   * time the next use is allowed. One atomic hit per use, so racing uses cannot overshoot.
+   */
+  async quota(key: string, max: number, intervalSeconds: number): Promise<Date | null> {
+    const policy = { maxFailures: max, windowSeconds: intervalSeconds, lockoutBaseSeconds: intervalSeconds, lockoutMaxSeconds: intervalSeconds };
     const hit = await this.store.hit(key, policy, new Date(this.clock()));
-    return hit.lockedNow ? null : hit.lockedUntil;
+    if (hit.lockedNow) return null;
+    return hit.lockedUntil && hit.lockedUntil.getTime() > this.clock() ? hit.lockedUntil : null;
+  }
+
+  /** The counter key of a client address group for `purpose` (pseudonymised, like the sign-in keys). */
+  async addressKey(purpose: string, ip: string | undefined): Promise<string> {
+    return `${purpose}:address:${await this.pseudonyms.of('address', addressGroup(ip))}`;
   }
 
   now(): number {

@@ -43,6 +43,9 @@ const TEST_ENV: Record<string, string> = {
   HOST: '127.0.0.1',
   PORT: '0',
   LOG_LEVEL: 'info',
+  // Every test client signs up from 127.0.0.1: one address for the whole suite (the sign-up quota
+  // itself is tested with its own small limit in test/integration/defences/register-quota.test.ts).
+  REGISTER_ADDRESS_MAX: '1000000',
 };
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {

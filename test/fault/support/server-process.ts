@@ -53,6 +53,9 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     COOKIE_SECURE: 'false',
     LOG_LEVEL: 'info',
     DATA_DIR: join(dir, 'data'),
+    // Every test client signs up from 127.0.0.1: one address for the whole suite (the sign-up quota
+    // itself is tested with its own small limit in test/integration/defences/register-quota.test.ts).
+    REGISTER_ADDRESS_MAX: '1000000',
     ...opts.env,
   };
   const daemon = spawnDaemon(process.execPath, ['--import', 'tsx', 'src/main.ts'], { logFile, cwd: ROOT, env, killSignal: 'SIGKILL' });

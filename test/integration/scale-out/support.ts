@@ -19,7 +19,7 @@ export function redisPrefix(): string {
 }
 
 export function configFor(env: Record<string, string>): Config {
-  return loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
+  return loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', REGISTER_ADDRESS_MAX: '1000000', ...env });
 }
 
 /** A stack built exactly as createDeps builds it; throws if its Redis/bus do not come up. */
