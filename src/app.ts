@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController, type RouteOptions } from 'fastify';
 import type { AppDeps } from './deps.js';
+import { AppError } from './errors.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
@@ -81,6 +82,19 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     allowedOrigins: config.allowedOrigins,
     // Audited (table and log line). The session plugin ran first, so a signed-in victim is attributed.
     onFailure: (request, reason) => void deps.audit.event(request, 'csrf.failure', { userId: request.auth?.user.id ?? null, details: { reason } }),
+  });
+
+  // A signed-in user refused by role (a merchant on an admin route, an admin on an inventory route):
+  // audited as authz.denied (SECURITY.md S-69). Step-up refusals (reauth_required) are not denials of
+  // authority, and an unknown id answers 404 whoever owns it, so neither is recorded here.
+  app.addHook('onError', (request, _reply, error, done) => {
+    if (error instanceof AppError && error.code === 'forbidden' && request.auth) {
+      void deps.audit.event(request, 'authz.denied', {
+        userId: request.auth.user.id,
+        details: { method: request.method, route: request.routeOptions.url ?? 'unmatched' },
+      });
+    }
+    done();
   });
 
   // Redis and the revocation bus report as optional checks: down means degraded (slower), not unready.

@@ -31,6 +31,7 @@ export const AUDIT_TYPES = [
   'account.delete_failure',
   'export',
   'csrf.failure',
+  'authz.denied',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];
@@ -43,6 +44,7 @@ const WARN: ReadonlySet<AuditType> = new Set([
   'password.change_failure',
   'account.delete_failure',
   'csrf.failure',
+  'authz.denied',
 ]);
 
 /** Plain values only; no secrets, no usernames, no full addresses. */

@@ -36,6 +36,7 @@ describe('audit trail', () => {
     assert.equal((await c.post('/api/sessions/revoke-others')).status, 200);
     assert.equal((await c.post('/api/auth/password', { currentPassword: canary, newPassword: PASSWORD })).status, 200);
     tokens.push(c.token!, c.csrfToken!);
+    assert.equal((await c.get('/api/admin/users')).status, 403, 'a merchant on an admin route');
     assert.equal((await c.post('/api/auth/logout', undefined, { headers: { origin: 'https://evil.example' } })).status, 403, 'csrf');
     assert.equal((await c.post('/api/auth/logout')).status, 204);
     for (let i = 0; i < 2; i++) await new TestClient(server.url).login(user.username, 'guessing wrong');
@@ -58,6 +59,7 @@ describe('audit trail', () => {
         'session.revoked',
         'sessions.revoked_others',
         'password.changed',
+        'authz.denied',
         'csrf.failure',
         'logout',
         'login.failure',

@@ -25,6 +25,7 @@ const LABELS: Record<string, string> = {
   'admin.user_enabled': 'Account enabled',
   'admin.role_changed': 'Role changed',
   'csrf.failure': 'Cross-site request refused',
+  'authz.denied': 'Refused: not allowed for your role',
 };
 
 /** "login.failed" → "Login failed" when we have no better wording for an event type. */
