@@ -3,6 +3,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController, type RouteOptions } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
+import { truncateIp } from './sessions/client-info.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
@@ -77,7 +78,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // Before any route: the OpenAPI document collects routes as they are registered.
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken, sessionStack: deps.sessionStack });
-  await app.register(sessionPlugin, { engine: deps.sessions, cookie });
+  await app.register(sessionPlugin, {
+    engine: deps.sessions,
+    cookie,
+    // A log line, not an audit row: a replayed dead cookie would otherwise be a way to write rows.
+    onExpired: (request, session, lifetime) =>
+      request.log.info({ event: 'session.expired', userId: session.userId, sessionId: session.id, lifetime, ip: truncateIp(request.ip) }, 'session expired'),
+  });
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,
     // Audited (table and log line). The session plugin ran first, so a signed-in victim is attributed.

@@ -86,6 +86,22 @@ export class SessionEngine {
     return found instanceof Promise ? found.then((f) => this.judge(idHash, f)) : this.judge(idHash, found);
   }
 
+  /**
+   * Why `validate` refused a well-formed token whose session still exists: which lifetime ran out (the
+   * audit's session.expired). Null for a token that names no session (never issued, revoked, purged).
+   * Off the hot path: asked only about refused tokens, whose cookie is then cleared.
+   */
+  async expiry(token: string): Promise<{ session: SessionRecord; lifetime: 'idle' | 'absolute' } | null> {
+    if (!isWellFormedToken(token)) return null;
+    const found = await this.store.get(hashToken(token));
+    if (!found) return null;
+    const now = this.now();
+    const s = found.session;
+    if (now >= s.absoluteExpiresAt.getTime()) return { session: s, lifetime: 'absolute' };
+    if (now >= s.idleExpiresAt.getTime()) return { session: s, lifetime: 'idle' };
+    return null;
+  }
+
   /** Both lifetimes, then the throttled renewal (the only part that waits). */
   private judge(idHash: Buffer, found: StoredSession | null): MaybePromise<Authenticated | null> {
     if (!found) return null;

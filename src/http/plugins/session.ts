@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { SessionEngine } from '../../sessions/engine.js';
 import { logAs } from '../../logger.js';
-import type { Authenticated } from '../../sessions/session.js';
+import type { Authenticated, SessionRecord } from '../../sessions/session.js';
 import type { SessionCookie } from '../cookies.js';
 
 /**
@@ -24,6 +24,8 @@ declare module 'fastify' {
 export interface SessionPluginOptions {
   engine: SessionEngine;
   cookie: SessionCookie;
+  /** A refused cookie named a session that had expired (idle or absolute): for the log (S-69). */
+  onExpired?: (request: FastifyRequest, session: SessionRecord, lifetime: 'idle' | 'absolute') => void;
 }
 
 async function session(app: FastifyInstance, opts: SessionPluginOptions) {
@@ -41,6 +43,15 @@ async function session(app: FastifyInstance, opts: SessionPluginOptions) {
       logAs(request.log, { userId: auth.user.id, sessionId: auth.session.id });
     } else {
       opts.cookie.clear(reply);
+      // Why it was refused is asked afterwards and off the request's path (a refused cookie is rare:
+      // it is cleared here).
+      const onExpired = opts.onExpired;
+      if (onExpired) {
+        opts.engine.expiry(token).then(
+          (e) => e && onExpired(request, e.session, e.lifetime),
+          (err: unknown) => request.log.warn({ err }, 'could not tell why a session was refused'),
+        );
+      }
     }
   };
 

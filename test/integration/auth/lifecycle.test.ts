@@ -11,12 +11,21 @@ import { PASSWORD, parseSetCookie, TestClient } from '../../support/client.js';
 for (const database of ['pglite', 'postgres'] as const) {
   describe(`session lifecycle on ${database}`, () => {
     let server: TestServer;
+    const logLines: string[] = [];
     before(async () => {
       server = await startTestServer({
         database,
         env: { SESSION_IDLE_TIMEOUT: '2s', SESSION_ABSOLUTE_TIMEOUT: '5s', SESSION_REAUTH_WINDOW: '1s' },
+        logLines,
       });
     });
+    /** The session.expired log lines about one session (S-69), once they have been written. */
+    const expiredEvents = async (sessionId: string) => {
+      await sleep(200); // the reason is looked up after the 401 has gone out
+      return logLines
+        .map((l) => JSON.parse(l) as { event?: string; sessionId?: string; lifetime?: string; userId?: string; requestId?: string })
+        .filter((l) => l.event === 'session.expired' && l.sessionId === sessionId);
+    };
     after(() => server.close());
 
     const client = () => new TestClient(server.url);
@@ -57,17 +66,27 @@ for (const database of ['pglite', 'postgres'] as const) {
       await sleep(1200);
       assert.equal((await c.get('/api/auth/session')).status, 200);
       await sleep(1200);
-      assert.equal((await c.get('/api/auth/session')).status, 200, 'the previous request renewed it');
+      const renewed = await c.get('/api/auth/session');
+      assert.equal(renewed.status, 200, 'the previous request renewed it');
+      const { session, user } = renewed.body;
       const token = c.token;
       await sleep(2300);
       assert.equal((await c.get('/api/auth/session')).status, 401);
       c.token = token;
       assert.equal((await c.get('/api/auth/session')).status, 401);
+      const events = await expiredEvents(session.id);
+      assert.equal(events.length, 2, 'one session.expired line per refused request');
+      for (const e of events) {
+        assert.equal(e.lifetime, 'idle');
+        assert.equal(e.userId, user.id);
+        assert.equal(typeof e.requestId, 'string');
+      }
     });
 
     test('absolute timeout: 5 s after sign-in, continuous activity or not', async () => {
       const c = client();
       await c.register();
+      const sessionId: string = (await c.get('/api/auth/session')).body.session.id;
       const start = Date.now();
       let lastOk = 0;
       while (Date.now() - start < 6500) {
@@ -78,6 +97,8 @@ for (const database of ['pglite', 'postgres'] as const) {
       }
       assert.ok(lastOk >= 4000 && lastOk < 5100, `last success at ${lastOk} ms`);
       assert.equal((await c.get('/api/auth/session')).status, 401);
+      const events = await expiredEvents(sessionId);
+      assert.ok(events.length >= 1 && events.every((e) => e.lifetime === 'absolute'), JSON.stringify(events));
     });
 
     test('password change: wrong current password changes nothing; right one rotates and ends other sessions', async () => {
