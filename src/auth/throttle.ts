@@ -144,8 +144,7 @@ export class LoginThrottle {
   async quota(key: string, max: number, intervalSeconds: number): Promise<Date | null> {
     const policy = { maxFailures: max, windowSeconds: intervalSeconds, lockoutBaseSeconds: intervalSeconds, lockoutMaxSeconds: intervalSeconds };
     const hit = await this.store.hit(key, policy, new Date(this.clock()));
-    if (hit.lockedNow) return null;
-    return hit.lockedUntil && hit.lockedUntil.getTime() > this.clock() ? hit.lockedUntil : null;
+    return hit.lockedNow ? null : hit.lockedUntil;
   }
 
   /** The counter key of a client address group for `purpose` (pseudonymised, like the sign-in keys). */

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/db.js';
 import { AppError } from '../errors.js';
+import { memoisedPerObject } from '../memoise.js';
 import type { Role, SessionUser } from '../sessions/session.js';
 import { usernameKey } from './usernames.js';
 
@@ -45,16 +46,9 @@ export interface PublicUser {
 
 // Memoised per object, as public-session.ts does and for the same reason: the session's user snapshot
 // is the same object on every local-cache hit, and never mutated.
-const views = new WeakMap<SessionUser, PublicUser>();
-
-export function publicUser(u: SessionUser): PublicUser {
-  let view = views.get(u);
-  if (view === undefined) {
-    view = Object.freeze({ id: u.id, username: u.username, role: u.role, createdAt: u.createdAt.toISOString() });
-    views.set(u, view);
-  }
-  return view;
-}
+export const publicUser = memoisedPerObject(
+  (u: SessionUser): PublicUser => Object.freeze({ id: u.id, username: u.username, role: u.role, createdAt: u.createdAt.toISOString() }),
+);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUserId = (id: string) => UUID.test(id);

@@ -1,3 +1,4 @@
+import { memoisedPerObject } from '../memoise.js';
 import type { SessionRecord } from './session.js';
 
 /** The public shape of a session (API.md `session`): a handle and times, never the token or its hash. */
@@ -13,23 +14,16 @@ export interface PublicSession {
 /*
  * Memoised per record: "who am I" answers with the session on every page load, and five ISO date
  * formats were ~5 % of that request in the CPU profile. A record is never mutated (a renewal makes a
- * new one), so its public view cannot go stale, and a record the local cache let go takes its view
- * with it (WeakMap).
+ * new one), so its public view cannot go stale.
  */
-const views = new WeakMap<SessionRecord, PublicSession>();
-
-export function publicSession(s: SessionRecord): PublicSession {
-  let view = views.get(s);
-  if (view === undefined) {
-    view = Object.freeze({
+export const publicSession = memoisedPerObject(
+  (s: SessionRecord): PublicSession =>
+    Object.freeze({
       id: s.id,
       createdAt: s.createdAt.toISOString(),
       lastSeenAt: s.lastSeenAt.toISOString(),
       authenticatedAt: s.authenticatedAt.toISOString(),
       idleExpiresAt: s.idleExpiresAt.toISOString(),
       absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
-    });
-    views.set(s, view);
-  }
-  return view;
-}
+    }),
+);
