@@ -125,8 +125,11 @@ export class Accounts {
       await tx.query('UPDATE users SET role = $2, disabled = $3 WHERE id = $1', [id, next.role, next.disabled]);
       return { before: current, after: next };
     });
-    // After the commit: any sign-in from now on sees the new state, and every older session dies, so no
-    // stale privilege (or access of a disabled account) survives in a cache.
+    // After the commit: every session of the user dies, so no stale privilege (or access of a disabled
+    // account) survives in a cache. Sign-ins in flight cannot slip past (S-72): the session store
+    // writes a session under a share lock on this user row (postgres-store.ts `create`), so a sign-in
+    // either committed its session before the UPDATE above could lock the row — and this revocation,
+    // a later statement, deletes it — or it waited for this commit and wrote the new state (or nothing).
     const changed = before.role !== after.role || (after.disabled && !before.disabled);
     const revoked = changed ? await this.sessions().revokeUser(id) : 0;
     const user = await this.get(id);

@@ -21,6 +21,11 @@ export interface PasswordCheckDeps {
 
 const WRONG_CREDENTIALS = 'Wrong username or password.';
 
+/** The one 401 for every kind of "no" at sign-in (S-40). */
+export function wrongCredentials(): AppError {
+  return new AppError('unauthenticated', WRONG_CREDENTIALS);
+}
+
 /**
  * Sign-in. The user on success; otherwise throws the one 401 for every kind of "no" (unknown user,
  * wrong password, disabled account: same status, body and headers, about the same time), or the one 429
@@ -41,7 +46,7 @@ export async function checkSignIn(deps: PasswordCheckDeps, request: AuditContext
   });
   await recordLockout(deps, request, known?.id ?? null, outcome);
   if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
-  throw new AppError('unauthenticated', WRONG_CREDENTIALS);
+  throw wrongCredentials();
 }
 
 export interface ConfirmOptions {

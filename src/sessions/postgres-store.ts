@@ -1,6 +1,6 @@
 import { type Db, prepared } from '../db/db.js';
 import type { Role, SessionRecord } from './session.js';
-import type { SessionStore, StoredSession } from './store.js';
+import type { CreatedSession, SessionStore, StoredSession } from './store.js';
 
 /** The truth: sessions in PostgreSQL (a server, or embedded PGlite). */
 
@@ -71,8 +71,30 @@ const INSERT = `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6
 export class PostgresSessionStore implements SessionStore {
   constructor(private readonly db: Db) {}
 
-  async create(session: SessionRecord, _user: unknown, maxPerUser: number): Promise<SessionRecord[]> {
+  /**
+   * S-72: the user row is read again under a share lock (FOR SHARE), in the transaction that inserts
+   * the session, and the session is written only for an enabled user, with the role read here. Why
+   * this closes the race with an admin's disable or role change (accounts.ts), under READ COMMITTED:
+   * - The admin's UPDATE of the row needs a lock that conflicts with FOR SHARE. If our lock comes first,
+   *   the UPDATE waits until this transaction has committed the session; the admin's revocation of the
+   *   user's sessions runs after its own commit, so its DELETE (a later statement, a later snapshot)
+   *   sees this session and removes it — and the bus then empties every cache of it.
+   * - If the admin's UPDATE comes first, our SELECT waits for it and, once it commits, re-reads the
+   *   *updated* row (PostgreSQL re-checks the WHERE on the newest version of a locked row): a disabled
+   *   user matches nothing and nothing is written; a demoted one is written with the new role.
+   * Either way the snapshot answered is current as of the commit, which is what makes it safe to cache.
+   * FOR SHARE rather than FOR KEY SHARE: the latter does not conflict with a plain UPDATE of non-key
+   * columns. Concurrent sign-ins share the lock; `recordLogin` and password upgrades wait a moment.
+   * PGlite runs one transaction at a time, where the same order holds trivially.
+   */
+  async create(session: SessionRecord, _user: unknown, maxPerUser: number): Promise<CreatedSession | null> {
     return this.db.transaction(async (tx) => {
+      const current = await tx.query<{ username: string; role: Role; created_at: Date }>(
+        'SELECT username, role, created_at FROM users WHERE id = $1 AND NOT disabled FOR SHARE',
+        [session.userId],
+      );
+      const u = current.rows[0];
+      if (!u) return null;
       await tx.query(INSERT, values(session));
       const evicted = await tx.query<Row>(
         `DELETE FROM sessions WHERE id_hash IN (
@@ -81,7 +103,10 @@ export class PostgresSessionStore implements SessionStore {
          RETURNING ${COLUMNS}`,
         [session.userId, maxPerUser],
       );
-      return evicted.rows.map(toRecord);
+      return {
+        user: { id: session.userId, username: u.username, role: u.role, createdAt: u.created_at },
+        evicted: evicted.rows.map(toRecord),
+      };
     });
   }
 

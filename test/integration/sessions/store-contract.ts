@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SessionRecord, SessionUser } from '../../../src/sessions/session.js';
+import type { Role, SessionRecord, SessionUser } from '../../../src/sessions/session.js';
 import type { SessionStore } from '../../../src/sessions/store.js';
 import { hashToken, newPublicId, newToken } from '../../../src/sessions/tokens.js';
 
@@ -12,8 +12,10 @@ export interface StoreFixture {
   store: SessionStore;
   /** A user the store can reference (a real row for PostgreSQL-backed stores). */
   makeUser(): Promise<SessionUser>;
-  /** Marks the user disabled the way the backing store sees it. */
+  /** Marks the user disabled the way the app does it (accounts.ts: the flag, then the user's sessions revoked). */
   disableUser(userId: string): Promise<void>;
+  /** Gives the user another role, the way the app does it (the row, then the user's sessions revoked). */
+  changeRole(userId: string, role: Role): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,9 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
     test('create then get returns the record and a user snapshot', async () => {
       const user = await fx.makeUser();
       const s = sessionFor(user);
-      assert.deepEqual(await store.create(s, user, 10), []);
+      const created = await store.create(s, user, 10);
+      assert.deepEqual(created?.evicted, []);
+      assert.equal(created?.user.role, user.role);
       const got = await store.get(s.idHash);
       assert.ok(got);
       assert.equal(got.session.id, s.id);
@@ -157,9 +161,9 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       const third = sessionFor(user, Date.now() - 1000);
       await store.create(first, user, 2);
       await store.create(second, user, 2);
-      const evicted = await store.create(third, user, 2);
+      const created = await store.create(third, user, 2);
       assert.deepEqual(
-        evicted.map((s) => s.id),
+        created?.evicted.map((s) => s.id),
         [first.id],
       );
       assert.equal(await store.get(first.idHash), null);
@@ -173,6 +177,47 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       await fx.disableUser(user.id);
       assert.equal(await store.get(s.idHash), null);
     });
+
+    test('create writes nothing for a user disabled before it (S-72)', async () => {
+      const user = await fx.makeUser();
+      await fx.disableUser(user.id);
+      const s = sessionFor(user);
+      assert.equal(await store.create(s, user, 10), null, 'refused');
+      assert.equal(await store.get(s.idHash), null);
+      assert.deepEqual(await store.listUser(user.id), [], 'nothing was written');
+    });
+
+    test('create carries the user as stored now, not the snapshot it was handed (S-72)', async () => {
+      const user = await fx.makeUser();
+      await fx.changeRole(user.id, 'admin');
+      const s = sessionFor(user);
+      const created = await store.create(s, user, 10);
+      assert.equal(created?.user.role, 'admin', 'the role the store holds, not the stale merchant snapshot');
+      assert.equal((await store.get(s.idHash))?.user.role, 'admin');
+    });
+
+    for (const change of ['demotion', 'disable'] as const) {
+      test(`race (S-72): sign-ins in flight during a ${change} — afterwards no session carries the old state`, async () => {
+        for (let round = 0; round < 5; round++) {
+          const user = await fx.makeUser();
+          await fx.changeRole(user.id, 'admin');
+          // What the sign-ins authenticated: read before the change, as a sign-in reads before it hashes.
+          const admin: SessionUser = { ...user, role: 'admin' };
+          const sessions = Array.from({ length: 24 }, () => sessionFor(admin));
+          const creates = sessions.map((s, i) =>
+            new Promise((r) => setTimeout(r, i % 6)).then(() => store.create(s, admin, 100)),
+          );
+          const changed = new Promise((r) => setTimeout(r, round % 3)).then(() =>
+            change === 'disable' ? fx.disableUser(user.id) : fx.changeRole(user.id, 'merchant'),
+          );
+          await Promise.all([...creates, changed]);
+          for (const s of sessions) {
+            const got = await store.get(s.idHash);
+            assert.ok(got === null || (change === 'demotion' && got.user.role === 'merchant'), `round ${round}: a session kept ${got?.user.role}`);
+          }
+        }
+      });
+    }
 
     test('purgeExpired removes expired sessions only', async () => {
       const user = await fx.makeUser();
