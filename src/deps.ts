@@ -31,7 +31,7 @@ export interface AppDeps {
   /** HMAC pseudonyms under the installation's key (rate-limit keys, deleted users in the audit). */
   readonly pseudonyms: Pseudonyms;
   readonly rateLimitStore: RateLimitStore;
-  /** Sign-in throttling per account and per address (also re-auth, password change, deletion). */
+  /** Password-check throttling per (account, address), account and address (also step-up: throttle.ts). */
   readonly throttle: LoginThrottle;
   readonly audit: AuditLog;
   /** Admin operations: user list, kill switch, disable/enable, role change. */
@@ -81,7 +81,11 @@ export function createDeps(
   const throttle = new LoginThrottle(
     rateLimitStore,
     pseudonyms,
-    { account: { ...lockout, maxFailures: l.maxFailures }, address: { ...lockout, maxFailures: l.addressMaxFailures } },
+    {
+      pair: { ...lockout, maxFailures: l.maxFailures },
+      account: { ...lockout, maxFailures: l.accountMaxFailures },
+      address: { ...lockout, maxFailures: l.addressMaxFailures },
+    },
     overrides.clock,
   );
   const deps: AppDeps = {

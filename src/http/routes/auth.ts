@@ -130,7 +130,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
-      await confirmPassword(deps, request, user, request.body.password, {
+      await confirmPassword(deps, request, user, auth.session.id, request.body.password, {
         failure: 'reauth.failure',
         field: 'password',
         message: 'That password is not right.',
@@ -160,7 +160,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
       // A wrong current password counts toward the sign-in throttle (API.md).
-      await confirmPassword(deps, request, user, request.body.currentPassword, {
+      await confirmPassword(deps, request, user, auth.session.id, request.body.currentPassword, {
         failure: 'password.change_failure',
         field: 'currentPassword',
         message: 'The current password is not right.',
