@@ -70,6 +70,13 @@ export interface Config {
    * change, so scrapers and servers need not switch at the same instant); empty without METRICS_TOKEN.
    */
   readonly metricsTokens: readonly string[];
+  /**
+   * PUBLIC_URL: the origin users reach us at. Links we hand out (password reset) are built from it,
+   * never from the request's Host or X-Forwarded-Host, which a client chooses.
+   */
+  readonly publicUrl: string;
+  /** Seconds a password-reset link stays usable (PASSWORD_RESET_TTL). */
+  readonly passwordResetTtl: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -196,6 +203,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw err;
   }
 
+  const publicUrl = env.PUBLIC_URL?.trim() ? origin('PUBLIC_URL', env.PUBLIC_URL.trim()) : `http://localhost:${port}`;
+  const passwordResetTtl = duration(env, 'PASSWORD_RESET_TTL', '30m');
+  if (passwordResetTtl > 86400) throw new ConfigError('PASSWORD_RESET_TTL: at most 24h (a reset link is a password)');
+
   const config: Config = {
     port,
     host,
@@ -238,6 +249,8 @@ export function loadConfig(env: Env = process.env): Config {
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     metricsToken,
     metricsTokens: [metricsToken, metricsTokenPrevious].filter((t): t is string => t !== undefined),
+    publicUrl,
+    passwordResetTtl,
   };
   return deepFreeze(config);
 }

@@ -15,7 +15,7 @@ import { attempt, type Fate, merchant } from './support/traffic.js';
  * documented upgrade — one server at a time: SIGTERM, start it again, wait until it serves — runs under
  * steady signed-in traffic (reads, and stock adjustments with an Idempotency-Key), and not one request
  * may fail: every answer 200/201, no connection error. Then, through the proxy, what the public side
- * must not reach: a forged X-Forwarded-For does not reach the throttle or the audit trail, and /metrics
+ * must not reach: a forged X-Forwarded-For does not reach the throttle or the audit trail (S-75), and /metrics
  * and /docs are 403.
  */
 

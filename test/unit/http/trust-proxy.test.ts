@@ -6,7 +6,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { parseTrustProxy, trustProxyOption } from '../../../src/trust-proxy.js';
 
 /**
- * trustProxyOption as Fastify applies it, over real loopback HTTP: the client address is the right-most
+ * trustProxyOption (S-75) as Fastify applies it, over real loopback HTTP: the client address is the right-most
  * X-Forwarded-For entry that is not a trusted proxy, and X-Forwarded-Proto/-Host count only when the
  * socket peer is a trusted proxy. A peer outside an address list is the client, whatever it claims.
  */

@@ -7,7 +7,8 @@ import { type Haproxy, SHIPPED_CONFIG, startHaproxy } from '../../support/haprox
 
 /**
  * The shipped deploy/haproxy.cfg, run as is (placeholders filled in) in front of three plain HTTP
- * backends that echo what they received: what HAProxy passes on, and what it refuses by itself.
+ * backends that echo what they received: what HAProxy passes on (its own forwarding headers only, S-75),
+ * and what it refuses by itself.
  */
 const servers: Server[] = [];
 
