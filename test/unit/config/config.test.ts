@@ -64,6 +64,18 @@ describe('config', () => {
     }
   });
 
+  test('the server refuses TRUST_PROXY=true at start, with one line naming the alternatives', () => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, TRUST_PROXY: 'true' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(res.status, 2);
+    const lines = res.stderr.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /TRUST_PROXY: .*number of proxies in front \(e\.g\. 1\).*addresses \(e\.g\. 127\.0\.0\.1,10\.0\.0\.0\/8\)/);
+  });
+
   test('METRICS_TOKEN_PREVIOUS: a second accepted token during a change, only beside METRICS_TOKEN', () => {
     const c = loadConfig({ METRICS_TOKEN: 'new-token-0123456789abcdef', METRICS_TOKEN_PREVIOUS: 'old-token-0123456789abcdef' });
     assert.deepEqual(c.metricsTokens, ['new-token-0123456789abcdef', 'old-token-0123456789abcdef']);

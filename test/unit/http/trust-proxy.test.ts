@@ -10,10 +10,10 @@ import { parseTrustProxy, trustProxyOption } from '../../../src/trust-proxy.js';
  * X-Forwarded-For entry that is not a trusted proxy, and X-Forwarded-Proto/-Host count only when the
  * socket peer is a trusted proxy. A peer outside an address list is the client, whatever it claims.
  */
-async function serve(trust: string): Promise<{ app: FastifyInstance; url: string }> {
+async function serve(trust: string, host = '127.0.0.1'): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify({ trustProxy: trustProxyOption(parseTrustProxy(trust)) });
   app.get('/who', async (request) => ({ ip: request.ip, protocol: request.protocol, host: request.host }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host, port: 0 });
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }
 
@@ -67,6 +67,16 @@ describe('trusted proxies over HTTP', () => {
       assert.equal(res.ip, '203.0.113.7');
     } finally {
       await chain.app.close();
+    }
+  });
+
+  test('a dual-stack listener (HOST=::) sees IPv4 peers as ::ffff:a.b.c.d: an IPv4 list still matches them', async () => {
+    const dual = await serve('127.0.0.1', '::');
+    try {
+      assert.equal((await who(dual.url, '127.0.0.1', FORWARDED)).ip, '203.0.113.7', 'the proxy at ::ffff:127.0.0.1 is trusted');
+      assert.equal((await who(dual.url, '127.0.0.9', FORWARDED)).ip, '::ffff:127.0.0.9', 'another peer is the client');
+    } finally {
+      await dual.app.close();
     }
   });
 });
