@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
 import { truncateIp } from './sessions/client-info.js';
+import { trustProxyOption } from './trust-proxy.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
@@ -41,7 +42,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     logger: options.logger ?? false,
     genReqId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For/-Proto/-Host are believed from the configured proxies only (S-75, trust-proxy.ts).
+    trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 1024 * 1024,
     // Refuse `__proto__` / `constructor.prototype` keys outright (prototype pollution, S-57).
     onProtoPoisoning: 'error',
@@ -78,7 +80,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(requestHygienePlugin);
   // Before any route: the OpenAPI document collects routes as they are registered.
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken, sessionStack: deps.sessionStack });
+  await app.register(metricsPlugin, {
+    db: deps.db,
+    tokens: config.metricsTokens,
+    behindProxy: config.trustProxy !== false,
+    sessionStack: deps.sessionStack,
+  });
   await app.register(sessionPlugin, {
     engine: deps.sessions,
     cookie,

@@ -40,7 +40,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /metrics': {
     tag: 'operations',
     summary: 'Prometheus metrics',
-    description: 'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>`; otherwise served to direct loopback clients only.',
+    description:
+      'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>` (METRICS_TOKEN_PREVIOUS works too); otherwise served to direct loopback clients only, and to nobody when TRUST_PROXY is set.',
     access: 'scraper',
     ok: { status: 200, description: 'Prometheus text format 0.0.4.', contentType: 'text/plain; version=0.0.4' },
   },
