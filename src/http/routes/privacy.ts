@@ -48,7 +48,9 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
     },
   );
 
-  app.get('/api/me/export', async (request, reply) => {
+  // POST, with the CSRF token (S-89): an export writes an audit row and spends the export quota, so a GET
+  // (which a cross-site link or <img> can trigger) must not start one. A GET is 404 like any wrong method.
+  app.post('/api/me/export', async (request, reply) => {
     const auth = requireUser(request);
     // Keyed by pseudonym: the record may outlive an account deleted right after its export.
     const next = await throttle.oncePer(`export:${await deps.pseudonyms.of('user', auth.user.id)}`, config.exportInterval);

@@ -52,7 +52,7 @@ for (const database of ['pglite', 'postgres'] as const) {
       const phone = new TestClient(server.url);
       await phone.login(a.username);
 
-      const res = await a.client.get('/api/me/export');
+      const res = await a.client.post('/api/me/export');
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/);
       assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="stockade-export-\d{4}-\d\d-\d\d\.json"$/);
@@ -77,12 +77,31 @@ for (const database of ['pglite', 'postgres'] as const) {
         assert.ok(!res.text.includes(secret), 'no hash, token, CSRF token or other tenant data');
       }
 
-      const again = await a.client.get('/api/me/export');
+      const again = await a.client.post('/api/me/export');
       assert.equal(again.status, 429);
       assert.equal(again.body.code, 'rate_limited');
       assert.ok(Number(again.headers.get('retry-after')) > 3000);
-      assert.equal((await b.client.get('/api/me/export')).status, 200, 'the limit is per user');
+      assert.equal((await b.client.post('/api/me/export')).status, 200, 'the limit is per user');
       assert.equal(await count(server, `audit_events WHERE user_id = $1 AND type = 'export'`, [a.id]), 1);
+    });
+
+    test('the export is a POST with the CSRF token: a GET (a link on any site) and a forged POST export nothing, audit nothing, spend no quota', async () => {
+      const a = await signedInMerchant(server);
+      const exports = () => count(server, `audit_events WHERE user_id = $1 AND type = 'export'`, [a.id]);
+      const viaLink = await a.client.get('/api/me/export', { headers: { 'sec-fetch-site': 'cross-site' } });
+      assert.equal(viaLink.status, 404, 'a GET is a wrong method');
+      assert.equal(viaLink.body.code, 'not_found');
+      assert.equal((await a.client.get('/api/me/export')).status, 404, 'even from our own page');
+      const forged = await a.client.post('/api/me/export', undefined, { csrf: false });
+      assert.equal(forged.status, 403);
+      assert.equal(forged.body.code, 'csrf');
+      const foreign = await a.client.post('/api/me/export', undefined, { headers: { origin: 'https://evil.example' } });
+      assert.equal(foreign.status, 403);
+      assert.equal(await exports(), 0, 'no export row');
+      const real = await a.client.post('/api/me/export');
+      assert.equal(real.status, 200, 'the quota was not spent by the refused ones');
+      assert.equal(real.body.user.id, a.id);
+      assert.equal(await exports(), 1);
     });
 
     test('deleting the account removes the user, sessions, items, movements; the audit keeps no personal data', async () => {
