@@ -5,6 +5,7 @@ import type { AppDeps } from '../../deps.js';
 import { AppError, validation } from '../../errors.js';
 import { deleteAccount } from '../../privacy/delete-account.js';
 import { exportAccount } from '../../privacy/export.js';
+import { seenBySubject } from '../../privacy/seen-by-subject.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireFreshAuth, requireUser } from '../guards.js';
 
@@ -35,16 +36,8 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
       const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
       if (limit < 1 || limit > 200) throw validation([{ path: 'querystring/limit', message: 'must be between 1 and 200' }]);
       const events = await audit.forUser(user.id, limit);
-      return {
-        events: events.map((e) => ({
-          type: e.type,
-          at: e.at.toISOString(),
-          ip: e.ip,
-          userAgent: e.userAgent,
-          // "An administrator did this to your account" is worth showing; which admin is not.
-          byAdmin: e.actorId !== null && e.actorId !== user.id,
-        })),
-      };
+      // "An administrator did this to your account" is worth showing; which admin, and from where, is not.
+      return { events: events.map((e) => seenBySubject(e, user.id)) };
     },
   );
 
