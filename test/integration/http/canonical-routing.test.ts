@@ -10,7 +10,7 @@ import { signedInAdmin, signedInMerchant } from '../defences/helpers.js';
  * S-71 canonical routing, generated from the OpenAPI document: every unsafe operation under /api, sent
  * with a live session cookie but as a forger would (foreign Origin, `Sec-Fetch-Site: cross-site`, no
  * X-CSRF-Token), under every non-canonical spelling of its path that the router would still match —
- * percent-encoded letters in the first or a later segment, an absolute-form request target — is never
+ * percent-encoded letters in the first or a later segment, an absolute-form request target, a fragment — is never
  * answered 2xx and writes nothing; and every /api answer, refusals and 404s included, carries
  * `Cache-Control: no-store`. Raw sockets: fetch would normalise or refuse these targets.
  */
@@ -94,6 +94,8 @@ function spellings(path: string, literalSegments: ReadonlySet<number>, origin: s
     `${origin}${path}`,
     `${origin}${path.replace(/^\/api\//, '/%61pi/')}`,
     `HTTP://${new URL(origin).host}${path}`,
+    // A fragment has no place in a request target; the router cuts the path there.
+    `${path}#/../../elsewhere`,
   ];
   if (later !== undefined) {
     const s = segments[later] ?? '';
