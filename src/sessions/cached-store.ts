@@ -54,9 +54,9 @@ export class CachedSessionStore implements SessionStore {
     return found;
   }
 
-  async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<CreatedSession | null> {
+  async create(session: SessionRecord, user: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
     const generation = this.cache?.generation() ?? 0;
-    const created = await this.inner.create(session, user, maxPerUser);
+    const created = await this.inner.create(session, user, maxPerUser, passwordChangedAt);
     if (!created) return null;
     for (const e of created.evicted) await this.revoked({ kind: 'session', idHash: e.idHash });
     // The user as the truth held it when the session was written — never the caller's snapshot, which

@@ -4,16 +4,20 @@ import type { CreatedSession, SessionStore, StoredSession } from './store.js';
 /**
  * Sessions in this process's memory: for tests and single-process experiments. It keeps the same
  * contract as the PostgreSQL store (the contract suite runs on both). It holds the user snapshot given at
- * creation, so `disableUser` and `changeRole` exist to mirror the PostgreSQL store's join on users: a
- * disabled user's sessions are neither returned nor created, and the role is the latest one set.
+ * creation, so `disableUser`, `changeRole` and `changePassword` mirror the PostgreSQL store's reads of
+ * users: a disabled user's sessions are neither returned nor created, the role is the latest one set,
+ * and no session is created for a password older than the latest one.
  */
 export class MemorySessionStore implements SessionStore {
   private readonly byHash = new Map<string, { session: SessionRecord; user: SessionUser }>();
   private readonly disabled = new Set<string>();
   private readonly roles = new Map<string, Role>();
+  private readonly passwordsChanged = new Map<string, Date>();
 
-  async create(session: SessionRecord, given: SessionUser, maxPerUser: number): Promise<CreatedSession | null> {
+  async create(session: SessionRecord, given: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
     if (this.disabled.has(session.userId)) return null;
+    const changed = this.passwordsChanged.get(session.userId);
+    if (passwordChangedAt && changed && changed > passwordChangedAt) return null;
     const user = this.current(given);
     this.byHash.set(session.idHash.toString('hex'), { session, user });
     const mine = [...this.byHash.values()]
@@ -97,6 +101,11 @@ export class MemorySessionStore implements SessionStore {
   disableUser(userId: string, disabled = true): void {
     if (disabled) this.disabled.add(userId);
     else this.disabled.delete(userId);
+  }
+
+  /** Mirrors `users.password_changed_at`: a sign-in that checked an older password creates nothing. */
+  changePassword(userId: string, at = new Date()): void {
+    this.passwordsChanged.set(userId, at);
   }
 
   /** Mirrors `users.role`: every session of the user reads the new role from now on. */

@@ -83,15 +83,21 @@ export class PostgresSessionStore implements SessionStore {
    *   *updated* row (PostgreSQL re-checks the WHERE on the newest version of a locked row): a disabled
    *   user matches nothing and nothing is written; a demoted one is written with the new role.
    * Either way the snapshot answered is current as of the commit, which is what makes it safe to cache.
+   * The same holds for a password set or voided meanwhile (a reset, the leaked-password playbook): with
+   * `passwordChangedAt` nothing is written once password_changed_at is later than the one checked
+   * (compared to the millisecond: the column keeps microseconds, a Date does not).
    * FOR SHARE rather than FOR KEY SHARE: the latter does not conflict with a plain UPDATE of non-key
    * columns. Concurrent sign-ins share the lock; `recordLogin` and password upgrades wait a moment.
    * PGlite runs one transaction at a time, where the same order holds trivially.
    */
-  async create(session: SessionRecord, _user: unknown, maxPerUser: number): Promise<CreatedSession | null> {
+  async create(session: SessionRecord, _user: unknown, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
     return this.db.transaction(async (tx) => {
       const current = await tx.query<{ username: string; role: Role; created_at: Date }>(
-        'SELECT username, role, created_at FROM users WHERE id = $1 AND NOT disabled FOR SHARE',
-        [session.userId],
+        `SELECT username, role, created_at FROM users
+          WHERE id = $1 AND NOT disabled
+            AND ($2::timestamptz IS NULL OR password_changed_at < $2::timestamptz + interval '1 millisecond')
+          FOR SHARE`,
+        [session.userId, passwordChangedAt ?? null],
       );
       const u = current.rows[0];
       if (!u) return null;

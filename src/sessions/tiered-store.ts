@@ -29,9 +29,9 @@ export class TieredSessionStore implements SessionStore {
     private readonly breaker: RedisBreaker,
   ) {}
 
-  async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<CreatedSession | null> {
+  async create(session: SessionRecord, user: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
     // The truth decides whether the user may still have a session, and with which role (S-72).
-    const created = await this.truth.create(session, user, maxPerUser);
+    const created = await this.truth.create(session, user, maxPerUser, passwordChangedAt);
     if (!created) return null;
     for (const e of created.evicted) await this.breaker.runDelete(() => this.redis.delete(e.idHash, e.userId));
     // Write-through, by the same protocol as a refill: a revoke-all racing this sign-in must win (and

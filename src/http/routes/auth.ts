@@ -90,9 +90,10 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       await dropPresented(request);
       // Throttled per account and address, audited; every refusal is one uniform 401 or 429.
       const user = await checkSignIn(deps, request, body.username, body.password);
-      // The user was read before the hash; an admin may have disabled or demoted them since. The store
-      // writes the session only for an enabled user, with the role it holds now (S-72): a disabled one
-      // gets the same 401 as a wrong password, a demoted one is signed in with the new role.
+      // The user was read before the hash; an admin may have disabled or demoted them, or voided the
+      // password, since. The store writes the session only for an enabled user whose password is still
+      // the one checked, with the role it holds now (S-72): a disabled user or a voided password gets
+      // the same 401 as a wrong password, a demoted user is signed in with the new role.
       const created = await sessions.create(user, clientOf(request), body.remember === true);
       if (!created) {
         await audit.event(request, 'login.failure', { userId: user.id });

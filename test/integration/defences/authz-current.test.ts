@@ -32,7 +32,8 @@ interface Setup {
   close(): Promise<void>;
 }
 
-type Change = { role: 'merchant' } | { disabled: true };
+/** A demotion or disable (PATCH), or the leaked-password playbook: a reset link that voids the password now. */
+type Change = { role: 'merchant' } | { disabled: true } | { invalidatePassword: true };
 
 /** The cookies and how the sign-ins that got them answered, for the race summary. */
 interface Attempt {
@@ -69,11 +70,14 @@ async function race(setup: Setup, change: Change): Promise<void> {
 
   const beforePatch = Array.from({ length: 15 }, (_, i) => signIn(i));
   await Promise.race(beforePatch);
-  const patch = actor.patch(`/api/admin/users/${target.id}`, change);
+  const patch =
+    'invalidatePassword' in change
+      ? actor.post(`/api/admin/users/${target.id}/password-reset`, change)
+      : actor.patch(`/api/admin/users/${target.id}`, change);
   const duringPatch = Array.from({ length: 5 }, (_, i) => signIn(i));
   const res = await patch;
   const patchedAt = Date.now();
-  assert.equal(res.status, 200, res.text);
+  assert.equal(res.status, 'invalidatePassword' in change ? 201 : 200, res.text);
 
   const stale: string[] = [];
   const oldState = async (a: Attempt, url: string, when: string): Promise<void> => {
@@ -81,8 +85,8 @@ async function race(setup: Setup, change: Change): Promise<void> {
     on.token = a.client.token;
     const session = await on.get('/api/auth/session');
     const admin = await on.get('/api/admin/users');
-    const kept =
-      (session.status === 200 && ('disabled' in change || session.body.user.role !== 'merchant')) || admin.status === 200;
+    // A demoted session may live on as a merchant; after a disable or a voided password, none may.
+    const kept = (session.status === 200 && (!('role' in change) || session.body.user.role !== 'merchant')) || admin.status === 200;
     if (kept) stale.push(`${when} on ${url === handler ? 'the handling server' : 'another server'}: session ${session.status} ${session.body?.user?.role ?? ''}, admin list ${admin.status}`);
   };
 
@@ -124,6 +128,10 @@ function raceSuite(name: string, open: () => Promise<Setup>): void {
 
     test('disable: no session of the user, issued before, during or after, keeps working', async () => {
       await race(setup, { disabled: true });
+    });
+
+    test('password voided by an admin (leaked-password playbook): no session signed in with the old one survives', async () => {
+      await race(setup, { invalidatePassword: true });
     });
   });
 }

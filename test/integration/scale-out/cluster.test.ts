@@ -56,6 +56,10 @@ runStoreContract('PostgreSQL server + Redis Cluster tier + local cache', async (
       await db.query('UPDATE users SET role = $2 WHERE id = $1', [id, role]);
       await stack.store.deleteUser(id);
     },
+    changePassword: async (id) => {
+      await db.query('UPDATE users SET password_changed_at = now() WHERE id = $1', [id]);
+      await stack.store.deleteUser(id);
+    },
     close: async () => {
       await stack.close();
       await db.close();

@@ -29,6 +29,10 @@ function fixture(stack: SessionStack, db: Db, cleanup: () => Promise<void>): Sto
       await db.query('UPDATE users SET role = $2 WHERE id = $1', [id, role]);
       await stack.store.deleteUser(id);
     },
+    changePassword: async (id) => {
+      await db.query('UPDATE users SET password_changed_at = now() WHERE id = $1', [id]);
+      await stack.store.deleteUser(id);
+    },
     close: async () => {
       await stack.close();
       await cleanup();
@@ -84,6 +88,10 @@ runStoreContract('memory truth + Redis tier + local cache', async () => {
     },
     changeRole: async (id, role) => {
       truth.changeRole(id, role);
+      await stack.store.deleteUser(id);
+    },
+    changePassword: async (id) => {
+      truth.changePassword(id);
       await stack.store.deleteUser(id);
     },
     close: async () => {

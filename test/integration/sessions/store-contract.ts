@@ -16,6 +16,8 @@ export interface StoreFixture {
   disableUser(userId: string): Promise<void>;
   /** Gives the user another role, the way the app does it (the row, then the user's sessions revoked). */
   changeRole(userId: string, role: Role): Promise<void>;
+  /** Sets a new password the way a reset does (password_changed_at now, then the user's sessions revoked). */
+  changePassword(userId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -185,6 +187,16 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.create(s, user, 10), null, 'refused');
       assert.equal(await store.get(s.idHash), null);
       assert.deepEqual(await store.listUser(user.id), [], 'nothing was written');
+    });
+
+    test('create writes nothing once the password changed after the one the caller checked (S-72)', async () => {
+      const user = await fx.makeUser();
+      const checked = new Date(Date.now() - 60_000); // the password the sign-in verified was set before…
+      await fx.changePassword(user.id); // …this change (a reset, or the leaked-password playbook)
+      assert.equal(await store.create(sessionFor(user), user, 10, checked), null, 'refused');
+      assert.deepEqual(await store.listUser(user.id), [], 'nothing was written');
+      assert.ok(await store.create(sessionFor(user), user, 10, new Date(Date.now() + 60_000)), 'the current password');
+      assert.ok(await store.create(sessionFor(user), user, 10), 'nothing to compare: only the account state counts');
     });
 
     test('create carries the user as stored now, not the snapshot it was handed (S-72)', async () => {
