@@ -9,12 +9,13 @@ import { type Fleet, redisPrefix, startFleet } from '../scale-out/support.js';
 import { freshAddress } from './helpers.js';
 
 /**
- * S-72, authorization is current: sign-ins racing an admin's demotion or disable. Many `remember: true`
- * sign-ins of an admin are in flight (hashing one at a time: PASSWORD_HASH_CONCURRENCY=1 keeps them
- * queued) when another admin's PATCH runs; more start while it runs and after it returns. Once the
- * PATCH has answered, every session cookie those sign-ins obtained — whenever they were issued — must be
- * refused (401) or carry the new role and be refused by the admin routes (403): at once on the server
- * that handled the PATCH, and on every other server within the revocation bound (200 ms, API.md v2).
+ * S-72, authorization is current: sign-ins racing an admin's demotion or disable, or the voiding of a
+ * leaked password. Many `remember: true` sign-ins of an admin are in flight (hashing one at a time:
+ * PASSWORD_HASH_CONCURRENCY=1 keeps them queued) when another admin's change runs; more start while it
+ * runs and after it returns. Once the change has answered, every session cookie those sign-ins obtained —
+ * whenever they were issued — must be refused (401) or, after a demotion, carry the new role and be
+ * refused by the admin routes (403): at once on the server that handled the change, and on every other
+ * server within the revocation bound (200 ms, API.md v2).
  *
  * Every store stack: embedded PGlite; two servers on a PostgreSQL server (LISTEN/NOTIFY bus); two servers
  * on PostgreSQL + Redis. With two, the sign-ins are spread over both and the PATCH goes through the
@@ -115,7 +116,7 @@ async function race(setup: Setup, change: Change): Promise<void> {
 }
 
 function raceSuite(name: string, open: () => Promise<Setup>): void {
-  describe(`S-72: sign-ins racing a demotion or disable (${name})`, () => {
+  describe(`S-72: sign-ins racing a demotion, disable or voided password (${name})`, () => {
     let setup: Setup;
     before(async () => {
       setup = await open();
