@@ -135,9 +135,10 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
       // issued before the backup still work.
       const restoredDb = openPostgres(roleUrl(server, 'stockade', 'stockade_restored'));
       assert.deepEqual(await migrate(restoredDb), [], 'the copy is already migrated');
-      restored = await startTestServer({ db: restoredDb });
+      const copy = await startTestServer({ db: restoredDb });
+      restored = copy;
       for (const c of merchants) {
-        const there = new TestClient(restored.url);
+        const there = new TestClient(copy.url);
         there.token = c.token;
         there.csrfToken = c.csrfToken;
         const [mine, theirs] = [await c.get('/api/items'), await there.get('/api/items')];
