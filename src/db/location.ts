@@ -8,17 +8,28 @@ import { join, resolve } from 'node:path';
  */
 export function describeDatabase(config: { databaseUrl: string | undefined; dataDir: string }): string {
   if (!config.databaseUrl) return `embedded database at ${resolve(config.dataDir)}`;
-  let url: URL;
-  try {
-    url = new URL(config.databaseUrl);
-  } catch {
-    return 'PostgreSQL (DATABASE_URL is not a URL)';
-  }
-  // A Unix socket is given as ?host=/run/postgresql; the database defaults to the user's name.
-  const host = url.hostname || url.searchParams.get('host') || 'localhost';
+  const url = parsePostgresUrl(config.databaseUrl);
+  if (!url) return 'PostgreSQL (DATABASE_URL is not a URL)';
+  // A Unix socket is given as ?host=/run/postgresql (which wins over the URL's host, as in libpq).
+  const host = url.searchParams.get('host') || url.hostname || 'localhost';
   const port = url.port || url.searchParams.get('port') || '5432';
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username) || 'postgres';
   return `PostgreSQL at ${host}:${port}/${database}`;
+}
+
+/**
+ * WHATWG URL refuses an empty host after credentials (`postgres://user@/db?host=/run/postgresql`),
+ * which libpq and node-postgres accept: give it a placeholder host then.
+ */
+function parsePostgresUrl(raw: string): URL | undefined {
+  for (const candidate of [raw, raw.replace(/^(postgres(?:ql)?:\/\/(?:[^@/?]*@)?)(?=[/?]|$)/, '$1localhost')]) {
+    try {
+      return new URL(candidate);
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
 }
 
 /**
