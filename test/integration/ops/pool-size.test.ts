@@ -11,7 +11,7 @@ import { createServerDatabase, testDatabaseUrl } from '../../support/test-databa
  * queries in flight at once, is 3 backends on the server, all busy, and the others queue.
  */
 describe('DATABASE_POOL_SIZE', () => {
-  test('a server opens at most DATABASE_POOL_SIZE connections, however many queries are in flight', { timeout: 60_000 }, async () => {
+  test('a server opens at most DATABASE_POOL_SIZE connections, however many queries are in flight', { timeout: 120_000 }, async () => {
     const database = await createServerDatabase();
     const db = await openDb(loadConfig({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: '3' }));
     const admin = new pg.Client({ connectionString: testDatabaseUrl() });
@@ -24,7 +24,7 @@ describe('DATABASE_POOL_SIZE', () => {
         while (!release) await db.query('SELECT pg_sleep(0.05)');
       });
       const counts: number[] = [];
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 60_000;
       // Poll until the pool has had the chance to grow (three busy backends seen), and a while after.
       while (Date.now() < deadline && counts.filter((n) => n >= 3).length < 20) {
         const res = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database.name]);
