@@ -81,33 +81,61 @@ describe('deploy/stockade@.service', () => {
     assert.equal(one(unit, 'Install', 'WantedBy'), 'multi-user.target');
   });
 
+  test('the backup service and its timer: deploy/backup.sh as a hardened one-shot, nightly, catching up after downtime', () => {
+    const service = parseUnit(readFileSync(join(ROOT, 'deploy/stockade-backup.service'), 'utf8'));
+    assert.deepEqual([...service.keys()], ['Unit', 'Service']);
+    assert.equal(one(service, 'Service', 'Type'), 'oneshot');
+    assert.equal(one(service, 'Service', 'EnvironmentFile'), '/etc/stockade/backup.env');
+    // systemd, not JavaScript, expands ${STATE_DIRECTORY} (the directory StateDirectory= made).
+    assert.equal(one(service, 'Service', 'ExecStart'), ['/opt/stockade/deploy/backup.sh', '$' + '{STATE_DIRECTORY}'].join(' '));
+    assert.equal(one(service, 'Service', 'StateDirectoryMode'), '0700', 'dumps hold password hashes');
+    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['CapabilityBoundingSet', '']] as const) {
+      assert.equal(one(service, 'Service', key), value, `${key}=${value}`);
+    }
+    const timer = parseUnit(readFileSync(join(ROOT, 'deploy/stockade-backup.timer'), 'utf8'));
+    assert.ok(one(timer, 'Timer', 'OnCalendar'));
+    assert.equal(one(timer, 'Timer', 'Persistent'), 'true');
+    assert.equal(one(timer, 'Install', 'WantedBy'), 'timers.target');
+  });
+
   test('the operations guide installs this file and no longer shows a unit of its own', () => {
     const guide = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
     assert.match(guide, /deploy\/stockade@\.service/);
     assert.doesNotMatch(guide, /^EnvironmentFile=.*#/m, 'no inline comment on an EnvironmentFile line');
   });
 
-  test('systemd-analyze verify accepts the template and an instance without a warning', (t) => {
+  test('systemd-analyze verify accepts every shipped unit (and an instance of the template) without a warning', (t) => {
     const which = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' });
     if (which.status !== 0) {
-      // The shape test above still ran; say plainly that systemd's own check did not.
+      // The shape tests above still ran; say plainly that systemd's own check did not.
       t.diagnostic('systemd-analyze is not installed: only the parsed checks above ran');
       return;
     }
     const dir = mkdtempSync(join(tmpdir(), 'stockade-unit-'));
     try {
-      let text = readFileSync(UNIT, 'utf8');
-      // verify checks that ExecStart's program exists: where node is elsewhere, point at this one.
-      if (!existsSync('/usr/bin/node')) text = text.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `);
-      const template = join(dir, 'stockade@.service');
-      const instance = join(dir, 'stockade@main.service');
-      writeFileSync(template, text);
-      writeFileSync(instance, text);
-      for (const file of [template, instance]) {
+      // verify checks that ExecStart's program exists: point at this checkout, and at this node where
+      // /usr/bin/node is absent. Nothing else in the files is changed.
+      const local = (text: string) => {
+        let out = text.replaceAll('ExecStart=/opt/stockade/', `ExecStart=${ROOT}`);
+        if (!existsSync('/usr/bin/node')) out = out.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `);
+        return out;
+      };
+      const files: string[] = [];
+      for (const [name, source] of [
+        ['stockade@.service', 'stockade@.service'],
+        ['stockade@main.service', 'stockade@.service'],
+        ['stockade-backup.service', 'stockade-backup.service'],
+        ['stockade-backup.timer', 'stockade-backup.timer'],
+      ] as const) {
+        const file = join(dir, name);
+        writeFileSync(file, local(readFileSync(join(ROOT, 'deploy', source), 'utf8')));
+        files.push(file);
+      }
+      for (const file of files) {
         const run = spawnSync('systemd-analyze', ['verify', file], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
         assert.equal(run.status, 0, `${file}: ${run.stderr}`);
-        // Lines about other units (e.g. this host's own) are not ours; any line about this file is.
-        const ours = `${run.stdout}${run.stderr}`.split('\n').filter((l) => l.includes('stockade@'));
+        // Lines about other units (e.g. this host's own) are not ours; any line about these files is.
+        const ours = `${run.stdout}${run.stderr}`.split('\n').filter((l) => l.includes('stockade'));
         assert.deepEqual(ours, [], `systemd-analyze warns about ${file}`);
       }
     } finally {
