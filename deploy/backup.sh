@@ -30,9 +30,20 @@ fail() {
   exit 1
 }
 
+# Keep the password off the command lines of psql and pg_dump (ps shows them to every local user):
+# libpq reads it from PGPASSWORD instead, percent-decoded as a URL's password is.
+url=$BACKUP_DATABASE_URL
+if [[ $url =~ ^(postgres(ql)?://[^:@/?]*):([^@/?]*)@(.*)$ ]]; then
+  encoded=${BASH_REMATCH[3]}
+  encoded=${encoded//\\/\\\\} # a literal backslash stays one
+  PGPASSWORD=$(printf '%b' "${encoded//%/\\x}")
+  export PGPASSWORD
+  url="${BASH_REMATCH[1]}@${BASH_REMATCH[4]}"
+fi
+
 # A role that row-level security would filter gives a dump without other tenants' rows: refuse early,
 # with a message that names the fix, rather than leave it to pg_dump's error.
-bypasses=$(psql --no-psqlrc --no-password --tuples-only --no-align --dbname="$BACKUP_DATABASE_URL" \
+bypasses=$(psql --no-psqlrc --no-password --tuples-only --no-align --dbname="$url" \
   --command="SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user") ||
   fail "cannot connect with BACKUP_DATABASE_URL"
 [[ "$bypasses" == "t" ]] ||
@@ -44,7 +55,7 @@ partial=$(mktemp "$dir/.stockade-$stamp.XXXXXX.partial")
 trap 'rm -f "$partial"' EXIT
 
 # --no-password: a missing password fails at once instead of waiting for a prompt under cron/systemd.
-pg_dump --format=custom --no-password --file="$partial" --dbname="$BACKUP_DATABASE_URL" ||
+pg_dump --format=custom --no-password --file="$partial" --dbname="$url" ||
   fail "pg_dump failed (exit $?); nothing was kept"
 
 # The archive must read back and hold the data of the tables that matter.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,10 +23,26 @@ import { documentedProcedure, ROOT, runShell } from './documented.js';
  * documented ones.
  */
 
-const PASSWORDS: Record<string, string> = { stockade: 'owner-Secret-1', stockade_backup: 'backup-Secret-2' };
+// Characters a URL must percent-encode, so the script's decoding is exercised too.
+const PASSWORDS: Record<string, string> = { stockade: 'owner-Secret-1', stockade_backup: 'backup/Se:cr@t%2' };
 
 function roleUrl(server: PgServer, role: string, database: string): string {
-  return `postgres://${role}:${PASSWORDS[role] ?? ''}@127.0.0.1:${server.port}/${database}`;
+  return `postgres://${role}:${encodeURIComponent(PASSWORDS[role] ?? '')}@127.0.0.1:${server.port}/${database}`;
+}
+
+/**
+ * A directory of wrappers that note their arguments, then run the real PostgreSQL client: the backup
+ * must not put its password on a command line (ps shows those to every local user).
+ */
+function recordingClients(dir: string, log: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  for (const tool of ['psql', 'pg_dump', 'pg_restore']) {
+    const file = join(bin, tool);
+    writeFileSync(file, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${join(pgBinDir(), tool)}' "$@"\n`);
+    chmodSync(file, 0o755);
+  }
+  return bin;
 }
 
 /** Runs a documented SQL block statement by statement (CREATE DATABASE refuses a multi-statement string). */
@@ -40,7 +56,7 @@ async function runSql(url: string, block: string): Promise<void> {
       .filter((line) => !/^\s*--/.test(line))
       .join('\n')
       // The guide writes passwords as '…': the test fills in its own.
-      .replace(/CREATE ROLE (\w+)([^;]*)PASSWORD '…'/g, (_m, role: string, rest: string) => `CREATE ROLE ${role}${rest}PASSWORD '${PASSWORDS[role] ?? 'x'}'`);
+      .replace(/CREATE ROLE (\w+)([^;]*)PASSWORD '…'/g, (_m, role: string, rest: string) => `CREATE ROLE ${role}${rest}PASSWORD '${(PASSWORDS[role] ?? 'x').replaceAll("'", "''")}'`);
     for (const statement of sql.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean)) await client.query(statement);
   } finally {
     await client.end().catch(() => {});
@@ -61,9 +77,16 @@ async function rowsOf(url: string, sql: string): Promise<unknown[]> {
 describe('backup and restore as docs/operations.md says (PostgreSQL server, non-superuser owner)', () => {
   let server: PgServer;
   let backupDir: string;
+  let hbaDir: string;
   before(async () => {
-    server = await startPostgresServer();
     backupDir = mkdtempSync(join(tmpdir(), 'stockade-backup-'));
+    hbaDir = mkdtempSync(join(tmpdir(), 'stockade-backup-hba-'));
+    chmodSync(hbaDir, 0o755); // read by the postgres system user
+    const hba = join(hbaDir, 'pg_hba.conf');
+    // Passwords count, as on a real server: only the test's superuser is trusted.
+    writeFileSync(hba, ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'));
+    chmodSync(hba, 0o644);
+    server = await startPostgresServer({ settings: { hba_file: hba, password_encryption: 'scram-sha-256' } });
     await runSql(superuser('postgres'), documentedProcedure('postgres-setup'));
     await runSql(superuser('stockade'), documentedProcedure('backup-role'));
   });
@@ -72,6 +95,7 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
   after(async () => {
     rmSync(backupDir, { recursive: true, force: true });
     await server?.stop();
+    rmSync(hbaDir, { recursive: true, force: true });
   });
 
   test('a backup taken under traffic restores users, items, movements and live sessions', { timeout: 240_000 }, async () => {
@@ -98,8 +122,9 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
       const readers = merchants.map(async (c) => {
         while (reading) assert.equal((await c.get('/api/items')).status, 200);
       });
+      const argvLog = join(hbaDir, 'argv.log');
       const backup = await runShell(documentedProcedure('backup'), {
-        PATH: pgPath(),
+        PATH: `${recordingClients(hbaDir, argvLog)}:${pgPath()}`,
         STOCKADE_DIR: ROOT,
         BACKUP_DIR: backupDir,
         DATABASE_URL: roleUrl(server, 'stockade', 'stockade'),
@@ -112,6 +137,11 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
       const dumps = files.filter((f) => f.endsWith('.dump'));
       assert.equal(dumps.length, 1, `one finished dump and nothing else in the backup directory: ${files.join(', ')}`);
       assert.deepEqual(files, dumps, 'no partial file is left next to it');
+      const argv = readFileSync(argvLog, 'utf8');
+      assert.match(argv, /pg_dump|--format=custom/, 'the wrappers saw the clients run');
+      for (const secret of [PASSWORDS.stockade_backup ?? '', encodeURIComponent(PASSWORDS.stockade_backup ?? '')]) {
+        assert.ok(!argv.includes(secret), `the backup password is on no command line:\n${argv}`);
+      }
 
       // A fresh, empty database owned by the owner (the guide: "as a superuser, CREATE DATABASE … OWNER stockade").
       await runSql(superuser('postgres'), 'CREATE DATABASE stockade_restored OWNER stockade');
