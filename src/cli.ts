@@ -253,10 +253,10 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
 
 /** Runs one command line; resolves with the exit code. */
 async function run(argv: string[], io: Out): Promise<number> {
-  const [command, ...flagged] = argv;
-  const args = flagged.filter((a) => a !== '--create');
+  const words = argv.filter((a) => a !== '--create');
+  const [command, ...args] = words;
   invocation.io = io;
-  invocation.create = args.length !== flagged.length;
+  invocation.create = words.length !== argv.length;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     (command === undefined ? io.err : io.out)(USAGE.trimEnd());
     return command === undefined ? 2 : 0;

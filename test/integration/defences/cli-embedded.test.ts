@@ -41,7 +41,7 @@ describe('stockade CLI on an embedded database (DATA_DIR)', () => {
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /created administrator Boss/);
     assert.ok(created.stderr.includes(`using embedded database at ${dir}\n`), created.stderr);
-    const purged = await stockade(['purge'], { env });
+    const purged = await stockade(['purge'], { env }); // an existing database needs no --create
     assert.equal(purged.code, 0, purged.stderr);
     assert.match(purged.stdout, /purged 0 expired sessions, 0 audit events, 0 throttling records/);
     assert.ok(purged.stderr.includes(`using embedded database at ${dir}\n`), purged.stderr);
