@@ -17,6 +17,20 @@ const PG_UNAVAILABLE = new Set([
   '28P01', // invalid_password: the password changed under a running server
   '3D000', // invalid_catalog_name: the database in DATABASE_URL does not exist (renamed during a restore)
 ]);
+/**
+ * TLS failures while connecting (sslmode=verify-full): the database's certificate expired, or was
+ * replaced by one our CA does not sign. Like a changed password, the cure is on the operator's side and
+ * a load balancer should take the server out of rotation; it is not a bug in the request.
+ */
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 /** Class 53, insufficient resources: too many connections, disk full, out of memory. Transient, not ours. */
 const PG_UNAVAILABLE_CLASSES = ['08', '53'];
 
@@ -24,9 +38,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as { code?: unknown; message?: unknown; errors?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  if (NETWORK_CODES.has(code) || PG_UNAVAILABLE.has(code) || PG_UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))) return true;
+  if (NETWORK_CODES.has(code) || TLS_CODES.has(code) || PG_UNAVAILABLE.has(code) || PG_UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))) {
+    return true;
+  }
   const message = typeof e.message === 'string' ? e.message : '';
-  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|PGlite is closed/i.test(message)) {
+  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|PGlite is closed|does not support SSL connections/i.test(message)) {
     return true;
   }
   // AggregateError from net.connect trying several addresses.

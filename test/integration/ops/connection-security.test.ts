@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { startServerProcess } from '../../fault/support/server-process.js';
@@ -41,13 +42,26 @@ async function readyzUntil(url: string, want: string): Promise<{ status: string;
   for (;;) {
     const body = (await (await fetch(`${url}/readyz`)).json()) as { status: string; checks: Record<string, string> };
     if (body.status === want || Date.now() > deadline) return body;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
 describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
   let dir: string;
   let cert: string;
+  let pgCert: string;
+  let pgKey: string;
+
+  /** Puts a certificate and key where PostgreSQL reads them (it insists its key belongs to its user). */
+  function installPgCertificate(certFile: string, keyFile: string): void {
+    const user = process.getuid?.() === 0 ? systemUser('postgres') : undefined;
+    writeFileSync(pgCert, readFileSync(certFile));
+    writeFileSync(pgKey, readFileSync(keyFile));
+    chmodSync(pgCert, 0o644);
+    chmodSync(pgKey, 0o600);
+    if (user) chownSync(pgKey, user.uid, user.gid);
+  }
+
   let postgres: PgServer;
   let redisPort: number;
   let redis: Daemon;
@@ -73,13 +87,11 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
       '',
     ].join('\n'));
     chmodSync(hba, 0o644);
-    // PostgreSQL insists that its key belongs to the user it runs as.
-    const user = process.getuid?.() === 0 ? systemUser('postgres') : undefined;
-    const pgKey = join(dir, 'pg-key.pem');
-    writeFileSync(pgKey, execFileSync('cat', [key]));
-    chmodSync(pgKey, 0o600);
-    if (user) chownSync(pgKey, user.uid, user.gid);
-    postgres = await startPostgresServer({ settings: { ssl: 'on', ssl_cert_file: cert, ssl_key_file: pgKey, hba_file: hba } });
+    // The server's own copies, so a test can rotate them without changing the clients' CA file.
+    pgCert = join(dir, 'pg-cert.pem');
+    pgKey = join(dir, 'pg-key.pem');
+    installPgCertificate(cert, key);
+    postgres = await startPostgresServer({ settings: { ssl: 'on', ssl_cert_file: pgCert, ssl_key_file: pgKey, hba_file: hba } });
     await superuserQuery(postgres, `CREATE ROLE stockade LOGIN PASSWORD '${OWNER_PASSWORD}'`);
     await superuserQuery(postgres, 'CREATE ROLE stockade_app NOLOGIN');
     await superuserQuery(postgres, 'GRANT stockade_app TO stockade');
@@ -97,7 +109,7 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
       const pong = await redisCli('PING').catch((err: Error) => err.message);
       if (pong.trim() === 'PONG') break;
       if (Date.now() > deadline || !redis.alive()) throw new Error(`redis-server with TLS did not answer: ${pong}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   });
   after(async () => {
@@ -122,7 +134,43 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
       );
       assert.ok((backends[0]?.n ?? 0) > 0, 'the server is connected');
       assert.equal(backends[0]?.encrypted, true, 'every one of its connections is encrypted');
+
+      // The database's certificate is replaced by one our CA did not sign (a botched rotation): new
+      // connections fail verification. That is 503 with Retry-After and not ready, as for a refused
+      // password, never 500; and the server serves again once the right certificate is back.
+      const rogueCert = join(dir, 'rogue-cert.pem');
+      const rogueKey = join(dir, 'rogue-key.pem');
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', rogueKey, '-out', rogueCert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      ], { stdio: 'pipe' });
+      installPgCertificate(rogueCert, rogueKey);
+      await superuserQuery(postgres, 'SELECT pg_reload_conf()');
+      await superuserQuery(postgres, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'stockade'`);
+      const deadline = Date.now() + 30_000;
+      let res = await c.get('/api/items');
+      while (res.status === 200 && Date.now() < deadline) {
+        await sleep(50); // until the old connections are gone
+        res = await c.get('/api/items');
+      }
+      const refused = await Promise.all(Array.from({ length: 8 }, () => c.get('/api/items')));
+      for (const r of [res, ...refused]) {
+        assert.equal(r.status, 503, r.text);
+        assert.equal(r.body.code, 'unavailable');
+        assert.match(r.headers.get('retry-after') ?? '', /^\d+$/);
+      }
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+      installPgCertificate(cert, join(dir, 'key.pem'));
+      await superuserQuery(postgres, 'SELECT pg_reload_conf()');
+      let back = await c.get('/api/items');
+      while (back.status !== 200 && Date.now() < deadline + 30_000) {
+        await sleep(50);
+        back = await c.get('/api/items');
+      }
+      assert.equal(back.status, 200, back.text);
     } finally {
+      installPgCertificate(cert, join(dir, 'key.pem')); // whatever failed above, the next test gets the right one
+      await superuserQuery(postgres, 'SELECT pg_reload_conf()');
       await server.stop();
     }
     await assert.rejects(startServerProcess({ env: { DATABASE_URL: ownerUrl } }), /server exited \(1\)[\s\S]*no encryption/);

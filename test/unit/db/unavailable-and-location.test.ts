@@ -10,6 +10,13 @@ describe('isDatabaseUnavailable: which database errors are 503 (retry later), no
     }
   });
 
+  test('TLS to the database failing at connect: its certificate expired or is not from our CA', () => {
+    for (const code of ['CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+      assert.equal(isDatabaseUnavailable({ code, message: 'x' }), true, code);
+    }
+    assert.equal(isDatabaseUnavailable(new Error('The server does not support SSL connections')), true);
+  });
+
   test('not bugs or bad data: unique violation, undefined table, bad input, permission denied, RLS', () => {
     for (const code of ['23505', '42P01', '22P02', '42501', '40001', 'XX000']) {
       assert.equal(isDatabaseUnavailable({ code, message: 'x' }), false, code);
