@@ -25,6 +25,8 @@ Commands:
   create-admin <username>  create an administrator account; the password is read from
                            standard input (prompted for, without echo, on a terminal)
   revoke-user <username>   end every session of a user at once
+  revoke-all               end every session of every user at once (sign everyone out);
+                           sign-in throttling records are kept
   purge                    delete expired sessions, audit rows older than AUDIT_RETENTION
                            and expired sign-in throttling records
   stats [--json]           users, live sessions, items, movements, sign-ins and lockouts
@@ -138,6 +140,20 @@ async function revokeUser(args: string[], io: Out): Promise<void> {
   });
 }
 
+/**
+ * Sign everyone out: PostgreSQL first, then this deployment's Redis session keys (if the CLI has
+ * REDIS_URL), then an "all" message on the bus, which every server answers by emptying its memory and,
+ * if the CLI could not, the Redis session keys (scale-out.ts). Throttling records are not touched.
+ */
+async function revokeAll(args: string[], io: Out): Promise<void> {
+  if (args.length > 0) throw new UsageError('revoke-all takes no arguments');
+  await withDeps(async (deps) => {
+    const count = await deps.sessions.revokeAll();
+    await deps.audit.system('session.revoked', { userId: null, details: { scope: 'everyone', count, via: 'cli' } });
+    io.out(`revoked ${count} session${count === 1 ? '' : 's'} of every user`);
+  });
+}
+
 async function purge(args: string[], io: Out): Promise<void> {
   if (args.length > 0) throw new UsageError('purge takes no arguments');
   await withDeps(async (deps) => {
@@ -224,6 +240,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
   migrate: runMigrate,
   'create-admin': createAdmin,
   'revoke-user': revokeUser,
+  'revoke-all': revokeAll,
   purge,
   stats,
 };

@@ -3,6 +3,7 @@ import type { Db } from './db/db.js';
 import { RedisBreaker } from './redis/breaker.js';
 import { closeRedisClient, createRedisClient, nodeIdentities, pingAll, type RedisClient } from './redis/connection.js';
 import type { RevocationBus } from './sessions/bus.js';
+import { FanoutBus } from './sessions/bus-fanout.js';
 import { LocalBus } from './sessions/bus-local.js';
 import { PostgresBus } from './sessions/bus-postgres.js';
 import { RedisBus } from './sessions/bus-redis.js';
@@ -20,7 +21,9 @@ import { TieredSessionStore } from './sessions/tiered-store.js';
  *     → with REDIS_URL: Redis read/write-through tier (tiered-store.ts) behind a breaker
  *     → with a bus: this server's LRU of validated sessions (cached-store.ts), emptied by the bus
  *
- * The bus is Redis pub/sub with Redis; PostgreSQL LISTEN/NOTIFY on a PostgreSQL server without Redis;
+ * The bus is PostgreSQL LISTEN/NOTIFY on a PostgreSQL server, together with Redis pub/sub when there is
+ * Redis (bus-fanout.ts: a revocation through a server cut off from Redis, or from a CLI without
+ * REDIS_URL, still reaches everyone, S-90); Redis pub/sub alone with Redis over embedded PGlite;
  * in-process for embedded PGlite (one process owns that database). A PostgreSQL database handed in
  * without its URL (no way to open a listening connection) gets no bus and therefore no local cache:
  * a cache nobody can empty is not allowed. SESSION_LOCAL_CACHE_SIZE=0 turns the local cache off (the
@@ -85,14 +88,15 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
       publisher: client,
       name: 'stockade-bus',
     });
-    bus = redisBus;
+    bus = db.kind === 'postgres' && config.databaseUrl ? new FanoutBus(redisBus, new PostgresBus({ url: config.databaseUrl, db })) : redisBus;
+    const everyone = bus;
     breaker = new RedisBreaker({
       probe: () => nodeIdentities(client),
       // A delete may have been lost while Redis was away: nothing in it can be trusted. Flush our keys,
       // then tell every server to drop its local cache (they refill from PostgreSQL).
       async repair() {
         const flushed = await tier.flush();
-        await redisBus.publish({ kind: 'all' });
+        await everyone.publish({ kind: 'all' }, { tierClean: true });
         log?.info({ event: 'redis.repaired', flushed }, 'redis session keys flushed after an outage');
       },
       onStateChange(state, reason) {
@@ -126,7 +130,28 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
   if (bus) {
     const b = bus;
     cache = config.session.localCacheSize > 0 ? new LocalSessionCache(config.session.localCacheSize) : undefined;
-    store = new CachedSessionStore(store, cache, b, opts.clock);
+    const br = breaker;
+    // "Redis holds nothing I revoked": up and no delete journaled. Without Redis: false, nothing was cleaned.
+    store = new CachedSessionStore(store, cache, b, opts.clock, br ? () => br.up && br.clean : () => false);
+    const t = tiered;
+    if (t) {
+      // A publisher that could not clean Redis (cut off, or a CLI without REDIS_URL): do it here.
+      b.listen({
+        onRevocation(r, _sentAt, info) {
+          if (!info.tierClean) t.forget(r).catch(() => {});
+        },
+        onStateChange() {},
+      });
+    }
+    if (b instanceof FanoutBus) {
+      b.fast.listen({
+        onRevocation() {},
+        onStateChange(up) {
+          if (up) log?.info({ event: 'session-bus.redis.up' }, 'revocations travel through Redis again (and PostgreSQL)');
+          else log?.warn({ event: 'session-bus.redis.down' }, 'redis pub/sub lost: revocations travel through PostgreSQL alone until it is back');
+        },
+      });
+    }
     parts.push(`${b.kind} bus`, cache ? `local cache (${cache.capacity})` : 'no local cache');
     if (b.kind !== 'local') {
       checks.push({

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { TestClient } from '../../support/client.js';
+import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import { type Fleet, redisPrefix, sameSessionOn, signedIn, signedInAdmin, startFleet, waitFor } from './support.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+
+/**
+ * S-90: a sign-out must never be lost while PostgreSQL is up. Three servers on one PostgreSQL database
+ * and one Redis; server 0 reaches Redis through a TCP proxy that the test cuts, so Redis stays up (with
+ * its copies of the sessions) for servers 1 and 2. Whatever is revoked through the cut server must be
+ * refused by the two others within the revocation bound (API.md: 200 ms) — and stay refused: neither
+ * their memory nor the Redis copy the cut server could not delete may answer for it afterwards.
+ */
+
+const BOUND_MS = 200;
+
+describe('revocations through a server cut off from Redis (S-90)', () => {
+  let redis: RedisServer;
+  let proxy: TcpProxy;
+  let fleet: Fleet;
+
+  before(async () => {
+    redis = await startRedis();
+    proxy = await startTcpProxy(redis.port);
+    fleet = await startFleet(3, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redisPrefix() }, (i): Record<string, string> => (i === 0 ? { REDIS_URL: proxy.url } : {}));
+  });
+  after(async () => {
+    await fleet?.close();
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  const cutServer = () => fleet.servers[0]!;
+  const others = () => fleet.servers.slice(1);
+
+  /** Every server answers for the session twice: the first fills Redis and memory, the second is a memory hit. */
+  async function warm(client: TestClient): Promise<void> {
+    for (const s of fleet.servers) {
+      for (let i = 0; i < 2; i++) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 200, s.url);
+    }
+  }
+
+  /**
+   * Polls every other server until it refuses the session; returns how long after `since` each first
+   * refused. Then asks each a few more times over 300 ms: once refused, never accepted again (a Redis
+   * copy left behind would answer again after the memory drop).
+   */
+  async function refusedByOthers(client: TestClient, since: number, what: string): Promise<number[]> {
+    const took = await Promise.all(
+      others().map(async (s) => {
+        const c = sameSessionOn(client, s.url);
+        for (;;) {
+          const status = (await c.get('/api/auth/session')).status;
+          if (status === 401) return performance.now() - since;
+          assert.equal(status, 200);
+          if (performance.now() - since > 3000) assert.fail(`${what}: ${s.url} still accepts the session 3 s after the revocation answered`);
+          await sleep(5);
+        }
+      }),
+    );
+    const end = performance.now() + 300;
+    while (performance.now() < end) {
+      for (const s of others()) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, `${what}: accepted again by ${s.url}`);
+      await sleep(20);
+    }
+    process.stdout.write(`# ${what}: refused by the other servers after ${took.map((t) => t.toFixed(1)).join(' / ')} ms\n`);
+    for (const t of took) assert.ok(t <= BOUND_MS, `${what}: refused only after ${t.toFixed(1)} ms (bound ${BOUND_MS} ms)`);
+    return took;
+  }
+
+  async function cut(): Promise<void> {
+    proxy.cut();
+    // The cut server finds out on its next Redis command or probe (the breaker probes every 2 s).
+    await waitFor('the cut server stops trusting Redis', () => cutServer().deps.sessionStack?.breaker?.up === false, 10_000);
+  }
+
+  async function heal(): Promise<void> {
+    proxy.heal();
+    await waitFor('the cut server trusts Redis again', () => cutServer().deps.sessionStack?.breaker?.up === true, 15_000);
+  }
+
+  test('sign-out through the cut server: refused by the two others within the bound, and after the cut heals', async () => {
+    const { client } = await signedIn(others()[0]!.url);
+    await warm(client);
+    await cut();
+    try {
+      const res = await sameSessionOn(client, cutServer().url).post('/api/auth/logout');
+      assert.equal(res.status, 204);
+      await refusedByOthers(client, performance.now(), 'sign-out');
+    } finally {
+      await heal();
+    }
+    for (const s of fleet.servers) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, s.url);
+  });
+
+  test('admin kill switch and revoke-others through the cut server: refused by the two others within the bound', async () => {
+    const admin = await signedInAdmin(cutServer());
+    const victim = await signedIn(others()[0]!.url);
+    const victimPhone = new TestClient(others()[1]!.url, { secureCookie: false });
+    assert.equal((await victimPhone.login(victim.username)).status, 200);
+    const owner = await signedIn(others()[1]!.url);
+    const ownerPhone = new TestClient(others()[0]!.url, { secureCookie: false });
+    assert.equal((await ownerPhone.login(owner.username)).status, 200);
+    for (const c of [victim.client, victimPhone, owner.client, ownerPhone]) await warm(c);
+    await cut();
+    try {
+      const kill = await sameSessionOn(admin.client, cutServer().url).post(`/api/admin/users/${victim.id}/revoke-sessions`);
+      assert.equal(kill.status, 200);
+      const t0 = performance.now();
+      await Promise.all([refusedByOthers(victim.client, t0, 'kill switch, laptop'), refusedByOthers(victimPhone, t0, 'kill switch, phone')]);
+
+      const others_ = await sameSessionOn(owner.client, cutServer().url).post('/api/sessions/revoke-others');
+      assert.equal(others_.status, 200);
+      assert.deepEqual(others_.body, { revoked: 1 });
+      await refusedByOthers(ownerPhone, performance.now(), 'revoke-others');
+      for (const s of others()) assert.equal((await sameSessionOn(owner.client, s.url).get('/api/auth/session')).status, 200, 'the kept session works');
+    } finally {
+      await heal();
+    }
+  });
+});
