@@ -95,6 +95,47 @@ describe('revocations through a server cut off from Redis (S-90)', () => {
     for (const s of fleet.servers) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, s.url);
   });
 
+  test('race: checks in flight on the other servers during a sign-out through the cut server — once refused, never accepted again', async () => {
+    const { client } = await signedIn(others()[0]!.url);
+    await warm(client);
+    await cut();
+    try {
+      const answers: { server: number; sent: number; got: number; status: number }[] = [];
+      let running = true;
+      // Six loops per server keep checks in flight all the time: some land between the bus message and
+      // the Redis delete that the message makes each server do.
+      const loops = others().flatMap((s, server) =>
+        Array.from({ length: 6 }, async () => {
+          const c = sameSessionOn(client, s.url);
+          while (running) {
+            const sent = performance.now();
+            const status = (await c.get('/api/auth/session')).status;
+            answers.push({ server, sent, got: performance.now(), status });
+          }
+        }),
+      );
+      await sleep(150);
+      const res = await sameSessionOn(client, cutServer().url).post('/api/auth/logout');
+      const answered = performance.now();
+      assert.equal(res.status, 204);
+      await sleep(BOUND_MS + 300);
+      running = false;
+      await Promise.all(loops);
+      assert.deepEqual([...new Set(answers.map((a) => a.status))].sort(), [200, 401], 'only 200 before and 401 after');
+      for (const server of [0, 1]) {
+        const mine = answers.filter((a) => a.server === server);
+        const firstRefused = Math.min(...mine.filter((a) => a.status === 401).map((a) => a.got));
+        const acceptedAfter = mine.filter((a) => a.status === 200 && a.sent > firstRefused);
+        assert.deepEqual(acceptedAfter, [], `server ${server + 1}: accepted again after refusing`);
+        const late = mine.filter((a) => a.status === 200 && a.sent > answered + BOUND_MS);
+        assert.deepEqual(late, [], `server ${server + 1}: accepted ${BOUND_MS} ms after the sign-out answered`);
+        process.stdout.write(`# race: server ${server + 1}: ${mine.length} checks, first refusal ${(firstRefused - answered).toFixed(1)} ms after the answer\n`);
+      }
+    } finally {
+      await heal();
+    }
+  });
+
   test('admin kill switch and revoke-others through the cut server: refused by the two others within the bound', async () => {
     const admin = await signedInAdmin(cutServer());
     const victim = await signedIn(others()[0]!.url);
