@@ -124,6 +124,32 @@ describe('revocation bus', () => {
     }
   });
 
+  test('revoke-all on one server empties every other server’s memory (PostgreSQL alone, and Redis + PostgreSQL)', async () => {
+    for (const env of <Record<string, string>[]>[
+      { DATABASE_URL: database.url },
+      { DATABASE_URL: database.url, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: redisPrefix() },
+    ]) {
+      const a = await readyStack(configFor(env), db);
+      const b = await readyStack(configFor(env), db);
+      try {
+        const u = await makeUser(db);
+        const v = await makeUser(db);
+        const sessions = [sessionFor(u), sessionFor(v)];
+        for (const s of sessions) await a.store.create(s, s.userId === u.id ? u : v, 20);
+        for (const s of sessions) {
+          assert.ok(await b.store.get(s.idHash));
+          assert.ok(await cachedOn(b, s.idHash), `${b.description}: cached`);
+        }
+        assert.ok((await a.store.deleteAll()) >= 2);
+        await waitFor('b emptied its memory', () => b.cache?.size === 0, 2000);
+        for (const s of sessions) assert.equal(await b.store.get(s.idHash), null, b.description);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }
+  });
+
   test('PostgreSQL LISTEN/NOTIFY: revocations travel; a terminated listener empties the cache until it is back', async () => {
     const env = { DATABASE_URL: database.url };
     const a = await readyStack(configFor(env), db);
