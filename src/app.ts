@@ -16,6 +16,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
+import { passwordResetRoutes } from './http/routes/password-reset.js';
 import { privacyRoutes } from './http/routes/privacy.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(sessionRoutes, { deps, cookie });
   await app.register(itemsRoutes, { db: deps.db });
   await app.register(adminRoutes, { deps });
+  await app.register(passwordResetRoutes, { deps });
   await app.register(privacyRoutes, { deps, cookie });
 
   if (options.webRoot && existsSync(options.webRoot)) {

@@ -63,6 +63,13 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** METRICS_TOKEN: bearer token for GET /metrics; unset, only direct loopback clients may scrape. */
   readonly metricsToken: string | undefined;
+  /**
+   * PUBLIC_URL: the origin users reach us at. Links we hand out (password reset) are built from it,
+   * never from the request's Host or X-Forwarded-Host, which a client chooses.
+   */
+  readonly publicUrl: string;
+  /** Seconds a password-reset link stays usable (PASSWORD_RESET_TTL). */
+  readonly passwordResetTtl: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -173,6 +180,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('METRICS_TOKEN: use 16 to 256 printable ASCII characters without spaces (e.g. openssl rand -hex 32)');
   }
 
+  const publicUrl = env.PUBLIC_URL?.trim() ? origin('PUBLIC_URL', env.PUBLIC_URL.trim()) : `http://localhost:${port}`;
+  const passwordResetTtl = duration(env, 'PASSWORD_RESET_TTL', '30m');
+  if (passwordResetTtl > 86400) throw new ConfigError('PASSWORD_RESET_TTL: at most 24h (a reset link is a password)');
+
   const config: Config = {
     port,
     host,
@@ -214,6 +225,8 @@ export function loadConfig(env: Env = process.env): Config {
     exportInterval: duration(env, 'EXPORT_MIN_INTERVAL', '1m'),
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     metricsToken,
+    publicUrl,
+    passwordResetTtl,
   };
   return deepFreeze(config);
 }
