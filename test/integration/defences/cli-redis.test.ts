@@ -36,28 +36,34 @@ describe('stockade revoke-user / revoke-all against servers with Redis, CLI with
     }
   }
 
-  /** Polls every server until it refuses; each must within BOUND_MS of `since`, and keep refusing. */
+  /**
+   * Polls every server until it refuses, and keeps asking: no check sent later than BOUND_MS after
+   * `since` may be accepted (measured at sending: a loaded machine's round trip is not the server's
+   * delay), and once refused, never accepted again.
+   */
   async function refusedEverywhere(clients: TestClient[], since: number, what: string): Promise<void> {
     const took: number[] = [];
     for (const client of clients) {
       for (const s of fleet.servers) {
         const c = sameSessionOn(client, s.url);
         for (;;) {
+          const sent = performance.now() - since;
           const status = (await c.get('/api/auth/session')).status;
-          if (status === 401) break;
+          if (status === 401) {
+            took.push(sent);
+            break;
+          }
           assert.equal(status, 200);
-          if (performance.now() - since > 3000) assert.fail(`${what}: ${s.url} still accepts a session 3 s after the command exited`);
+          if (sent > BOUND_MS) assert.fail(`${what}: ${s.url} accepted a check sent ${sent.toFixed(1)} ms after the command exited (bound ${BOUND_MS} ms)`);
           await sleep(5);
         }
-        took.push(performance.now() - since);
       }
     }
     await sleep(100);
     for (const client of clients) {
       for (const s of fleet.servers) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, `${what}: accepted again by ${s.url}`);
     }
-    process.stdout.write(`# ${what}: every server refused within ${Math.max(...took).toFixed(1)} ms of the exit\n`);
-    for (const t of took) assert.ok(t <= BOUND_MS, `${what}: refused only ${t.toFixed(1)} ms after the command exited (bound ${BOUND_MS} ms)`);
+    process.stdout.write(`# ${what}: first refused checks sent ${took.map((t) => t.toFixed(1)).join(' / ')} ms after the exit\n`);
   }
 
   test('revoke-user: every session of the user refused on every server; others untouched', async () => {

@@ -43,19 +43,22 @@ describe('revocations through a server cut off from Redis (S-90)', () => {
   }
 
   /**
-   * Polls every other server until it refuses the session; returns how long after `since` each first
-   * refused. Then asks each a few more times over 300 ms: once refused, never accepted again (a Redis
-   * copy left behind would answer again after the memory drop).
+   * Polls every other server until it refuses the session. The bound is on what is accepted: no check
+   * sent later than BOUND_MS after `since` may be accepted (measured at sending, so the round trip of a
+   * slow, loaded machine does not count against the server). Returns when each first refused (by the
+   * sending time of the first refused check). Then asks each a few more times over 300 ms: once refused,
+   * never accepted again (a Redis copy left behind would answer again after the memory drop).
    */
   async function refusedByOthers(client: TestClient, since: number, what: string): Promise<number[]> {
     const took = await Promise.all(
       others().map(async (s) => {
         const c = sameSessionOn(client, s.url);
         for (;;) {
+          const sent = performance.now() - since;
           const status = (await c.get('/api/auth/session')).status;
-          if (status === 401) return performance.now() - since;
+          if (status === 401) return sent;
           assert.equal(status, 200);
-          if (performance.now() - since > 3000) assert.fail(`${what}: ${s.url} still accepts the session 3 s after the revocation answered`);
+          if (sent > BOUND_MS) assert.fail(`${what}: ${s.url} accepted a check sent ${sent.toFixed(1)} ms after the revocation answered (bound ${BOUND_MS} ms)`);
           await sleep(5);
         }
       }),
@@ -65,8 +68,7 @@ describe('revocations through a server cut off from Redis (S-90)', () => {
       for (const s of others()) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, `${what}: accepted again by ${s.url}`);
       await sleep(20);
     }
-    process.stdout.write(`# ${what}: refused by the other servers after ${took.map((t) => t.toFixed(1)).join(' / ')} ms\n`);
-    for (const t of took) assert.ok(t <= BOUND_MS, `${what}: refused only after ${t.toFixed(1)} ms (bound ${BOUND_MS} ms)`);
+    process.stdout.write(`# ${what}: first refused check sent ${took.map((t) => t.toFixed(1)).join(' / ')} ms after the answer\n`);
     return took;
   }
 
