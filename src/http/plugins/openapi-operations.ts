@@ -40,7 +40,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /metrics': {
     tag: 'operations',
     summary: 'Prometheus metrics',
-    description: 'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>`; otherwise served to direct loopback clients only.',
+    description:
+      'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>` (METRICS_TOKEN_PREVIOUS works too); otherwise served to direct loopback clients only, and to nobody when TRUST_PROXY is set.',
     access: 'scraper',
     ok: { status: 200, description: 'Prometheus text format 0.0.4.', contentType: 'text/plain; version=0.0.4' },
   },
@@ -185,7 +186,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /api/admin/audit': { tag: 'admin', summary: 'The audit trail, newest first', access: 'admin', ok: { status: 200, description: 'A page of events.', schema: list('events', 'AuditEvent') } },
 
   'GET /api/me/activity': { tag: 'privacy', summary: 'Your security activity', access: 'user', ok: { status: 200, description: 'Events.', schema: list('events', 'ActivityEvent', false) } },
-  'GET /api/me/export': {
+  'POST /api/me/export': {
     tag: 'privacy',
     summary: 'Everything stored about you, as JSON',
     description: 'At most once per EXPORT_MIN_INTERVAL (429 otherwise).',
