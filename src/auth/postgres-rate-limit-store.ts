@@ -1,5 +1,5 @@
 import type { Db } from '../db/db.js';
-import { applyFailure, type HitResult, type LockoutPolicy, type RateLimitState, type RateLimitStore, refundFailure } from './rate-limit-store.js';
+import { applyFailure, type HitResult, isBlank, type LockoutPolicy, type RateLimitState, type RateLimitStore, refundFailure } from './rate-limit-store.js';
 
 /**
  * Throttling state in PostgreSQL (a server, or embedded PGlite): the `rate_limits` table.
@@ -56,6 +56,10 @@ export class PostgresRateLimitStore implements RateLimitStore {
       const row = res.rows[0];
       const next = refundFailure(row ? toState(row) : null, policy, now, counted);
       if (!next) return;
+      if (isBlank(next)) {
+        await tx.query('DELETE FROM rate_limits WHERE key = $1', [key]);
+        return;
+      }
       await tx.query(
         'UPDATE rate_limits SET failures = $2, lockouts = $3, locked_until = $4, expires_at = $5 WHERE key = $1',
         [key, next.failures, next.lockouts, next.lockedUntil, next.expiresAt],

@@ -13,7 +13,8 @@
  * - Times come from the caller (`now`), so every store judges expiry on the application's clock.
  * - `refund` takes back one attempt that `hit` counted before the password was checked and that then
  *   turned out right (S-73: count first, refund on success). Atomic per key like `hit`, by the pure
- *   rule `refundFailure` below.
+ *   rule `refundFailure` below; a record it leaves blank (`isBlank`) is deleted, so successful sign-ins
+ *   leave no rows behind.
  */
 
 export interface LockoutPolicy {
@@ -103,4 +104,9 @@ export function refundFailure(prev: RateLimitState | null, policy: LockoutPolicy
   }
   if (counted.lockedNow || (live.lockedUntil && live.lockedUntil.getTime() > t)) return live;
   return { ...live, failures: Math.max(0, live.failures - 1) };
+}
+
+/** Nothing worth keeping: no failures and no lockout history (a hit on it would start afresh anyway). */
+export function isBlank(state: RateLimitState): boolean {
+  return state.failures === 0 && state.lockouts === 0;
 }

@@ -53,7 +53,7 @@ if out[3] >= 0 then u = string.format('%d', out[3]) end
 redis.call('SET', KEYS[1], string.format('%d|%d|%s|%d', out[1], out[2], u, out[4]), 'PX', math.max(1, out[4] - t))
 return out`);
 
-/** `refundFailure` (rate-limit-store.ts), ported line by line like HIT. ARGV: now, maxFailures, window s, lockedNow 0/1, its lockedUntil ms or -1. */
+/** `refundFailure` (rate-limit-store.ts), ported line by line like HIT; a blank record (`isBlank`) is deleted. ARGV: now, maxFailures, window s, lockedNow 0/1, its lockedUntil ms or -1. */
 const REFUND = new LuaScript(`
 local t = tonumber(ARGV[1])
 local maxFailures = tonumber(ARGV[2])
@@ -77,6 +77,10 @@ elseif countedLockedNow or (lockedUntil and lockedUntil > t) then
   return 0
 else
   failures = math.max(0, failures - 1)
+end
+if failures == 0 and lockouts == 0 then
+  redis.call('DEL', KEYS[1])
+  return 1
 end
 local us = ''
 if lockedUntil then us = string.format('%d', lockedUntil) end
