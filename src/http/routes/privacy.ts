@@ -26,6 +26,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
   app.get<{ Querystring: { limit?: string } }>(
     '/api/me/activity',
     {
+      config: { access: 'user' },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
       },
@@ -48,7 +49,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
     },
   );
 
-  app.get('/api/me/export', async (request, reply) => {
+  app.get('/api/me/export', { config: { access: 'user' } }, async (request, reply) => {
     const auth = requireUser(request);
     // Keyed by pseudonym: the record may outlive an account deleted right after its export.
     const next = await throttle.oncePer(`export:${await deps.pseudonyms.of('user', auth.user.id)}`, config.exportInterval);
@@ -64,6 +65,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
   app.delete<{ Body: { password: string } }>(
     '/api/me',
     {
+      config: { access: 'user' },
       schema: {
         body: {
           type: 'object',
