@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/app.js';
@@ -189,5 +192,30 @@ describe('access: a route without a declaration refuses to start', () => {
     const res = await app.inject({ method: 'GET', url: '/api/declared' });
     assert.equal(res.statusCode, 401);
     assert.equal(res.json().code, 'unauthenticated');
+  });
+});
+
+describe('access: routes of plugins we do not own are public only where registered as such', () => {
+  let server: TestServer;
+  let webRoot: string;
+  before(async () => {
+    webRoot = mkdtempSync(join(tmpdir(), 'stockade-web-'));
+    mkdirSync(join(webRoot, 'assets'));
+    writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>Stockade</title>');
+    writeFileSync(join(webRoot, 'assets', 'app.js'), 'console.log(1)');
+    server = await startTestServer({ webRoot });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  test('the web app files and the docs UI answer anyone; the API beside them does not', async () => {
+    const anonymous = new TestClient(server.url);
+    for (const path of ['/', '/index.html', '/assets/app.js', '/docs', '/docs/json', '/docs/problems']) {
+      assert.equal((await anonymous.get(path)).status, 200, path);
+    }
+    assert.equal((await anonymous.get('/api/items')).status, 401);
+    assert.equal((await anonymous.get('/api/admin/users')).status, 401);
   });
 });
