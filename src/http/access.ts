@@ -4,7 +4,8 @@ import { AppError } from '../errors.js';
 import type { Role } from '../sessions/session.js';
 
 /*
- * Default deny. Every route states who may call it in its own options,
+ * Default deny (docs/security.md S-47: only routes declared public are; S-51: function-level checks).
+ * Every route states who may call it in its own options,
  *     app.get('/api/items', { config: { access: 'merchant' }, schema: … }, handler)
  * and this plugin is the one place that enforces it: at registration, a route without a declaration (or
  * with one it does not know) stops the server from starting, naming the route; at request time, the

@@ -13,7 +13,7 @@ import { openTestPglite } from '../../support/pglite.js';
 import { signedInAdmin, signedInMerchant } from '../defences/helpers.js';
 
 /**
- * Default deny, walked over the whole contract: every operation of the OpenAPI document (not a hand
+ * Default deny (S-47, S-51; refusals audited, S-69), walked over the whole contract: every operation of the OpenAPI document (not a hand
  * list, so a new route is covered the day it is added) is called anonymously, with each wrong platform
  * role and with the right one. Every probe is built to fail validation (an unknown query parameter, an
  * unknown body field, an over-long path parameter), so a 401/403 proves the guard ran before the route's
