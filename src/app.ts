@@ -11,6 +11,7 @@ import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
+import { refusalRecorder } from './http/refusals.js';
 import { clientErrorHandler, frameworkErrors, requestHygienePlugin } from './http/plugins/request-hygiene.js';
 import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
@@ -97,21 +98,23 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     onExpired: (request, session, lifetime) =>
       request.log.info({ event: 'session.expired', userId: session.userId, sessionId: session.id, lifetime, ip: truncateIp(request.ip) }, 'session expired'),
   });
+  // Refusals are counted, and audited or logged within bounds (http/refusals.ts, S-87): anyone can send
+  // refused requests as fast as they like, and each must not cost a row.
+  const recordRefusal = refusalRecorder(deps.audit);
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,
-    // Audited (table and log line). The session plugin ran first, so a signed-in victim is attributed.
-    onFailure: (request, reason) => void deps.audit.event(request, 'csrf.failure', { userId: request.auth?.user.id ?? null, details: { reason } }),
+    // The session plugin ran first, so a signed-in victim is attributed (and audited); anonymous refusals
+    // are a log line at most.
+    onFailure: (request, reason) => recordRefusal(request, 'csrf.failure', { reason }),
   });
 
   // A signed-in user refused by role (a merchant on an admin route, an admin on an inventory route):
-  // audited as authz.denied (SECURITY.md S-69). Step-up refusals (reauth_required) are not denials of
-  // authority, and an unknown id answers 404 whoever owns it, so neither is recorded here.
+  // audited as authz.denied (SECURITY.md S-69), within the per-session bound. Step-up refusals
+  // (reauth_required) are not denials of authority, and an unknown id answers 404 whoever owns it, so
+  // neither is recorded here.
   app.addHook('onError', (request, _reply, error, done) => {
     if (error instanceof AppError && error.code === 'forbidden' && request.auth) {
-      void deps.audit.event(request, 'authz.denied', {
-        userId: request.auth.user.id,
-        details: { method: request.method, route: request.routeOptions.url ?? 'unmatched' },
-      });
+      recordRefusal(request, 'authz.denied', { method: request.method, route: request.routeOptions.url ?? 'unmatched' });
     }
     done();
   });

@@ -26,6 +26,8 @@ Commands:
   create-admin <username>  create an administrator account; the password is read from
                            standard input (prompted for, without echo, on a terminal)
   revoke-user <username>   end every session of a user at once
+  revoke-all               end every session of every user at once (sign everyone out);
+                           sign-in throttling records are kept
   reset-link <username> [--invalidate-password]
                            print a one-time link (PUBLIC_URL/#/reset/…) with which the user
                            sets a new password; --invalidate-password also makes the current
@@ -144,6 +146,20 @@ async function revokeUser(args: string[], io: Out): Promise<void> {
 }
 
 /**
+ * Sign everyone out: PostgreSQL first, then this deployment's Redis session keys (if the CLI has
+ * REDIS_URL), then an "all" message on the bus, which every server answers by emptying its memory and,
+ * if the CLI could not, the Redis session keys (scale-out.ts). Throttling records are not touched.
+ */
+async function revokeAll(args: string[], io: Out): Promise<void> {
+  if (args.length > 0) throw new UsageError('revoke-all takes no arguments');
+  await withDeps(async (deps) => {
+    const count = await deps.sessions.revokeAll();
+    await deps.audit.system('session.revoked', { userId: null, details: { scope: 'everyone', count, via: 'cli' } });
+    io.out(`revoked ${count} session${count === 1 ? '' : 's'} of every user`);
+  });
+}
+
+/**
  * `reset-link <username> [--invalidate-password]`: a one-time link for the user to set a new password
  * (PUBLIC_URL/#/reset/<token>, PASSWORD_RESET_TTL). With --invalidate-password the current password
  * stops working now and every session ends: the leaked-password playbook (docs/operations.md). The link
@@ -258,6 +274,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
   migrate: runMigrate,
   'create-admin': createAdmin,
   'revoke-user': revokeUser,
+  'revoke-all': revokeAll,
   'reset-link': resetLinkCommand,
   purge,
   stats,

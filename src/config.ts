@@ -60,7 +60,7 @@ export interface Config {
   readonly purgeInterval: number;
   /** Seconds an audit row is kept. */
   readonly auditRetention: number;
-  /** Seconds between two data exports of one user (GET /api/me/export). */
+  /** Seconds between two data exports of one user (POST /api/me/export). */
   readonly exportInterval: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** METRICS_TOKEN: bearer token for GET /metrics; unset, only direct loopback clients may scrape. */

@@ -168,7 +168,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /api/admin/audit': { tag: 'admin', summary: 'The audit trail, newest first', ok: { status: 200, description: 'A page of events.', schema: list('events', 'AuditEvent') } },
 
   'GET /api/me/activity': { tag: 'privacy', summary: 'Your security activity', ok: { status: 200, description: 'Events.', schema: list('events', 'ActivityEvent', false) } },
-  'GET /api/me/export': {
+  'POST /api/me/export': {
     tag: 'privacy',
     summary: 'Everything stored about you, as JSON',
     description: 'At most once per EXPORT_MIN_INTERVAL (429 otherwise).',

@@ -47,7 +47,16 @@ describe('access: every operation of the OpenAPI document', () => {
   let server: TestServer;
   let operations: { method: string; path: string; access: string; op: Operation }[];
   const clients: Record<'merchant' | 'admin', TestClient> = {} as never;
+  const usernames: Record<'merchant' | 'admin', string> = {} as never;
   let anonymous: TestClient;
+
+  /** A new session of the same user: audited refusals are bounded per session (http/refusals.ts, S-87). */
+  async function freshSession(who: 'merchant' | 'admin'): Promise<TestClient> {
+    const client = new TestClient(server.url);
+    const res = await client.login(usernames[who]);
+    assert.equal(res.status, 200, `${who} sign-in`);
+    return client;
+  }
 
   before(async () => {
     server = await startTestServer();
@@ -56,8 +65,12 @@ describe('access: every operation of the OpenAPI document', () => {
     operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, access: op['x-access'] ?? '(none)', op })),
     );
-    clients.merchant = (await signedInMerchant(server)).client;
-    clients.admin = (await signedInAdmin(server)).client;
+    const merchant = await signedInMerchant(server);
+    const admin = await signedInAdmin(server);
+    clients.merchant = merchant.client;
+    clients.admin = admin.client;
+    usernames.merchant = merchant.username;
+    usernames.admin = admin.username;
   });
   after(() => server.close());
 
@@ -91,7 +104,7 @@ describe('access: every operation of the OpenAPI document', () => {
     for (const { method, path, access } of operations) {
       if (!(access in ROLES)) continue;
       for (const who of ROLES[access as keyof typeof ROLES].refused) {
-        const res = await probe(clients[who], method, path);
+        const res = await probe(await freshSession(who), method, path);
         if (res.status !== 403 || res.body.code !== 'forbidden') wrong.push(`${who} ${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
         refusals.push({ who, method, route: path.replace(/\{([^}]+)\}/g, ':$1') });
       }

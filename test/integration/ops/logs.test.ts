@@ -79,7 +79,7 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
-    await call(m, 'GET /api/me/export', '/api/me/export', {}, 200);
+    await call(m, 'POST /api/me/export', '/api/me/export', {}, 200);
     await call(m, 'POST /api/auth/password', '/api/auth/password', { body: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } }, 200);
     // A refused CSRF token and a wrong password are logged as events, never as values.
     const wrongCsrf = `forged-${randomUUID()}`;

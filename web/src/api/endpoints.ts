@@ -116,7 +116,8 @@ export const items = {
 };
 
 export const me = {
-  export: () => apiRaw('/api/me/export', {}),
+  // A POST with the CSRF token (S-89): a GET would let any site start an export through a link.
+  export: () => apiRaw('/api/me/export', { method: 'POST' }),
   activity: () => api<{ events: ActivityEvent[] }>('/api/me/activity'),
   deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } }),
 };
