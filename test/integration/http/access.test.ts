@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { closeDeps, createDeps } from '../../../src/deps.js';
+import { requireUser } from '../../../src/http/guards.js';
 import { type TestServer, startTestServer } from '../../support/app.js';
 import { type ApiResponse, TestClient } from '../../support/client.js';
 import { openTestPglite } from '../../support/pglite.js';
@@ -205,6 +206,16 @@ describe('access: a route without a declaration refuses to start', () => {
     const res = await app.inject({ method: 'GET', url: '/api/declared' });
     assert.equal(res.statusCode, 401);
     assert.equal(res.json().code, 'unauthenticated');
+  });
+
+  test('a handler that needs more than its route declares is a bug: 500, not a second authorization decision', async () => {
+    const { app, ready } = await appWith((s) => s.get('/api/misdeclared', { config: { access: 'public' } }, async (request) => requireUser(request).user.id));
+    built.push(app);
+    await ready();
+    const res = await app.inject({ method: 'GET', url: '/api/misdeclared' });
+    assert.equal(res.statusCode, 500);
+    assert.equal(res.json().code, 'internal');
+    assert.doesNotMatch(res.body, /declares|misdeclared|access/, 'nothing about the route reaches the client');
   });
 });
 
