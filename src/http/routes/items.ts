@@ -15,8 +15,8 @@ import { requireMerchant } from '../guards.js';
 import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
 
 /*
- * API.md "Inventory". Thin: each handler authorizes on its first line (the merchant comes from the
- * session, never from the request), converts the query strings, and calls one repository function,
+ * API.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
+ * from the request), converts the query strings, and calls one repository function,
  * which scopes everything to that merchant. Schemas reject unknown fields and wrong types (400); the
  * repository re-checks everything the schemas cannot express (NUL, lone surrogates, bidi overrides, …).
  */
@@ -44,21 +44,13 @@ function sendOutcome<T>(reply: FastifyReply, status: number, outcome: Outcome<T>
 const toInt = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
 export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) => {
-  // Authorization before the body is even read: a stranger cannot make us parse a 20 MiB CSV, and an
-  // anonymous request is 401 whatever its body. Each handler still starts with requireMerchant.
-  // (Callback style: no promise per request; requireMerchant throws the 401/403.)
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      requireMerchant(request);
-    } catch (err) {
-      return done(err as Error);
-    }
-    done();
-  });
+  // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
+  // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
+  const merchant = { access: 'merchant' } as const;
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/items',
-    { schema: { querystring: itemsQuery } },
+    { config: merchant, schema: { querystring: itemsQuery } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       const q = request.query;
@@ -72,14 +64,14 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
     },
   );
 
-  app.post('/api/items', { schema: { body: newItemBody } }, async (request, reply) => {
+  app.post('/api/items', { config: merchant, schema: { body: newItemBody } }, async (request, reply) => {
     const { merchantId, user } = requireMerchant(request);
     const ticket = ticketOf(request, JSON.stringify(request.body));
     return sendOutcome(reply, 201, await createItem(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
   });
 
   // Registered before /:id would not matter (static routes win in find-my-way), but reads better here.
-  app.get('/api/items/export.csv', async (request, reply) => {
+  app.get('/api/items/export.csv', { config: merchant }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     const chunks = exportCsv(db, merchantId)[Symbol.asyncIterator]();
     // The header and the first batch are read before answering, so a database failure is still a
@@ -115,7 +107,7 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
       }
     });
 
-    csvScope.post('/api/items/import', async (request, reply) => {
+    csvScope.post('/api/items/import', { config: merchant }, async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
       if (typeof request.body !== 'string') {
         throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
@@ -126,21 +118,21 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
     });
   });
 
-  app.get<{ Params: IdParams }>('/api/items/:id', { schema: { params: idParams } }, async (request) => {
+  app.get<{ Params: IdParams }>('/api/items/:id', { config: merchant, schema: { params: idParams } }, async (request) => {
     const { merchantId } = requireMerchant(request);
     return { item: await getItem(db, merchantId, request.params.id) };
   });
 
   app.patch<{ Params: IdParams }>(
     '/api/items/:id',
-    { schema: { params: idParams, body: patchBody } },
+    { config: merchant, schema: { params: idParams, body: patchBody } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return { item: await updateItem(db, merchantId, request.params.id, request.body) };
     },
   );
 
-  app.delete<{ Params: IdParams }>('/api/items/:id', { schema: { params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: IdParams }>('/api/items/:id', { config: merchant, schema: { params: idParams } }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     await deleteItem(db, merchantId, request.params.id);
     return reply.status(204).send();
@@ -148,7 +140,7 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
 
   app.post<{ Params: IdParams }>(
     '/api/items/:id/adjustments',
-    { schema: { params: idParams, body: adjustmentBody } },
+    { config: merchant, schema: { params: idParams, body: adjustmentBody } },
     async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
@@ -162,7 +154,7 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
 
   app.get<{ Params: IdParams; Querystring: Record<string, string | undefined> }>(
     '/api/items/:id/movements',
-    { schema: { params: idParams, querystring: movementsQuery } },
+    { config: merchant, schema: { params: idParams, querystring: movementsQuery } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return listMovements(db, merchantId, request.params.id, {
@@ -172,7 +164,7 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
     },
   );
 
-  app.get('/api/inventory/summary', async (request) => {
+  app.get('/api/inventory/summary', { config: merchant }, async (request) => {
     const { merchantId } = requireMerchant(request);
     return getSummary(db, merchantId);
   });
@@ -180,7 +172,7 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
   // Not in API.md: our extension for the dashboard chart (README "The HTTP API").
   app.get<{ Querystring: { days?: string } }>(
     '/api/inventory/movements/daily',
-    { schema: { querystring: dailyMovementsQuery } },
+    { config: merchant, schema: { querystring: dailyMovementsQuery } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return { days: await getDailyMovements(db, merchantId, toInt(request.query.days) ?? DEFAULT_DAYS) };

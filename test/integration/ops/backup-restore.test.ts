@@ -186,6 +186,39 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
     }
   });
 
+  test('the incident playbook\'s ledger query, run as the owner, shows that merchant\'s movements (a plain SELECT shows none)', { timeout: 120_000 }, async () => {
+    await runSql(superuser('postgres'), 'CREATE DATABASE stockade_incident OWNER stockade');
+    const ownerUrl = roleUrl(server, 'stockade', 'stockade_incident');
+    const db = openPostgres(ownerUrl);
+    await migrate(db);
+    const live = await startTestServer({ db });
+    try {
+      const ids: string[] = [];
+      for (let m = 0; m < 2; m++) {
+        const c = new TestClient(live.url);
+        ids.push((await c.register()).id);
+        const created = await c.post('/api/items', { sku: `INC-${m}`, name: `Incident ${m}`, quantity: 5 });
+        assert.equal(created.status, 201, created.text);
+        assert.equal((await c.post(`/api/items/${created.body.item.id}/adjustments`, { delta: -2, reason: 'sold' })).status, 201);
+      }
+      assert.deepEqual(await rowsOf(ownerUrl, 'SELECT count(*)::int AS n FROM movements'), [{ n: 0 }], 'row-level security hides the ledger from a plain owner query');
+      const sql = documentedProcedure('incident-ledger')
+        .replace("'<merchant id>'", `'${ids[0]}'`)
+        .replace("'<first bad sign-in>'", "'1970-01-01T00:00:00Z'");
+      const run = await runShell(`psql -X -v ON_ERROR_STOP=1 -At -F '|' "$URL" <<'SQL'\n${sql}\nSQL`, {
+        PATH: pgPath(),
+        URL: ownerUrl,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const rows = run.stdout.split('\n').filter((l) => l.includes('|INC-'));
+      assert.equal(rows.length, 2, run.stdout);
+      assert.ok(rows.every((r) => r.includes('|INC-0|')), 'only the named merchant\'s movements');
+    } finally {
+      await live.close();
+      await db.close();
+    }
+  });
+
   test('deploy/backup.sh refuses a role that row-level security filters, and a failed dump leaves nothing', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stockade-backup-fail-'));
     try {

@@ -15,9 +15,14 @@ export function documentedProcedure(name: string, file = join(ROOT, 'docs/operat
   const marker = `<!-- procedure: ${name} -->`;
   const at = text.indexOf(marker);
   if (at < 0) throw new Error(`${file} has no "${marker}"`);
-  const block = /```[a-z]*\n([\s\S]*?)\n```/.exec(text.slice(at + marker.length));
-  if (!block?.[1]) throw new Error(`${file}: no fenced block after "${marker}"`);
-  return block[1];
+  // The block may sit indented in a list item: its fence's indent is taken off every line.
+  const block = /^([ \t]*)```[a-z]*\n([\s\S]*?)\n\1```/m.exec(text.slice(at + marker.length));
+  if (!block?.[2]) throw new Error(`${file}: no fenced block after "${marker}"`);
+  const indent = block[1] ?? '';
+  return block[2]
+    .split('\n')
+    .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+    .join('\n');
 }
 
 export interface ShellRun {
