@@ -1,7 +1,7 @@
 import type { Db } from '../db/db.js';
 import { AppError, notFound, validation } from '../errors.js';
 import { checkLimit, decodeCursor, encodeCursor, expectCursor } from './cursor.js';
-import { checkAdjustment, LIMITS } from './fields.js';
+import { checkAdjustment, LIMITS, stockValueError } from './fields.js';
 import { idempotent } from './idempotency.js';
 import { findItem } from './items.js';
 import { recordMovement } from './ledger.js';
@@ -33,17 +33,24 @@ export async function adjustStock(
   const { delta, reason, note } = checked.value;
   return inTenant(db, merchantId, (tx) =>
     idempotent(tx, merchantId, ctx.idempotency, async () => {
-      // ::bigint so the bound check itself cannot overflow int4.
+      // ::bigint and ::numeric so the bound checks themselves cannot overflow. The stock-value bound
+      // (fields.ts) is part of the same condition, so it holds under concurrent adjustments too.
       const res = await tx.query<ItemRow>(
         `UPDATE items SET quantity = quantity + $3, updated_at = date_trunc('milliseconds', now())
          WHERE merchant_id = $1 AND id = $2 AND quantity::bigint + $3 BETWEEN 0 AND $4
+           AND (quantity::numeric + $3) * greatest(coalesce(price_cents, 0), coalesce(cost_cents, 0)) <= $5
          RETURNING ${ITEM_COLUMNS}`,
-        [merchantId, itemId, delta, LIMITS.quantity],
+        [merchantId, itemId, delta, LIMITS.quantity, LIMITS.stockValue],
       );
       const row = res.rows[0];
       if (!row) {
         const current = await findItem(tx, merchantId, itemId);
         if (!current) throw notFound('No such item.');
+        const after = current.quantity + delta;
+        if (after >= 0 && after <= LIMITS.quantity) {
+          const tooValuable = stockValueError({ ...current, quantity: after }, '', 'delta');
+          if (tooValuable) throw validation([tooValuable]);
+        }
         const detail =
           current.quantity + delta < 0
             ? `Not enough stock: ${current.quantity} in stock.`
