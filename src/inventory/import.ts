@@ -190,13 +190,14 @@ async function writeRows(
 
 /*
  * One import at a time per merchant. This server: a set of merchants whose import is between parse and
- * commit, so a second one is refused before it costs a worker. Across servers: a transaction-level
+ * commit (one per app, passed in by the route), so a second one is refused before it costs a worker. Across servers: a transaction-level
  * advisory lock taken first thing in the write transaction (released by COMMIT, ROLLBACK or a dropped
  * connection, so a crash cannot leave it held). Two servers may both parse, but only one writes; the
  * other answers 409 like a second import on the same server. The lock key is (IMPORT_LOCK, hash of the
  * merchant id): a hash collision between two merchants can only refuse an import with 409, never mix data.
  */
-const importing = new Set<string>();
+/** For callers that pass no set of their own (tests, scripts): one per process. */
+const importingHere = new Set<string>();
 const IMPORT_LOCK = 0x53_54_4b_49; // "STKI"
 
 function importRunning(): AppError {
@@ -224,6 +225,7 @@ export async function importCsv(
   merchantId: string,
   csv: string | Uint8Array,
   ctx: ImportContext,
+  importing: Set<string> = importingHere,
 ): Promise<Outcome<{ created: number; updated: number }>> {
   if (importing.has(merchantId)) throw importRunning();
   importing.add(merchantId);

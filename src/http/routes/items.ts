@@ -113,6 +113,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   // CSV (it is 415 there). The body stays bytes here: decoding (strictly: invalid UTF-8 is a 422, not
   // U+FFFD), hashing and parsing 20 MB all happen on a worker thread (S-88, csv-parse-off-loop.ts).
   await app.register(async (csvScope) => {
+    // Merchants whose import this server is running (import.ts: one at a time per merchant).
+    const importing = new Set<string>();
     csvScope.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => {
       done(null, body);
     });
@@ -131,7 +133,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       const outcome = await importCsv(db, merchantId, request.body, {
         by: user.id,
         keyed: key === undefined ? undefined : { key, method: request.method, path: request.url },
-      });
+      }, importing);
       return sendOutcome(reply, 200, outcome);
     });
   });

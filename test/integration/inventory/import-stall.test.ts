@@ -61,7 +61,7 @@ async function postCsv(url: string, client: TestClient, body: Uint8Array): Promi
   const res = await fetch(`${url}/api/items/import`, {
     method: 'POST',
     headers: { 'content-type': 'text/csv', cookie: `${client.cookieName}=${client.token}`, 'x-csrf-token': client.csrfToken ?? '' },
-    body,
+    body: body as BodyInit,
   });
   return { status: res.status, body: (await res.json()) as { code?: string } };
 }
