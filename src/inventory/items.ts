@@ -119,10 +119,14 @@ export async function updateItem(db: Db, merchantId: string, id: string, input: 
   const pricing = patch.priceCents !== undefined || patch.costCents !== undefined;
   let withinBound = 'true';
   if (pricing) {
-    params.push(patch.priceCents ?? null, patch.costCents ?? null, LIMITS.stockValue);
-    const price = patch.priceCents === undefined ? 'price_cents' : `$${params.length - 2}::bigint`;
-    const cost = patch.costCents === undefined ? 'cost_cents' : `$${params.length - 1}::bigint`;
-    withinBound = `quantity::numeric * greatest(coalesce(${price}, 0), coalesce(${cost}, 0)) <= $${params.length}`;
+    // Every parameter must be referenced (PostgreSQL cannot type an unused one): push only what is used.
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const price = patch.priceCents === undefined ? 'price_cents' : `${param(patch.priceCents)}::bigint`;
+    const cost = patch.costCents === undefined ? 'cost_cents' : `${param(patch.costCents)}::bigint`;
+    withinBound = `quantity::numeric * greatest(coalesce(${price}, 0), coalesce(${cost}, 0)) <= ${param(LIMITS.stockValue)}`;
   }
   return inTenant(db, merchantId, async (tx) => {
     let res: { rows: ItemRow[] };

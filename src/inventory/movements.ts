@@ -34,11 +34,12 @@ export async function adjustStock(
   return inTenant(db, merchantId, (tx) =>
     idempotent(tx, merchantId, ctx.idempotency, async () => {
       // ::bigint and ::numeric so the bound checks themselves cannot overflow. The stock-value bound
-      // (fields.ts) is part of the same condition, so it holds under concurrent adjustments too.
+      // (fields.ts) is part of the same condition, so it holds under concurrent adjustments too; it
+      // never refuses a decrease (an item stored before the bound can always be sold down).
       const res = await tx.query<ItemRow>(
         `UPDATE items SET quantity = quantity + $3, updated_at = date_trunc('milliseconds', now())
          WHERE merchant_id = $1 AND id = $2 AND quantity::bigint + $3 BETWEEN 0 AND $4
-           AND (quantity::numeric + $3) * greatest(coalesce(price_cents, 0), coalesce(cost_cents, 0)) <= $5
+           AND ($3 < 0 OR (quantity::numeric + $3) * greatest(coalesce(price_cents, 0), coalesce(cost_cents, 0)) <= $5)
          RETURNING ${ITEM_COLUMNS}`,
         [merchantId, itemId, delta, LIMITS.quantity, LIMITS.stockValue],
       );
@@ -47,7 +48,7 @@ export async function adjustStock(
         const current = await findItem(tx, merchantId, itemId);
         if (!current) throw notFound('No such item.');
         const after = current.quantity + delta;
-        if (after >= 0 && after <= LIMITS.quantity) {
+        if (delta > 0 && after <= LIMITS.quantity) {
           const tooValuable = stockValueError({ ...current, quantity: after }, '', 'delta');
           if (tooValuable) throw validation([tooValuable]);
         }
