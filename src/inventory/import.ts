@@ -11,7 +11,7 @@ import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
 
 /*
  * CSV import, phase two: all rows in one tenant transaction, in set-based statements (unnest of
- * parameter arrays) of at most BATCH_ROWS rows each, so 10,000 rows cost ~200 round trips and no single
+ * parameter arrays) of a few rows each (BATCH below), so no single
  * statement holds the event loop (S-88); a failure anywhere rolls back every batch. Existing items of this merchant are
  * matched by SKU key and locked (FOR UPDATE) before anything is computed, so a concurrent adjustment
  * waits and then applies on top: no stock change is lost. A changed quantity is never overwritten
@@ -78,25 +78,29 @@ function differs(a: ItemFields, b: ItemFields): boolean {
 }
 
 /*
- * Statement sizes. PGlite runs SQL on this very thread: inserting 2 KB rows there costs ~0.5 ms a row
- * (measured: 65 rows held the loop 35–190 ms), so its batches are ~16 such rows. A PostgreSQL server
- * does the work elsewhere; only the parameters are serialised here, so its batches can be larger.
+ * Statement sizes. PGlite runs SQL on this very thread: inserting 2 KB rows there costs ~0.5 ms a row and
+ * looking up 100 SKUs ~7 ms (more on a busy machine: 64-row inserts held the loop 35–190 ms), so its
+ * statements are small. A PostgreSQL server does the work elsewhere; only parameters are serialised
+ * here, so its statements can be larger (fewer round trips).
  */
-const BATCH_ROWS = 100;
-const BATCH_CHARS: Record<Db['kind'], number> = { pglite: 32 * 1024, postgres: 256 * 1024 };
+const BATCH: Record<Db['kind'], { rows: number; chars: number }> = {
+  pglite: { rows: 25, chars: 16 * 1024 },
+  postgres: { rows: 500, chars: 256 * 1024 },
+};
+type BatchSize = (typeof BATCH)[Db['kind']];
 
 function rowChars(f: ItemFields): number {
   return f.sku.length + f.name.length + (f.description?.length ?? 0) + (f.location?.length ?? 0) + 64;
 }
 
-/** Consecutive slices of `items`, each within BATCH_ROWS and BATCH_CHARS. */
-function batches<T>(items: readonly T[], maxChars: number, size: (item: T) => number): T[][] {
+/** Consecutive slices of `items`, each within the batch's rows and characters. */
+function batches<T>(items: readonly T[], max: BatchSize, size: (item: T) => number): T[][] {
   const out: T[][] = [];
   let current: T[] = [];
   let chars = 0;
   for (const item of items) {
     const n = size(item);
-    if (current.length > 0 && (current.length >= BATCH_ROWS || chars + n > maxChars)) {
+    if (current.length > 0 && (current.length >= max.rows || chars + n > max.chars)) {
       out.push(current);
       current = [];
       chars = 0;
@@ -113,14 +117,14 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function writeRows(
   tx: Queryable,
-  maxChars: number,
+  max: BatchSize,
   merchantId: string,
   by: string,
   rows: ImportRow[],
   columns: ItemFieldName[],
 ): Promise<{ created: number; updated: number }> {
   const existing = new Map<string, Item>();
-  for (const batch of batches(rows, maxChars, (r) => r.skuKey.length + 64)) {
+  for (const batch of batches(rows, max, (r) => r.skuKey.length + 64)) {
     const found = await tx.query<ItemRow & { sku_key: string }>(
       `SELECT ${ITEM_COLUMNS}, sku_key FROM items WHERE merchant_id = $1 AND sku_key = ANY($2::text[]) FOR UPDATE`,
       [merchantId, batch.map((r) => r.skuKey)],
@@ -132,7 +136,7 @@ async function writeRows(
   const updates: { id: string; row: number; fields: ItemFields; before: number }[] = [];
   const errors: FieldError[] = [];
   for (const [i, row] of rows.entries()) {
-    if (i % 1000 === 999) await yieldToLoop();
+    if (i % 500 === 499) await yieldToLoop();
     const current = existing.get(row.skuKey);
     if (!current) continue;
     const { id, version: _v, createdAt: _c, updatedAt: _u, ...before } = current;
@@ -146,7 +150,7 @@ async function writeRows(
     throw new AppError('validation', 'The CSV has errors; nothing was imported.', { errors: errors.slice(0, 100), status: 422 });
   }
 
-  for (const batch of batches(creates, maxChars, (r) => rowChars(r.fields))) {
+  for (const batch of batches(creates, max, (r) => rowChars(r.fields))) {
     const inserted = await tx.query<{ id: string; quantity: number }>(
       `INSERT INTO items (merchant_id, ${UNNEST_COLUMNS})
        SELECT $1, r.sku, r.sku_key, r.name, r.name_key, r.description, r.quantity, r.unit, r.price_cents,
@@ -164,7 +168,7 @@ async function writeRows(
     );
     await yieldToLoop();
   }
-  for (const batch of batches(updates, maxChars, (u) => rowChars(u.fields))) {
+  for (const batch of batches(updates, max, (u) => rowChars(u.fields))) {
     await tx.query(
       `UPDATE items AS i SET sku = r.sku, sku_key = r.sku_key, name = r.name, name_key = r.name_key,
          description = r.description, quantity = r.quantity, unit = r.unit, price_cents = r.price_cents,
@@ -244,7 +248,7 @@ export async function importCsv(
       if (lock.rows[0]?.ok !== true) throw importRunning();
       return idempotent(tx, merchantId, ticket, async () => {
         try {
-          return await writeRows(tx, BATCH_CHARS[db.kind], merchantId, ctx.by, rows, columns);
+          return await writeRows(tx, BATCH[db.kind], merchantId, ctx.by, rows, columns);
         } catch (err) {
           // Another request created one of these SKUs between our lookup and our insert.
           if (isUniqueViolation(err, 'items_merchant_sku_key')) {
