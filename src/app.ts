@@ -4,11 +4,13 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
 import { truncateIp } from './sessions/client-info.js';
+import { trustProxyOption } from './trust-proxy.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
+import { refusalRecorder } from './http/refusals.js';
 import { clientErrorHandler, frameworkErrors, requestHygienePlugin } from './http/plugins/request-hygiene.js';
 import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
@@ -16,6 +18,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
+import { passwordResetRoutes } from './http/routes/password-reset.js';
 import { privacyRoutes } from './http/routes/privacy.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 
@@ -40,7 +43,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     logger: options.logger ?? false,
     genReqId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For/-Proto/-Host are believed from the configured proxies only (S-75, trust-proxy.ts).
+    trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 1024 * 1024,
     // Refuse `__proto__` / `constructor.prototype` keys outright (prototype pollution, S-57).
     onProtoPoisoning: 'error',
@@ -77,7 +81,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(requestHygienePlugin);
   // Before any route: the OpenAPI document collects routes as they are registered.
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin, { db: deps.db, token: config.metricsToken, sessionStack: deps.sessionStack });
+  await app.register(metricsPlugin, {
+    db: deps.db,
+    tokens: config.metricsTokens,
+    behindProxy: config.trustProxy !== false,
+    sessionStack: deps.sessionStack,
+  });
   await app.register(sessionPlugin, {
     engine: deps.sessions,
     cookie,
@@ -85,21 +94,23 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     onExpired: (request, session, lifetime) =>
       request.log.info({ event: 'session.expired', userId: session.userId, sessionId: session.id, lifetime, ip: truncateIp(request.ip) }, 'session expired'),
   });
+  // Refusals are counted, and audited or logged within bounds (http/refusals.ts, S-87): anyone can send
+  // refused requests as fast as they like, and each must not cost a row.
+  const recordRefusal = refusalRecorder(deps.audit);
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,
-    // Audited (table and log line). The session plugin ran first, so a signed-in victim is attributed.
-    onFailure: (request, reason) => void deps.audit.event(request, 'csrf.failure', { userId: request.auth?.user.id ?? null, details: { reason } }),
+    // The session plugin ran first, so a signed-in victim is attributed (and audited); anonymous refusals
+    // are a log line at most.
+    onFailure: (request, reason) => recordRefusal(request, 'csrf.failure', { reason }),
   });
 
   // A signed-in user refused by role (a merchant on an admin route, an admin on an inventory route):
-  // audited as authz.denied (SECURITY.md S-69). Step-up refusals (reauth_required) are not denials of
-  // authority, and an unknown id answers 404 whoever owns it, so neither is recorded here.
+  // audited as authz.denied (SECURITY.md S-69), within the per-session bound. Step-up refusals
+  // (reauth_required) are not denials of authority, and an unknown id answers 404 whoever owns it, so
+  // neither is recorded here.
   app.addHook('onError', (request, _reply, error, done) => {
     if (error instanceof AppError && error.code === 'forbidden' && request.auth) {
-      void deps.audit.event(request, 'authz.denied', {
-        userId: request.auth.user.id,
-        details: { method: request.method, route: request.routeOptions.url ?? 'unmatched' },
-      });
+      recordRefusal(request, 'authz.denied', { method: request.method, route: request.routeOptions.url ?? 'unmatched' });
     }
     done();
   });
@@ -117,6 +128,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
   await app.register(adminRoutes, { deps });
+  await app.register(passwordResetRoutes, { deps });
   await app.register(privacyRoutes, { deps, cookie });
 
   if (options.webRoot && existsSync(options.webRoot)) {

@@ -6,6 +6,7 @@ import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
 import { type AppDeps, closeDeps, createDeps } from './deps.js';
 import { AppError } from './errors.js';
+import { resetLink } from './auth/password-resets.js';
 import { purgeOnce } from './jobs/purge.js';
 
 /**
@@ -25,6 +26,12 @@ Commands:
   create-admin <username>  create an administrator account; the password is read from
                            standard input (prompted for, without echo, on a terminal)
   revoke-user <username>   end every session of a user at once
+  revoke-all               end every session of every user at once (sign everyone out);
+                           sign-in throttling records are kept
+  reset-link <username> [--invalidate-password]
+                           print a one-time link (PUBLIC_URL/#/reset/…) with which the user
+                           sets a new password; --invalidate-password also makes the current
+                           password stop working and ends every session, now
   purge                    delete expired sessions, audit rows older than AUDIT_RETENTION
                            and expired sign-in throttling records
   stats [--json]           users, live sessions, items, movements, sign-ins and lockouts
@@ -138,11 +145,54 @@ async function revokeUser(args: string[], io: Out): Promise<void> {
   });
 }
 
+/**
+ * Sign everyone out: PostgreSQL first, then this deployment's Redis session keys (if the CLI has
+ * REDIS_URL), then an "all" message on the bus, which every server answers by emptying its memory and,
+ * if the CLI could not, the Redis session keys (scale-out.ts). Throttling records are not touched.
+ */
+async function revokeAll(args: string[], io: Out): Promise<void> {
+  if (args.length > 0) throw new UsageError('revoke-all takes no arguments');
+  await withDeps(async (deps) => {
+    const count = await deps.sessions.revokeAll();
+    await deps.audit.system('session.revoked', { userId: null, details: { scope: 'everyone', count, via: 'cli' } });
+    io.out(`revoked ${count} session${count === 1 ? '' : 's'} of every user`);
+  });
+}
+
+/**
+ * `reset-link <username> [--invalidate-password]`: a one-time link for the user to set a new password
+ * (PUBLIC_URL/#/reset/<token>, PASSWORD_RESET_TTL). With --invalidate-password the current password
+ * stops working now and every session ends: the leaked-password playbook (docs/operations.md). The link
+ * goes to stdout only — it is a password until used — and the audit row records that one was issued.
+ */
+async function resetLinkCommand(args: string[], io: Out): Promise<void> {
+  const invalidatePassword = args.includes('--invalidate-password');
+  const username = oneUsername(
+    args.filter((a) => a !== '--invalidate-password'),
+    'reset-link',
+  );
+  await withDeps(async (deps) => {
+    const issued = await deps.passwordResets.issue({ username }, { issuedBy: 'cli', invalidatePassword });
+    if (!issued) throw new CommandError(`no user named "${username}"`);
+    const revoked = invalidatePassword ? await deps.sessions.revokeUser(issued.userId) : 0;
+    await deps.audit.system('password.reset_issued', {
+      userId: issued.userId,
+      details: { via: 'cli', invalidatePassword, sessionsRevoked: revoked, expiresAt: issued.expiresAt.toISOString() },
+    });
+    io.out(resetLink(deps.config.publicUrl, issued.token));
+    io.err(
+      `reset link for ${issued.username}, valid until ${issued.expiresAt.toISOString()}${invalidatePassword ? `; the old password no longer works and ${revoked} session${revoked === 1 ? '' : 's'} ended` : ''}`,
+    );
+  });
+}
+
 async function purge(args: string[], io: Out): Promise<void> {
   if (args.length > 0) throw new UsageError('purge takes no arguments');
   await withDeps(async (deps) => {
     const counts = await purgeOnce(deps, { auditRetention: deps.config.auditRetention, maxBatches: 100_000 });
-    io.out(`purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records`);
+    io.out(
+      `purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records, ${counts.passwordResets} reset links`,
+    );
   });
 }
 
@@ -224,6 +274,8 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
   migrate: runMigrate,
   'create-admin': createAdmin,
   'revoke-user': revokeUser,
+  'revoke-all': revokeAll,
+  'reset-link': resetLinkCommand,
   purge,
   stats,
 };

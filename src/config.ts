@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { parseTrustProxy, type TrustedProxies, TrustProxyError } from './trust-proxy.js';
 
 /**
  * The only reader of process.env. Parses every variable once into a frozen, typed object; a bad value
@@ -35,7 +36,8 @@ export interface Config {
   };
   readonly cookieSecure: boolean;
   readonly allowedOrigins: readonly string[];
-  readonly trustProxy: boolean;
+  /** TRUST_PROXY: false, or the proxies whose X-Forwarded-For entries are believed (trust-proxy.ts). */
+  readonly trustProxy: false | TrustedProxies;
   readonly bootstrapAdmin: { readonly username: string; readonly password: string } | undefined;
   readonly logLevel: string;
   readonly login: {
@@ -58,7 +60,7 @@ export interface Config {
   readonly purgeInterval: number;
   /** Seconds an audit row is kept. */
   readonly auditRetention: number;
-  /** Seconds between two data exports of one user (GET /api/me/export). */
+  /** Seconds between two data exports of one user (POST /api/me/export). */
   readonly exportInterval: number;
   /** CSV imports per merchant in a run with less than importWindow seconds between them; then a wait of importWindow. */
   readonly importMax: number;
@@ -66,6 +68,18 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** METRICS_TOKEN: bearer token for GET /metrics; unset, only direct loopback clients may scrape. */
   readonly metricsToken: string | undefined;
+  /**
+   * The bearer tokens GET /metrics accepts: METRICS_TOKEN, then METRICS_TOKEN_PREVIOUS (both during a
+   * change, so scrapers and servers need not switch at the same instant); empty without METRICS_TOKEN.
+   */
+  readonly metricsTokens: readonly string[];
+  /**
+   * PUBLIC_URL: the origin users reach us at. Links we hand out (password reset) are built from it,
+   * never from the request's Host or X-Forwarded-Host, which a client chooses.
+   */
+  readonly publicUrl: string;
+  /** Seconds a password-reset link stays usable (PASSWORD_RESET_TTL). */
+  readonly passwordResetTtl: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -175,6 +189,26 @@ export function loadConfig(env: Env = process.env): Config {
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
     throw new ConfigError('METRICS_TOKEN: use 16 to 256 printable ASCII characters without spaces (e.g. openssl rand -hex 32)');
   }
+  const metricsTokenPrevious = env.METRICS_TOKEN_PREVIOUS?.trim() || undefined;
+  if (metricsTokenPrevious !== undefined) {
+    if (metricsToken === undefined) throw new ConfigError('METRICS_TOKEN_PREVIOUS: set METRICS_TOKEN (the new token) too');
+    if (!/^[\x21-\x7e]{16,256}$/.test(metricsTokenPrevious)) {
+      throw new ConfigError('METRICS_TOKEN_PREVIOUS: use 16 to 256 printable ASCII characters without spaces');
+    }
+    if (metricsTokenPrevious === metricsToken) throw new ConfigError('METRICS_TOKEN_PREVIOUS: is the same as METRICS_TOKEN');
+  }
+
+  let trustProxy: false | TrustedProxies;
+  try {
+    trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  } catch (err) {
+    if (err instanceof TrustProxyError) throw new ConfigError(`TRUST_PROXY: ${err.message}`);
+    throw err;
+  }
+
+  const publicUrl = env.PUBLIC_URL?.trim() ? origin('PUBLIC_URL', env.PUBLIC_URL.trim()) : `http://localhost:${port}`;
+  const passwordResetTtl = duration(env, 'PASSWORD_RESET_TTL', '30m');
+  if (passwordResetTtl > 86400) throw new ConfigError('PASSWORD_RESET_TTL: at most 24h (a reset link is a password)');
 
   const config: Config = {
     port,
@@ -195,7 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     cookieSecure,
     allowedOrigins: Object.freeze(allowedOrigins),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy,
     bootstrapAdmin: adminUser && adminPass ? { username: adminUser, password: adminPass } : undefined,
     logLevel,
     login: {
@@ -220,6 +254,9 @@ export function loadConfig(env: Env = process.env): Config {
     importWindow: duration(env, 'IMPORT_WINDOW', '10m'),
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     metricsToken,
+    metricsTokens: [metricsToken, metricsTokenPrevious].filter((t): t is string => t !== undefined),
+    publicUrl,
+    passwordResetTtl,
   };
   return deepFreeze(config);
 }

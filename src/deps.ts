@@ -3,6 +3,7 @@ import { AuditLog } from './auth/audit.js';
 import { Authenticator } from './auth/authenticator.js';
 import { createHashLimiter, type HashLimiter } from './auth/hash-limiter.js';
 import { PostgresRateLimitStore } from './auth/postgres-rate-limit-store.js';
+import { PasswordResets } from './auth/password-resets.js';
 import { Pseudonyms } from './auth/pseudonyms.js';
 import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
 import type { RateLimitStore } from './auth/rate-limit-store.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   readonly audit: AuditLog;
   /** Admin operations: user list, kill switch, disable/enable, role change. */
   readonly accounts: Accounts;
+  /** One-time password-reset links (issued by an admin or the CLI; used by the owner). */
+  readonly passwordResets: PasswordResets;
   /** Called by close(): stores, buses, timers added by later layers register here. */
   readonly closers: (() => Promise<void>)[];
 }
@@ -99,6 +102,7 @@ export function createDeps(
     audit: new AuditLog(db),
     // Through deps, not this engine: a later layer may wrap deps.sessions, and revocations must use it.
     accounts: new Accounts(db, () => deps.sessions, overrides.clock),
+    passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
     closers: sessionStack ? [() => (sessionStack as SessionStack).close()] : [],
   };
   return deps;

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   const db = withStoreMetrics(await openDb(config));
   await migrate(db);
   const deps = createDeps(config, db);
+  // An evicting Redis stops the start here, with one line (S-90: evicted keys lose revocations).
+  await deps.sessionStack?.checkRedisAtStart(2000);
   // The unknown-user path must cost one verify from the very first request, not a hash plus a verify.
   await prepareDummyHash();
   const app = await buildApp(deps, {

@@ -51,6 +51,13 @@ export const signInLockouts = new Counter({
   registers: [registry],
 });
 
+export const requestsRefused = new Counter({
+  name: 'stockade_requests_refused_total',
+  help: 'Requests refused as a CSRF failure (csrf.failure) or by role (authz.denied), with or without a live session (anonymous, signed_in); counted whether or not a row or line was written (http/refusals.ts).',
+  labelNames: ['type', 'session'] as const,
+  registers: [registry],
+});
+
 export const storeErrors = new Counter({
   name: 'stockade_store_errors_total',
   help: 'Failed store operations, by store (postgres, pglite, redis) and kind (unavailable: cannot reach it; error: anything else unexpected).',

@@ -2,7 +2,9 @@ import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import { RedisBreaker } from './redis/breaker.js';
 import { closeRedisClient, createRedisClient, nodeIdentities, pingAll, type RedisClient } from './redis/connection.js';
+import { checkEvictionPolicy } from './redis/eviction-policy.js';
 import type { RevocationBus } from './sessions/bus.js';
+import { FanoutBus } from './sessions/bus-fanout.js';
 import { LocalBus } from './sessions/bus-local.js';
 import { PostgresBus } from './sessions/bus-postgres.js';
 import { RedisBus } from './sessions/bus-redis.js';
@@ -20,7 +22,9 @@ import { TieredSessionStore } from './sessions/tiered-store.js';
  *     → with REDIS_URL: Redis read/write-through tier (tiered-store.ts) behind a breaker
  *     → with a bus: this server's LRU of validated sessions (cached-store.ts), emptied by the bus
  *
- * The bus is Redis pub/sub with Redis; PostgreSQL LISTEN/NOTIFY on a PostgreSQL server without Redis;
+ * The bus is PostgreSQL LISTEN/NOTIFY on a PostgreSQL server, together with Redis pub/sub when there is
+ * Redis (bus-fanout.ts: a revocation through a server cut off from Redis, or from a CLI without
+ * REDIS_URL, still reaches everyone, S-90); Redis pub/sub alone with Redis over embedded PGlite;
  * in-process for embedded PGlite (one process owns that database). A PostgreSQL database handed in
  * without its URL (no way to open a listening connection) gets no bus and therefore no local cache:
  * a cache nobody can empty is not allowed. SESSION_LOCAL_CACHE_SIZE=0 turns the local cache off (the
@@ -37,6 +41,7 @@ export interface HealthCheck {
 export interface StackLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 export interface SessionStack {
@@ -51,8 +56,16 @@ export interface SessionStack {
   readonly description: string;
   /** Resolves true once Redis (if any) is trusted and the bus (if any) is up; false after timeoutMs. */
   ready(timeoutMs: number): Promise<boolean>;
-  /** Where state changes (Redis down/up, bus down/up) are logged; main.ts passes the app logger. */
+  /**
+   * Where state changes (Redis down/up, bus down/up) are logged; main.ts passes the app logger. What
+   * happened before (Redis unreachable from the first moment) is logged when it is attached.
+   */
   attachLogger(log: StackLogger): void;
+  /**
+   * At start: Redis's maxmemory-policy, if Redis answers within timeoutMs. Throws (one line) when it can
+   * evict session keys; a Redis that does not answer yet is checked by the breaker before it is trusted.
+   */
+  checkRedisAtStart(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,6 +78,11 @@ export interface StackOptions {
 
 export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {}): SessionStack {
   let log: StackLogger | undefined;
+  const early: [keyof StackLogger, object, string][] = [];
+  const say = (level: keyof StackLogger, obj: object, msg: string) => {
+    if (log) log[level](obj, msg);
+    else early.push([level, obj, msg]);
+  };
   const truth = opts.truth ?? new PostgresSessionStore(db);
   const checks: HealthCheck[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -73,6 +91,7 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
   let breaker: RedisBreaker | undefined;
   let tiered: TieredSessionStore | undefined;
   let bus: RevocationBus | undefined;
+  let policy: PolicyGuard | undefined;
   const parts = ['postgres'];
 
   if (config.redisUrls.length > 0) {
@@ -85,19 +104,27 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
       publisher: client,
       name: 'stockade-bus',
     });
-    bus = redisBus;
+    bus = db.kind === 'postgres' && config.databaseUrl ? new FanoutBus(redisBus, new PostgresBus({ url: config.databaseUrl, db })) : redisBus;
+    const everyone = bus;
+    policy = new PolicyGuard(client, say);
+    const guard = policy;
     breaker = new RedisBreaker({
-      probe: () => nodeIdentities(client),
+      // Never trusted while it may evict our keys (a Redis reached only after the start is checked here).
+      async probe() {
+        const ids = await nodeIdentities(client);
+        await guard.check();
+        return ids;
+      },
       // A delete may have been lost while Redis was away: nothing in it can be trusted. Flush our keys,
       // then tell every server to drop its local cache (they refill from PostgreSQL).
       async repair() {
         const flushed = await tier.flush();
-        await redisBus.publish({ kind: 'all' });
-        log?.info({ event: 'redis.repaired', flushed }, 'redis session keys flushed after an outage');
+        await everyone.publish({ kind: 'all' }, { tierClean: true });
+        say('info', { event: 'redis.repaired', flushed }, 'redis session keys flushed after an outage');
       },
       onStateChange(state, reason) {
-        if (state === 'up') log?.info({ event: 'redis.up' }, 'redis session cache in service');
-        else if (state === 'down') log?.warn({ event: 'redis.down', reason }, 'redis unavailable: sessions served from PostgreSQL');
+        if (state === 'up') say('info', { event: 'redis.up' }, 'redis session cache in service');
+        else if (state === 'down') say('warn', { event: 'redis.down', reason }, 'redis unavailable: sessions served from PostgreSQL');
       },
     });
     const b = breaker;
@@ -126,7 +153,28 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
   if (bus) {
     const b = bus;
     cache = config.session.localCacheSize > 0 ? new LocalSessionCache(config.session.localCacheSize) : undefined;
-    store = new CachedSessionStore(store, cache, b, opts.clock);
+    const br = breaker;
+    // "Redis holds nothing I revoked": up and no delete journaled. Without Redis: false, nothing was cleaned.
+    store = new CachedSessionStore(store, cache, b, opts.clock, br ? () => br.up && br.clean : () => false);
+    const t = tiered;
+    if (t) {
+      // A publisher that could not clean Redis (cut off, or a CLI without REDIS_URL): do it here.
+      b.listen({
+        onRevocation(r, _sentAt, info) {
+          if (!info.tierClean) t.forget(r).catch(() => {});
+        },
+        onStateChange() {},
+      });
+    }
+    if (b instanceof FanoutBus) {
+      b.fast.listen({
+        onRevocation() {},
+        onStateChange(up) {
+          if (up) say('info', { event: 'session-bus.redis.up' }, 'revocations travel through Redis again (and PostgreSQL)');
+          else say('warn', { event: 'session-bus.redis.down' }, 'redis pub/sub lost: revocations travel through PostgreSQL alone until it is back');
+        },
+      });
+    }
     parts.push(`${b.kind} bus`, cache ? `local cache (${cache.capacity})` : 'no local cache');
     if (b.kind !== 'local') {
       checks.push({
@@ -140,8 +188,8 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
     b.listen({
       onRevocation() {},
       onStateChange(up) {
-        if (up) log?.info({ event: 'session-bus.up', bus: b.kind }, 'revocation bus up: local session cache on');
-        else log?.warn({ event: 'session-bus.down', bus: b.kind }, 'revocation bus down: local session cache off until it is back');
+        if (up) say('info', { event: 'session-bus.up', bus: b.kind }, 'revocation bus up: local session cache on');
+        else say('warn', { event: 'session-bus.down', bus: b.kind }, 'revocation bus down: local session cache off until it is back');
       },
     });
     closers.unshift(() => b.close());
@@ -165,6 +213,16 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
     attachLogger(l) {
       log = l;
       l.info({ event: 'sessions.stack', stack: parts.join(' + ') }, 'session store stack built');
+      for (const [level, obj, msg] of early.splice(0)) l[level](obj, msg);
+    },
+    async checkRedisAtStart(timeoutMs) {
+      if (!redis || !policy) return;
+      const end = Date.now() + timeoutMs;
+      while (redis.status !== 'ready') {
+        if (Date.now() >= end) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await policy.check({ atStart: true });
     },
     async close() {
       // A short-lived process (the CLI's revoke-user) may have revoked before Redis or the bus was
@@ -174,4 +232,38 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
       for (const c of closers) await c();
     },
   };
+}
+
+/**
+ * Redis's eviction policy, asked before Redis is trusted (redis/eviction-policy.ts). Unsafe: an error,
+ * logged once per policy seen. Unreadable (CONFIG refused): warned once, then never asked again.
+ */
+class PolicyGuard {
+  private unreadable = false;
+  private reported: string | undefined;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly say: (level: keyof StackLogger, obj: object, msg: string) => void,
+  ) {}
+
+  async check(opts: { atStart?: boolean } = {}): Promise<void> {
+    if (this.unreadable) return;
+    const result = await checkEvictionPolicy(this.client);
+    if (result.kind === 'unknown') {
+      this.unreadable = true;
+      this.say('warn', { event: 'redis.eviction_policy_unknown' }, result.message);
+      return;
+    }
+    if (result.kind === 'safe') {
+      this.reported = undefined;
+      return;
+    }
+    // At start main.ts prints it as the one line the process exits with; later it is logged once.
+    if (!opts.atStart && this.reported !== result.policy) {
+      this.reported = result.policy;
+      this.say('error', { event: 'redis.eviction_policy', policy: result.policy, node: result.node }, `${result.message}; Redis is not used until then`);
+    }
+    throw new Error(result.message);
+  }
 }

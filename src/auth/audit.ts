@@ -27,6 +27,8 @@ export const AUDIT_TYPES = [
   'admin.user_disabled',
   'admin.user_enabled',
   'admin.role_changed',
+  'password.reset_issued',
+  'password.reset',
   'account.deleted',
   'account.delete_failure',
   'export',

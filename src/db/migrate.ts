@@ -12,10 +12,17 @@ export interface Migration {
 }
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
+  const migrations = readdirSync(dir)
     .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
     .map((f) => ({ version: Number(f.slice(0, 3)), name: f.slice(0, -4), sql: readFileSync(dir + f, 'utf8') }));
+  // Two files with one number (two branches each adding "005_…") would apply only the first: the
+  // bookkeeping keys on the number, so the second would be skipped silently on every database.
+  for (let i = 1; i < migrations.length; i++) {
+    const [a, b] = [migrations[i - 1], migrations[i]];
+    if (a && b && a.version === b.version) throw new Error(`migrations ${a.name} and ${b.name} share the number ${a.version}`);
+  }
+  return migrations;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../auth/audit.js';
+import type { PasswordResets } from '../auth/password-resets.js';
 import type { RateLimitStore } from '../auth/rate-limit-store.js';
 import type { SessionEngine } from '../sessions/engine.js';
 
@@ -16,12 +17,14 @@ export interface PurgeDeps {
   sessions: SessionEngine;
   audit: AuditLog;
   rateLimitStore: RateLimitStore;
+  passwordResets: PasswordResets;
 }
 
 export interface PurgeCounts {
   sessions: number;
   auditEvents: number;
   rateLimits: number;
+  passwordResets: number;
 }
 
 export interface PurgeOptions {
@@ -54,7 +57,8 @@ export async function purgeOnce(deps: PurgeDeps, opts: PurgeOptions): Promise<Pu
   const cutoff = new Date(clock() - opts.auditRetention * 1000);
   const auditEvents = await drain((n) => deps.audit.purgeBefore(cutoff, n), batchSize, maxBatches);
   const rateLimits = await drain((n) => deps.rateLimitStore.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
-  return { sessions, auditEvents, rateLimits };
+  const passwordResets = await drain((n) => deps.passwordResets.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
+  return { sessions, auditEvents, rateLimits, passwordResets };
 }
 
 export interface PurgeLogger {

@@ -2,6 +2,7 @@ import type { AuditLog } from '../auth/audit.js';
 import type { Users } from '../auth/users.js';
 import type { Db } from '../db/db.js';
 import { publicSession } from '../sessions/public-session.js';
+import { seenBySubject } from './seen-by-subject.js';
 import { ITEM_COLUMNS, type ItemRow, MOVEMENT_COLUMNS, type MovementRow, toItem, toMovement } from '../inventory/rows.js';
 import type { SessionEngine } from '../sessions/engine.js';
 
@@ -56,14 +57,7 @@ export async function exportAccount(deps: ExportDeps, userId: string, currentSes
       current: s.id === currentSessionId,
     })),
     ...inventory,
-    authEvents: events.map((e) => ({
-      type: e.type,
-      at: e.at.toISOString(),
-      ip: e.ip,
-      userAgent: e.userAgent,
-      byAdmin: e.actorId !== null && e.actorId !== userId,
-      details: e.details,
-    })),
+    authEvents: events.map((e) => ({ ...seenBySubject(e, userId), details: e.details })),
   };
 }
 

@@ -14,7 +14,9 @@
  *   (flush this deployment's session keys, tell every server to drop its local cache).
  * - While up, a probe every `checkMs` notices a dead or restarted Redis even when no request touched it.
  *
- * It starts down and closes after the first good probe.
+ * It starts down and closes after the first good probe. A Redis still unreachable `startGraceMs` after
+ * the start is reported once (`onStateChange('down')`: a down→down change would otherwise never be
+ * reported, and an operator would see nothing at all); the first good probe then reports 'up'.
  */
 
 export type BreakerState = 'up' | 'down' | 'repairing' | 'closed';
@@ -30,6 +32,8 @@ export interface RedisBreakerOptions {
   checkMs?: number;
   /** Lost deletes remembered before falling back to a full repair. */
   journalLimit?: number;
+  /** How long failing probes at start are quiet (the client is still connecting) before they are reported. */
+  startGraceMs?: number;
   onStateChange?(state: BreakerState, reason?: string): void;
 }
 
@@ -47,6 +51,10 @@ export class RedisBreaker {
   private readonly checkMs: number;
   private readonly journalLimit: number;
   private upWaiters: (() => void)[] = [];
+  private readonly startedAt = Date.now();
+  private readonly startGraceMs: number;
+  /** Up at least once, or unreachability at start already reported: later failures are state changes. */
+  private announced = false;
   /** Counters for tests and metrics. */
   readonly stats = { trips: 0, repairs: 0, replayed: 0, skipped: 0 };
 
@@ -54,6 +62,7 @@ export class RedisBreaker {
     this.retryMs = opts.retryMs ?? 250;
     this.checkMs = opts.checkMs ?? 2000;
     this.journalLimit = opts.journalLimit ?? 10_000;
+    this.startGraceMs = opts.startGraceMs ?? 1000;
     this.schedule(0);
   }
 
@@ -142,6 +151,7 @@ export class RedisBreaker {
   private setState(state: BreakerState, reason?: string): void {
     if (this.current === 'closed' || this.current === state) return;
     this.current = state;
+    if (state !== 'repairing') this.announced = true;
     this.opts.onStateChange?.(state, reason);
     if (state === 'up') for (const w of this.upWaiters.splice(0)) w();
   }
@@ -188,7 +198,12 @@ export class RedisBreaker {
       // Still unreachable, or the repair failed half-way: what was not redone is redone next time.
       if (flushing) this.mustRepair = true;
       else if (batch.length > 0) this.journal.unshift(...batch);
-      if (this.current === 'repairing') this.setState('down', err instanceof Error ? err.message : String(err));
+      const reason = err instanceof Error ? err.message : String(err);
+      if (this.current === 'repairing') this.setState('down', reason);
+      else if (!this.announced && Date.now() - this.startedAt >= this.startGraceMs && !this.isClosed()) {
+        this.announced = true;
+        this.opts.onStateChange?.('down', reason);
+      }
       this.schedule(this.retryMs);
     }
   }

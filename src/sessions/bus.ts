@@ -18,6 +18,10 @@ import { randomBytes } from 'node:crypto';
  *   after ECHO_WAIT_MS at most. A message that cannot be sent now is retried until it goes out or is
  *   too old to matter (renewal rechecks PostgreSQL within a minute anyway).
  * - Messages are idempotent; receiving one's own is harmless.
+ * - A message says whether its publisher removed what it revoked from the Redis tier (`tierClean`). A
+ *   publisher that could not (cut off from Redis, or with no Redis configured, like a CLI without
+ *   REDIS_URL) leaves that to the receivers: each one that reaches Redis deletes the keys itself
+ *   (scale-out.ts), so no server serves the revoked session from a Redis copy afterwards.
  */
 
 export type Revocation =
@@ -25,15 +29,30 @@ export type Revocation =
   | { readonly kind: 'user'; readonly userId: string; readonly keep?: Buffer }
   | { readonly kind: 'all' };
 
+export interface PublishOptions {
+  /** True when the publisher has removed the revoked sessions from the Redis tier itself. */
+  readonly tierClean?: boolean;
+  /** Names the message (a fan-out bus sends one message under one nonce on several carriers). */
+  readonly nonce?: string;
+}
+
+/** What a message says besides the revocation itself. */
+export interface MessageInfo {
+  readonly tierClean: boolean;
+  readonly nonce?: string;
+}
+
 export interface BusListener {
-  onRevocation(r: Revocation, sentAt: number): void;
+  onRevocation(r: Revocation, sentAt: number, info: MessageInfo): void;
   onStateChange(up: boolean): void;
 }
 
+export type BusKind = 'redis' | 'postgres' | 'local' | 'redis+postgres';
+
 export interface RevocationBus {
-  readonly kind: 'redis' | 'postgres' | 'local';
+  readonly kind: BusKind;
   readonly up: boolean;
-  publish(r: Revocation): Promise<void>;
+  publish(r: Revocation, opts?: PublishOptions): Promise<void>;
   listen(listener: BusListener): void;
   /** Resolves once the bus is up (true) or after timeoutMs (false). */
   whenUp(timeoutMs: number): Promise<boolean>;
@@ -49,8 +68,9 @@ export function preciseNow(): number {
 }
 
 /** `nonce` lets the publisher recognise its own message when the carrier echoes it back. */
-export function encodeRevocation(r: Revocation, sentAt = preciseNow(), nonce?: string): string {
-  const n = nonce ? { n: nonce } : {};
+export function encodeRevocation(r: Revocation, sentAt = preciseNow(), nonce?: string, tierClean = false): string {
+  // `c` only when true: a message without it (an older publisher, a CLI without Redis) is "not cleaned".
+  const n = { ...(nonce ? { n: nonce } : {}), ...(tierClean ? { c: 1 } : {}) };
   switch (r.kind) {
     case 'session':
       return JSON.stringify({ k: 's', h: r.idHash.toString('base64url'), t: sentAt, ...n });
@@ -65,13 +85,14 @@ export interface DecodedRevocation {
   revocation: Revocation;
   sentAt: number;
   nonce?: string;
+  tierClean: boolean;
 }
 
 /** Null for anything malformed (a foreign publisher on our channel must not crash us). */
 export function decodeRevocation(raw: string): DecodedRevocation | null {
   try {
-    const m = JSON.parse(raw) as { k?: unknown; h?: unknown; u?: unknown; x?: unknown; t?: unknown; n?: unknown };
-    const meta = { sentAt: typeof m.t === 'number' ? m.t : 0, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) };
+    const m = JSON.parse(raw) as { k?: unknown; h?: unknown; u?: unknown; x?: unknown; t?: unknown; n?: unknown; c?: unknown };
+    const meta = { sentAt: typeof m.t === 'number' ? m.t : 0, tierClean: m.c === 1, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) };
     if (m.k === 's' && typeof m.h === 'string') return { revocation: { kind: 'session', idHash: Buffer.from(m.h, 'base64url') }, ...meta };
     if (m.k === 'u' && typeof m.u === 'string') {
       const keep = typeof m.x === 'string' ? Buffer.from(m.x, 'base64url') : undefined;
@@ -95,7 +116,7 @@ const ECHO_WAIT_MS = 50;
  * failed. A carrier implements `send` (one attempt) and calls `setUp` / `deliver`.
  */
 export abstract class BaseBus implements RevocationBus {
-  abstract readonly kind: 'redis' | 'postgres' | 'local';
+  abstract readonly kind: BusKind;
   private readonly listeners: BusListener[] = [];
   private isUp = false;
   private readonly waiting: (() => void)[] = [];
@@ -127,9 +148,9 @@ export abstract class BaseBus implements RevocationBus {
     });
   }
 
-  publish(r: Revocation): Promise<void> {
-    const nonce = `${this.instance}.${++this.sequence}`;
-    const payload = encodeRevocation(r, preciseNow(), nonce);
+  publish(r: Revocation, opts: PublishOptions = {}): Promise<void> {
+    const nonce = opts.nonce ?? `${this.instance}.${++this.sequence}`;
+    const payload = encodeRevocation(r, preciseNow(), nonce, opts.tierClean === true);
     this.stats.published++;
     this.inFlight++;
     // Only worth waiting for while we are subscribed; otherwise there will be no echo to hear.
@@ -186,7 +207,8 @@ export abstract class BaseBus implements RevocationBus {
     if (!msg) return;
     this.stats.received++;
     if (msg.sentAt) this.stats.lastLagMs = preciseNow() - msg.sentAt;
-    for (const l of this.listeners) l.onRevocation(msg.revocation, msg.sentAt);
+    const info: MessageInfo = { tierClean: msg.tierClean, ...(msg.nonce ? { nonce: msg.nonce } : {}) };
+    for (const l of this.listeners) l.onRevocation(msg.revocation, msg.sentAt, info);
     const echo = msg.nonce ? this.echoes.get(msg.nonce) : undefined;
     if (echo) {
       this.echoes.delete(msg.nonce as string);

@@ -1,4 +1,4 @@
-import type { RevocationBus } from './bus.js';
+import type { Revocation, RevocationBus } from './bus.js';
 import type { LocalSessionCache } from './cache.js';
 import type { SessionRecord, SessionUser } from './session.js';
 import type { MaybePromise, SessionStore, StoredSession } from './store.js';
@@ -15,6 +15,8 @@ import type { MaybePromise, SessionStore, StoredSession } from './store.js';
  * - A cached entry that looks expired is re-read before it is judged: another server may have renewed
  *   the session, and this server's copy is only as fresh as its own last renewal.
  * - With the bus down the cache is empty and off; every check reads through.
+ * - Each message says whether the store below removed the revoked sessions from Redis (`tierClean`):
+ *   false when it had no Redis, or its Redis deletes are journaled (cut off), so the receivers do it.
  */
 export class CachedSessionStore implements SessionStore {
   constructor(
@@ -22,6 +24,8 @@ export class CachedSessionStore implements SessionStore {
     private readonly cache: LocalSessionCache | undefined,
     private readonly bus: RevocationBus,
     private readonly now: () => number = Date.now,
+    /** True when the store below has no Redis delete outstanding (false: no Redis tier at all). */
+    private readonly tierClean: () => boolean = () => false,
   ) {
     const c = cache;
     bus.listen({
@@ -100,6 +104,12 @@ export class CachedSessionStore implements SessionStore {
     return n;
   }
 
+  async deleteAll(): Promise<number> {
+    const n = await this.inner.deleteAll();
+    await this.revoked({ kind: 'all' });
+    return n;
+  }
+
   listUser(userId: string): Promise<SessionRecord[]> {
     return this.inner.listUser(userId);
   }
@@ -114,10 +124,11 @@ export class CachedSessionStore implements SessionStore {
   }
 
   /** Drops locally, then tells everyone; returns once the message is on its way to every server. */
-  private async revoked(r: { kind: 'session'; idHash: Buffer } | { kind: 'user'; userId: string; keep?: Buffer }): Promise<void> {
+  private async revoked(r: Revocation): Promise<void> {
     if (r.kind === 'session') this.cache?.dropSession(keyOf(r.idHash));
-    else this.cache?.dropUser(r.userId, r.keep ? keyOf(r.keep) : undefined);
-    await this.bus.publish(r);
+    else if (r.kind === 'user') this.cache?.dropUser(r.userId, r.keep ? keyOf(r.keep) : undefined);
+    else this.cache?.clear();
+    await this.bus.publish(r, { tierClean: this.tierClean() });
   }
 }
 

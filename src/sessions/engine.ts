@@ -164,6 +164,11 @@ export class SessionEngine {
     return this.store.deleteUser(userId, keep?.idHash);
   }
 
+  /** Every session of every user ("sign everyone out": `stockade revoke-all`). Returns how many went. */
+  async revokeAll(): Promise<number> {
+    return this.store.deleteAll();
+  }
+
   async list(userId: string): Promise<SessionRecord[]> {
     const now = this.now();
     const all = await this.store.listUser(userId);

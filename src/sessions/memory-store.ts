@@ -70,6 +70,12 @@ export class MemorySessionStore implements SessionStore {
     return n;
   }
 
+  async deleteAll(): Promise<number> {
+    const n = this.byHash.size;
+    this.byHash.clear();
+    return n;
+  }
+
   async listUser(userId: string): Promise<SessionRecord[]> {
     return [...this.byHash.values()]
       .filter((e) => e.session.userId === userId)

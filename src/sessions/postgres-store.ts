@@ -130,6 +130,10 @@ export class PostgresSessionStore implements SessionStore {
     return res.rowCount;
   }
 
+  async deleteAll(): Promise<number> {
+    return (await this.db.query('DELETE FROM sessions')).rowCount;
+  }
+
   async listUser(userId: string): Promise<SessionRecord[]> {
     const res = await this.db.query<Row>(
       `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC`,

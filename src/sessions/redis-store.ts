@@ -234,21 +234,40 @@ export class RedisSessionCache {
    * something a failed delete left behind; returns how many keys went.
    */
   async flush(): Promise<number> {
-    const match = `${this.prefix.toString('utf8')}*`;
+    return this.unlinkMatching([`${this.prefix.toString('utf8')}*`]);
+  }
+
+  /**
+   * Deletes every session key and user index ("sign everyone out"), and nothing else under the prefix:
+   * throttling records (`<prefix>r:…`, `<prefix>rx`) must survive, or signing everyone out would also
+   * lift every lockout. Safe against racing fills by the same argument as deleteUser: the caller has
+   * deleted the rows in PostgreSQL first, so a fill that claimed its key before this SCAN began has its
+   * marker found and deleted (SCAN returns every key present for the whole scan), and one that claims
+   * later reads PostgreSQL after the delete and aborts.
+   */
+  async flushSessions(): Promise<number> {
+    const p = this.prefix.toString('utf8');
+    // 's': sessions; 'i' / 'I': user indexes (redis-codec.ts userIdKeyPart).
+    return this.unlinkMatching([`${p}s*`, `${p}i*`, `${p}I*`]);
+  }
+
+  private async unlinkMatching(patterns: string[]): Promise<number> {
     let n = 0;
     for (const node of dataNodes(this.client)) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scanBuffer(cursor, 'MATCH', match, 'COUNT', 1000);
-        cursor = next.toString();
-        if (keys.length > 0) {
-          // Keys of one node can still be in different slots: one UNLINK each, pipelined.
-          const p = node.pipeline();
-          for (const k of keys) p.unlink(k);
-          await p.exec();
-          n += keys.length;
-        }
-      } while (cursor !== '0');
+      for (const match of patterns) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scanBuffer(cursor, 'MATCH', match, 'COUNT', 1000);
+          cursor = next.toString();
+          if (keys.length > 0) {
+            // Keys of one node can still be in different slots: one UNLINK each, pipelined.
+            const p = node.pipeline();
+            for (const k of keys) p.unlink(k);
+            await p.exec();
+            n += keys.length;
+          }
+        } while (cursor !== '0');
+      }
     }
     return n;
   }

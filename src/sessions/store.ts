@@ -35,6 +35,8 @@ export interface SessionStore {
   deleteById(userId: string, publicId: string): Promise<SessionRecord | null>;
   /** All of a user's sessions but `keep`. Returns how many went. */
   deleteUser(userId: string, keep?: Buffer): Promise<number>;
+  /** Every session of every user ("sign everyone out"). Returns how many went. */
+  deleteAll(): Promise<number>;
   listUser(userId: string): Promise<SessionRecord[]>;
   /** Removes up to `limit` sessions past their idle or absolute expiry; returns the count. */
   purgeExpired(now: Date, limit: number): Promise<number>;

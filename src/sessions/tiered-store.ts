@@ -1,4 +1,5 @@
 import type { RedisBreaker } from '../redis/breaker.js';
+import type { Revocation } from './bus.js';
 import type { RedisSessionCache } from './redis-store.js';
 import type { SessionRecord, SessionUser } from './session.js';
 import type { SessionStore, StoredSession } from './store.js';
@@ -18,10 +19,18 @@ import type { SessionStore, StoredSession } from './store.js';
  *
  * Every Redis call goes through the breaker, so with Redis down no request waits for it: each one goes
  * straight to PostgreSQL and nobody is signed out.
+ *
+ * - Revocations made elsewhere (S-90): a server cut off from Redis, or a CLI without REDIS_URL, revokes
+ *   in PostgreSQL but cannot delete the Redis copies. Its bus message says so, and `forget` does the
+ *   delete here. Until that delete has finished, a Redis hit on a session the message names is not
+ *   believed (read from PostgreSQL instead, no refill): otherwise a request arriving between the
+ *   message and the delete would take the stale copy from Redis into this server's memory.
  */
 export class TieredSessionStore implements SessionStore {
   /** Counters for tests and metrics. */
-  readonly stats = { redisHits: 0, redisMisses: 0, fills: 0, fillsRefused: 0 };
+  readonly stats = { redisHits: 0, redisMisses: 0, fills: 0, fillsRefused: 0, forgotten: 0 };
+  /** Revocations heard whose Redis delete is still running here (see `forget`). */
+  private readonly pending = new PendingRevocations();
 
   constructor(
     private readonly truth: SessionStore,
@@ -40,6 +49,8 @@ export class TieredSessionStore implements SessionStore {
   async get(idHash: Buffer): Promise<StoredSession | null> {
     const cached = await this.breaker.run(() => this.redis.get(idHash));
     if (cached.ok && cached.value.kind === 'hit') {
+      // Judged when the answer arrives, not when asked: a revocation heard meanwhile counts.
+      if (this.pending.covers(idHash, cached.value.value.session.userId)) return this.truth.get(idHash);
       this.stats.redisHits++;
       return cached.value.value;
     }
@@ -89,6 +100,30 @@ export class TieredSessionStore implements SessionStore {
     return n;
   }
 
+  async deleteAll(): Promise<number> {
+    const n = await this.truth.deleteAll();
+    await this.breaker.runDelete(() => this.redis.flushSessions());
+    return n;
+  }
+
+  /**
+   * Deletes from Redis what a revocation heard on the bus names, for a publisher that could not. The
+   * hold on Redis hits starts now, synchronously (the bus handler calls this before any other request
+   * can run), and ends when the delete is done or journaled (breaker down: Redis is not read at all
+   * until the journal has been replayed).
+   */
+  async forget(r: Revocation): Promise<void> {
+    const release = this.pending.hold(r);
+    this.stats.forgotten++;
+    try {
+      if (r.kind === 'session') await this.breaker.runDelete(() => this.redis.delete(r.idHash));
+      else if (r.kind === 'user') await this.breaker.runDelete(() => this.redis.deleteUser(r.userId, r.keep));
+      else await this.breaker.runDelete(() => this.redis.flushSessions());
+    } finally {
+      release();
+    }
+  }
+
   listUser(userId: string): Promise<SessionRecord[]> {
     return this.truth.listUser(userId);
   }
@@ -122,5 +157,38 @@ export class TieredSessionStore implements SessionStore {
     const committed = await this.breaker.run(() => this.redis.commitFill(marker, fresh));
     if (committed.ok && committed.value) this.stats.fills++;
     return fresh;
+  }
+}
+
+/**
+ * Counted holds on sessions, users and "everyone": several revocations of one user may overlap, and
+ * each release ends only its own hold. A user hold also covers the session the revocation kept (its
+ * hit is simply read from PostgreSQL for a moment), which keeps the check to one lookup per map.
+ */
+class PendingRevocations {
+  private readonly sessions = new Map<string, number>();
+  private readonly users = new Map<string, number>();
+  private everyone = 0;
+
+  hold(r: Revocation): () => void {
+    if (r.kind === 'all') {
+      this.everyone++;
+      return () => {
+        this.everyone--;
+      };
+    }
+    const [map, key] = r.kind === 'session' ? [this.sessions, r.idHash.toString('base64url')] : [this.users, r.userId];
+    map.set(key, (map.get(key) ?? 0) + 1);
+    return () => {
+      const n = (map.get(key) ?? 1) - 1;
+      if (n > 0) map.set(key, n);
+      else map.delete(key);
+    };
+  }
+
+  covers(idHash: Buffer, userId: string): boolean {
+    if (this.everyone > 0) return true;
+    if (this.sessions.size === 0 && this.users.size === 0) return false;
+    return this.users.has(userId) || this.sessions.has(idHash.toString('base64url'));
   }
 }

@@ -71,3 +71,41 @@ test('an admin ends a merchant\'s sessions, disables and re-enables an account, 
   await merchant.context.close();
   await admin.context.close();
 });
+
+test('the leaked-password playbook in the browser: the admin hands out a reset link, the merchant sets a new password with it', async () => {
+  const merchant = await openPage(browser, server.url);
+  await signUp(merchant.page, 'shop-leaked');
+
+  const admin = await openPage(browser, server.url);
+  await signIn(admin.page, 'chief');
+  admin.page.on('dialog', (dialog) => void dialog.accept());
+  await admin.page.getByRole('button', { name: 'Create a password-reset link for shop-leaked' }).click();
+  const linkBox = admin.page.getByRole('textbox', { name: 'Reset link for shop-leaked' });
+  await linkBox.waitFor();
+  const link = await linkBox.inputValue();
+  assert.match(link, /\/#\/reset\/[A-Za-z0-9_-]{43}$/);
+  assert.equal((await new TestClient(server.url).login('shop-leaked')).status, 401, 'the old password stopped working at once');
+
+  // The merchant's open tab lost its session; the link (opened in the same browser) sets a new password.
+  const token = link.slice(link.lastIndexOf('/') + 1);
+  await go(merchant.page, `/reset/${token}`);
+  await merchant.page.getByText('For the account shop-leaked').waitFor();
+  await merchant.page.getByLabel('New password', { exact: true }).fill('short');
+  await merchant.page.getByLabel('New password again').fill('short');
+  await merchant.page.getByRole('button', { name: 'Set password' }).click();
+  await merchant.page.getByText('Use at least 8 characters.').waitFor();
+  const fresh = 'a brand new, long passphrase';
+  await merchant.page.getByLabel('New password', { exact: true }).fill(fresh);
+  await merchant.page.getByLabel('New password again').fill(fresh);
+  await merchant.page.getByRole('button', { name: 'Set password' }).click();
+  await merchant.page.getByText('Your new password is set. Sign in with it.').waitFor();
+  await signIn(merchant.page, 'shop-leaked', fresh);
+
+  // The link is spent: opening it again says so.
+  await go(merchant.page, `/reset/${token}`);
+  await merchant.page.getByText('This link has already been used or has expired.').first().waitFor();
+
+  assert.deepEqual(unexpectedProblems(admin.problems), []);
+  await merchant.context.close();
+  await admin.context.close();
+});

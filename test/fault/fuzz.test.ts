@@ -27,7 +27,7 @@ const NO_INPUT = new Set([
   'GET /api/sessions',
   'GET /api/items/export.csv',
   'GET /api/inventory/summary',
-  'GET /api/me/export',
+  'POST /api/me/export',
 ]);
 
 type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };

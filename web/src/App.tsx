@@ -21,6 +21,7 @@ import { Inventory } from './screens/Inventory';
 import { ItemDetail } from './screens/ItemDetail';
 import { ItemForm } from './screens/ItemForm';
 import { NotFound } from './screens/NotFound';
+import { ResetPassword } from './screens/ResetPassword';
 import { Sessions } from './screens/Sessions';
 import { SignIn } from './screens/SignIn';
 import { SignUp } from './screens/SignUp';
@@ -83,7 +84,11 @@ export function App() {
   }, [r.path, state.status]);
 
   let content: ComponentChildren;
-  if (state.status === 'loading') {
+  const reset = match('/reset/:token', r.path);
+  if (reset?.token) {
+    // A reset link works signed in or not: it is about the account it names, not this tab's session.
+    content = <ResetPassword token={reset.token} />;
+  } else if (state.status === 'loading') {
     content = (
       <p class="splash" role="status">
         Loading Stockade…

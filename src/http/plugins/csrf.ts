@@ -59,7 +59,12 @@ async function csrf(app: FastifyInstance, opts: CsrfOptions) {
 
   // Callback style, not async: no promise per request on the hot path (every GET passes through here).
   app.addHook('onRequest', (request, reply, done) => {
-    if (SAFE.has(request.method) || !request.url.startsWith('/api/')) return done();
+    if (SAFE.has(request.method)) return done();
+    // The route the router matched, not the raw target: `/%61pi/items` and `http://host/api/items` run
+    // the /api/items handler, so they are judged as /api/items (S-71; request hygiene also refuses such
+    // targets outright, but this rule must not depend on it). No route matched: nothing can run, 404.
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/api/')) return done();
     reply.header('vary', 'Origin, Sec-Fetch-Site');
     const refusal = judge(request);
     if (refusal) done(refusal);

@@ -23,17 +23,24 @@ import {
  * Who may scrape. Counts and latencies are not secrets, but they tell an outsider how busy a shop is and
  * when sign-ins fail, so /metrics is not public by default:
  * - METRICS_TOKEN set: `Authorization: Bearer <token>` from anywhere (Prometheus `authorization:`
- *   / `bearer_token_file`); anything else is 401.
- * - unset: loopback clients only (a Prometheus or agent on the same host), and only requests that came
- *   straight to us: a request carrying proxy headers (X-Forwarded-For, Forwarded, X-Real-IP) is refused
- *   even from 127.0.0.1, because a reverse proxy on the same host makes every visitor look local.
+ *   / `bearer_token_file`); anything else is 401. METRICS_TOKEN_PREVIOUS is accepted too, so a token
+ *   change needs no moment when scrapers and servers disagree.
+ * - unset, and no proxy trusted: loopback clients only (a Prometheus or agent on the same host), and
+ *   only requests that came straight to us: a request carrying proxy headers (X-Forwarded-For,
+ *   Forwarded, X-Real-IP) is refused even from 127.0.0.1, because a reverse proxy on the same host makes
+ *   every visitor look local.
+ * - unset, with TRUST_PROXY: refused (403). A proxy is in front by the operator's own account, and one
+ *   that adds no header (HAProxy without `option forwardfor`) would pass every visitor's request on from
+ *   a loopback address with nothing to tell it from a local scraper's (S-75).
  */
 
 export interface MetricsPluginOptions {
   /** The database the active-sessions gauge counts in (scrape time only). */
   db: Pick<Db, 'query'>;
-  /** METRICS_TOKEN: scrapers must send it as a bearer token. */
-  token?: string | undefined;
+  /** METRICS_TOKEN (and METRICS_TOKEN_PREVIOUS): scrapers must send one of them as a bearer token. */
+  tokens?: readonly string[] | undefined;
+  /** TRUST_PROXY is set: without tokens, nobody may scrape (a proxied request can look local). */
+  behindProxy?: boolean | undefined;
   /** The session stack's local cache and revocation bus (scale-out.ts), read at scrape time. */
   sessionStack?: { readonly cache?: CacheStatsSource | undefined; readonly bus?: BusSource | undefined } | undefined;
 }
@@ -49,15 +56,20 @@ function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-function authorize(request: FastifyRequest, tokenDigest: Buffer | undefined): void {
-  if (tokenDigest) {
+function authorize(request: FastifyRequest, tokenDigests: readonly Buffer[], behindProxy: boolean): void {
+  if (tokenDigests.length > 0) {
     const header = request.headers.authorization;
     const presented = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : '';
-    // Compared as digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
-    if (!presented || !timingSafeEqual(digest(presented), tokenDigest)) {
-      throw new AppError('unauthenticated', 'Send the metrics token as a bearer token.');
-    }
+    // Compared as digests: equal lengths for timingSafeEqual, no early exit on the first wrong byte, and
+    // every accepted token is compared (no short cut), so the timing tells nothing about which matched.
+    const given = digest(presented);
+    let matched = false;
+    for (const expected of tokenDigests) matched = timingSafeEqual(given, expected) || matched;
+    if (!presented || !matched) throw new AppError('unauthenticated', 'Send the metrics token as a bearer token.');
     return;
+  }
+  if (behindProxy) {
+    throw new AppError('forbidden', 'Metrics are not served through a trusted proxy without a token; set METRICS_TOKEN.');
   }
   const direct = !PROXY_HEADERS.some((h) => request.headers[h] !== undefined);
   if (!direct || !isLoopback(request.ip) || !isLoopback(request.socket.remoteAddress)) {
@@ -66,7 +78,8 @@ function authorize(request: FastifyRequest, tokenDigest: Buffer | undefined): vo
 }
 
 async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
-  const tokenDigest = opts.token ? digest(opts.token) : undefined;
+  const tokenDigests = (opts.tokens ?? []).map(digest);
+  const behindProxy = opts.behindProxy ?? false;
   const stops = [
     watchActiveSessions(opts.db),
     watchSessionCache(opts.sessionStack?.cache),
@@ -89,7 +102,7 @@ async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
   });
 
   app.get('/metrics', async (request, reply) => {
-    authorize(request, tokenDigest);
+    authorize(request, tokenDigests, behindProxy);
     const text = await registry.metrics();
     return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
   });

@@ -40,7 +40,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /metrics': {
     tag: 'operations',
     summary: 'Prometheus metrics',
-    description: 'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>`; otherwise served to direct loopback clients only.',
+    description:
+      'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>` (METRICS_TOKEN_PREVIOUS works too); otherwise served to direct loopback clients only, and to nobody when TRUST_PROXY is set.',
     access: 'scraper',
     ok: { status: 200, description: 'Prometheus text format 0.0.4.', contentType: 'text/plain; version=0.0.4' },
   },
@@ -75,6 +76,23 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     access: 'user',
     ok: { status: 200, description: 'Changed; sets the new cookie.', schema: obj({ csrfToken: { type: 'string' } }) },
     errors: [429],
+  },
+  'GET /api/auth/password-reset/:token': {
+    tag: 'auth',
+    summary: 'Whose password-reset link this is (does not use it up)',
+    description: 'Unknown, used and expired links all answer the same 404. Opening the link (a mail scanner, a preview) never consumes it.',
+    access: 'public',
+    ok: { status: 200, description: 'The link is valid.', schema: obj({ username: { type: 'string' }, mfaRequired: { type: 'boolean' } }) },
+    errors: [404],
+  },
+  'POST /api/auth/password-reset/:token': {
+    tag: 'auth',
+    summary: 'Set a new password with a reset link',
+    description:
+      'Uses the link up (once, even under concurrent use), sets the password and ends every session of the user on every server. A weak password is 400 and leaves the link usable; an unknown, used or expired link is 404.',
+    access: 'public',
+    ok: { status: 204, description: 'Password set; sign in with it.' },
+    errors: [404],
   },
 
   'GET /api/sessions': { tag: 'sessions', summary: "The signed-in user's sessions", access: 'user', ok: { status: 200, description: 'Sessions.', schema: list('sessions', 'SessionListEntry', false) } },
@@ -149,6 +167,14 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     access: 'admin',
     ok: { status: 200, description: 'How many ended.', schema: obj({ revoked: { type: 'integer' } }) },
   },
+  'POST /api/admin/users/:id/password-reset': {
+    tag: 'admin',
+    summary: 'Issue a one-time password-reset link for a user',
+    description:
+      'The link (`PUBLIC_URL/#/reset/<token>`, valid for PASSWORD_RESET_TTL) is for the user, handed over out of band; a newer link voids older ones. With `invalidatePassword: true` the current password stops working at once and every session of the user ends: the leaked-password playbook, so the account never opens with the leaked password.',
+    access: 'admin',
+    ok: { status: 201, description: 'The link.', schema: obj({ link: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } }) },
+  },
   'PATCH /api/admin/users/:id': {
     tag: 'admin',
     summary: 'Disable, enable, or change the role of a user',
@@ -160,7 +186,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /api/admin/audit': { tag: 'admin', summary: 'The audit trail, newest first', access: 'admin', ok: { status: 200, description: 'A page of events.', schema: list('events', 'AuditEvent') } },
 
   'GET /api/me/activity': { tag: 'privacy', summary: 'Your security activity', access: 'user', ok: { status: 200, description: 'Events.', schema: list('events', 'ActivityEvent', false) } },
-  'GET /api/me/export': {
+  'POST /api/me/export': {
     tag: 'privacy',
     summary: 'Everything stored about you, as JSON',
     description: 'At most once per EXPORT_MIN_INTERVAL (429 otherwise).',

@@ -3,12 +3,15 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ERROR_CODES } from '../../errors.js';
+import { nonCanonicalTarget } from '../request-target.js';
 import { sendProblem } from './errors.js';
 
 /**
  * Malformed requests that never reach the error handler, answered as problem JSON like every other
  * failure (found by the fault suite's fuzz; before, each had its own bare Fastify or Node body):
  *
+ * - a request target the router would read differently than it is written: absolute-form, a fragment,
+ *   a percent-encoded letter or digit in the path (request-target.ts, S-71): 400;
  * - a query string whose percent-encoding is broken or not UTF-8 (`?q=%FF`, `?q=%`): the router
  *   decodes it leniently into U+FFFD or leaves it raw, so two components could read two different
  *   values; it is refused (400) instead;
@@ -71,7 +74,16 @@ async function requestHygiene(app: FastifyInstance) {
 
   // Callback style, not async: no promise per request on the hot path.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!charsetIsUtf8(request.headers['content-type'])) {
+    // First, before the session is looked at or renewed: see request-target.ts.
+    const nonCanonical = nonCanonicalTarget(request.url);
+    if (nonCanonical !== null) {
+      request.log.info({ reason: nonCanonical }, 'non-canonical request target refused');
+      done(
+        new AppError('validation', 'Send the request target in canonical form: a path, without encoded letters or digits.', {
+          errors: [{ path: 'url', message: nonCanonical }],
+        }),
+      );
+    } else if (!charsetIsUtf8(request.headers['content-type'])) {
       done(new AppError('unsupported_media_type', 'Send bodies as UTF-8.'));
     } else if (!queryIsWellFormed(request.url)) {
       done(

@@ -8,8 +8,8 @@ import helmet, { type HelmetOptions } from 'helmet';
  * Security headers on every response, errors and static files included (registered first, so nothing
  * escapes it): a strict CSP (no inline script or style, nothing framed, no <base>), nosniff,
  * no-referrer, CORP same-origin, HSTS when cookies are Secure (i.e. we are served over HTTPS),
- * COOP and Permissions-Policy on documents, `Cache-Control: no-store` on the API, and a request id that
- * also tags every log line.
+ * COOP and Permissions-Policy on documents, `Cache-Control: no-store` on the API (every route under
+ * /api) and on every 404, and a request id that also tags every log line.
  *
  * helmet decides the header values, but once, at start: they are the same for every response, and
  * running helmet per request (as @fastify/helmet does, re-reading the CSP directives each time) was
@@ -86,10 +86,17 @@ async function security(app: FastifyInstance, opts: SecurityOptions) {
     ...Object.fromEntries(Object.entries(all).filter(([name]) => !DOCUMENT_ONLY.has(name))),
     'cache-control': 'no-store',
   });
+  const unmatched = Object.freeze({ ...all, 'cache-control': 'no-store' });
 
   // Callback style: no promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/api/') ? api : all);
+    // Decided on the route the router matched, never on the raw target (S-71: `/%61pi/items` and
+    // `http://host/api/items` reach /api/items too, and are refused only later, by request hygiene — whose
+    // answer must carry no-store as well). No route matched (a 404, under /api or not, spelled any way):
+    // a browser may show it as a page, so the document set, plus no-store: whatever the path, it is not a
+    // resource anyone should keep.
+    const route = request.routeOptions.url;
+    reply.headers(route === undefined ? unmatched : route.startsWith('/api/') ? api : all);
     reply.header('x-request-id', request.id);
     done();
   });

@@ -157,6 +157,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         message: 'The current password is not right.',
       });
       await authenticator.changePassword(user, request.body.newPassword);
+      await deps.passwordResets.voidAll(user.id);
       // A new token for this device, and every other session of the user ends: whoever knew the old
       // password is out.
       const rotated = await sessions.rotate(auth, { reauthenticated: true });

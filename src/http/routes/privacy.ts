@@ -5,6 +5,7 @@ import type { AppDeps } from '../../deps.js';
 import { AppError, validation } from '../../errors.js';
 import { deleteAccount } from '../../privacy/delete-account.js';
 import { exportAccount } from '../../privacy/export.js';
+import { seenBySubject } from '../../privacy/seen-by-subject.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireFreshAuth, requireUser } from '../guards.js';
 
@@ -35,20 +36,14 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
       const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
       if (limit < 1 || limit > 200) throw validation([{ path: 'querystring/limit', message: 'must be between 1 and 200' }]);
       const events = await audit.forUser(user.id, limit);
-      return {
-        events: events.map((e) => ({
-          type: e.type,
-          at: e.at.toISOString(),
-          ip: e.ip,
-          userAgent: e.userAgent,
-          // "An administrator did this to your account" is worth showing; which admin is not.
-          byAdmin: e.actorId !== null && e.actorId !== user.id,
-        })),
-      };
+      // "An administrator did this to your account" is worth showing; which admin, and from where, is not.
+      return { events: events.map((e) => seenBySubject(e, user.id)) };
     },
   );
 
-  app.get('/api/me/export', async (request, reply) => {
+  // POST, with the CSRF token (S-89): an export writes an audit row and spends the export quota, so a GET
+  // (which a cross-site link or <img> can trigger) must not start one. A GET is 404 like any wrong method.
+  app.post('/api/me/export', async (request, reply) => {
     const auth = requireUser(request);
     // Keyed by pseudonym: the record may outlive an account deleted right after its export.
     const next = await throttle.oncePer(`export:${await deps.pseudonyms.of('user', auth.user.id)}`, config.exportInterval);

@@ -52,7 +52,7 @@ for (const database of ['pglite', 'postgres'] as const) {
       const phone = new TestClient(server.url);
       await phone.login(a.username);
 
-      const res = await a.client.get('/api/me/export');
+      const res = await a.client.post('/api/me/export');
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/);
       assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="stockade-export-\d{4}-\d\d-\d\d\.json"$/);
@@ -77,12 +77,31 @@ for (const database of ['pglite', 'postgres'] as const) {
         assert.ok(!res.text.includes(secret), 'no hash, token, CSRF token or other tenant data');
       }
 
-      const again = await a.client.get('/api/me/export');
+      const again = await a.client.post('/api/me/export');
       assert.equal(again.status, 429);
       assert.equal(again.body.code, 'rate_limited');
       assert.ok(Number(again.headers.get('retry-after')) > 3000);
-      assert.equal((await b.client.get('/api/me/export')).status, 200, 'the limit is per user');
+      assert.equal((await b.client.post('/api/me/export')).status, 200, 'the limit is per user');
       assert.equal(await count(server, `audit_events WHERE user_id = $1 AND type = 'export'`, [a.id]), 1);
+    });
+
+    test('the export is a POST with the CSRF token: a GET (a link on any site) and a forged POST export nothing, audit nothing, spend no quota', async () => {
+      const a = await signedInMerchant(server);
+      const exports = () => count(server, `audit_events WHERE user_id = $1 AND type = 'export'`, [a.id]);
+      const viaLink = await a.client.get('/api/me/export', { headers: { 'sec-fetch-site': 'cross-site' } });
+      assert.equal(viaLink.status, 404, 'a GET is a wrong method');
+      assert.equal(viaLink.body.code, 'not_found');
+      assert.equal((await a.client.get('/api/me/export')).status, 404, 'even from our own page');
+      const forged = await a.client.post('/api/me/export', undefined, { csrf: false });
+      assert.equal(forged.status, 403);
+      assert.equal(forged.body.code, 'csrf');
+      const foreign = await a.client.post('/api/me/export', undefined, { headers: { origin: 'https://evil.example' } });
+      assert.equal(foreign.status, 403);
+      assert.equal(await exports(), 0, 'no export row');
+      const real = await a.client.post('/api/me/export');
+      assert.equal(real.status, 200, 'the quota was not spent by the refused ones');
+      assert.equal(real.body.user.id, a.id);
+      assert.equal(await exports(), 1);
     });
 
     test('deleting the account removes the user, sessions, items, movements; the audit keeps no personal data', async () => {
@@ -167,12 +186,53 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal(events[0]!.userAgent, 'Safari on macOS');
       assert.equal(events[1]!.byAdmin, true, 'the admin revocation is shown as such');
       for (const e of events) {
-        assert.equal(e.ip, '127.0.0.0/24');
+        assert.equal(e.ip, e.byAdmin ? null : '127.0.0.0/24');
         assert.match(e.at, /Z$/);
       }
       const times = events.map((e) => Date.parse(e.at));
       assert.deepEqual(times, [...times].sort((x, y) => y - x));
       assert.equal((await admin.client.get('/api/me/activity')).body.events.some((e: { type: string }) => e.type === 'session.revoked'), false, 'only one\'s own');
+    });
+
+    test('what an administrator did shows as "an administrator": never their address, device, name or id (activity and export)', async () => {
+      const a = await signedInMerchant(server);
+      const admin = await signedInAdmin(server);
+      // The admin acts from another device than the merchant's (and, in life, from another network).
+      const from = { headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Edg/126.0' } };
+      assert.equal((await admin.client.post(`/api/admin/users/${a.id}/revoke-sessions`, undefined, from)).status, 200);
+      assert.equal((await admin.client.patch(`/api/admin/users/${a.id}`, { disabled: true }, from)).status, 200);
+      assert.equal((await admin.client.patch(`/api/admin/users/${a.id}`, { disabled: false }, from)).status, 200);
+      const rows = await server.db.query<{ user_agent: string }>(`SELECT user_agent FROM audit_events WHERE user_id = $1 AND actor_id = $2`, [a.id, admin.id]);
+      assert.equal(rows.rows.length, 3);
+      assert.ok(rows.rows.every((r) => r.user_agent === 'Edge on Windows'), 'the trail itself keeps the admin\'s device');
+
+      const merchant = new TestClient(server.url);
+      assert.equal((await merchant.login(a.username)).status, 200);
+      const activity = await merchant.get('/api/me/activity');
+      assert.equal(activity.status, 200);
+      const exported = await merchant.post('/api/me/export');
+      assert.equal(exported.status, 200);
+      for (const [view, events] of [
+        ['activity', activity.body.events],
+        ['export', exported.body.authEvents],
+      ] as const) {
+        const byAdmin = (events as { type: string; ip: string | null; userAgent: string | null; byAdmin: boolean }[]).filter((e) => e.byAdmin);
+        assert.deepEqual(
+          byAdmin.map((e) => e.type).sort(),
+          ['admin.user_disabled', 'admin.user_enabled', 'session.revoked'],
+          `${view}: the admin's actions, shown as such`,
+        );
+        for (const e of byAdmin) {
+          assert.equal(e.ip, null, `${view}: ${e.type} shows no admin address`);
+          assert.equal(e.userAgent, null, `${view}: ${e.type} shows no admin device`);
+        }
+      }
+      for (const [view, text] of [
+        ['activity', activity.text],
+        ['export', exported.text],
+      ] as const) {
+        for (const secret of ['Edge', 'Windows', admin.id, admin.username]) assert.ok(!text.includes(secret), `${view} names the admin (${secret})`);
+      }
     });
   });
 }

@@ -121,10 +121,10 @@ describe('per-address throttling', () => {
   });
 });
 
-describe('behind a trusted proxy (TRUST_PROXY=true)', () => {
+describe('behind a trusted proxy (TRUST_PROXY=1: one hop)', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ env: { ...ENV, TRUST_PROXY: 'true' } });
+    server = await startTestServer({ env: { ...ENV, TRUST_PROXY: '1' } });
   });
   after(() => server.close());
 

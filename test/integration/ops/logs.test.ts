@@ -79,7 +79,7 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
-    await call(m, 'GET /api/me/export', '/api/me/export', {}, 200);
+    await call(m, 'POST /api/me/export', '/api/me/export', {}, 200);
     await call(m, 'POST /api/auth/password', '/api/auth/password', { body: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } }, 200);
     // A refused CSRF token and a wrong password are logged as events, never as values.
     const wrongCsrf = `forged-${randomUUID()}`;
@@ -97,6 +97,14 @@ describe('logs', () => {
     await call(admin, 'GET /api/admin/audit', '/api/admin/audit?limit=10', {}, 200);
     const victim = client();
     const victimUser = await victim.register();
+    // A reset link's token is in its path: logged as the route pattern, never as the value.
+    const resetIssued = await call(admin, 'POST /api/admin/users/:id/password-reset', `/api/admin/users/${victimUser.id}/password-reset`, { body: {} }, 201);
+    const resetToken = String(resetIssued.body.link).split('/').pop() as string;
+    secrets.add(resetToken);
+    await call(client(), 'GET /api/auth/password-reset/:token', `/api/auth/password-reset/${resetToken}`, {}, 200);
+    const resetPassword = 'reset passphrase that must not be logged';
+    secrets.add(resetPassword);
+    await call(client(), 'POST /api/auth/password-reset/:token', `/api/auth/password-reset/${resetToken}`, { body: { newPassword: resetPassword } }, 204);
     await call(admin, 'POST /api/admin/users/:id/revoke-sessions', `/api/admin/users/${victimUser.id}/revoke-sessions`, {}, 200);
     await call(admin, 'PATCH /api/admin/users/:id', `/api/admin/users/${victimUser.id}`, { body: { disabled: true } }, 200);
 

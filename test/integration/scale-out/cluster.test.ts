@@ -3,14 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { openPostgres } from '../../../src/db/postgres.js';
 import { dataNodes, type RedisClient } from '../../../src/redis/connection.js';
-import type { RedisBus } from '../../../src/sessions/bus-redis.js';
 import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
 import { TestClient } from '../../support/client.js';
 import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { type RedisCluster, startRedisCluster } from '../../support/redis-server.js';
 import { createServerDatabase } from '../../support/test-databases.js';
 import { runStoreContract, sessionFor } from '../sessions/store-contract.js';
-import { configFor, type Fleet, makeUser, rawRedis, readyStack, redisPrefix, sameSessionOn, signedIn, startFleet, waitFor } from './support.js';
+import { configFor, type Fleet, makeUser, rawRedis, readyStack, redisCarrier, redisPrefix, sameSessionOn, signedIn, startFleet, waitFor } from './support.js';
 
 /**
  * The core of the scale-out suite again on a 3-master Redis Cluster (REDIS_URL listing the nodes): the
@@ -113,7 +112,7 @@ describe('on a Redis Cluster', () => {
       client.csrfToken = created.csrfToken;
       const watcher = sameSessionOn(client, cut.url);
       assert.equal((await watcher.get('/api/auth/session')).status, 200);
-      const sub = (cut.deps.sessionStack!.bus as RedisBus).subscriberId();
+      const sub = redisCarrier(cut.deps.sessionStack).subscriberId();
       assert.ok(sub);
       const node = await rawRedis([sub.url]);
       try {
@@ -123,7 +122,7 @@ describe('on a Redis Cluster', () => {
       }
       assert.equal((await client.post('/api/auth/logout')).status, 204);
       for (let i = 0; i < 10; i++) assert.equal((await watcher.get('/api/auth/session')).status, 401);
-      await waitFor('bus back', () => cut.deps.sessionStack?.bus?.up === true);
+      await waitFor('Redis bus back', () => redisCarrier(cut.deps.sessionStack).up);
       assert.equal((await watcher.get('/api/auth/session')).status, 401);
     }
   });

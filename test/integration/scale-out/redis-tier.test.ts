@@ -187,6 +187,33 @@ describe('Redis tier', () => {
     }
   });
 
+  // S-90: a revocation published by a server that could not reach Redis (or a CLI without it) arrives
+  // with the Redis copy still there; this server deletes it (forget). A read whose Redis answer arrives
+  // after the message must not return that copy, even though it asked Redis before the delete.
+  test('forget: a Redis hit on what a heard revocation names is not believed, and the copy is deleted', async () => {
+    const revocations = [
+      (r: { s: { idHash: Buffer } }) => ({ kind: 'session' as const, idHash: r.s.idHash }),
+      (r: { u: { id: string } }) => ({ kind: 'user' as const, userId: r.u.id }),
+      () => ({ kind: 'all' as const }),
+    ];
+    for (const revocation of revocations) {
+      const c = await created();
+      assert.ok(await stack.store.get(c.s.idHash));
+      assert.equal(await raw.exists(keys.sessionKey(c.s.idHash)), 1, 'cached in Redis');
+      // Revoked in PostgreSQL by a publisher whose Redis delete did not happen.
+      await db.query('DELETE FROM sessions WHERE id_hash = $1', [c.s.idHash]);
+      const r = revocation(c);
+      const hits = stack.tiered!.stats.redisHits;
+      const reading = stack.store.get(c.s.idHash); // its GET is on the wire before the delete
+      const forgetting = stack.tiered!.forget(r);
+      assert.equal(await reading, null, `${r.kind}: the Redis copy was not believed`);
+      assert.equal(stack.tiered!.stats.redisHits, hits);
+      await forgetting;
+      assert.equal(await raw.exists(keys.sessionKey(c.s.idHash)), 0, `${r.kind}: the Redis copy is gone`);
+      assert.equal(await stack.store.get(c.s.idHash), null);
+    }
+  });
+
   test('a value Redis cannot decode is a miss, never a session', async () => {
     const { s } = await created();
     await raw.set(keys.sessionKey(s.idHash), Buffer.from([9, 9, 9]));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { RedisBus } from '../../../src/sessions/bus-redis.js';
 import { TestClient } from '../../support/client.js';
 import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { testRedisUrl } from '../../support/test-databases.js';
-import { type Fleet, makeUser, percentile, rawRedis, redisPrefix, sameSessionOn, signedIn, signedInAdmin, startFleet, waitFor } from './support.js';
+import { type Fleet, makeUser, percentile, rawRedis, redisCarrier, redisPrefix, sameSessionOn, signedIn, signedInAdmin, startFleet, waitFor } from './support.js';
 
 /**
  * Three Stockade servers on one PostgreSQL database and one Redis, behind HAProxy round-robin (no
@@ -167,12 +166,12 @@ describe('three servers behind HAProxy', () => {
         client.csrfToken = created.csrfToken;
         const watcher = sameSessionOn(client, cut.url);
         assert.equal((await watcher.get('/api/auth/session')).status, 200);
-        const sub = (cut.deps.sessionStack!.bus as RedisBus).subscriberId();
+        const sub = redisCarrier(cut.deps.sessionStack).subscriberId();
         assert.ok(sub);
         await admin.call('CLIENT', 'KILL', 'ID', String(sub.id));
         assert.equal((await client.post('/api/auth/logout')).status, 204);
         for (let i = 0; i < 20; i++) assert.equal((await watcher.get('/api/auth/session')).status, 401, `round ${round}`);
-        await waitFor('bus back', () => cut.deps.sessionStack?.bus?.up === true);
+        await waitFor('Redis bus back', () => redisCarrier(cut.deps.sessionStack).up);
         assert.equal((await watcher.get('/api/auth/session')).status, 401);
       }
     } finally {

@@ -6,6 +6,8 @@ import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
 import { createRedisClient, type RedisClient } from '../../../src/redis/connection.js';
 import { buildSessionStack, type SessionStack } from '../../../src/scale-out.js';
+import { FanoutBus } from '../../../src/sessions/bus-fanout.js';
+import type { RedisBus } from '../../../src/sessions/bus-redis.js';
 import type { SessionStore } from '../../../src/sessions/store.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
@@ -59,8 +61,9 @@ export interface Fleet {
 /**
  * N Stockade servers in this process on one fresh PostgreSQL database, each with its own pool, its own
  * Redis connections, bus and local cache — everything a separate process would have of its own.
+ * `envOf(i)` adds settings for server i alone (e.g. its own route to Redis through a TCP proxy).
  */
-export async function startFleet(n: number, env: Record<string, string>): Promise<Fleet> {
+export async function startFleet(n: number, env: Record<string, string>, envOf: (i: number) => Record<string, string> = () => ({})): Promise<Fleet> {
   const database = await createServerDatabase();
   const db = openPostgres(database.url, { max: 4 });
   const servers: TestServer[] = [];
@@ -71,7 +74,7 @@ export async function startFleet(n: number, env: Record<string, string>): Promis
       pools.push(pool);
       const server = await startTestServer({
         db: pool,
-        env: { DATABASE_URL: database.url, COOKIE_SECURE: 'false', LOG_LEVEL: 'silent', ...env },
+        env: { DATABASE_URL: database.url, COOKIE_SECURE: 'false', LOG_LEVEL: 'silent', ...env, ...envOf(i) },
       });
       servers.push(server);
       const stack = server.deps.sessionStack;
@@ -134,4 +137,11 @@ export async function rawRedis(urls: readonly string[]): Promise<RedisClient> {
   const client = createRedisClient(urls, { commandTimeoutMs: 5000 });
   await waitFor('test redis client ready', () => client.status === 'ready');
   return client;
+}
+
+/** The Redis pub/sub carrier of a stack with Redis (alone, or beside PostgreSQL in a fan-out bus). */
+export function redisCarrier(stack: SessionStack | undefined): RedisBus {
+  const bus = stack?.bus;
+  if (!bus || (bus.kind !== 'redis' && bus.kind !== 'redis+postgres')) throw new Error(`no Redis bus: ${stack?.description}`);
+  return (bus instanceof FanoutBus ? bus.fast : bus) as RedisBus;
 }

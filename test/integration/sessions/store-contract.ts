@@ -137,6 +137,18 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.get(a[0]!.idHash), null);
     });
 
+    test('deleteAll removes every session of every user and counts them', async () => {
+      const alice = await fx.makeUser();
+      const bob = await fx.makeUser();
+      const all = [sessionFor(alice), sessionFor(alice), sessionFor(bob)];
+      for (const s of all) await store.create(s, s.userId === alice.id ? alice : bob, 10);
+      for (const s of all) assert.ok(await store.get(s.idHash), 'read once (cached by the tiers that cache)');
+      assert.ok((await store.deleteAll()) >= all.length);
+      for (const s of all) assert.equal(await store.get(s.idHash), null);
+      assert.deepEqual(await store.listUser(alice.id), []);
+      assert.equal(await store.deleteAll(), 0);
+    });
+
     test('listUser lists one user’s sessions, most recently seen first', async () => {
       const user = await fx.makeUser();
       const older = sessionFor(user, Date.now() - 5000);

@@ -44,6 +44,53 @@ describe('config', () => {
     }
   });
 
+  test('TRUST_PROXY: a hop count or a list of proxy addresses/CIDRs; "true" is refused, naming the alternatives', () => {
+    for (const off of ['', 'false', '0', 'no', 'off']) assert.equal(loadConfig({ TRUST_PROXY: off }).trustProxy, false, off);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '1' }).trustProxy, { hops: 1 });
+    assert.deepEqual(loadConfig({ TRUST_PROXY: ' 2 ' }).trustProxy, { hops: 2 });
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,loopback' }).trustProxy, {
+      addresses: ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'loopback'],
+    });
+    for (const trusting of ['true', 'TRUE', 'yes', 'on']) {
+      assert.throws(
+        () => loadConfig({ TRUST_PROXY: trusting }),
+        (err: unknown) =>
+          err instanceof ConfigError && /^TRUST_PROXY: /.test(err.message) && /number of proxies/.test(err.message) && /10\.0\.0\.0\/8/.test(err.message) && !err.message.includes('\n'),
+        trusting,
+      );
+    }
+    for (const bad of ['11', '-1', '1.5', '10.0.0.0/33', '::1/129', '10.0.0', '127.0.0.1,', 'proxy.example', '10.0.0.0/8/8', '*', '0.0.0.0/0', '::/0']) {
+      assert.throws(() => loadConfig({ TRUST_PROXY: bad }), (err: unknown) => err instanceof ConfigError && err.message.startsWith('TRUST_PROXY:'), bad);
+    }
+  });
+
+  test('the server refuses TRUST_PROXY=true at start, with one line naming the alternatives', () => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, TRUST_PROXY: 'true' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(res.status, 2);
+    const lines = res.stderr.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /TRUST_PROXY: .*number of proxies in front \(e\.g\. 1\).*addresses \(e\.g\. 127\.0\.0\.1,10\.0\.0\.0\/8\)/);
+  });
+
+  test('METRICS_TOKEN_PREVIOUS: a second accepted token during a change, only beside METRICS_TOKEN', () => {
+    const c = loadConfig({ METRICS_TOKEN: 'new-token-0123456789abcdef', METRICS_TOKEN_PREVIOUS: 'old-token-0123456789abcdef' });
+    assert.deepEqual(c.metricsTokens, ['new-token-0123456789abcdef', 'old-token-0123456789abcdef']);
+    assert.deepEqual(loadConfig({ METRICS_TOKEN: 'new-token-0123456789abcdef' }).metricsTokens, ['new-token-0123456789abcdef']);
+    assert.deepEqual(loadConfig({}).metricsTokens, []);
+    const refused: Record<string, string>[] = [
+      { METRICS_TOKEN_PREVIOUS: 'old-token-0123456789abcdef' },
+      { METRICS_TOKEN: 'new-token-0123456789abcdef', METRICS_TOKEN_PREVIOUS: 'short' },
+      { METRICS_TOKEN: 'same-token-0123456789abcdef', METRICS_TOKEN_PREVIOUS: 'same-token-0123456789abcdef' },
+    ];
+    for (const env of refused) {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.startsWith('METRICS_TOKEN_PREVIOUS:'), JSON.stringify(env));
+    }
+  });
+
   test('the server refuses to start on a bad value, with one line naming the variable', () => {
     const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: { ...process.env, SESSION_ABSOLUTE_TIMEOUT: 'forever' },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeRevocation, encodeRevocation, type Revocation } from '../../../src/sessions/bus.js';
+import { FanoutBus } from '../../../src/sessions/bus-fanout.js';
 import { LocalBus } from '../../../src/sessions/bus-local.js';
 
 describe('revocation messages', () => {
@@ -13,8 +14,14 @@ describe('revocation messages', () => {
     ];
     for (const r of all) {
       const back = decodeRevocation(encodeRevocation(r, 1234));
-      assert.deepEqual(back, { revocation: r, sentAt: 1234 });
+      assert.deepEqual(back, { revocation: r, sentAt: 1234, tierClean: false });
     }
+    assert.deepEqual(decodeRevocation(encodeRevocation({ kind: 'all' }, 5, 'n.1', true)), {
+      revocation: { kind: 'all' },
+      sentAt: 5,
+      nonce: 'n.1',
+      tierClean: true,
+    });
   });
 
   test('foreign or malformed payloads are ignored, not thrown', () => {
@@ -44,5 +51,33 @@ describe('LocalBus', () => {
     assert.deepEqual(heard.sort(), ['a:all', 'a:all', 'b:all']);
     await a.close();
     await other.close();
+  });
+});
+
+describe('FanoutBus', () => {
+  test('one message on both carriers reaches each listener once; up follows the sure carrier', async () => {
+    const fastHub = {};
+    const sureHub = {};
+    const a = new FanoutBus(new LocalBus(fastHub), new LocalBus(sureHub));
+    const b = new FanoutBus(new LocalBus(fastHub), new LocalBus(sureHub));
+    const heard: [string, boolean][] = [];
+    b.listen({ onRevocation: (r, _t, info) => heard.push([r.kind, info.tierClean]), onStateChange() {} });
+    await a.publish({ kind: 'all' }, { tierClean: true });
+    await a.publish({ kind: 'user', userId: 'u' });
+    assert.deepEqual(heard, [
+      ['all', true],
+      ['user', false],
+    ]);
+    assert.equal(b.stats.received, 2);
+    assert.equal(a.stats.published, 2);
+    assert.equal(b.up, true);
+    const states: boolean[] = [];
+    b.listen({ onRevocation() {}, onStateChange: (up) => states.push(up) });
+    await b.fast.close();
+    assert.equal(b.up, true, 'the fast carrier alone going away changes nothing');
+    await b.sure.close();
+    assert.equal(b.up, false);
+    assert.deepEqual(states, [false]);
+    await a.close();
   });
 });

@@ -40,6 +40,17 @@ export const auth = {
       json: { password },
       unauthenticatedIsExpected: true,
     }),
+  /** Whose reset link this is; never uses it up. 404 for a used, expired or unknown link. */
+  resetInfo: (token: string) =>
+    api<{ username: string; mfaRequired: boolean }>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
+      unauthenticatedIsExpected: true,
+    }),
+  resetPassword: (token: string, newPassword: string) =>
+    api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
+      method: 'POST',
+      json: { newPassword },
+      unauthenticatedIsExpected: true,
+    }),
   changePassword: (currentPassword: string, newPassword: string) =>
     api<{ csrfToken: string }>('/api/auth/password', {
       method: 'POST',
@@ -105,7 +116,8 @@ export const items = {
 };
 
 export const me = {
-  export: () => apiRaw('/api/me/export', {}),
+  // A POST with the CSRF token (S-89): a GET would let any site start an export through a link.
+  export: () => apiRaw('/api/me/export', { method: 'POST' }),
   activity: () => api<{ events: ActivityEvent[] }>('/api/me/activity'),
   deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } }),
 };
@@ -115,6 +127,12 @@ export const admin = {
     api<{ users: AdminUser[]; nextCursor: string | null }>(withQuery('/api/admin/users', { cursor, limit: 50 })),
   revokeSessions: (id: string) =>
     api<{ revoked: number }>(`/api/admin/users/${encodeURIComponent(id)}/revoke-sessions`, { method: 'POST' }),
+  /** A one-time link for the user to set a new password; `invalidatePassword` also voids the current one. */
+  issueReset: (id: string, invalidatePassword: boolean) =>
+    api<{ link: string; expiresAt: string }>(`/api/admin/users/${encodeURIComponent(id)}/password-reset`, {
+      method: 'POST',
+      json: { invalidatePassword },
+    }),
   update: (id: string, patch: { disabled?: boolean; role?: Role }) =>
     api<{ user: AdminUser | User }>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch }),
 };

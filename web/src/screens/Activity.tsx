@@ -64,7 +64,7 @@ export function Activity() {
                   </th>
                   <td data-label="When">{formatDateTime(e.at)}</td>
                   <td data-label="IP">{e.ip ?? '—'}</td>
-                  <td data-label="Device">{describeDevice(e.userAgent)}</td>
+                  <td data-label="Device">{e.byAdmin ? '—' : describeDevice(e.userAgent)}</td>
                 </tr>
               ))}
             </tbody>

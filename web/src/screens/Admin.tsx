@@ -19,6 +19,7 @@ export function Admin({ me }: { me: User }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [issued, setIssued] = useState<{ username: string; link: string; expiresAt: string } | null>(null);
 
   useEffect(() => {
     if (!first.data) return;
@@ -55,6 +56,21 @@ export function Admin({ me }: { me: User }) {
       announce(`${u.username} is now ${disabled ? 'disabled' : 'enabled'}.`);
     });
 
+  // Always with invalidatePassword: for a forgotten password it costs nothing, and for a leaked one it is
+  // the point — the account must not open with the old password once it is enabled again.
+  const issueReset = (u: AdminUser) => {
+    const ok = window.confirm(
+      `Create a password-reset link for ${u.username}? Their current password stops working and every session of theirs ends now.`,
+    );
+    if (!ok) return;
+    return act(u, 'reset', async () => {
+      const res = await admin.issueReset(u.id, true);
+      replace({ id: u.id, activeSessions: 0 });
+      setIssued({ username: u.username, ...res });
+      announce(`Reset link created for ${u.username}.`);
+    });
+  };
+
   const setRole = (u: AdminUser, role: Role) =>
     act(u, 'role', async () => {
       const res = await admin.update(u.id, { role });
@@ -80,6 +96,24 @@ export function Admin({ me }: { me: User }) {
       {first.error ? <Notice tone="error">{describeError(first.error)}</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
       {first.loading ? <p role="status">Loading…</p> : null}
+      {issued ? (
+        <section class="card stack" aria-labelledby="reset-link-title">
+          <h2 id="reset-link-title">Reset link for {issued.username}</h2>
+          <p>
+            Give this link to {issued.username} yourself (not by a channel an attacker may read). It works once, until{' '}
+            {formatDateTime(issued.expiresAt)}; a newer link replaces it.
+          </p>
+          <input type="text" readOnly value={issued.link} aria-label={`Reset link for ${issued.username}`} onFocus={(e) => e.currentTarget.select()} />
+          <div class="cell-actions">
+            <button type="button" class="btn btn--small" onClick={() => void navigator.clipboard?.writeText(issued.link).then(() => announce('Link copied.'))}>
+              Copy link
+            </button>
+            <button type="button" class="btn btn--small" onClick={() => setIssued(null)}>
+              Done
+            </button>
+          </div>
+        </section>
+      ) : null}
       {users.length > 0 ? (
         <div class="table-wrap">
           <table class="table table--users">
@@ -137,6 +171,17 @@ export function Admin({ me }: { me: User }) {
                         >
                           End sessions
                         </button>
+                        {self ? null : (
+                          <button
+                            type="button"
+                            class="btn btn--small"
+                            disabled={busy !== null}
+                            onClick={() => issueReset(u)}
+                            aria-label={`Create a password-reset link for ${u.username}`}
+                          >
+                            Reset password
+                          </button>
+                        )}
                         {self ? null : (
                           <button
                             type="button"

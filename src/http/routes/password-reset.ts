@@ -1,0 +1,88 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { resetLink } from '../../auth/password-resets.js';
+import type { AppDeps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import { requireAdmin, requireFreshAuth } from '../guards.js';
+
+/**
+ * Password-reset links (v2 "E-mail and account recovery"): an administrator issues one for a user
+ * (optionally making the current password stop working at once — the leaked-password playbook), the
+ * user opens `PUBLIC_URL/#/reset/<token>` and sets a new password. Every session of the user then ends
+ * on every server.
+ *
+ * The token travels in the path, as the contract says; the request logger writes the route pattern for
+ * routes with a `:token` parameter, never the token (logger.ts). GET never consumes the link (mail
+ * scanners and link previews open links); only the POST that sets a password does, once.
+ */
+
+const tokenParams = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } as const;
+
+export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { passwordResets, sessions, audit, config } = deps;
+
+  app.get<{ Params: { token: string } }>('/api/auth/password-reset/:token', { schema: { params: tokenParams } }, async (request) => {
+    const { username } = await passwordResets.peek(request.params.token);
+    // mfaRequired: no second factor exists yet (the contract's field, so clients need no change later).
+    return { username, mfaRequired: false };
+  });
+
+  app.post<{ Params: { token: string }; Body: { newPassword: string } }>(
+    '/api/auth/password-reset/:token',
+    {
+      schema: {
+        params: tokenParams,
+        body: {
+          type: 'object',
+          required: ['newPassword'],
+          additionalProperties: false,
+          properties: { newPassword: { type: 'string', minLength: 1, maxLength: 1024 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const done = await passwordResets.complete(request.params.token, request.body.newPassword);
+      // After the commit: whoever held a session (the attacker, in the incident case) is out everywhere.
+      const revoked = await sessions.revokeUser(done.userId);
+      await audit.event(request, 'password.reset', { userId: done.userId, details: { sessionsRevoked: revoked } });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { invalidatePassword?: boolean } }>(
+    '/api/admin/users/:id/password-reset',
+    {
+      // Authorization before validation, as for the other admin routes: no admin session, no schema hints.
+      preValidation: async (request) => {
+        requireAdmin(request);
+      },
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { invalidatePassword: { type: 'boolean' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAdmin(request);
+      requireFreshAuth(auth, config.session.reauthWindow);
+      const invalidatePassword = request.body?.invalidatePassword === true;
+      const issued = await passwordResets.issue({ id: request.params.id }, { issuedBy: 'admin', invalidatePassword });
+      if (!issued) throw new AppError('not_found', 'No such user.');
+      // With the old password void, its sessions go too: the link is now the only way in.
+      const revoked = invalidatePassword ? await sessions.revokeUser(issued.userId) : 0;
+      await audit.event(request, 'password.reset_issued', {
+        userId: issued.userId,
+        actorId: auth.user.id,
+        details: { invalidatePassword, sessionsRevoked: revoked, expiresAt: issued.expiresAt.toISOString() },
+      });
+      return reply.code(201).send({ link: resetLink(config.publicUrl, issued.token), expiresAt: issued.expiresAt.toISOString() });
+    },
+  );
+};

@@ -1,0 +1,109 @@
+import { useState } from 'preact/hooks';
+import { auth } from '../api/endpoints';
+import { ApiError, describeError, fieldErrorMap } from '../api/problem';
+import { Field } from '../components/Field';
+import { Notice } from '../components/Notice';
+import { PageTitle } from '../components/PageTitle';
+import { href, navigate } from '../lib/router';
+import { useAsync } from '../lib/useAsync';
+import { announce } from '../state/announcer';
+import { authState } from '../state/session';
+
+/**
+ * `#/reset/<token>`: the page a password-reset link opens (handed out by an administrator today, mailed
+ * later). Opening it only asks whose link it is; the link is used up by the form, once. After success
+ * every session of the account has ended (this tab's too, if it was signed in), so it goes to sign-in.
+ */
+export function ResetPassword({ token }: { token: string }) {
+  const info = useAsync(() => auth.resetInfo(token), [token]);
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(null);
+    const local: Record<string, string> = {};
+    if (next.length < 8) local.newPassword = 'Use at least 8 characters.';
+    if (confirm !== next) local.confirm = 'The two new passwords are not the same.';
+    setErrors(local);
+    if (Object.keys(local).length > 0) return;
+    setBusy(true);
+    try {
+      await auth.resetPassword(token, next);
+      announce('Password set. Sign in with your new password.');
+      authState.set({ status: 'signedOut', notice: 'Your new password is set. Sign in with it.', returnTo: null });
+      navigate('/signin', { replace: true });
+    } catch (err) {
+      const fields = fieldErrorMap(err);
+      setErrors(fields);
+      setError(
+        Object.keys(fields).length > 0
+          ? 'Please fix the highlighted fields.'
+          : err instanceof ApiError && err.status === 404
+            ? 'This link has already been used or has expired. Ask your administrator for a new one.'
+            : describeError(err),
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const invalid = info.error instanceof ApiError && info.error.status === 404;
+  return (
+    <div class="auth-page">
+      <div class="auth-card">
+        <p class="auth-brand" aria-hidden="true">
+          <span class="brand__mark" />
+          Stockade
+        </p>
+        <PageTitle title="Set a new password" />
+        {info.loading ? <p role="status">Checking the link…</p> : null}
+        {invalid ? (
+          <Notice tone="error">This link has already been used or has expired. Ask your administrator for a new one.</Notice>
+        ) : info.error ? (
+          <Notice tone="error">{describeError(info.error)}</Notice>
+        ) : null}
+        {error ? <Notice tone="error">{error}</Notice> : null}
+        {info.data ? (
+          <form onSubmit={submit} class="stack" aria-label="Set a new password" noValidate>
+            <p>
+              For the account <strong>{info.data.username}</strong>. Every device signed in to it will be signed out.
+            </p>
+            {/* Lets password managers file the new password under the right account. */}
+            <input type="text" name="username" autoComplete="username" value={info.data.username} readOnly hidden />
+            <Field
+              label="New password"
+              name="newPassword"
+              type="password"
+              value={next}
+              onValue={setNext}
+              error={errors.newPassword}
+              hint="At least 8 characters; common passwords are refused."
+              autoComplete="new-password"
+              required
+            />
+            <Field
+              label="New password again"
+              name="confirm"
+              type="password"
+              value={confirm}
+              onValue={setConfirm}
+              error={errors.confirm}
+              autoComplete="new-password"
+              required
+            />
+            <button type="submit" class="btn btn--primary btn--block" disabled={busy}>
+              {busy ? 'Setting…' : 'Set password'}
+            </button>
+          </form>
+        ) : null}
+        <p class="auth-switch">
+          <a href={href('/signin')}>Back to sign in</a>
+        </p>
+      </div>
+    </div>
+  );
+}
