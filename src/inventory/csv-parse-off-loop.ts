@@ -30,8 +30,8 @@ export interface ParseRequest {
 
 /**
  * The worker's answer, as several messages: rows in slices (each message is deserialised on the event
- * loop in one piece — 10,000 rows of 2 KB in one message held it for ~100 ms), then `done`; or one
- * `refused` (a 422 the worker found: invalid UTF-8, row errors).
+ * loop in one piece — 10,000 rows of 2 KB in one message held it for ~100 ms), each sent when the parent
+ * asks for it ('more'), then `done`; or one `refused` (a 422 the worker found: invalid UTF-8, row errors).
  */
 export type ParseReply =
   | { kind: 'rows'; rows: ImportRow[] }
@@ -106,6 +106,10 @@ function runWorker(request: ParseRequest): Promise<OffLoopParse> {
     worker.on('message', (reply: ParseReply) => {
       if (reply.kind === 'rows') {
         for (const row of reply.rows) rows.push(row);
+        // The next slice only after the event loop has had a turn (csv-worker.ts sends one per request).
+        setImmediate(() => {
+          if (!settled) worker.postMessage('more');
+        });
       } else if (reply.kind === 'done') {
         finish(() => resolve({ parsed: { rows, columns: reply.columns }, requestHash: reply.requestHash }));
       } else {

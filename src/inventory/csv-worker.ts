@@ -47,6 +47,16 @@ function* handle(message: ParseRequest): Generator<ParseReply> {
   yield { kind: 'done', columns: parsed.columns, requestHash: hash };
 }
 
+/*
+ * One slice per request from the parent ("more"): posted all at once, the slices would queue up and the
+ * parent would drain them in one task, which is the stall we are here to avoid.
+ */
 parentPort?.once('message', (message: ParseRequest) => {
-  for (const reply of handle(message)) parentPort?.postMessage(reply);
+  const replies = handle(message);
+  const next = () => {
+    const reply = replies.next();
+    if (!reply.done) parentPort?.postMessage(reply.value);
+  };
+  parentPort?.on('message', next);
+  next();
 });

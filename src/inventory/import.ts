@@ -85,7 +85,7 @@ function differs(a: ItemFields, b: ItemFields): boolean {
  */
 const BATCH: Record<Db['kind'], { rows: number; chars: number }> = {
   pglite: { rows: 25, chars: 16 * 1024 },
-  postgres: { rows: 500, chars: 256 * 1024 },
+  postgres: { rows: 200, chars: 128 * 1024 },
 };
 type BatchSize = (typeof BATCH)[Db['kind']];
 
