@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Db } from '../../../src/db/db.js';
+import { openPglite } from '../../../src/db/pglite.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
+import { pgliteTemplate } from '../../support/pglite.js';
+import { registerTempDir, removeTempDir } from '../../support/processes.js';
 import { TestClient } from '../../support/client.js';
 import { BACKENDS } from './fixtures.js';
 
@@ -113,8 +120,20 @@ for (const backend of BACKENDS) {
     let server: TestServer;
     let client: TestClient;
     let noise: ReturnType<typeof noiseMeter>;
+    let dataDir: string | undefined;
+    let embedded: Db | undefined;
     before(async () => {
-      server = await startTestServer({ database: backend });
+      if (backend === 'pglite') {
+        // On disk, as an embedded server runs (DATA_DIR), not the in-memory PGlite of other tests: that
+        // one keeps every table file in the JavaScript heap, and growing them cost garbage-collection
+        // pauses of over a second that a real server never pays.
+        dataDir = mkdtempSync(join(tmpdir(), 'stockade-stall-'));
+        registerTempDir(dataDir);
+        embedded = await openPglite(dataDir, { loadDataDir: await pgliteTemplate() });
+        server = await startTestServer({ db: embedded });
+      } else {
+        server = await startTestServer({ database: backend });
+      }
       client = new TestClient(server.url);
       await client.register();
       noise = noiseMeter();
@@ -122,6 +141,8 @@ for (const backend of BACKENDS) {
     after(async () => {
       await noise.stop();
       await server.close();
+      await embedded?.close();
+      if (dataDir) removeTempDir(dataDir);
     });
 
     async function measure(t: { diagnostic(message: string): void }, label: string, csv: Buffer) {
