@@ -5,6 +5,7 @@ import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
 import { truncateIp } from './sessions/client-info.js';
 import { trustProxyOption } from './trust-proxy.js';
+import { accessPlugin, publicScope } from './http/access.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
@@ -74,6 +75,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.removeContentTypeParser(['text/plain']);
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
+  // Before any plugin that adds routes: every route must declare who may call it, and this enforces it
+  // (a route without a declaration stops buildApp; access.ts).
+  await app.register(accessPlugin);
   const cookie = sessionCookie(config.cookieSecure);
   // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
   await app.register(securityPlugin, { hsts: config.cookieSecure || options.https !== undefined });
@@ -132,7 +136,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(privacyRoutes, { deps, cookie });
 
   if (options.webRoot && existsSync(options.webRoot)) {
-    await app.register(fastifyStatic, { root: options.webRoot, index: ['index.html'], wildcard: false });
+    const root = options.webRoot;
+    // The web app's files are public (a route per file, registered by @fastify/static, which cannot
+    // carry a declaration); the API they talk to is guarded route by route.
+    await app.register(publicScope((scope) => scope.register(fastifyStatic, { root, index: ['index.html'], wildcard: false })));
   }
   return app;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { ensureAdmin } from './auth/bootstrap-admin.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import type { Db } from './db/db.js';
+import { describeDatabase, embeddedDatabaseExists } from './db/location.js';
 import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
 import { type AppDeps, closeDeps, createDeps } from './deps.js';
@@ -39,8 +41,10 @@ Commands:
   help                     show this text (also --help, -h)
 
 Configuration is read from the environment, as for the server: DATABASE_URL (a PostgreSQL
-server) or DATA_DIR (the embedded database; stop the server first, since an embedded
-database has one user at a time). Every command applies pending migrations first.
+server) or DATA_DIR (the embedded database, default ./data; stop the server first, since an
+embedded database has one user at a time). Every command applies pending migrations first,
+and first says on standard error which database it uses. A command refuses to create an
+embedded database that does not exist yet unless --create is given (anywhere on the line).
 
 Exit codes: 0 success, 1 the command failed, 2 usage or configuration error.
 `;
@@ -50,9 +54,28 @@ class CommandError extends Error {}
 
 type Out = { out: (line: string) => void; err: (line: string) => void };
 
+/** What run() learned from the command line for every command: where to say things, --create. */
+const invocation: { io: Out; create: boolean } = { io: { out: () => {}, err: () => {} }, create: false };
+
+/**
+ * Opens the configured database for a command: first one line on stderr naming it, then a refusal if it
+ * is an embedded database that does not exist yet and --create was not given. Without that refusal, a
+ * command run without DATABASE_URL from the wrong directory creates ./data and "succeeds" on an empty
+ * database (revoke-user: "no user named …"; stats: all zero).
+ */
+async function openCommandDb(config: Config): Promise<Db> {
+  invocation.io.err(`using ${describeDatabase(config)}`);
+  if (!config.databaseUrl && !invocation.create && !embeddedDatabaseExists(config.dataDir)) {
+    throw new ConfigError(
+      `no embedded database at ${resolve(config.dataDir)}: set DATABASE_URL to use a PostgreSQL server, or DATA_DIR to the server's data directory; add --create to create a new embedded database there`,
+    );
+  }
+  return openDb(config);
+}
+
 async function withDeps<T>(fn: (deps: AppDeps) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const db: Db = await openDb(config);
+  const db: Db = await openCommandDb(config);
   try {
     await migrate(db);
     const deps = createDeps(config, db);
@@ -199,7 +222,7 @@ async function purge(args: string[], io: Out): Promise<void> {
 async function runMigrate(args: string[], io: Out): Promise<void> {
   if (args.length > 0) throw new UsageError('migrate takes no arguments');
   const config = loadConfig();
-  const db = await openDb(config);
+  const db = await openCommandDb(config);
   try {
     const applied = await migrate(db);
     io.out(applied.length ? `applied ${applied.join(', ')}` : 'nothing to apply: the database is up to date');
@@ -282,7 +305,10 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
 
 /** Runs one command line; resolves with the exit code. */
 async function run(argv: string[], io: Out): Promise<number> {
-  const [command, ...args] = argv;
+  const words = argv.filter((a) => a !== '--create');
+  const [command, ...args] = words;
+  invocation.io = io;
+  invocation.create = words.length !== argv.length;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     (command === undefined ? io.err : io.out)(USAGE.trimEnd());
     return command === undefined ? 2 : 0;

@@ -15,6 +15,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string | undefined;
+  /** Connections this server opens to a PostgreSQL server at most (DATABASE_POOL_SIZE). */
+  readonly databasePoolSize: number;
   readonly dataDir: string;
   readonly redisUrls: readonly string[];
   /** Prefix of every Redis key and of the bus channel (REDIS_KEY_PREFIX), so deployments can share a Redis. */
@@ -214,6 +216,9 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     databaseUrl,
+    // Every server holds up to this many connections: max_connections must cover servers × pool, plus
+    // the CLI, the backup and the revocation bus's LISTEN connection (docs/operations.md, "Size").
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     dataDir: env.DATA_DIR?.trim() || './data',
     redisUrls,
     redisKeyPrefix,

@@ -3,9 +3,14 @@ import { AppError } from '../errors.js';
 import type { Authenticated } from '../sessions/session.js';
 
 /*
- * Authorization is the first line of every handler, visible where it is applied:
- *   const { user } = requireMerchant(request);
- * Default deny: a route that calls none of these is public, and only auth/ops routes are.
+ * Typed accessors of what the access guard (access.ts) has already decided. Who may call a route is its
+ * `config: { access }` declaration, enforced before the handler runs; a handler that needs the user, the
+ * session or the merchant id reads them here:
+ *   const { merchantId, user } = requireMerchant(request);
+ * These never refuse a caller. Reaching one without what it returns means the route's declaration and its
+ * handler disagree (say `access: 'user'` on a route that needs a merchant): a programming error, answered
+ * as a 500 with nothing in it and logged, so it shows up in the first test that calls the route rather
+ * than being papered over with a second authorization decision here.
  */
 
 declare module 'fastify' {
@@ -15,21 +20,27 @@ declare module 'fastify' {
   }
 }
 
+function misdeclared(request: FastifyRequest, needs: string): Error {
+  return new Error(`${request.method} ${request.routeOptions.url ?? request.url} needs ${needs} but declares access "${String(request.routeOptions.config.access)}"`);
+}
+
+/** The signed-in user and session of a route declared `user` (or any role). */
 export function requireUser(request: FastifyRequest): Authenticated {
-  if (!request.auth) throw new AppError('unauthenticated', 'Sign in to continue.');
+  if (!request.auth) throw misdeclared(request, 'a session');
   return request.auth;
 }
 
 /** A merchant is the tenant: `user.id` is the merchant id every inventory query is scoped by. */
 export function requireMerchant(request: FastifyRequest): Authenticated & { merchantId: string } {
   const auth = requireUser(request);
-  if (auth.user.role !== 'merchant') throw new AppError('forbidden', 'Only merchants have an inventory.');
+  if (auth.user.role !== 'merchant') throw misdeclared(request, 'a merchant');
   return { ...auth, merchantId: auth.user.id };
 }
 
+/** The administrator of a route declared `admin` (actions are recorded with their id). */
 export function requireAdmin(request: FastifyRequest): Authenticated {
   const auth = requireUser(request);
-  if (auth.user.role !== 'admin') throw new AppError('forbidden', 'Administrators only.');
+  if (auth.user.role !== 'admin') throw misdeclared(request, 'an administrator');
   return auth;
 }
 

@@ -33,8 +33,6 @@ export interface TestServerOptions {
   sessionStore?: SessionStore;
   /** Capture log lines (JSON strings) instead of discarding them. */
   logLines?: string[];
-  /** Build deps further (e.g. Redis tiers) before the app is built. */
-  configure?: (deps: AppDeps) => Promise<void> | void;
   /** Serve this built web app at / (the browser tests build web/ into a temporary directory). */
   webRoot?: string;
 }
@@ -62,7 +60,6 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     }
   }
   const deps = createDeps(config, db, opts.sessionStore ? { sessionStore: opts.sessionStore } : {});
-  await opts.configure?.(deps);
   const lines = opts.logLines;
   const app = await buildApp(deps, {
     logger: lines

@@ -101,7 +101,8 @@ async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
     done();
   });
 
-  app.get('/metrics', async (request, reply) => {
+  // `scraper`: not a session; authorize() below is this route's own check (token or direct loopback).
+  app.get('/metrics', { config: { access: 'scraper' } }, async (request, reply) => {
     authorize(request, tokenDigests, behindProxy);
     const text = await registry.metrics();
     return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);

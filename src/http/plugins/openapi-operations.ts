@@ -1,19 +1,18 @@
+import type { Access } from '../access.js';
 import { cursor, obj, ref } from './openapi-components.js';
 
 /*
- * What the OpenAPI document says about each route beyond its validation schemas: tag, summary, who may
- * call it, and its answers. Keyed by "METHOD /pattern" exactly as Fastify registers the route; the ops
+ * What the OpenAPI document says about each route beyond its validation schemas: tag, summary and its
+ * answers. Who may call it is not here: it is the route's own `config.access` (access.ts), which
+ * openapi.ts reads from the registered route. Keyed by "METHOD /pattern" exactly as Fastify registers the route; the ops
  * test fails when a registered route has no entry here (or an entry names no route), so a new route
  * cannot ship undocumented.
  */
-
-export type Access = 'public' | 'user' | 'merchant' | 'admin' | 'scraper';
 
 export interface OperationDoc {
   tag: 'auth' | 'sessions' | 'inventory' | 'admin' | 'privacy' | 'operations';
   summary: string;
   description?: string;
-  access: Access;
   /** Success status and body (JSON schema; a string is a content type with a text body). */
   ok: { status: number; description: string; schema?: unknown; contentType?: string };
   /** Statuses beyond the ones implied by access, method and parameters (see responsesFor). */
@@ -29,11 +28,10 @@ const list = (key: string, item: string, withCursor = true) =>
   obj(withCursor ? { [key]: { type: 'array', items: ref(item) }, nextCursor: cursor } : { [key]: { type: 'array', items: ref(item) } });
 
 export const OPERATIONS: Record<string, OperationDoc> = {
-  'GET /healthz': { tag: 'operations', summary: 'Liveness: the process is up', access: 'public', ok: { status: 200, description: 'Alive.', schema: obj({ status: { type: 'string', enum: ['ok'] } }) } },
+  'GET /healthz': { tag: 'operations', summary: 'Liveness: the process is up', ok: { status: 200, description: 'Alive.', schema: obj({ status: { type: 'string', enum: ['ok'] } }) } },
   'GET /readyz': {
     tag: 'operations',
     summary: 'Readiness: the database (and Redis, when configured) answers',
-    access: 'public',
     ok: { status: 200, description: 'Ready, or degraded (an optional part such as the Redis cache is down).', schema: ref('Readiness') },
     errors: [503],
   },
@@ -42,14 +40,12 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Prometheus metrics',
     description:
       'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>` (METRICS_TOKEN_PREVIOUS works too); otherwise served to direct loopback clients only, and to nobody when TRUST_PROXY is set.',
-    access: 'scraper',
     ok: { status: 200, description: 'Prometheus text format 0.0.4.', contentType: 'text/plain; version=0.0.4' },
   },
 
   'POST /api/auth/register': {
     tag: 'auth',
     summary: 'Create a merchant account and sign in',
-    access: 'public',
     ok: { status: 201, description: 'Signed in; sets the session cookie.', schema: obj({ user: ref('User'), csrfToken: { type: 'string' } }) },
     errors: [409, 429],
   },
@@ -57,23 +53,20 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     tag: 'auth',
     summary: 'Sign in',
     description: 'Unknown user, wrong password and disabled account get the same 401 in about the same time. Too many failures: 429 with Retry-After.',
-    access: 'public',
     ok: { status: 200, description: 'Signed in with a fresh token; sets the session cookie.', schema: ref('SignedIn') },
     errors: [401, 429],
   },
-  'POST /api/auth/logout': { tag: 'auth', summary: 'Sign out (deletes the server-side session)', access: 'public', ok: { status: 204, description: 'Signed out; cookie cleared.' } },
-  'GET /api/auth/session': { tag: 'auth', summary: 'Who am I', access: 'user', ok: { status: 200, description: 'The current user, session and CSRF token.', schema: ref('SignedIn') } },
+  'POST /api/auth/logout': { tag: 'auth', summary: 'Sign out (deletes the server-side session)', ok: { status: 204, description: 'Signed out; cookie cleared.' } },
+  'GET /api/auth/session': { tag: 'auth', summary: 'Who am I', ok: { status: 200, description: 'The current user, session and CSRF token.', schema: ref('SignedIn') } },
   'POST /api/auth/reauthenticate': {
     tag: 'auth',
     summary: 'Step-up: confirm the password (rotates the token)',
-    access: 'user',
     ok: { status: 200, description: 'Freshly authenticated.', schema: obj({ session: ref('Session'), csrfToken: { type: 'string' } }) },
     errors: [429],
   },
   'POST /api/auth/password': {
     tag: 'auth',
     summary: 'Change the password (rotates this session, revokes every other)',
-    access: 'user',
     ok: { status: 200, description: 'Changed; sets the new cookie.', schema: obj({ csrfToken: { type: 'string' } }) },
     errors: [429],
   },
@@ -81,7 +74,6 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     tag: 'auth',
     summary: 'Whose password-reset link this is (does not use it up)',
     description: 'Unknown, used and expired links all answer the same 404. Opening the link (a mail scanner, a preview) never consumes it.',
-    access: 'public',
     ok: { status: 200, description: 'The link is valid.', schema: obj({ username: { type: 'string' }, mfaRequired: { type: 'boolean' } }) },
     errors: [404],
   },
@@ -90,64 +82,57 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Set a new password with a reset link',
     description:
       'Uses the link up (once, even under concurrent use), sets the password and ends every session of the user on every server. A weak password is 400 and leaves the link usable; an unknown, used or expired link is 404.',
-    access: 'public',
     ok: { status: 204, description: 'Password set; sign in with it.' },
     errors: [404],
   },
 
-  'GET /api/sessions': { tag: 'sessions', summary: "The signed-in user's sessions", access: 'user', ok: { status: 200, description: 'Sessions.', schema: list('sessions', 'SessionListEntry', false) } },
-  'DELETE /api/sessions/:id': { tag: 'sessions', summary: 'End one of your sessions', access: 'user', ok: { status: 204, description: 'Ended.' } },
+  'GET /api/sessions': { tag: 'sessions', summary: "The signed-in user's sessions", ok: { status: 200, description: 'Sessions.', schema: list('sessions', 'SessionListEntry', false) } },
+  'DELETE /api/sessions/:id': { tag: 'sessions', summary: 'End one of your sessions', ok: { status: 204, description: 'Ended.' } },
   'POST /api/sessions/revoke-others': {
     tag: 'sessions',
     summary: 'End every other session (needs a fresh authentication)',
-    access: 'user',
     ok: { status: 200, description: 'How many ended.', schema: obj({ revoked: { type: 'integer' } }) },
     errors: [403],
   },
 
-  'GET /api/items': { tag: 'inventory', summary: 'List, search and sort items', access: 'merchant', ok: { status: 200, description: 'A page of items.', schema: list('items', 'Item') } },
-  'POST /api/items': { tag: 'inventory', summary: 'Create an item', access: 'merchant', idempotent: true, ok: { status: 201, description: 'Created.', schema: obj({ item: ref('Item') }) }, errors: [409] },
+  'GET /api/items': { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.', schema: list('items', 'Item') } },
+  'POST /api/items': { tag: 'inventory', summary: 'Create an item', idempotent: true, ok: { status: 201, description: 'Created.', schema: obj({ item: ref('Item') }) }, errors: [409] },
   'GET /api/items/export.csv': {
     tag: 'inventory',
     summary: "Export all the merchant's items as CSV",
     description: "Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.",
-    access: 'merchant',
     ok: { status: 200, description: 'CSV, streamed.', contentType: 'text/csv' },
   },
   'POST /api/items/import': {
     tag: 'inventory',
     summary: 'Import items from CSV (all rows or none)',
-    access: 'merchant',
     idempotent: true,
     requestBody: { contentType: 'text/csv', description: 'UTF-8 CSV with a header row, up to 20 MiB.' },
     ok: { status: 200, description: 'Counts.', schema: obj({ created: { type: 'integer' }, updated: { type: 'integer' } }) },
     errors: [409, 422],
   },
-  'GET /api/items/:id': { tag: 'inventory', summary: 'One item', access: 'merchant', ok: { status: 200, description: 'The item.', schema: obj({ item: ref('Item') }) } },
+  'GET /api/items/:id': { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.', schema: obj({ item: ref('Item') }) } },
   'PATCH /api/items/:id': {
     tag: 'inventory',
     summary: 'Edit an item (not its quantity)',
-    access: 'merchant',
     ok: { status: 200, description: 'Edited.', schema: obj({ item: ref('Item') }) },
     errors: [409],
   },
-  'DELETE /api/items/:id': { tag: 'inventory', summary: 'Delete an item and its ledger', access: 'merchant', ok: { status: 204, description: 'Deleted.' } },
+  'DELETE /api/items/:id': { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
   'POST /api/items/:id/adjustments': {
     tag: 'inventory',
     summary: 'Adjust stock (one ledger row)',
     description: '409 if the stock would go below zero.',
-    access: 'merchant',
     idempotent: true,
     ok: { status: 201, description: 'Adjusted.', schema: obj({ item: ref('Item'), movement: ref('Movement') }) },
     errors: [409],
   },
-  'GET /api/items/:id/movements': { tag: 'inventory', summary: "An item's ledger, newest first", access: 'merchant', ok: { status: 200, description: 'A page of movements.', schema: list('movements', 'Movement') } },
-  'GET /api/inventory/summary': { tag: 'inventory', summary: 'Totals for the dashboard', access: 'merchant', ok: { status: 200, description: 'Totals.', schema: ref('Summary') } },
+  'GET /api/items/:id/movements': { tag: 'inventory', summary: "An item's ledger, newest first", ok: { status: 200, description: 'A page of movements.', schema: list('movements', 'Movement') } },
+  'GET /api/inventory/summary': { tag: 'inventory', summary: 'Totals for the dashboard', ok: { status: 200, description: 'Totals.', schema: ref('Summary') } },
   'GET /api/inventory/movements/daily': {
     tag: 'inventory',
     summary: 'Units in and out per UTC day, for the dashboard chart (extension to API.md)',
     description: '`days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.',
-    access: 'merchant',
     ok: {
       status: 200,
       description: 'Per-day totals.',
@@ -160,11 +145,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     },
   },
 
-  'GET /api/admin/users': { tag: 'admin', summary: 'Users, in username order', access: 'admin', ok: { status: 200, description: 'A page of users.', schema: list('users', 'AdminUser') } },
+  'GET /api/admin/users': { tag: 'admin', summary: 'Users, in username order', ok: { status: 200, description: 'A page of users.', schema: list('users', 'AdminUser') } },
   'POST /api/admin/users/:id/revoke-sessions': {
     tag: 'admin',
     summary: "End every session of a user, on every server (kill switch)",
-    access: 'admin',
     ok: { status: 200, description: 'How many ended.', schema: obj({ revoked: { type: 'integer' } }) },
   },
   'POST /api/admin/users/:id/password-reset': {
@@ -172,25 +156,22 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Issue a one-time password-reset link for a user',
     description:
       'The link (`PUBLIC_URL/#/reset/<token>`, valid for PASSWORD_RESET_TTL) is for the user, handed over out of band; a newer link voids older ones. With `invalidatePassword: true` the current password stops working at once and every session of the user ends: the leaked-password playbook, so the account never opens with the leaked password.',
-    access: 'admin',
     ok: { status: 201, description: 'The link.', schema: obj({ link: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } }) },
   },
   'PATCH /api/admin/users/:id': {
     tag: 'admin',
     summary: 'Disable, enable, or change the role of a user',
     description: 'Disabling (and a role change) revokes all the user’s sessions.',
-    access: 'admin',
     ok: { status: 200, description: 'The user.', schema: obj({ user: ref('AdminUser') }) },
     errors: [409],
   },
-  'GET /api/admin/audit': { tag: 'admin', summary: 'The audit trail, newest first', access: 'admin', ok: { status: 200, description: 'A page of events.', schema: list('events', 'AuditEvent') } },
+  'GET /api/admin/audit': { tag: 'admin', summary: 'The audit trail, newest first', ok: { status: 200, description: 'A page of events.', schema: list('events', 'AuditEvent') } },
 
-  'GET /api/me/activity': { tag: 'privacy', summary: 'Your security activity', access: 'user', ok: { status: 200, description: 'Events.', schema: list('events', 'ActivityEvent', false) } },
+  'GET /api/me/activity': { tag: 'privacy', summary: 'Your security activity', ok: { status: 200, description: 'Events.', schema: list('events', 'ActivityEvent', false) } },
   'POST /api/me/export': {
     tag: 'privacy',
     summary: 'Everything stored about you, as JSON',
     description: 'At most once per EXPORT_MIN_INTERVAL (429 otherwise).',
-    access: 'user',
     ok: { status: 200, description: 'Profile, sessions, items, movements, auth events.', schema: { type: 'object', additionalProperties: true } },
     errors: [429],
   },
@@ -198,7 +179,6 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     tag: 'privacy',
     summary: 'Delete your account and all its data',
     description: 'Needs a fresh authentication and the password.',
-    access: 'user',
     ok: { status: 204, description: 'Deleted; cookie cleared.' },
     errors: [429],
   },
@@ -211,7 +191,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * whether it is unsafe (403 csrf), whether it has a body (400/413/415) or an id (404), plus its own.
  * 500 and 503 can happen anywhere.
  */
-export function responsesFor(method: string, url: string, op: OperationDoc): Record<string, unknown> {
+export function responsesFor(method: string, url: string, op: OperationDoc, access: Access): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const { ok } = op;
   out[String(ok.status)] = {
@@ -223,8 +203,8 @@ export function responsesFor(method: string, url: string, op: OperationDoc): Rec
         : {}),
   };
   const statuses = new Set<number>(op.errors ?? []);
-  if (op.access !== 'public') statuses.add(401);
-  if (op.access === 'merchant' || op.access === 'admin' || op.access === 'scraper' || UNSAFE.has(method)) statuses.add(403);
+  if (access !== 'public') statuses.add(401);
+  if (access === 'merchant' || access === 'admin' || access === 'scraper' || UNSAFE.has(method)) statuses.add(403);
   if (UNSAFE.has(method) && url.startsWith('/api/')) statuses.add(400).add(413).add(415);
   if (url.includes(':id')) statuses.add(404);
   if (url.startsWith('/api/')) statuses.add(400);

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_CODES } from '../../errors.js';
+import { type Access, publicScope } from '../access.js';
 import { COMPONENT_SCHEMAS } from './openapi-components.js';
 import { OPERATIONS, responsesFor } from './openapi-operations.js';
 
@@ -11,8 +12,9 @@ import { OPERATIONS, responsesFor } from './openapi-operations.js';
  *
  * Generated, not hand-written: @fastify/swagger collects every route as it is registered (so this
  * plugin must be registered before the routes) and takes request bodies, query strings and path
- * parameters from the routes' own validation schemas. What validation cannot say — tags, summaries,
- * who may call, the answers — comes from openapi-operations.ts and is merged in here, into the
+ * parameters from the routes' own validation schemas, and who may call from the routes' own access
+ * declarations (`x-access`, and the role in the security requirement; access.ts). What neither can say —
+ * tags, summaries, the answers — comes from openapi-operations.ts and is merged in here, into the
  * document only: response schemas are never attached to the routes, because Fastify would then use them
  * to serialize (and silently drop any field they forgot).
  *
@@ -49,6 +51,7 @@ const fastifyPath = (openapiPath: string) => openapiPath.replace(/\{([^}]+)\}/g,
 const methodOf = (method: string | string[]) => (Array.isArray(method) ? (method[0] ?? '') : method).toUpperCase();
 
 type Operation = {
+  'x-access'?: Access;
   parameters?: unknown[];
   responses?: Record<string, unknown>;
   security?: unknown[];
@@ -63,10 +66,16 @@ function complete(doc: { paths?: Record<string, Record<string, Operation>>; comp
       const method = lower.toUpperCase();
       const url = fastifyPath(path);
       const op = OPERATIONS[`${method} ${url}`];
-      if (!op) continue;
-      operation.responses = responsesFor(method, url, op);
+      const access = operation['x-access'];
+      if (!op || !access) continue;
+      operation.responses = responsesFor(method, url, op, access);
+      // OpenAPI 3.1 lets a requirement list the roles it needs, for any kind of scheme.
       operation.security =
-        op.access === 'public' ? [] : op.access === 'scraper' ? [{ metricsToken: [] }, {}] : [{ sessionCookie: [] }];
+        access === 'public'
+          ? []
+          : access === 'scraper'
+            ? [{ metricsToken: [] }, {}]
+            : [{ sessionCookie: access === 'user' ? [] : [access] }];
       const headers: unknown[] = [];
       if (UNSAFE.has(method) && url.startsWith('/api/')) {
         headers.push({
@@ -131,7 +140,15 @@ async function openapi(app: FastifyInstance) {
       // Static files of the web app and the UI's own assets are not part of the API.
       if (!op) return { schema: { ...schema, hide: true }, url };
       return {
-        schema: { ...schema, tags: [op.tag], summary: op.summary, ...(op.description ? { description: op.description } : {}) },
+        schema: {
+          ...schema,
+          tags: [op.tag],
+          summary: op.summary,
+          ...(op.description ? { description: op.description } : {}),
+          // The route's own declaration, so the document and the guard cannot disagree; copied into the
+          // operation by @fastify/swagger (an x- key) and read back by complete().
+          'x-access': route.config?.access,
+        },
         url,
       };
     },
@@ -144,15 +161,21 @@ async function openapi(app: FastifyInstance) {
 
   // Every problem's `type` is /docs/problems#<code> (errors.ts): that URI names a page that says what
   // the code means, as RFC 9457 suggests. Plain HTML, no script or style: the strict CSP applies.
-  app.get('/docs/problems', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/docs/problems', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(PROBLEMS_PAGE),
   );
 
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    staticCSP: DOCS_CSP,
-    uiConfig: { deepLinking: true, defaultModelsExpandDepth: 1 },
-  });
+  // The UI, its assets and /docs/json are public (the contract is no secret); its routes are swagger-ui's
+  // own and carry no declaration, hence the public scope (access.ts).
+  await app.register(
+    publicScope((scope) =>
+      scope.register(swaggerUi, {
+        routePrefix: '/docs',
+        staticCSP: DOCS_CSP,
+        uiConfig: { deepLinking: true, defaultModelsExpandDepth: 1 },
+      }),
+    ),
+  );
 }
 
 export const openapiPlugin = fp(openapi, { name: 'stockade-openapi', fastify: '5.x' });

@@ -9,11 +9,11 @@ import { requireAdmin, requireFreshAuth } from '../guards.js';
 /**
  * Account administration (API.md "Admin"): the user list, the kill switch, disable/enable, role change,
  * and the whole audit trail. Admins manage accounts and sessions; they never read a merchant's inventory
- * (requireMerchant refuses them there).
+ * (the inventory routes are declared `merchant`).
  *
- * Authorization runs before anything else, schema validation included (preValidation hook), so nobody
- * learns the shape of these routes without an admin session: no session 401, a merchant 403. Every
- * write also needs a fresh authentication (403 `reauth_required` outside SESSION_REAUTH_WINDOW).
+ * Every route is declared `access: 'admin'` (access.ts: no session 401, a merchant 403, before any
+ * validation). Every write also needs a fresh authentication (403 `reauth_required` outside
+ * SESSION_REAUTH_WINDOW).
  */
 
 const id = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } as const;
@@ -31,14 +31,10 @@ const noSuchUser = () => new AppError('not_found', 'No such user.');
 export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const { accounts, audit, config } = deps;
 
-  // Encapsulated: applies to the routes of this plugin only.
-  app.addHook('preValidation', async (request) => {
-    requireAdmin(request);
-  });
-
   app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     '/api/admin/users',
     {
+      config: { access: 'admin' },
       schema: {
         querystring: {
           type: 'object',
@@ -48,7 +44,6 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
       },
     },
     async (request) => {
-      requireAdmin(request);
       const { cursor } = request.query;
       const after = cursor === undefined ? undefined : decodeUserCursor(cursor);
       if (after === null) throw validation([{ path: 'querystring/cursor', message: 'is not a cursor from this list' }]);
@@ -56,7 +51,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Params: { id: string } }>('/api/admin/users/:id/revoke-sessions', { schema: { params: id } }, async (request) => {
+  app.post<{ Params: { id: string } }>('/api/admin/users/:id/revoke-sessions', { config: { access: 'admin' }, schema: { params: id } }, async (request) => {
     const auth = requireAdmin(request);
     requireFreshAuth(auth, config.session.reauthWindow);
     const revoked = await accounts.revokeSessions(request.params.id);
@@ -72,6 +67,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.patch<{ Params: { id: string }; Body: { disabled?: boolean; role?: 'merchant' | 'admin' } }>(
     '/api/admin/users/:id',
     {
+      config: { access: 'admin' },
       schema: {
         params: id,
         body: {
@@ -109,6 +105,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.get<{ Querystring: { cursor?: string; limit?: string; userId?: string; type?: string } }>(
     '/api/admin/audit',
     {
+      config: { access: 'admin' },
       schema: {
         querystring: {
           type: 'object',
@@ -123,7 +120,6 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
       },
     },
     async (request) => {
-      requireAdmin(request);
       const { cursor, userId, type } = request.query;
       if (userId !== undefined && !isUserId(userId)) throw validation([{ path: 'querystring/userId', message: 'is not a user id' }]);
       if (type !== undefined && !(AUDIT_TYPES as readonly string[]).includes(type)) {

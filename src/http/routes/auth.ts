@@ -45,6 +45,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { username: string; password: string } }>(
     '/api/auth/register',
     {
+      config: { access: 'public' },
       schema: {
         body: {
           type: 'object',
@@ -74,6 +75,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
     '/api/auth/login',
     {
+      config: { access: 'public' },
       schema: {
         body: {
           type: 'object',
@@ -96,7 +98,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post('/api/auth/logout', async (request, reply) => {
+  app.post('/api/auth/logout', { config: { access: 'public' } }, async (request, reply) => {
     const presented = request.cookies[cookie.name];
     const ended = presented ? await sessions.revokeToken(presented) : null;
     if (ended) await audit.event(request, 'logout', { userId: ended.userId, details: { sessionId: ended.id } });
@@ -105,7 +107,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     return reply.status(204).send();
   });
 
-  app.get('/api/auth/session', async (request) => {
+  app.get('/api/auth/session', { config: { access: 'user' } }, async (request) => {
     const { user, session } = requireUser(request);
     return { user: publicUser(user), session: publicSession(session), csrfToken: csrfTokenFor(request.sessionToken!) };
   });
@@ -113,6 +115,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { password: string } }>(
     '/api/auth/reauthenticate',
     {
+      config: { access: 'user' },
       schema: {
         body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
       },
@@ -137,6 +140,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { currentPassword: string; newPassword: string } }>(
     '/api/auth/password',
     {
+      config: { access: 'user' },
       schema: {
         body: {
           type: 'object',

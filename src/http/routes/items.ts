@@ -17,8 +17,8 @@ import { requireMerchant } from '../guards.js';
 import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
 
 /*
- * API.md "Inventory". Thin: each handler authorizes on its first line (the merchant comes from the
- * session, never from the request), converts the query strings, and calls one repository function,
+ * API.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
+ * from the request), converts the query strings, and calls one repository function,
  * which scopes everything to that merchant. Schemas reject unknown fields and wrong types (400); the
  * repository re-checks everything the schemas cannot express (NUL, lone surrogates, bidi overrides, …).
  */
@@ -54,21 +54,13 @@ export interface ItemsRoutesOptions {
 }
 
 export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
-  // Authorization before the body is even read: a stranger cannot make us parse a 20 MiB CSV, and an
-  // anonymous request is 401 whatever its body. Each handler still starts with requireMerchant.
-  // (Callback style: no promise per request; requireMerchant throws the 401/403.)
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      requireMerchant(request);
-    } catch (err) {
-      return done(err as Error);
-    }
-    done();
-  });
+  // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
+  // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
+  const merchant = { access: 'merchant' } as const;
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/items',
-    { schema: { querystring: itemsQuery } },
+    { config: merchant, schema: { querystring: itemsQuery } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       const q = request.query;
@@ -82,14 +74,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.post('/api/items', { schema: { body: newItemBody } }, async (request, reply) => {
+  app.post('/api/items', { config: merchant, schema: { body: newItemBody } }, async (request, reply) => {
     const { merchantId, user } = requireMerchant(request);
     const ticket = ticketOf(request, JSON.stringify(request.body));
     return sendOutcome(reply, 201, await createItem(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
   });
 
   // Registered before /:id would not matter (static routes win in find-my-way), but reads better here.
-  app.get('/api/items/export.csv', async (request, reply) => {
+  app.get('/api/items/export.csv', { config: merchant }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     const chunks = exportCsv(db, merchantId)[Symbol.asyncIterator]();
     // The header and the first batch are read before answering, so a database failure is still a
@@ -119,7 +111,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       done(null, body);
     });
 
-    csvScope.post('/api/items/import', async (request, reply) => {
+    csvScope.post('/api/items/import', { config: merchant }, async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
       if (!Buffer.isBuffer(request.body)) {
         throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
@@ -138,21 +130,21 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     });
   });
 
-  app.get<{ Params: IdParams }>('/api/items/:id', { schema: { params: idParams } }, async (request) => {
+  app.get<{ Params: IdParams }>('/api/items/:id', { config: merchant, schema: { params: idParams } }, async (request) => {
     const { merchantId } = requireMerchant(request);
     return { item: await getItem(db, merchantId, request.params.id) };
   });
 
   app.patch<{ Params: IdParams }>(
     '/api/items/:id',
-    { schema: { params: idParams, body: patchBody } },
+    { config: merchant, schema: { params: idParams, body: patchBody } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return { item: await updateItem(db, merchantId, request.params.id, request.body) };
     },
   );
 
-  app.delete<{ Params: IdParams }>('/api/items/:id', { schema: { params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: IdParams }>('/api/items/:id', { config: merchant, schema: { params: idParams } }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     await deleteItem(db, merchantId, request.params.id);
     return reply.status(204).send();
@@ -160,7 +152,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
 
   app.post<{ Params: IdParams }>(
     '/api/items/:id/adjustments',
-    { schema: { params: idParams, body: adjustmentBody } },
+    { config: merchant, schema: { params: idParams, body: adjustmentBody } },
     async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
@@ -174,7 +166,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
 
   app.get<{ Params: IdParams; Querystring: Record<string, string | undefined> }>(
     '/api/items/:id/movements',
-    { schema: { params: idParams, querystring: movementsQuery } },
+    { config: merchant, schema: { params: idParams, querystring: movementsQuery } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return listMovements(db, merchantId, request.params.id, {
@@ -184,7 +176,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.get('/api/inventory/summary', async (request, reply) => {
+  app.get('/api/inventory/summary', { config: merchant }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
     return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
@@ -193,7 +185,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   // Not in API.md: our extension for the dashboard chart (README "The HTTP API").
   app.get<{ Querystring: { days?: string } }>(
     '/api/inventory/movements/daily',
-    { schema: { querystring: dailyMovementsQuery } },
+    { config: merchant, schema: { querystring: dailyMovementsQuery } },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return { days: await getDailyMovements(db, merchantId, toInt(request.query.days) ?? DEFAULT_DAYS) };

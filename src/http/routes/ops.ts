@@ -14,9 +14,9 @@ export interface ReadinessCheck {
 export const opsRoutes: FastifyPluginAsync<{ deps: AppDeps; checks: ReadinessCheck[] }> = async (app, { deps, checks }) => {
   const all: ReadinessCheck[] = [{ name: 'database', check: () => deps.db.ping() }, ...checks];
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
     const results: Record<string, 'ok' | 'down'> = {};
     let ready = true;
     await Promise.all(

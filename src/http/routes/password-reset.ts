@@ -25,7 +25,7 @@ const idParams = { type: 'object', properties: { id: { type: 'string', maxLength
 export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const { passwordResets, sessions, audit, config } = deps;
 
-  app.get<{ Params: { token: string } }>('/api/auth/password-reset/:token', { schema: { params: tokenParams } }, async (request) => {
+  app.get<{ Params: { token: string } }>('/api/auth/password-reset/:token', { config: { access: 'public' }, schema: { params: tokenParams } }, async (request) => {
     const { username } = await passwordResets.peek(request.params.token);
     // mfaRequired: no second factor exists yet (the contract's field, so clients need no change later).
     return { username, mfaRequired: false };
@@ -34,6 +34,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
   app.post<{ Params: { token: string }; Body: { newPassword: string } }>(
     '/api/auth/password-reset/:token',
     {
+      config: { access: 'public' },
       schema: {
         params: tokenParams,
         body: {
@@ -56,10 +57,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
   app.post<{ Params: { id: string }; Body: { invalidatePassword?: boolean } }>(
     '/api/admin/users/:id/password-reset',
     {
-      // Authorization before validation, as for the other admin routes: no admin session, no schema hints.
-      preValidation: async (request) => {
-        requireAdmin(request);
-      },
+      config: { access: 'admin' },
       schema: {
         params: idParams,
         body: {

@@ -27,6 +27,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
   app.get<{ Querystring: { limit?: string } }>(
     '/api/me/activity',
     {
+      config: { access: 'user' },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
       },
@@ -43,7 +44,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
 
   // POST, with the CSRF token (S-89): an export writes an audit row and spends the export quota, so a GET
   // (which a cross-site link or <img> can trigger) must not start one. A GET is 404 like any wrong method.
-  app.post('/api/me/export', async (request, reply) => {
+  app.post('/api/me/export', { config: { access: 'user' } }, async (request, reply) => {
     const auth = requireUser(request);
     // Keyed by pseudonym: the record may outlive an account deleted right after its export.
     const next = await throttle.oncePer(`export:${await deps.pseudonyms.of('user', auth.user.id)}`, config.exportInterval);
@@ -59,6 +60,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
   app.delete<{ Body: { password: string } }>(
     '/api/me',
     {
+      config: { access: 'user' },
       schema: {
         body: {
           type: 'object',

@@ -14,7 +14,7 @@ export interface SessionRoutesOptions {
 export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { deps, cookie }) => {
   const { sessions, config, audit } = deps;
 
-  app.get('/api/sessions', async (request) => {
+  app.get('/api/sessions', { config: { access: 'user' } }, async (request) => {
     const { user, session: current } = requireUser(request);
     const list = await sessions.list(user.id);
     return {
@@ -33,7 +33,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
 
   app.delete<{ Params: { id: string } }>(
     '/api/sessions/:id',
-    { schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } } },
+    { config: { access: 'user' }, schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } } },
     async (request, reply) => {
       const { user, session: current } = requireUser(request);
       // Scoped by user: another user's session id is "not found", exactly like a made-up one.
@@ -44,7 +44,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     },
   );
 
-  app.post('/api/sessions/revoke-others', async (request) => {
+  app.post('/api/sessions/revoke-others', { config: { access: 'user' } }, async (request) => {
     const auth = requireUser(request);
     requireFreshAuth(auth, config.session.reauthWindow);
     const revoked = await sessions.revokeUser(auth.user.id, auth.session);

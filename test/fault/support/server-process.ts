@@ -64,8 +64,10 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
   for (;;) {
     if (!daemon.alive()) {
+      const code = await daemon.exited;
+      const tail = logTail(logFile); // read before the directory holding it goes
       removeTempDir(dir);
-      throw new Error(`server exited (${await daemon.exited}) before answering /healthz:\n${logTail(logFile)}`);
+      throw new Error(`server exited (${code}) before answering /healthz:\n${tail}`);
     }
     try {
       const res = await poll(`${url}/healthz`);
@@ -75,8 +77,9 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     }
     if (Date.now() > deadline) {
       await stopDaemon(daemon, 'SIGKILL');
+      const tail = logTail(logFile);
       removeTempDir(dir);
-      throw new Error(`server did not answer /healthz in time:\n${logTail(logFile)}`);
+      throw new Error(`server did not answer /healthz in time:\n${tail}`);
     }
     await sleep(100);
   }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -14,11 +15,14 @@ export interface Run {
   stderr: string;
 }
 
-export function stockade(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+/** tsx's loader by absolute URL, so the CLI can also run from a directory outside the checkout. */
+const TSX = import.meta.resolve('tsx');
+
+export function stockade(args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     // A clean environment: nothing leaks in from the test runner's own configuration.
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli.ts'), ...args], { cwd: opts.cwd ?? ROOT, env, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

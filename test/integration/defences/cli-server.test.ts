@@ -13,8 +13,13 @@ describe('stockade CLI on a PostgreSQL server, next to a running server', () => 
     const db = openPostgres(database.url);
     const server = await startTestServer({ db });
     try {
-      const env = { DATABASE_URL: database.url };
+      // The test server trusts loopback, so any password connects: the CLI must not print it.
+      const withPassword = new URL(database.url);
+      withPassword.password = 'never-Printed-7';
+      const env = { DATABASE_URL: withPassword.toString() };
+      const where = `using PostgreSQL at 127.0.0.1:${withPassword.port}/${database.name}\n`;
       const migrated = await stockade(['migrate'], { env });
+      assert.ok(migrated.stderr.startsWith(where), migrated.stderr);
       assert.equal(migrated.code, 0, migrated.stderr);
       assert.match(migrated.stdout, /nothing to apply/, 'the test database is already migrated');
       const created = await stockade(['create-admin', 'chief'], { env, input: `${PASSWORD}\n` });
@@ -33,6 +38,10 @@ describe('stockade CLI on a PostgreSQL server, next to a running server', () => 
       assert.match(empty.stderr, /no password/);
       assert.equal(nobody.code, 1);
       assert.match(nobody.stderr, /no user named "nobody-here"/);
+      for (const run of [created, twice, weak, nobody]) {
+        assert.ok(run.stderr.startsWith(where), `every command says which database it uses: ${run.stderr}`);
+        assert.ok(!`${run.stdout}${run.stderr}`.includes('never-Printed-7'), 'and never its password');
+      }
       const admin = new TestClient(server.url);
       assert.equal((await admin.login('chief')).status, 200);
       assert.equal((await admin.get('/api/admin/users')).status, 200);

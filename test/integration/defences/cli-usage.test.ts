@@ -11,13 +11,14 @@ describe('stockade CLI: usage', () => {
   });
 
   test('--help, no command, unknown command, a password on the command line, bad configuration', async () => {
-    const [help, none, unknown, argvPassword, missing, badConfig] = await Promise.all([
+    const [help, none, unknown, argvPassword, missing, badConfig, leadingCreate] = await Promise.all([
       stockade(['--help']),
       stockade([]),
       stockade(['frobnicate']),
       stockade(['create-admin', 'boss', '--password', 'hunter2hunter2']),
       stockade(['revoke-user']),
       stockade(['purge'], { env: { LOG_LEVEL: 'loud' } }),
+      stockade(['--create', 'frobnicate']),
     ]);
     assert.equal(help.code, 0);
     for (const cmd of ['create-admin', 'revoke-user', 'purge', 'migrate']) assert.match(help.stdout, new RegExp(cmd));
@@ -31,5 +32,7 @@ describe('stockade CLI: usage', () => {
     assert.match(missing.stderr, /exactly one username/);
     assert.equal(badConfig.code, 2);
     assert.match(badConfig.stderr, /configuration error: LOG_LEVEL/);
+    assert.equal(leadingCreate.code, 2);
+    assert.match(leadingCreate.stderr, /unknown command "frobnicate"/, '--create is a flag anywhere on the line, never the command');
   });
 });

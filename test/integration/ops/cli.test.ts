@@ -100,10 +100,14 @@ describe('stockade stats and the shape of every command', () => {
     assert.equal(extra.code, 2);
     assert.match(extra.stderr, /stats takes no arguments but --json/);
 
-    const down = await stockade(['stats'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/none` });
+    const port = await freePort();
+    const down = await stockade(['stats'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none` });
     assert.equal(down.code, 1);
-    assert.match(down.stderr, /^stockade stats: .*ECONNREFUSED/);
-    assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);
+    // Which database it tried, then why it failed: one line each.
+    const [where, why, ...more] = down.stderr.trim().split('\n');
+    assert.equal(where, `using PostgreSQL at 127.0.0.1:${port}/none`);
+    assert.match(why ?? '', /^stockade stats: .*ECONNREFUSED/);
+    assert.deepEqual(more, [], down.stderr);
     assert.equal(down.stdout, '');
   });
 

@@ -17,6 +17,8 @@ describe('config', () => {
     assert.equal(c.cookieSecure, true);
     assert.deepEqual(c.allowedOrigins, ['http://localhost:3000', 'http://127.0.0.1:3000']);
     assert.equal(c.trustProxy, false);
+    assert.equal(c.databasePoolSize, 10);
+    assert.equal(loadConfig({ DATABASE_POOL_SIZE: '40' }).databasePoolSize, 40);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.session));
   });
 
@@ -38,6 +40,9 @@ describe('config', () => {
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ BOOTSTRAP_ADMIN_USERNAME: 'root' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
       [{ SESSION_IDLE_TIMEOUT: '13h' }, 'SESSION_IDLE_TIMEOUT'],
+      [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+      [{ DATABASE_POOL_SIZE: 'ten' }, 'DATABASE_POOL_SIZE'],
+      [{ DATABASE_POOL_SIZE: '100000' }, 'DATABASE_POOL_SIZE'],
     ];
     for (const [env, name] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${name}:`), name);

@@ -1,0 +1,109 @@
+import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../errors.js';
+import type { Role } from '../sessions/session.js';
+
+/*
+ * Default deny (docs/security.md S-47: only routes declared public are; S-51: function-level checks).
+ * Every route states who may call it in its own options,
+ *     app.get('/api/items', { config: { access: 'merchant' }, schema: … }, handler)
+ * and this plugin is the one place that enforces it: at registration, a route without a declaration (or
+ * with one it does not know) stops the server from starting, naming the route; at request time, the
+ * declaration's check runs as the route's first onRequest hook — after the session and CSRF hooks, before
+ * the body is read or any schema is looked at, so nobody learns a route's shape (or makes us parse a
+ * 20 MiB CSV) without the right to call it. No session: 401 `unauthenticated`. Signed in with the wrong
+ * platform role: 403 `forbidden`, which app.ts audits as authz.denied.
+ *
+ * Why the route's options hold the declaration (and not openapi-operations.ts): it sits next to the
+ * handler it protects, so a reviewer sees both at once, and a route copied elsewhere takes its rule along.
+ * The OpenAPI document reads it from the registered route (openapi.ts: `x-access` and the security
+ * requirement), so the contract cannot say one thing while the guard does another.
+ *
+ * Handlers that need the user (or the merchant id) read it with the typed accessors of guards.ts; those
+ * do not decide anything.
+ */
+
+/**
+ * Who may call a route:
+ * - `public`: anyone, signed in or not (sign-in, health, the reset link);
+ * - `scraper`: not a session — the route checks the metrics bearer token or loopback itself (metrics.ts);
+ * - `user`: any signed-in user, whatever their role;
+ * - a platform role (`merchant`, `admin`): signed in with exactly that role.
+ * Room to grow: the shops issue adds roles within a shop (`shop:viewer`, `shop:clerk`, …, e.g.
+ * `` `shop:${ShopRole}` ``), checked against the shop the path names; each new value needs its entry in
+ * CHECKS below, and the compiler asks for it.
+ */
+export type Access = 'public' | 'scraper' | 'user' | Role;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call this route (required at runtime on every route; see src/http/access.ts). */
+    access?: Access;
+  }
+}
+
+const unauthenticated = () => new AppError('unauthenticated', 'Sign in to continue.');
+
+/** Callback style: no promise per request (this runs on every guarded request). */
+const signedIn: onRequestHookHandler = (request, _reply, done) => {
+  if (!request.auth) return done(unauthenticated());
+  done();
+};
+
+function withRole(role: Role, refusal: string): onRequestHookHandler {
+  return (request, _reply, done) => {
+    if (!request.auth) return done(unauthenticated());
+    if (request.auth.user.role !== role) return done(new AppError('forbidden', refusal));
+    done();
+  };
+}
+
+/** The request-time check of each declaration; null: nothing to check here. */
+const CHECKS: Readonly<Record<Access, onRequestHookHandler | null>> = {
+  public: null,
+  scraper: null,
+  user: signedIn,
+  merchant: withRole('merchant', 'Only merchants have an inventory.'),
+  admin: withRole('admin', 'Administrators only.'),
+};
+
+const isAccess = (value: unknown): value is Access => typeof value === 'string' && Object.hasOwn(CHECKS, value);
+
+/**
+ * Routes of plugins we do not own (the docs UI, the web app's static files) cannot carry a declaration:
+ * register such a plugin inside `publicScope(…)` and its routes are public — a deliberate choice made at
+ * the one call site, not a rule about URLs that a future route could fall under by accident. Encapsulated:
+ * the mark holds for this scope and the plugins inside it only.
+ */
+const PUBLIC_SCOPE = Symbol('stockade.publicScope');
+
+export const publicScope =
+  (body: (scope: FastifyInstance) => PromiseLike<unknown>): FastifyPluginAsync =>
+  async (scope) => {
+    scope.decorate(PUBLIC_SCOPE, true);
+    await body(scope);
+  };
+
+const describe = (route: RouteOptions) => `${[route.method].flat().join(',')} ${route.url}`;
+
+async function access(app: FastifyInstance) {
+  // `this` is the instance the route is registered on (Fastify calls onRoute hooks with it), which is how
+  // a route inside a publicScope is recognised. Throwing here fails that plugin's registration, and so
+  // buildApp and the server's start.
+  app.addHook('onRoute', function declare(this: FastifyInstance, route: RouteOptions) {
+    const declared = route.config?.access;
+    if (declared === undefined) {
+      if (this.hasDecorator(PUBLIC_SCOPE)) return;
+      throw new Error(`${describe(route)} declares no access: add config: { access: … } to its options (see src/http/access.ts)`);
+    }
+    if (!isAccess(declared)) throw new Error(`${describe(route)} declares an unknown access "${String(declared)}" (see src/http/access.ts)`);
+    const check = CHECKS[declared];
+    // First of the route's own onRequest hooks: the route's other hooks run only for callers it admits.
+    if (check) route.onRequest = [check, ...[route.onRequest ?? []].flat()];
+  });
+}
+
+// Registered before every plugin that adds routes (app.ts). It needs no other plugin to be registered
+// first: request.auth is filled by the session plugin's global onRequest hook, which always runs before
+// a route's own hooks.
+export const accessPlugin = fp(access, { name: 'stockade-access', fastify: '5.x' });
