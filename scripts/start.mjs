@@ -1,6 +1,9 @@
-// `npm start`: build what is missing or stale (server, web app), then run the server in this process's
-// place. Embedded PostgreSQL in ./data unless DATABASE_URL says otherwise.
-import { spawnSync } from 'node:child_process';
+// `npm start`: build what is missing or stale (server, web app), then run the server as a child that
+// stands in for this process: SIGTERM, SIGINT and SIGHUP sent here (by npm, a container runtime or a
+// service manager) are passed on, and this process exits as the server did. (It ran the server with
+// spawnSync, which ignored signals: a SIGTERM to `npm start` left the server running.)
+// Embedded PostgreSQL in ./data unless DATABASE_URL says otherwise.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -28,5 +31,23 @@ if (!existsSync('dist/src/main.js') || newest('src') > statSync('dist/src/main.j
 if (existsSync('web/index.html') && (!existsSync('web/dist/index.html') || webSourcesNewest() > statSync('web/dist/index.html').mtimeMs)) {
   run('npm', ['run', '-s', 'build:web']);
 }
-const server = spawnSync(process.execPath, ['dist/src/main.js'], { stdio: 'inherit' });
-process.exit(server.status ?? 1);
+const server = spawn(process.execPath, ['dist/src/main.js'], { stdio: 'inherit' });
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  // Ctrl-C in a terminal reaches the whole process group, the server included; passing it on again is
+  // harmless (the server's shutdown is idempotent) and covers a SIGINT sent to this process alone.
+  process.on(signal, () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill(signal);
+  });
+}
+server.once('error', (err) => {
+  console.error(`could not start the server: ${err.message}`);
+  process.exit(1);
+});
+server.once('exit', (code, signal) => {
+  // Killed by a signal: die of the same one (default action), so our parent sees what happened.
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+});

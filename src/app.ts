@@ -125,7 +125,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(opsRoutes, { deps, checks });
   await app.register(authRoutes, { deps, cookie });
   await app.register(sessionRoutes, { deps, cookie });
-  await app.register(itemsRoutes, { db: deps.db });
+  await app.register(itemsRoutes, {
+    db: deps.db,
+    throttle: deps.throttle,
+    pseudonyms: deps.pseudonyms,
+    importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
+  });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
   await app.register(privacyRoutes, { deps, cookie });

@@ -66,6 +66,9 @@ export interface Config {
   readonly auditRetention: number;
   /** Seconds between two data exports of one user (POST /api/me/export). */
   readonly exportInterval: number;
+  /** CSV imports per merchant in a run with less than importWindow seconds between them; then a wait of importWindow. */
+  readonly importMax: number;
+  readonly importWindow: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** METRICS_TOKEN: bearer token for GET /metrics; unset, only direct loopback clients may scrape. */
   readonly metricsToken: string | undefined;
@@ -256,6 +259,9 @@ export function loadConfig(env: Env = process.env): Config {
     purgeInterval: duration(env, 'PURGE_INTERVAL', '5m'),
     auditRetention: duration(env, 'AUDIT_RETENTION', '90d'),
     exportInterval: duration(env, 'EXPORT_MIN_INTERVAL', '1m'),
+    // Each import may cost a core for a second or two (off the event loop, but still a core).
+    importMax: int(env, 'IMPORT_MAX', 30, 1, 1_000_000),
+    importWindow: duration(env, 'IMPORT_WINDOW', '10m'),
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     metricsToken,
     metricsTokens: [metricsToken, metricsTokenPrevious].filter((t): t is string => t !== undefined),

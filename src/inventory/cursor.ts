@@ -4,6 +4,9 @@ import { AppError } from '../errors.js';
  * Opaque pagination cursors: base64url of a small JSON object. Opaque means clients must not build or
  * edit them; a cursor that does not decode, or does not match the query it is used with, is a 400.
  * A cursor is not a credential: whatever it says, the query stays scoped to the signed-in merchant.
+ * It is readable, though (not sealed), so it must carry only the merchant's own values — sort keys of
+ * its own rows, random ids — never a counter shared by all tenants such as the ledger's `seq`
+ * (movements.ts names a movement by its id for that reason).
  */
 
 // Enough for the longest sort key (a 200-character name can fold to a few thousand bytes under NFKC).

@@ -8,15 +8,42 @@ import { type AdjustmentInput, type ItemFields, type ItemPatch, REASONS, type Re
  * repository must not trust its caller: a value that reaches SQL has passed through here.
  */
 
+/*
+ * Amounts are bounded so that no total overflows (API.md v2 conventions). The summary adds up
+ * quantity × unit value (cost, else price) over every item of a merchant, and answers it as a JSON
+ * integer that must stay exact in JavaScript (≤ Number.MAX_SAFE_INTEGER ≈ 9.007e15). Separate bounds on
+ * quantity and price cannot promise that (1e9 units × 1e11 cents is 1e20 for one item), so the bound
+ * that matters is on an item's stock value: at most 9e9 minor units (90 million in the currency), which
+ * keeps the total exact for up to 1,000,000 items at that maximum — far beyond any shop we serve.
+ * Beyond that the summary still answers exactly (a JSON integer written from a BigInt), only a
+ * JavaScript client would round it; SQL sums in numeric, so nothing overflows on the way.
+ */
 export const LIMITS = {
   /** Units per item: far below int4's 2,147,483,647 so no sum of a few adjustments can overflow. */
   quantity: 1_000_000_000,
   /** One adjustment. */
   delta: 1_000_000_000,
-  /** 1 billion currency units in cents: keeps quantity × price sums far inside what we can add up. */
-  cents: 100_000_000_000,
+  /** A unit price or cost in minor units: no single unit may be worth more than a whole item may. */
+  cents: 9_000_000_000,
+  /** An item's stock value, quantity × max(price, cost), in minor units. */
+  stockValue: 9_000_000_000,
   tags: 20,
 } as const;
+
+/** The unit value the stock-value bound applies to: the larger of price and cost (the summary uses one of them). */
+export function unitValue(f: { priceCents: number | null; costCents: number | null }): number {
+  return Math.max(f.priceCents ?? 0, f.costCents ?? 0);
+}
+
+/** An error on `quantity` when quantity × unit value exceeds LIMITS.stockValue (exact: both are safe integers). */
+export function stockValueError(
+  f: { quantity: number; priceCents: number | null; costCents: number | null },
+  prefix = '',
+  field = 'quantity',
+): FieldError | undefined {
+  if (BigInt(f.quantity) * BigInt(unitValue(f)) <= BigInt(LIMITS.stockValue)) return undefined;
+  return { path: prefix + field, message: `times the unit price or cost must be at most ${LIMITS.stockValue} (the item's stock value)` };
+}
 
 export const TEXT: Record<string, TextRule> = {
   sku: { max: 64, required: true, identifier: true },
@@ -160,7 +187,10 @@ export function checkNewItem(input: unknown, prefix = ''): Checked<ItemFields> {
     const checked = checkField(c, field, value);
     if (checked !== undefined) out[field] = checked;
   }
-  return c.errors.length > 0 ? { ok: false, errors: c.errors } : { ok: true, value: out as unknown as ItemFields };
+  if (c.errors.length > 0) return { ok: false, errors: c.errors };
+  const value = out as unknown as ItemFields;
+  const tooValuable = stockValueError(value, prefix);
+  return tooValuable ? { ok: false, errors: [tooValuable] } : { ok: true, value };
 }
 
 /** A PATCH body: any editable field but quantity, and the version (required). */

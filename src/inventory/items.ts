@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/db.js';
 import { AppError, notFound, validation } from '../errors.js';
-import { checkNewItem, checkPatch } from './fields.js';
+import { checkNewItem, checkPatch, LIMITS, stockValueError } from './fields.js';
 import { idempotent } from './idempotency.js';
 import { recordMovement } from './ledger.js';
 import { COLUMN_OF, ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
@@ -113,11 +113,26 @@ export async function updateItem(db: Db, merchantId: string, id: string, input: 
     }
   }
   sets.push('version = version + 1', `updated_at = date_trunc('milliseconds', now())`);
+  // The stock-value bound (fields.ts) against the quantity in the row, checked by the UPDATE itself, so
+  // a concurrent adjustment cannot slip between a check and the write. Only when a price or cost changes:
+  // an item stored before the bound existed can still be renamed.
+  const pricing = patch.priceCents !== undefined || patch.costCents !== undefined;
+  let withinBound = 'true';
+  if (pricing) {
+    // Every parameter must be referenced (PostgreSQL cannot type an unused one): push only what is used.
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const price = patch.priceCents === undefined ? 'price_cents' : `${param(patch.priceCents)}::bigint`;
+    const cost = patch.costCents === undefined ? 'cost_cents' : `${param(patch.costCents)}::bigint`;
+    withinBound = `quantity::numeric * greatest(coalesce(${price}, 0), coalesce(${cost}, 0)) <= ${param(LIMITS.stockValue)}`;
+  }
   return inTenant(db, merchantId, async (tx) => {
     let res: { rows: ItemRow[] };
     try {
       res = await tx.query<ItemRow>(
-        `UPDATE items SET ${sets.join(', ')} WHERE merchant_id = $1 AND id = $2 AND version = $3
+        `UPDATE items SET ${sets.join(', ')} WHERE merchant_id = $1 AND id = $2 AND version = $3 AND ${withinBound}
          RETURNING ${ITEM_COLUMNS}`,
         params,
       );
@@ -129,6 +144,17 @@ export async function updateItem(db: Db, merchantId: string, id: string, input: 
     if (row) return toItem(row);
     const current = await findItem(tx, merchantId, id);
     if (!current) throw notFound('No such item.');
+    if (pricing && current.version === version) {
+      const next = {
+        quantity: current.quantity,
+        priceCents: patch.priceCents === undefined ? current.priceCents : patch.priceCents,
+        costCents: patch.costCents === undefined ? current.costCents : patch.costCents,
+      };
+      // Name the changed amount that is the larger one: that is the one to lower.
+      const priceNamed = patch.costCents == null || (patch.priceCents != null && patch.priceCents >= patch.costCents);
+      const tooValuable = stockValueError(next, '', priceNamed ? 'priceCents' : 'costCents');
+      if (tooValuable) throw validation([tooValuable]);
+    }
     throw new AppError('conflict', 'The item was changed by someone else; reload it and retry.', {
       extra: { current },
     });

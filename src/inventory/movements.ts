@@ -1,12 +1,12 @@
 import type { Db } from '../db/db.js';
 import { AppError, notFound, validation } from '../errors.js';
 import { checkLimit, decodeCursor, encodeCursor, expectCursor } from './cursor.js';
-import { checkAdjustment, LIMITS } from './fields.js';
+import { checkAdjustment, LIMITS, stockValueError } from './fields.js';
 import { idempotent } from './idempotency.js';
 import { findItem } from './items.js';
 import { recordMovement } from './ledger.js';
 import { ITEM_COLUMNS, type ItemRow, MOVEMENT_COLUMNS, type MovementRow, toItem, toMovement } from './rows.js';
-import { assertItemId, inTenant } from './tenant.js';
+import { assertItemId, inTenant, isUuid } from './tenant.js';
 import type { Item, Movement, Outcome, WriteContext } from './types.js';
 
 /*
@@ -33,17 +33,25 @@ export async function adjustStock(
   const { delta, reason, note } = checked.value;
   return inTenant(db, merchantId, (tx) =>
     idempotent(tx, merchantId, ctx.idempotency, async () => {
-      // ::bigint so the bound check itself cannot overflow int4.
+      // ::bigint and ::numeric so the bound checks themselves cannot overflow. The stock-value bound
+      // (fields.ts) is part of the same condition, so it holds under concurrent adjustments too; it
+      // never refuses a decrease (an item stored before the bound can always be sold down).
       const res = await tx.query<ItemRow>(
         `UPDATE items SET quantity = quantity + $3, updated_at = date_trunc('milliseconds', now())
          WHERE merchant_id = $1 AND id = $2 AND quantity::bigint + $3 BETWEEN 0 AND $4
+           AND ($3 < 0 OR (quantity::numeric + $3) * greatest(coalesce(price_cents, 0), coalesce(cost_cents, 0)) <= $5)
          RETURNING ${ITEM_COLUMNS}`,
-        [merchantId, itemId, delta, LIMITS.quantity],
+        [merchantId, itemId, delta, LIMITS.quantity, LIMITS.stockValue],
       );
       const row = res.rows[0];
       if (!row) {
         const current = await findItem(tx, merchantId, itemId);
         if (!current) throw notFound('No such item.');
+        const after = current.quantity + delta;
+        if (delta > 0 && after <= LIMITS.quantity) {
+          const tooValuable = stockValueError({ ...current, quantity: after }, '', 'delta');
+          if (tooValuable) throw validation([tooValuable]);
+        }
         const detail =
           current.quantity + delta < 0
             ? `Not enough stock: ${current.quantity} in stock.`
@@ -63,7 +71,15 @@ export async function adjustStock(
   );
 }
 
-/** An item's ledger, newest first, keyset-paginated on the insertion sequence. */
+/**
+ * An item's ledger, newest first, keyset-paginated on the insertion sequence.
+ *
+ * The cursor names the last movement of the page by its id (a random uuid), never by its `seq`: the
+ * sequence is global, so its jumps between one merchant's movements would show how busy the other
+ * shops are (issue 11 item 12). The next page starts below that movement's seq, looked up within this
+ * merchant and item (RLS and the WHERE), so a cursor that names no movement of this item — tampered,
+ * invented, another item's or another merchant's — is a 400, like any cursor that does not fit.
+ */
 export async function listMovements(
   db: Db,
   merchantId: string,
@@ -72,25 +88,34 @@ export async function listMovements(
 ): Promise<{ movements: Movement[]; nextCursor: string | null }> {
   assertItemId(itemId);
   const limit = checkLimit(opts.limit);
-  let before: number | null = null;
+  let after: string | null = null;
   if (opts.cursor !== undefined) {
     const c = decodeCursor(opts.cursor);
-    expectCursor(c.t === 'm' && typeof c.seq === 'number' && Number.isSafeInteger(c.seq) && c.seq > 0);
-    before = c.seq as number;
+    expectCursor(c.t === 'm' && typeof c.id === 'string' && isUuid(c.id));
+    after = c.id as string;
   }
   return inTenant(db, merchantId, async (tx) => {
     const exists = await tx.query('SELECT 1 FROM items WHERE merchant_id = $1 AND id = $2', [merchantId, itemId]);
     if (exists.rows.length === 0) throw notFound('No such item.');
-    const res = await tx.query<MovementRow & { seq: number | string }>(
-      `SELECT ${MOVEMENT_COLUMNS}, seq FROM movements
+    let before: string | number | null = null;
+    if (after !== null) {
+      const at = await tx.query<{ seq: string | number }>('SELECT seq FROM movements WHERE merchant_id = $1 AND item_id = $2 AND id = $3', [
+        merchantId,
+        itemId,
+        after,
+      ]);
+      expectCursor(at.rows.length === 1);
+      before = (at.rows[0] as { seq: string | number }).seq;
+    }
+    const res = await tx.query<MovementRow>(
+      `SELECT ${MOVEMENT_COLUMNS} FROM movements
        WHERE merchant_id = $1 AND item_id = $2 AND ($3::bigint IS NULL OR seq < $3)
        ORDER BY seq DESC LIMIT $4`,
       [merchantId, itemId, before, limit + 1],
     );
     const page = res.rows.slice(0, limit);
     const last = page[page.length - 1];
-    const nextCursor =
-      res.rows.length > limit && last ? encodeCursor({ t: 'm', seq: Number(last.seq) }) : null;
+    const nextCursor = res.rows.length > limit && last ? encodeCursor({ t: 'm', id: last.id }) : null;
     return { movements: page.map(toMovement), nextCursor };
   });
 }

@@ -57,9 +57,10 @@ export interface AdjustmentInput {
 
 export interface Summary {
   itemCount: number;
-  totalUnits: number;
-  /** Sum of quantity × cost, or × price for items without a cost (see summary.ts). */
-  stockValueCents: number;
+  /** A bigint only beyond Number.MAX_SAFE_INTEGER (summary.ts): still an exact JSON integer. */
+  totalUnits: number | bigint;
+  /** Sum of quantity × cost, or × price for items without a cost (see summary.ts); bigint as above. */
+  stockValueCents: number | bigint;
   lowStockCount: number;
 }
 

@@ -61,6 +61,9 @@ describe('hostile input on every route', () => {
     const admin = new TestClient(server.url);
     assert.equal((await admin.login(adminName)).status, 200);
     const anonymous = new TestClient(server.url);
+    // A live reset link for the victim: the hostile cases on the reset routes must neither use it up nor set a password.
+    const reset = await server.deps.passwordResets.issue({ id: victim.id }, { issuedBy: 'admin' });
+    assert.ok(reset);
 
     const BASE_BODIES: Record<string, Record<string, unknown>> = {
       'POST /api/auth/register': { username: uniqueUsername('fz'), password: 'a perfectly good passphrase 7' },
@@ -72,8 +75,11 @@ describe('hostile input on every route', () => {
       'POST /api/items/:id/adjustments': { delta: 1, reason: 'received', note: 'n' },
       'PATCH /api/admin/users/:id': { disabled: true },
       'DELETE /api/me': { password: PASSWORD },
+      'POST /api/auth/password-reset/:token': { newPassword: 'another good passphrase 42' },
+      'POST /api/admin/users/:id/password-reset': { invalidatePassword: false },
     };
-    const idFor = (path: string) => (path.startsWith('/api/items') ? item.id : path.startsWith('/api/sessions') ? otherSession : victim.id);
+    const idFor = (path: string) =>
+      path.startsWith('/api/items') ? item.id : path.startsWith('/api/sessions') ? otherSession : path.startsWith('/api/auth/password-reset') ? reset.token : victim.id;
 
     const before = await counts();
     const failures: string[] = [];
@@ -93,15 +99,15 @@ describe('hostile input on every route', () => {
     for (const [openapiPath, ops] of Object.entries(doc.paths)) {
       for (const [lower, op] of Object.entries(ops)) {
         const method = lower.toUpperCase();
-        const path = openapiPath.replace(/\{id\}/g, ':id');
+        const path = openapiPath.replace(/\{(id|token)\}/g, ':$1');
         const key = `${method} ${path}`;
         // Sign-up and sign-in from a client without a cookie: a sign-in revokes the session it presents.
         const client = path.startsWith('/api/admin') ? admin : /^\/api\/auth\/(login|register)$/.test(path) ? anonymous : merchant;
-        const url = (id = idFor(path)) => path.replace(':id', id);
+        const url = (id = idFor(path)) => path.replace(/:id|:token/, id);
         const jsonSchema = op.requestBody?.content['application/json']?.schema;
         const csv = op.requestBody?.content['text/csv'] !== undefined;
         const queryParams = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-        const hasId = path.includes(':id');
+        const hasId = /:id|:token/.test(path);
         const unsafe = method !== 'GET';
         if (!hasId && !queryParams.length && !unsafe) {
           assert.ok(NO_INPUT.has(key), `${key} takes input but has no fuzz cases`);
@@ -154,6 +160,7 @@ describe('hostile input on every route', () => {
     assert.deepEqual(afterCounts, before, 'no row written or deleted');
     assert.equal(now.version, item.version, 'the item is untouched');
     assert.equal(now.quantity, item.quantity);
+    assert.deepEqual(await server.deps.passwordResets.peek(reset.token), { username: victim.username }, 'the reset link is unused and not replaced');
     const polluted = Object.keys(Object.prototype).concat(['isAdmin', 'polluted'].filter((k) => k in {}));
     assert.deepEqual(polluted, [], 'Object.prototype unpolluted');
   });

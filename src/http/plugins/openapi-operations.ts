@@ -108,8 +108,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Import items from CSV (all rows or none)',
     idempotent: true,
     requestBody: { contentType: 'text/csv', description: 'UTF-8 CSV with a header row, up to 20 MiB.' },
+    description:
+      'Parsed on a worker thread, written in one transaction. One import at a time per merchant (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).',
     ok: { status: 200, description: 'Counts.', schema: obj({ created: { type: 'integer' }, updated: { type: 'integer' } }) },
-    errors: [409, 422],
+    errors: [409, 422, 429],
   },
   'GET /api/items/:id': { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.', schema: obj({ item: ref('Item') }) } },
   'PATCH /api/items/:id': {

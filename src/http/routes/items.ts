@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Pseudonyms } from '../../auth/pseudonyms.js';
+import { type LoginThrottle, tooManyAttempts } from '../../auth/throttle.js';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
 import { exportCsv } from '../../inventory/csv-export.js';
@@ -9,7 +11,7 @@ import { importCsv } from '../../inventory/import.js';
 import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
 import { adjustStock, listMovements } from '../../inventory/movements.js';
-import { getSummary } from '../../inventory/summary.js';
+import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
 import { requireMerchant } from '../guards.js';
 import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
@@ -43,7 +45,15 @@ function sendOutcome<T>(reply: FastifyReply, status: number, outcome: Outcome<T>
 
 const toInt = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
-export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) => {
+export interface ItemsRoutesOptions {
+  db: Db;
+  throttle: LoginThrottle;
+  pseudonyms: Pseudonyms;
+  /** Imports per merchant: `max` in a run with less than `window` seconds between them (IMPORT_MAX, IMPORT_WINDOW). */
+  importQuota: { max: number; window: number };
+}
+
+export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
   // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
   // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
   const merchant = { access: 'merchant' } as const;
@@ -92,28 +102,30 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
   });
 
   // The import route lives in its own scope with the only text/csv parser, so no other route accepts
-  // CSV (it is 415 there). Decoded strictly: invalid UTF-8 is refused, not stored as U+FFFD.
+  // CSV (it is 415 there). The body stays bytes here: decoding (strictly: invalid UTF-8 is a 422, not
+  // U+FFFD), hashing and parsing 20 MB all happen on a worker thread (S-88, csv-parse-off-loop.ts).
   await app.register(async (csvScope) => {
+    // Merchants whose import this server is running (import.ts: one at a time per merchant).
+    const importing = new Set<string>();
     csvScope.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => {
-      try {
-        done(null, new TextDecoder('utf-8', { fatal: true }).decode(body as Buffer));
-      } catch {
-        done(
-          new AppError('validation', 'The CSV is not valid UTF-8.', {
-            errors: [{ path: 'csv', message: 'is not valid UTF-8' }],
-            status: 422,
-          }),
-        );
-      }
+      done(null, body);
     });
 
     csvScope.post('/api/items/import', { config: merchant }, async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
-      if (typeof request.body !== 'string') {
+      if (!Buffer.isBuffer(request.body)) {
         throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
       }
-      const ticket = ticketOf(request, request.body);
-      const outcome = await importCsv(db, merchantId, request.body, { by: user.id, idempotency: ticket });
+      const header = request.headers['idempotency-key'];
+      const key = header === undefined ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
+      // Counted before any work, refused or not: a file that is all errors costs the server as much as a
+      // good one, and is exactly what someone repeating it would send. Keyed by pseudonym like the export.
+      const closedUntil = await throttle.quota(`import:${await pseudonyms.of('user', merchantId)}`, importQuota.max, importQuota.window);
+      if (closedUntil) throw tooManyAttempts(closedUntil, throttle.now());
+      const outcome = await importCsv(db, merchantId, request.body, {
+        by: user.id,
+        keyed: key === undefined ? undefined : { key, method: request.method, path: request.url },
+      }, importing);
       return sendOutcome(reply, 200, outcome);
     });
   });
@@ -164,9 +176,10 @@ export const itemsRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) =
     },
   );
 
-  app.get('/api/inventory/summary', { config: merchant }, async (request) => {
+  app.get('/api/inventory/summary', { config: merchant }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
-    return getSummary(db, merchantId);
+    // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
+    return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
   });
 
   // Not in API.md: our extension for the dashboard chart (README "The HTTP API").
