@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController, type RouteOptions } from 'fastify';
-import type { AppDeps } from './deps.js';
+import type { AppDeps } from './wiring/deps.js';
 import { AppError } from './errors.js';
-import { truncateIp } from './sessions/client-info.js';
-import { trustProxyOption } from './trust-proxy.js';
+import { truncateIp } from './lib/client-info.js';
+import { trustProxyOption } from './lib/trust-proxy.js';
 import { accessPlugin, publicScope } from './http/access.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';

@@ -6,7 +6,7 @@ import type { Db } from './db/db.js';
 import { describeDatabase, embeddedDatabaseExists } from './db/location.js';
 import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
-import { type AppDeps, closeDeps, createDeps } from './deps.js';
+import { type AppDeps, closeDeps, createDeps } from './wiring/deps.js';
 import { AppError } from './errors.js';
 import { resetLink } from './auth/password-resets.js';
 import { purgeOnce } from './jobs/purge.js';
@@ -171,7 +171,7 @@ async function revokeUser(args: string[], io: Out): Promise<void> {
 /**
  * Sign everyone out: PostgreSQL first, then this deployment's Redis session keys (if the CLI has
  * REDIS_URL), then an "all" message on the bus, which every server answers by emptying its memory and,
- * if the CLI could not, the Redis session keys (scale-out.ts). Throttling records are not touched.
+ * if the CLI could not, the Redis session keys (sessions/stack.ts). Throttling records are not touched.
  */
 async function revokeAll(args: string[], io: Out): Promise<void> {
   if (args.length > 0) throw new UsageError('revoke-all takes no arguments');

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { parseTrustProxy, type TrustedProxies, TrustProxyError } from './trust-proxy.js';
+import { parseTrustProxy, type TrustedProxies, TrustProxyError } from './lib/trust-proxy.js';
 
 /**
  * The only reader of process.env. Parses every variable once into a frozen, typed object; a bad value

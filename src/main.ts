@@ -6,10 +6,10 @@ import { prepareDummyHash } from './auth/passwords.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
-import { closeDeps, createDeps } from './deps.js';
+import { closeDeps, createDeps } from './wiring/deps.js';
 import { startPurgeJob } from './jobs/purge.js';
-import { loggerOptions } from './logger.js';
-import { withStoreMetrics } from './metrics.js';
+import { loggerOptions } from './observability/logger.js';
+import { withStoreMetrics } from './observability/metrics.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
 

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/db.js';
 import { AppError } from '../errors.js';
 import type { SessionEngine } from '../sessions/engine.js';
-import type { Role } from '../sessions/session.js';
+import type { Role } from './user.js';
 import { isUserId } from './users.js';
 
 /**
@@ -127,7 +127,7 @@ export class Accounts {
     });
     // After the commit: every session of the user dies, so no stale privilege (or access of a disabled
     // account) survives in a cache. Sign-ins in flight cannot slip past (S-72): the session store
-    // writes a session under a share lock on this user row (postgres-store.ts `create`), so a sign-in
+    // writes a session under a share lock on this user row (stores/postgres.ts `create`), so a sign-in
     // either committed its session before the UPDATE above could lock the row — and this revocation,
     // a later statement, deletes it — or it waited for this commit and wrote the new state (or nothing).
     const changed = before.role !== after.role || (after.disabled && !before.disabled);

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../db/db.js';
-import { deviceSummary, truncateIp } from '../sessions/client-info.js';
+import { deviceSummary, truncateIp } from '../lib/client-info.js';
 
 /**
  * The audit trail (S-46, S-69): an append-only table of security events, and the same event as one

@@ -1,5 +1,5 @@
 import { AppError, type FieldError } from '../errors.js';
-import type { Role } from '../sessions/session.js';
+import type { Role } from './user.js';
 import type { HashLimiter } from './hash-limiter.js';
 import { checkNewPassword } from './password-policy.js';
 import { dummyVerify, hashPassword, verifyPassword } from './passwords.js';

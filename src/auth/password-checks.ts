@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { signInLockouts } from '../metrics.js';
+import { signInLockouts } from '../observability/metrics.js';
 import type { AuditContext, AuditLog, AuditType } from './audit.js';
 import type { Authenticator } from './authenticator.js';
 import { type AttemptOutcome, type Counter, type LoginThrottle, tooManyAttempts } from './throttle.js';

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/db.js';
 import { AppError } from '../errors.js';
-import { memoisedPerObject } from '../memoise.js';
-import type { Role, SessionUser } from '../sessions/session.js';
+import { memoisedPerObject } from '../lib/memoise.js';
+import type { Role, SessionUser } from './user.js';
 import { usernameKey } from './usernames.js';
 
 /** The users table. Accounts are not tenant data (an admin belongs to no tenant), so no RLS here. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../errors.js';
-import type { Role } from '../sessions/session.js';
+import type { Role } from '../auth/user.js';
 
 /*
  * Default deny (docs/security.md S-47: only routes declared public are; S-51: function-level checks).

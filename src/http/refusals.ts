@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuditLog, AuditType } from '../auth/audit.js';
-import { requestsRefused } from '../metrics.js';
-import { truncateIp } from '../sessions/client-info.js';
+import { requestsRefused } from '../observability/metrics.js';
+import { truncateIp } from '../lib/client-info.js';
 import { PerKeyBudget } from './per-key-budget.js';
 
 /**

@@ -5,7 +5,7 @@ import { dataNodes, type RedisClient } from './connection.js';
  * everywhere" miss that user's cached sessions; an evicted throttling record lifts a lockout. Every
  * session key has a TTL, so the `volatile-*` policies evict them just as `allkeys-*` do: only
  * `noeviction` is safe (a full Redis then refuses writes, which the session tier treats as "do not
- * cache this", redis-store.ts).
+ * cache this", tiers/redis-tier.ts).
  *
  * Managed Redis services often refuse CONFIG GET: then the policy is unknown, the caller warns once and
  * goes on (the operator has been told what to set).

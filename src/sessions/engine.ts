@@ -1,5 +1,6 @@
-import type { Authenticated, SessionRecord, SessionUser } from './session.js';
-import type { MaybePromise, SessionStore, StoredSession } from './store.js';
+import type { SessionUser } from '../auth/user.js';
+import type { Authenticated, SessionRecord } from './session.js';
+import type { MaybePromise, SessionStore, StoredSession } from './stores/store.js';
 import { csrfTokenFor, hashToken, isWellFormedToken, newPublicId, newToken } from './tokens.js';
 
 /**

@@ -1,4 +1,4 @@
-import { memoisedPerObject } from '../memoise.js';
+import { memoisedPerObject } from '../lib/memoise.js';
 import type { SessionRecord } from './session.js';
 
 /** The public shape of a session (API.md `session`): a handle and times, never the token or its hash. */

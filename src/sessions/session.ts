@@ -1,14 +1,6 @@
+import type { SessionUser } from '../auth/user.js';
+
 /** What a session is, as the engine hands it out (never the token, never its hash). */
-
-export type Role = 'merchant' | 'admin';
-
-/** The signed-in user as the session check sees it: enough to authorize, nothing more. */
-export interface SessionUser {
-  readonly id: string;
-  readonly username: string;
-  readonly role: Role;
-  readonly createdAt: Date;
-}
 
 export interface SessionRecord {
   /** SHA-256 of the token, the store's key. Never leaves the server. */

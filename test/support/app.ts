@@ -3,9 +3,9 @@ import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { type AppDeps, closeDeps, createDeps } from '../../src/deps.js';
-import { loggerOptions } from '../../src/logger.js';
-import type { SessionStore } from '../../src/sessions/store.js';
+import { type AppDeps, closeDeps, createDeps } from '../../src/wiring/deps.js';
+import { loggerOptions } from '../../src/observability/logger.js';
+import type { SessionStore } from '../../src/sessions/stores/store.js';
 import { openTestPglite } from './pglite.js';
 import { createServerDatabase } from './test-databases.js';
 

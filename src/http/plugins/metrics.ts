@@ -12,7 +12,7 @@ import {
   watchActiveSessions,
   watchRevocationBus,
   watchSessionCache,
-} from '../../metrics.js';
+} from '../../observability/metrics.js';
 
 /**
  * Request metrics and GET /metrics (Prometheus text format).
@@ -41,7 +41,7 @@ export interface MetricsPluginOptions {
   tokens?: readonly string[] | undefined;
   /** TRUST_PROXY is set: without tokens, nobody may scrape (a proxied request can look local). */
   behindProxy?: boolean | undefined;
-  /** The session stack's local cache and revocation bus (scale-out.ts), read at scrape time. */
+  /** The session stack's local cache and revocation bus (sessions/stack.ts), read at scrape time. */
   sessionStack?: { readonly cache?: CacheStatsSource | undefined; readonly bus?: BusSource | undefined } | undefined;
 }
 

@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { SessionEngine } from '../../sessions/engine.js';
-import { logAs } from '../../logger.js';
+import { logAs } from '../../observability/logger.js';
 import type { Authenticated, SessionRecord } from '../../sessions/session.js';
 import type { SessionCookie } from '../cookies.js';
 

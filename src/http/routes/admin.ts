@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { decodeUserCursor } from '../../auth/accounts.js';
 import { AUDIT_TYPES } from '../../auth/audit.js';
 import { isUserId } from '../../auth/users.js';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../../wiring/deps.js';
 import { AppError, validation } from '../../errors.js';
 import { requireAdmin, requireFreshAuth } from '../guards.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../../wiring/deps.js';
 
 /** Liveness and readiness for load balancers and orchestrators. */
 

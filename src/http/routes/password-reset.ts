@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { resetLink } from '../../auth/password-resets.js';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { requireAdmin, requireFreshAuth } from '../guards.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { confirmPassword } from '../../auth/password-checks.js';
 import { tooManyAttempts } from '../../auth/throttle.js';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../../wiring/deps.js';
 import { AppError, validation } from '../../errors.js';
 import { deleteAccount } from '../../privacy/delete-account.js';
 import { exportAccount } from '../../privacy/export.js';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireFreshAuth, requireUser } from '../guards.js';

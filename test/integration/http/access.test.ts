@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
-import { closeDeps, createDeps } from '../../../src/deps.js';
+import { closeDeps, createDeps } from '../../../src/wiring/deps.js';
 import { requireUser } from '../../../src/http/guards.js';
 import { type TestServer, startTestServer } from '../../support/app.js';
 import { type ApiResponse, TestClient } from '../../support/client.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { withStoreMetrics } from '../../../src/metrics.js';
+import { withStoreMetrics } from '../../../src/observability/metrics.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
 import { freePort } from '../../support/ports.js';

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
-import { closeDeps, createDeps } from '../../../src/deps.js';
+import { closeDeps, createDeps } from '../../../src/wiring/deps.js';
 import { ERROR_CODES } from '../../../src/errors.js';
 import { OPERATIONS } from '../../../src/http/plugins/openapi-operations.js';
 import { launchChromium, openPage } from '../../e2e/support/browser.js';

@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
 import type { RedisClient } from '../../../src/redis/connection.js';
-import type { SessionStack } from '../../../src/scale-out.js';
-import type { PostgresBus } from '../../../src/sessions/bus-postgres.js';
+import type { SessionStack } from '../../../src/sessions/stack.js';
+import type { PostgresBus } from '../../../src/sessions/bus/postgres.js';
 import { startRedis } from '../../support/redis-server.js';
 import { createServerDatabase, type ServerDatabase, testRedisUrl } from '../../support/test-databases.js';
 import { sessionFor } from '../sessions/store-contract.js';
@@ -14,7 +14,7 @@ import { startTcpProxy } from './tcp-proxy.js';
 /**
  * The revocation bus keeps local caches honest only while it is connected. Cut it, and the server must
  * empty its cache and read through until it is back — so it never accepts a token revoked meanwhile.
- * With Redis on a PostgreSQL server the bus is both carriers (bus-fanout.ts): cutting Redis pub/sub
+ * With Redis on a PostgreSQL server the bus is both carriers (sessions/bus/fanout.ts): cutting Redis pub/sub
  * alone loses nothing (PostgreSQL carries every message), so the cache may stay in use.
  */
 

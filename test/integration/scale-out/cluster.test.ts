@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { openPostgres } from '../../../src/db/postgres.js';
 import { dataNodes, type RedisClient } from '../../../src/redis/connection.js';
-import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
+import { RedisSessionCache } from '../../../src/sessions/tiers/redis-tier.js';
 import { TestClient } from '../../support/client.js';
 import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { type RedisCluster, startRedisCluster } from '../../support/redis-server.js';

@@ -5,7 +5,7 @@ import { PostgresRateLimitStore } from '../../../src/auth/postgres-rate-limit-st
 import { RedisRateLimitStore } from '../../../src/auth/redis-rate-limit-store.js';
 import { openPostgres } from '../../../src/db/postgres.js';
 import type { RedisClient } from '../../../src/redis/connection.js';
-import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
+import { RedisSessionCache } from '../../../src/sessions/tiers/redis-tier.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
 import { sessionFor } from '../sessions/store-contract.js';

@@ -3,11 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
 import type { RedisClient } from '../../../src/redis/connection.js';
-import type { SessionStack } from '../../../src/scale-out.js';
-import { PostgresSessionStore } from '../../../src/sessions/postgres-store.js';
-import { RedisSessionCache } from '../../../src/sessions/redis-store.js';
-import type { SessionUser } from '../../../src/sessions/session.js';
-import type { StoredSession } from '../../../src/sessions/store.js';
+import type { SessionStack } from '../../../src/sessions/stack.js';
+import { PostgresSessionStore } from '../../../src/sessions/stores/postgres.js';
+import { RedisSessionCache } from '../../../src/sessions/tiers/redis-tier.js';
+import type { SessionUser } from '../../../src/auth/user.js';
+import type { StoredSession } from '../../../src/sessions/stores/store.js';
 import { hashToken, newToken } from '../../../src/sessions/tokens.js';
 import { createServerDatabase, type ServerDatabase, testRedisUrl } from '../../support/test-databases.js';
 import { sessionFor } from '../sessions/store-contract.js';
@@ -143,7 +143,7 @@ describe('Redis tier', () => {
     assert.equal(await raw.zcard(keys.indexKey(u.id)), 1);
   });
 
-  // The fill protocol against a revoke-all at each step of a refill (redis-store.ts): whatever the
+  // The fill protocol against a revoke-all at each step of a refill (tiers/redis-tier.ts): whatever the
   // interleaving, once both are done Redis holds nothing for the revoked session.
   for (const [step, n, when] of [
     ['after the first read, before the claim', 1, 'after'],

@@ -1,8 +1,8 @@
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { MemorySessionStore } from '../../../src/sessions/memory-store.js';
-import type { SessionStack } from '../../../src/scale-out.js';
-import type { SessionUser } from '../../../src/sessions/session.js';
+import { MemorySessionStore } from '../../../src/sessions/stores/memory.js';
+import type { SessionStack } from '../../../src/sessions/stack.js';
+import type { SessionUser } from '../../../src/auth/user.js';
 import { openTestPglite } from '../../support/pglite.js';
 import { createServerDatabase, testRedisUrl } from '../../support/test-databases.js';
 import { runStoreContract, type StoreFixture } from '../sessions/store-contract.js';

@@ -1,9 +1,9 @@
 import { Users } from '../../../src/auth/users.js';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { MemorySessionStore } from '../../../src/sessions/memory-store.js';
-import { PostgresSessionStore } from '../../../src/sessions/postgres-store.js';
-import type { SessionUser } from '../../../src/sessions/session.js';
+import { MemorySessionStore } from '../../../src/sessions/stores/memory.js';
+import { PostgresSessionStore } from '../../../src/sessions/stores/postgres.js';
+import type { SessionUser } from '../../../src/auth/user.js';
 import { uniqueUsername } from '../../support/client.js';
 import { openTestPglite } from '../../support/pglite.js';
 import { createServerDatabase } from '../../support/test-databases.js';

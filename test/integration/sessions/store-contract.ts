@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Role, SessionRecord, SessionUser } from '../../../src/sessions/session.js';
-import type { SessionStore } from '../../../src/sessions/store.js';
+import type { Role, SessionUser } from '../../../src/auth/user.js';
+import type { SessionRecord } from '../../../src/sessions/session.js';
+import type { SessionStore } from '../../../src/sessions/stores/store.js';
 import { hashToken, newPublicId, newToken } from '../../../src/sessions/tokens.js';
 
 /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { parseTrustProxy, trustProxyOption } from '../../../src/trust-proxy.js';
+import { parseTrustProxy, trustProxyOption } from '../../../src/lib/trust-proxy.js';
 
 /**
  * trustProxyOption (S-75) as Fastify applies it, over real loopback HTTP: the client address is the right-most

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeRevocation, encodeRevocation, type Revocation } from '../../../src/sessions/bus.js';
-import { FanoutBus } from '../../../src/sessions/bus-fanout.js';
-import { LocalBus } from '../../../src/sessions/bus-local.js';
+import { decodeRevocation, encodeRevocation, type Revocation } from '../../../src/sessions/bus/bus.js';
+import { FanoutBus } from '../../../src/sessions/bus/fanout.js';
+import { LocalBus } from '../../../src/sessions/bus/local.js';
 
 describe('revocation messages', () => {
   test('every kind round-trips', () => {

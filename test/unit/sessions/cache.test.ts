@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LocalSessionCache } from '../../../src/sessions/cache.js';
-import type { StoredSession } from '../../../src/sessions/store.js';
+import { LocalSessionCache } from '../../../src/sessions/tiers/local-cache.js';
+import type { StoredSession } from '../../../src/sessions/stores/store.js';
 
 function entry(userId: string, lastSeen = 0): StoredSession {
   return {

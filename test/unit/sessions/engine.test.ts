@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { SessionEngine, type SessionPolicy } from '../../../src/sessions/engine.js';
-import { MemorySessionStore } from '../../../src/sessions/memory-store.js';
-import type { SessionUser } from '../../../src/sessions/session.js';
+import { MemorySessionStore } from '../../../src/sessions/stores/memory.js';
+import type { SessionUser } from '../../../src/auth/user.js';
 import { csrfTokenFor, hashToken } from '../../../src/sessions/tokens.js';
 
 /** A real memory store that counts the writes the engine asks of it (the throttle is about writes). */

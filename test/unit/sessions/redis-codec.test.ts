@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deviceSummary, truncateIp } from '../../../src/sessions/client-info.js';
-import { decodeSession, encodeRenewal, encodeSession, OFFSET, userIdKeyPart } from '../../../src/sessions/redis-codec.js';
-import type { SessionRecord, SessionUser } from '../../../src/sessions/session.js';
+import { deviceSummary, truncateIp } from '../../../src/lib/client-info.js';
+import { decodeSession, encodeRenewal, encodeSession, OFFSET, userIdKeyPart } from '../../../src/sessions/tiers/redis-codec.js';
+import type { SessionUser } from '../../../src/auth/user.js';
+import type { SessionRecord } from '../../../src/sessions/session.js';
 import { hashToken, newPublicId, newToken } from '../../../src/sessions/tokens.js';
 
 const now = Date.UTC(2025, 0, 2, 3, 4, 5, 678);

@@ -1,4 +1,5 @@
-import type { SessionRecord, SessionUser } from './session.js';
+import type { SessionUser } from '../../auth/user.js';
+import type { SessionRecord } from '../session.js';
 
 /** A value, or a promise of it: for the reads that memory can answer without waiting. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -26,7 +27,7 @@ export interface CreatedSession {
  *   the snapshot it was handed: a sign-in reads the user before its ~20 ms hash, and an admin's
  *   disable, demotion or voiding of a leaked password can land in between (S-72). The check and the
  *   write are one atomic step that a concurrent change to the user is ordered against
- *   (postgres-store.ts: a share lock on the user row), so either the change sees the new session and
+ *   (stores/postgres.ts: a share lock on the user row), so either the change sees the new session and
  *   revokes it, or the session is written with the state after the change. Null, and nothing written,
  *   for a disabled or gone user, or a password changed since.
  * - `get` returns the row as stored; the engine judges expiry. A disabled user's sessions are not returned.

@@ -1,29 +1,29 @@
-import type { Config } from './config.js';
-import type { Db } from './db/db.js';
-import { RedisBreaker } from './redis/breaker.js';
-import { closeRedisClient, createRedisClient, nodeIdentities, pingAll, type RedisClient } from './redis/connection.js';
-import { checkEvictionPolicy } from './redis/eviction-policy.js';
-import type { RevocationBus } from './sessions/bus.js';
-import { FanoutBus } from './sessions/bus-fanout.js';
-import { LocalBus } from './sessions/bus-local.js';
-import { PostgresBus } from './sessions/bus-postgres.js';
-import { RedisBus } from './sessions/bus-redis.js';
-import { LocalSessionCache } from './sessions/cache.js';
-import { CachedSessionStore } from './sessions/cached-store.js';
-import { PostgresSessionStore } from './sessions/postgres-store.js';
-import { RedisSessionCache } from './sessions/redis-store.js';
-import type { SessionStore } from './sessions/store.js';
-import { TieredSessionStore } from './sessions/tiered-store.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/db.js';
+import { RedisBreaker } from '../redis/breaker.js';
+import { closeRedisClient, createRedisClient, nodeIdentities, pingAll, type RedisClient } from '../redis/connection.js';
+import { checkEvictionPolicy } from '../redis/eviction-policy.js';
+import type { RevocationBus } from './bus/bus.js';
+import { FanoutBus } from './bus/fanout.js';
+import { LocalBus } from './bus/local.js';
+import { PostgresBus } from './bus/postgres.js';
+import { RedisBus } from './bus/redis.js';
+import { LocalSessionCache } from './tiers/local-cache.js';
+import { CachedSessionStore } from './tiers/local-cached-store.js';
+import { PostgresSessionStore } from './stores/postgres.js';
+import { RedisSessionCache } from './tiers/redis-tier.js';
+import type { SessionStore } from './stores/store.js';
+import { TieredSessionStore } from './tiers/redis-tiered-store.js';
 
 /**
  * Builds the session store stack from configuration:
  *
  *   PostgreSQL store (the truth)
- *     → with REDIS_URL: Redis read/write-through tier (tiered-store.ts) behind a breaker
- *     → with a bus: this server's LRU of validated sessions (cached-store.ts), emptied by the bus
+ *     → with REDIS_URL: Redis read/write-through tier (tiers/redis-tiered-store.ts) behind a breaker
+ *     → with a bus: this server's LRU of validated sessions (tiers/local-cached-store.ts), emptied by the bus
  *
  * The bus is PostgreSQL LISTEN/NOTIFY on a PostgreSQL server, together with Redis pub/sub when there is
- * Redis (bus-fanout.ts: a revocation through a server cut off from Redis, or from a CLI without
+ * Redis (sessions/bus/fanout.ts: a revocation through a server cut off from Redis, or from a CLI without
  * REDIS_URL, still reaches everyone, S-90); Redis pub/sub alone with Redis over embedded PGlite;
  * in-process for embedded PGlite (one process owns that database). A PostgreSQL database handed in
  * without its URL (no way to open a listening connection) gets no bus and therefore no local cache:

@@ -1,10 +1,11 @@
-import type { Revocation, RevocationBus } from './bus.js';
-import type { LocalSessionCache } from './cache.js';
-import type { SessionRecord, SessionUser } from './session.js';
-import type { CreatedSession, MaybePromise, SessionStore, StoredSession } from './store.js';
+import type { Revocation, RevocationBus } from '../bus/bus.js';
+import type { LocalSessionCache } from './local-cache.js';
+import type { SessionUser } from '../../auth/user.js';
+import type { SessionRecord } from '../session.js';
+import type { CreatedSession, MaybePromise, SessionStore, StoredSession } from '../stores/store.js';
 
 /**
- * The outermost tier: this server's LRU of validated sessions (cache.ts) over any SessionStore, kept
+ * The outermost tier: this server's LRU of validated sessions (tiers/local-cache.ts) over any SessionStore, kept
  * honest by the revocation bus (bus.ts). The hot path — a hit — is a Map lookup: no I/O.
  *
  * - Revocations (delete, deleteById, deleteUser, rotate, evictions at sign-in) run on the store below

@@ -1,19 +1,19 @@
-import { Accounts } from './auth/accounts.js';
-import { AuditLog } from './auth/audit.js';
-import { Authenticator } from './auth/authenticator.js';
-import { createHashLimiter, type HashLimiter } from './auth/hash-limiter.js';
-import { PostgresRateLimitStore } from './auth/postgres-rate-limit-store.js';
-import { PasswordResets } from './auth/password-resets.js';
-import { Pseudonyms } from './auth/pseudonyms.js';
-import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
-import type { RateLimitStore } from './auth/rate-limit-store.js';
-import { LoginThrottle } from './auth/throttle.js';
-import { Users } from './auth/users.js';
-import type { Config } from './config.js';
-import type { Db } from './db/db.js';
-import { buildSessionStack, type SessionStack } from './scale-out.js';
-import { SessionEngine } from './sessions/engine.js';
-import type { SessionStore } from './sessions/store.js';
+import { Accounts } from '../auth/accounts.js';
+import { AuditLog } from '../auth/audit.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { createHashLimiter, type HashLimiter } from '../auth/hash-limiter.js';
+import { PostgresRateLimitStore } from '../auth/postgres-rate-limit-store.js';
+import { PasswordResets } from '../auth/password-resets.js';
+import { Pseudonyms } from '../auth/pseudonyms.js';
+import { RedisRateLimitStore } from '../auth/redis-rate-limit-store.js';
+import type { RateLimitStore } from '../auth/rate-limit-store.js';
+import { LoginThrottle } from '../auth/throttle.js';
+import { Users } from '../auth/users.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/db.js';
+import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
+import { SessionEngine } from '../sessions/engine.js';
+import type { SessionStore } from '../sessions/stores/store.js';
 
 /**
  * The composition root: everything the app needs, built from config and an open database. main.ts and
@@ -50,7 +50,7 @@ export function createDeps(
 ): AppDeps {
   const users = new Users(db);
   const hashLimiter = createHashLimiter({ concurrency: config.login.hashConcurrency, queue: config.login.hashQueue });
-  // PostgreSQL, plus Redis and this server's cache when configured (scale-out.ts), unless a test swapped it.
+  // PostgreSQL, plus Redis and this server's cache when configured (sessions/stack.ts), unless a test swapped it.
   let sessionStack: SessionStack | undefined;
   let sessionStore: SessionStore;
   if (overrides.sessionStore) sessionStore = overrides.sessionStore;

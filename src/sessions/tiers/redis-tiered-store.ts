@@ -1,13 +1,14 @@
-import type { RedisBreaker } from '../redis/breaker.js';
-import type { Revocation } from './bus.js';
-import type { RedisSessionCache } from './redis-store.js';
-import type { SessionRecord, SessionUser } from './session.js';
-import type { CreatedSession, SessionStore, StoredSession } from './store.js';
+import type { RedisBreaker } from '../../redis/breaker.js';
+import type { Revocation } from '../bus/bus.js';
+import type { RedisSessionCache } from './redis-tier.js';
+import type { SessionUser } from '../../auth/user.js';
+import type { SessionRecord } from '../session.js';
+import type { CreatedSession, SessionStore, StoredSession } from '../stores/store.js';
 
 /**
  * PostgreSQL with Redis in front (Django's `cached_db`): PostgreSQL is the truth, Redis a shared cache.
  *
- * - Reads: Redis, and on a miss PostgreSQL, then Redis is refilled (redis-store.ts: the fill protocol
+ * - Reads: Redis, and on a miss PostgreSQL, then Redis is refilled (tiers/redis-tier.ts: the fill protocol
  *   that cannot resurrect a session revoked meanwhile).
  * - Writes: PostgreSQL first. If PostgreSQL fails, the error propagates (503) and Redis is untouched;
  *   if Redis fails afterwards, the request still succeeds (PostgreSQL has it) and the breaker takes Redis
@@ -137,7 +138,7 @@ export class TieredSessionStore implements SessionStore {
   }
 
   /**
-   * The fill protocol (redis-store.ts): claim + index, read the truth again, commit or abort.
+   * The fill protocol (tiers/redis-tier.ts): claim + index, read the truth again, commit or abort.
    * Returns the fresh read (null: revoked meanwhile), or undefined when no fill happened (key taken,
    * Redis unavailable) and the caller keeps what it read.
    */

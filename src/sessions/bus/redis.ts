@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { baseOptions, parseRedisUrl, type RedisClient } from '../redis/connection.js';
+import { baseOptions, parseRedisUrl, type RedisClient } from '../../redis/connection.js';
 import { BaseBus } from './bus.js';
 
 /**

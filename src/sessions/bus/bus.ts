@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * The revocation bus: how one server tells every other server "forget this session / this user / all
- * you hold", so their local caches (cache.ts) never answer for a revoked session. Three carriers, one
+ * you hold", so their local caches (tiers/local-cache.ts) never answer for a revoked session. Three carriers, one
  * contract:
  *
- *   bus-redis.ts     Redis pub/sub (REDIS_URL set; works on a cluster: PUBLISH reaches every node)
- *   bus-postgres.ts  PostgreSQL LISTEN/NOTIFY on a dedicated connection (a PostgreSQL server, no Redis)
- *   bus-local.ts     in-process only (embedded PGlite: one process owns the database)
+ *   bus/redis.ts     Redis pub/sub (REDIS_URL set; works on a cluster: PUBLISH reaches every node)
+ *   bus/postgres.ts  PostgreSQL LISTEN/NOTIFY on a dedicated connection (a PostgreSQL server, no Redis)
+ *   bus/local.ts     in-process only (embedded PGlite: one process owns the database)
  *
  * The contract:
  * - `up` is true only while messages are known to arrive (connected, subscribed, heartbeat answered).
@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
  * - A message says whether its publisher removed what it revoked from the Redis tier (`tierClean`). A
  *   publisher that could not (cut off from Redis, or with no Redis configured, like a CLI without
  *   REDIS_URL) leaves that to the receivers: each one that reaches Redis deletes the keys itself
- *   (scale-out.ts), so no server serves the revoked session from a Redis copy afterwards.
+ *   (sessions/stack.ts), so no server serves the revoked session from a Redis copy afterwards.
  */
 
 export type Revocation =

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 /** Fields that must never reach a log line, whatever a serializer or a careless call includes. */
 export const LOG_REDACT = [

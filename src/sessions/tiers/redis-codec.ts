@@ -1,4 +1,5 @@
-import type { Role, SessionRecord, SessionUser } from './session.js';
+import type { Role, SessionUser } from '../../auth/user.js';
+import type { SessionRecord } from '../session.js';
 
 /**
  * The session as Redis holds it: one compact binary string, because bytes per session are a budget
@@ -17,14 +18,14 @@ import type { Role, SessionRecord, SessionUser } from './session.js';
  *   18..22  absoluteExpiresAt − createdAt     40 bits
  *   then    authenticatedAt − createdAt, user.createdAt − createdAt (signed varints: usually 1 and 5 bytes),
  *           userId (16 bytes, or varint length + UTF-8), publicId (12 bytes, or length + UTF-8),
- *           userAgent (1 byte for any of client-info.ts's device summaries, or length + UTF-8),
+ *           userAgent (1 byte for any of lib/client-info.ts's device summaries, or length + UTF-8),
  *           ip (3 or 6 bytes for a truncated address, or length + UTF-8), username (length + UTF-8)
  *
  * Every shortcut is taken only when decoding gives back exactly the same value; anything else is stored
  * as text, so the codec never changes what it was given (and throws, rather than store something else,
  * when a time is out of range: the caller then simply does not cache that session).
  *
- * The renewal fields sit at fixed offsets so the renewal script (redis-store.ts) can check and replace
+ * The renewal fields sit at fixed offsets so the renewal script (tiers/redis-tier.ts) can check and replace
  * them in place, in Lua, without decoding the rest.
  */
 
@@ -41,7 +42,7 @@ const F_UA_CODED = 16;
 const F_IP_V4 = 32;
 const F_IP_V6 = 64;
 
-/** The device summaries of client-info.ts, by index (0 = absent). */
+/** The device summaries of lib/client-info.ts, by index (0 = absent). */
 const BROWSER_NAMES = ['', 'Edge', 'Opera', 'Firefox', 'Chrome', 'Safari', 'curl', 'Node.js'];
 const SYSTEM_NAMES = ['', 'Android', 'iOS', 'Windows', 'macOS', 'ChromeOS', 'Linux'];
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db } from '../db/db.js';
+import type { Db } from '../../db/db.js';
 import { BaseBus } from './bus.js';
 
 /**

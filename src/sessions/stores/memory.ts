@@ -1,4 +1,5 @@
-import type { Role, SessionRecord, SessionUser } from './session.js';
+import type { Role, SessionUser } from '../../auth/user.js';
+import type { SessionRecord } from '../session.js';
 import type { CreatedSession, SessionStore, StoredSession } from './store.js';
 
 /**

@@ -1,5 +1,6 @@
-import { type Db, prepared } from '../db/db.js';
-import type { Role, SessionRecord } from './session.js';
+import { type Db, prepared } from '../../db/db.js';
+import type { Role } from '../../auth/user.js';
+import type { SessionRecord } from '../session.js';
 import type { CreatedSession, SessionStore, StoredSession } from './store.js';
 
 /** The truth: sessions in PostgreSQL (a server, or embedded PGlite). */

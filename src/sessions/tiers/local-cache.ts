@@ -1,4 +1,4 @@
-import type { StoredSession } from './store.js';
+import type { StoredSession } from '../stores/store.js';
 
 /**
  * This server's memory of validated sessions: a bounded LRU (a Map keeps insertion order; a hit moves

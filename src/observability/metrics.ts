@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db, Queryable, QueryResult, Statement } from './db/db.js';
-import { isDatabaseUnavailable } from './db/unavailable.js';
+import type { Db, Queryable, QueryResult, Statement } from '../db/db.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 /**
  * Everything Stockade exports to Prometheus (GET /metrics, see http/plugins/metrics.ts), in one registry
@@ -113,7 +113,7 @@ export function watchActiveSessions(db: Pick<Db, 'query'>): () => void {
   };
 }
 
-/* ---- local session cache (sessions/cache.ts keeps these counters itself) ---- */
+/* ---- local session cache (sessions/tiers/local-cache.ts keeps these counters itself) ---- */
 
 export interface CacheStatsSource {
   readonly stats: { readonly hits: number; readonly misses: number };
@@ -157,7 +157,7 @@ export function watchSessionCache(cache: CacheStatsSource | undefined): () => vo
 export interface BusSource {
   readonly kind: string;
   readonly up: boolean;
-  /** Kept by every carrier (sessions/bus.ts BaseBus); optional in the bus interface itself. */
+  /** Kept by every carrier (sessions/bus/bus.ts BaseBus); optional in the bus interface itself. */
   readonly stats?: { readonly published: number; readonly received: number; readonly publishFailures: number };
   listen(listener: { onRevocation(r: unknown, sentAt: number): void; onStateChange(up: boolean): void }): void;
 }

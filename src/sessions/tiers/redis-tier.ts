@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
-import { dataNodes, isOutOfMemory, type RedisClient } from '../redis/connection.js';
-import { LuaScript } from '../redis/script.js';
+import { dataNodes, isOutOfMemory, type RedisClient } from '../../redis/connection.js';
+import { LuaScript } from '../../redis/script.js';
 import { decodeSession, encodeRenewal, encodeSession, OFFSET, userIdKeyPart } from './redis-codec.js';
-import type { StoredSession } from './store.js';
+import type { StoredSession } from '../stores/store.js';
 
 /**
- * The Redis tier of the session store: a cache of PostgreSQL rows, never the truth (tiered-store.ts
+ * The Redis tier of the session store: a cache of PostgreSQL rows, never the truth (tiers/redis-tiered-store.ts
  * decides when to use it; this file only speaks Redis). Two kinds of keys, both under the deployment's
  * prefix (REDIS_KEY_PREFIX):
  *
