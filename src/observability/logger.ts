@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 
 /** Fields that must never reach a log line, whatever a serializer or a careless call includes. */
@@ -22,7 +22,7 @@ export const LOG_REDACT = [
  * token cannot reach a log through a request dump. pino escapes CR/LF and control characters in strings
  * (JSON), so a hostile username or user agent cannot forge log lines.
  */
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+export function loggerOptions(config: Config): LoggerOptions {
   return {
     level: config.logLevel,
     // Who the request is (see logAs), added when a line is written, not when the request is authenticated.
@@ -32,7 +32,8 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
     },
     redact: { paths: LOG_REDACT, censor: '[redacted]' },
     serializers: {
-      req(request) {
+      // Fastify's request, described by the fields read here (this layer does not import Fastify).
+      req(request: { method: string; url: string; ip: string; routeOptions?: { url?: string } }) {
         // A route with a secret in its path (/api/auth/password-reset/:token) is logged by its pattern:
         // the token is a password until it is used (docs/api.md, v2 "Secrets in paths").
         const pattern: string | undefined = request.routeOptions?.url;
@@ -57,6 +58,6 @@ const WHO = Symbol('stockade.log.who');
  * mixin above only when a line is written: pino's setBindings would serialise the bindings on every
  * authenticated request (~2 % of a "who am I" in the CPU profile), most of which write no line at all.
  */
-export function logAs(log: FastifyBaseLogger, who: Who): void {
-  (log as FastifyBaseLogger & { [WHO]?: Who })[WHO] = who;
+export function logAs(log: object, who: Who): void {
+  (log as { [WHO]?: Who })[WHO] = who;
 }
