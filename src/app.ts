@@ -86,6 +86,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // Before any route: the OpenAPI document collects routes as they are registered.
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, {
+    metrics: deps.metrics,
     db: deps.db,
     tokens: config.metricsTokens,
     behindProxy: config.trustProxy !== false,
@@ -100,7 +101,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   // Refusals are counted, and audited or logged within bounds (http/refusals.ts, S-87): anyone can send
   // refused requests as fast as they like, and each must not cost a row.
-  const recordRefusal = refusalRecorder(deps.audit);
+  const recordRefusal = refusalRecorder(deps.audit, deps.metrics);
   await app.register(csrfPlugin, {
     allowedOrigins: config.allowedOrigins,
     // The session plugin ran first, so a signed-in victim is attributed (and audited); anonymous refusals

@@ -9,7 +9,6 @@ import { openDb } from './db/open.js';
 import { closeDeps, createDeps } from './wiring/deps.js';
 import { startPurgeJob } from './jobs/purge.js';
 import { loggerOptions } from './observability/logger.js';
-import { withStoreMetrics } from './observability/metrics.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
 
@@ -41,8 +40,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  // Failures of the database are counted by store in /metrics (stockade_store_errors_total).
-  const db = withStoreMetrics(await openDb(config));
+  // createDeps counts the database's failures in this app's /metrics (stockade_store_errors_total).
+  const db = await openDb(config);
   await migrate(db);
   const deps = createDeps(config, db);
   // An evicting Redis stops the start here, with one line (S-90: evicted keys lose revocations).

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { signInLockouts } from '../observability/metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { AuditContext, AuditLog, AuditType } from './audit.js';
 import type { Authenticator } from './authenticator.js';
 import { type AttemptOutcome, type Counter, type LoginThrottle, tooManyAttempts } from './throttle.js';
@@ -19,6 +19,8 @@ export interface PasswordCheckDeps {
   authenticator: Authenticator;
   throttle: LoginThrottle;
   audit: AuditLog;
+  /** This app's metrics (stockade_signin_lockouts_total). */
+  metrics: Pick<Metrics, 'signInLockouts'>;
 }
 
 const WRONG_CREDENTIALS = 'Wrong username or password.';
@@ -102,7 +104,7 @@ async function recordLockout(
   outcome: Extract<AttemptOutcome<unknown>, { kind: 'failed' }>,
 ): Promise<void> {
   if (outcome.lockedNow.length === 0 || !outcome.lockedUntil) return;
-  signInLockouts.inc({ scope: outcome.lockedNow.join(',') });
+  deps.metrics.signInLockouts.inc({ scope: outcome.lockedNow.join(',') });
   await deps.audit.event(request, 'login.lockout', {
     // An address lockout is not about the account that happened to be tried last.
     userId: outcome.lockedNow.some((scope) => scope !== 'address') ? userId : null,

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuditLog, AuditType } from '../auth/audit.js';
-import { requestsRefused } from '../observability/metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { truncateIp } from '../lib/client-info.js';
 import { PerKeyBudget } from './per-key-budget.js';
 
@@ -31,7 +31,12 @@ export const REFUSAL_BUDGETS = {
 export type RefusalType = Extract<AuditType, 'csrf.failure' | 'authz.denied'>;
 export type RecordRefusal = (request: FastifyRequest, type: RefusalType, details: Readonly<Record<string, string>>) => void;
 
-export function refusalRecorder(audit: Pick<AuditLog, 'event'>, now: () => number = Date.now): RecordRefusal {
+export function refusalRecorder(
+  audit: Pick<AuditLog, 'event'>,
+  metrics: Pick<Metrics, 'requestsRefused'>,
+  now: () => number = Date.now,
+): RecordRefusal {
+  const { requestsRefused } = metrics;
   const { LINES_PER_ADDRESS, LINES_TOTAL, ROWS_PER_SESSION, MAX_KEYS } = REFUSAL_BUDGETS;
   const linesPerKey = new PerKeyBudget({ perKey: LINES_PER_ADDRESS, windowMs: MINUTE, maxKeys: MAX_KEYS, now });
   const linesTotal = new PerKeyBudget({ perKey: LINES_TOTAL, windowMs: MINUTE, maxKeys: 1, now });

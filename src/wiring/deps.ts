@@ -11,6 +11,7 @@ import { LoginThrottle } from '../auth/throttle.js';
 import { Users } from '../auth/users.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
+import { createMetrics, type Metrics, withStoreMetrics } from '../observability/metrics.js';
 import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
 import { SessionEngine } from '../sessions/engine.js';
 import type { SessionStore } from '../sessions/stores/store.js';
@@ -21,7 +22,10 @@ import type { SessionStore } from '../sessions/stores/store.js';
  */
 export interface AppDeps {
   readonly config: Config;
+  /** The database, its failures counted in this app's metrics (stockade_store_errors_total). */
   readonly db: Db;
+  /** This app's Prometheus registry and metrics: one per app, never shared with another in the process. */
+  readonly metrics: Metrics;
   readonly users: Users;
   readonly hashLimiter: HashLimiter;
   readonly authenticator: Authenticator;
@@ -45,9 +49,11 @@ export interface AppDeps {
 
 export function createDeps(
   config: Config,
-  db: Db,
+  database: Db,
   overrides: { sessionStore?: SessionStore; rateLimitStore?: RateLimitStore; clock?: () => number } = {},
 ): AppDeps {
+  const metrics = createMetrics();
+  const db = withStoreMetrics(database, metrics);
   const users = new Users(db);
   const hashLimiter = createHashLimiter({ concurrency: config.login.hashConcurrency, queue: config.login.hashQueue });
   // PostgreSQL, plus Redis and this server's cache when configured (sessions/stack.ts), unless a test swapped it.
@@ -94,6 +100,7 @@ export function createDeps(
   const deps: AppDeps = {
     config,
     db,
+    metrics,
     users,
     hashLimiter,
     authenticator: new Authenticator(users, hashLimiter),

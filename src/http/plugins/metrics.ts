@@ -3,16 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
-import {
-  type BusSource,
-  type CacheStatsSource,
-  httpRequestDuration,
-  registry,
-  signInAttempts,
-  watchActiveSessions,
-  watchRevocationBus,
-  watchSessionCache,
-} from '../../observability/metrics.js';
+import type { BusSource, CacheStatsSource, Metrics } from '../../observability/metrics.js';
 
 /**
  * Request metrics and GET /metrics (Prometheus text format).
@@ -35,6 +26,8 @@ import {
  */
 
 export interface MetricsPluginOptions {
+  /** This app's registry and metrics (wiring/deps.ts creates them): never another app's. */
+  metrics: Metrics;
   /** The database the active-sessions gauge counts in (scrape time only). */
   db: Pick<Db, 'query'>;
   /** METRICS_TOKEN (and METRICS_TOKEN_PREVIOUS): scrapers must send one of them as a bearer token. */
@@ -80,10 +73,11 @@ function authorize(request: FastifyRequest, tokenDigests: readonly Buffer[], beh
 async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
   const tokenDigests = (opts.tokens ?? []).map(digest);
   const behindProxy = opts.behindProxy ?? false;
+  const { registry, httpRequestDuration, signInAttempts } = opts.metrics;
   const stops = [
-    watchActiveSessions(opts.db),
-    watchSessionCache(opts.sessionStack?.cache),
-    watchRevocationBus(opts.sessionStack?.bus),
+    opts.metrics.watchActiveSessions(opts.db),
+    opts.metrics.watchSessionCache(opts.sessionStack?.cache),
+    opts.metrics.watchRevocationBus(opts.sessionStack?.bus),
   ];
   app.addHook('onClose', async () => {
     for (const stop of stops) stop();

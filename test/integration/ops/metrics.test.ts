@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { openPostgres } from '../../../src/db/postgres.js';
-import { withStoreMetrics } from '../../../src/observability/metrics.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
 import { freePort } from '../../support/ports.js';
@@ -169,7 +168,8 @@ describe('metrics while the database is unreachable', () => {
   let server: TestServer;
   before(async () => {
     // Nothing listens on this port: every query fails with ECONNREFUSED.
-    const db = withStoreMetrics(openPostgres(`postgres://postgres@127.0.0.1:${await freePort()}/none`, { connectionTimeoutMillis: 500 }));
+    // createDeps counts its failures (stockade_store_errors_total).
+    const db = openPostgres(`postgres://postgres@127.0.0.1:${await freePort()}/none`, { connectionTimeoutMillis: 500 });
     server = await startTestServer({ db });
   });
   after(async () => {
