@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, type RouteOptions } from 'fastify';
 import type { AppDeps } from './wiring/deps.js';
 import { AppError } from './errors.js';
 import { truncateIp } from './lib/client-info.js';
@@ -24,8 +24,6 @@ import { privacyRoutes } from './http/routes/privacy.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 
 export interface AppOptions {
-  /** pino options or false; main.ts passes the configured logger, tests usually false. */
-  logger?: FastifyServerOptions['logger'];
   /** Built web app (web/dist) to serve at /, when present. */
   webRoot?: string;
   readinessChecks?: ReadinessCheck[];
@@ -41,7 +39,8 @@ export interface AppOptions {
 export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: options.logger ?? false,
+    // The app's own logger, made by the composition root (wiring/deps.ts) before the app.
+    loggerInstance: deps.log as FastifyBaseLogger,
     genReqId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // X-Forwarded-For/-Proto/-Host are believed from the configured proxies only (S-75, trust-proxy.ts).
@@ -121,7 +120,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
 
   // Redis and the revocation bus report as optional checks: down means degraded (slower), not unready.
-  deps.sessionStack?.attachLogger(app.log);
   const checks = [...(deps.sessionStack?.readinessChecks ?? []), ...(options.readinessChecks ?? [])];
   await app.register(opsRoutes, { deps, checks });
   await app.register(authRoutes, { deps, cookie });

@@ -8,7 +8,6 @@ import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
 import { closeDeps, createDeps } from './wiring/deps.js';
 import { startPurgeJob } from './jobs/purge.js';
-import { loggerOptions } from './observability/logger.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
 
@@ -43,13 +42,12 @@ async function main(): Promise<void> {
   // createDeps counts the database's failures in this app's /metrics (stockade_store_errors_total).
   const db = await openDb(config);
   await migrate(db);
-  const deps = createDeps(config, db);
+  const deps = createDeps(config, db, { log: 'stdout' });
   // An evicting Redis stops the start here, with one line (S-90: evicted keys lose revocations).
   await deps.sessionStack?.checkRedisAtStart(2000);
   // The unknown-user path must cost one verify from the very first request, not a hash plus a verify.
   await prepareDummyHash();
   const app = await buildApp(deps, {
-    logger: loggerOptions(config),
     webRoot: WEB_ROOT,
     ...(config.tls ? { https: { cert: readTlsFile('TLS_CERT_FILE', config.tls.certFile), key: readTlsFile('TLS_KEY_FILE', config.tls.keyFile) } } : {}),
   });

@@ -1,4 +1,4 @@
-import type { LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 import type { Config } from '../config.js';
 
 /** Fields that must never reach a log line, whatever a serializer or a careless call includes. */
@@ -42,6 +42,19 @@ export function loggerOptions(config: Config): LoggerOptions {
       },
     },
   };
+}
+
+/** Where an app's log lines go: standard output (the server), or a sink of JSON lines (tests). */
+export type LogSink = 'stdout' | { write(line: string): void };
+
+/**
+ * The app's logger, made once by the composition root (wiring/deps.ts) before anything that logs, and
+ * handed to Fastify as its logger instance and to the session stack. No sink: a logger that writes
+ * nothing (the CLI, most tests).
+ */
+export function createLogger(config: Config, sink?: LogSink): Logger {
+  if (!sink) return pino({ level: 'silent' });
+  return sink === 'stdout' ? pino(loggerOptions(config)) : pino(loggerOptions(config), sink);
 }
 
 /** Who a request acts as, in its log lines: the user and the session's public id, never the token. */

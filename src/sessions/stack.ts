@@ -57,11 +57,6 @@ export interface SessionStack {
   /** Resolves true once Redis (if any) is trusted and the bus (if any) is up; false after timeoutMs. */
   ready(timeoutMs: number): Promise<boolean>;
   /**
-   * Where state changes (Redis down/up, bus down/up) are logged; main.ts passes the app logger. What
-   * happened before (Redis unreachable from the first moment) is logged when it is attached.
-   */
-  attachLogger(log: StackLogger): void;
-  /**
    * At start: Redis's maxmemory-policy, if Redis answers within timeoutMs. Throws (one line) when it can
    * evict session keys; a Redis that does not answer yet is checked by the breaker before it is trusted.
    */
@@ -74,15 +69,17 @@ export interface StackOptions {
   truth?: SessionStore;
   /** The engine's clock, so "does this cached entry look expired" agrees with the engine. */
   clock?: () => number;
+  /**
+   * Where state changes (Redis down/up, bus down/up) are logged: the app's logger, given at build time
+   * by the composition root (wiring/deps.ts), so nothing that happens from the first moment is lost.
+   * None: not logged (tests that build a stack on its own).
+   */
+  log?: StackLogger;
 }
 
 export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {}): SessionStack {
-  let log: StackLogger | undefined;
-  const early: [keyof StackLogger, object, string][] = [];
-  const say = (level: keyof StackLogger, obj: object, msg: string) => {
-    if (log) log[level](obj, msg);
-    else early.push([level, obj, msg]);
-  };
+  const log = opts.log;
+  const say = (level: keyof StackLogger, obj: object, msg: string) => log?.[level](obj, msg);
   const truth = opts.truth ?? new PostgresSessionStore(db);
   const checks: HealthCheck[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -197,6 +194,7 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
     parts.push('no bus, no local cache');
   }
 
+  say('info', { event: 'sessions.stack', stack: parts.join(' + ') }, 'session store stack built');
   return {
     store,
     readinessChecks: checks,
@@ -209,11 +207,6 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
     async ready(timeoutMs) {
       const results = await Promise.all([breaker?.whenUp(timeoutMs) ?? true, bus?.whenUp(timeoutMs) ?? true]);
       return results.every(Boolean);
-    },
-    attachLogger(l) {
-      log = l;
-      l.info({ event: 'sessions.stack', stack: parts.join(' + ') }, 'session store stack built');
-      for (const [level, obj, msg] of early.splice(0)) l[level](obj, msg);
     },
     async checkRedisAtStart(timeoutMs) {
       if (!redis || !policy) return;

@@ -11,6 +11,8 @@ import { LoginThrottle } from '../auth/throttle.js';
 import { Users } from '../auth/users.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
+import type { Logger } from 'pino';
+import { createLogger, type LogSink } from '../observability/logger.js';
 import { createMetrics, type Metrics, withStoreMetrics } from '../observability/metrics.js';
 import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
 import { SessionEngine } from '../sessions/engine.js';
@@ -26,6 +28,8 @@ export interface AppDeps {
   readonly db: Db;
   /** This app's Prometheus registry and metrics: one per app, never shared with another in the process. */
   readonly metrics: Metrics;
+  /** This app's logger (Fastify's instance, the session stack's state changes, jobs). */
+  readonly log: Logger;
   readonly users: Users;
   readonly hashLimiter: HashLimiter;
   readonly authenticator: Authenticator;
@@ -50,9 +54,10 @@ export interface AppDeps {
 export function createDeps(
   config: Config,
   database: Db,
-  overrides: { sessionStore?: SessionStore; rateLimitStore?: RateLimitStore; clock?: () => number } = {},
+  overrides: { sessionStore?: SessionStore; rateLimitStore?: RateLimitStore; clock?: () => number; log?: LogSink } = {},
 ): AppDeps {
   const metrics = createMetrics();
+  const log = createLogger(config, overrides.log);
   const db = withStoreMetrics(database, metrics);
   const users = new Users(db);
   const hashLimiter = createHashLimiter({ concurrency: config.login.hashConcurrency, queue: config.login.hashQueue });
@@ -61,7 +66,7 @@ export function createDeps(
   let sessionStore: SessionStore;
   if (overrides.sessionStore) sessionStore = overrides.sessionStore;
   else {
-    sessionStack = buildSessionStack(config, db, overrides.clock ? { clock: overrides.clock } : {});
+    sessionStack = buildSessionStack(config, db, { log, ...(overrides.clock ? { clock: overrides.clock } : {}) });
     sessionStore = sessionStack.store;
   }
   const s = config.session;
@@ -101,6 +106,7 @@ export function createDeps(
     config,
     db,
     metrics,
+    log,
     users,
     hashLimiter,
     authenticator: new Authenticator(users, hashLimiter),

@@ -4,7 +4,6 @@ import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { type AppDeps, closeDeps, createDeps } from '../../src/wiring/deps.js';
-import { loggerOptions } from '../../src/observability/logger.js';
 import type { SessionStore } from '../../src/sessions/stores/store.js';
 import { openTestPglite } from './pglite.js';
 import { createServerDatabase } from './test-databases.js';
@@ -59,12 +58,12 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       db = await openTestPglite();
     }
   }
-  const deps = createDeps(config, db, opts.sessionStore ? { sessionStore: opts.sessionStore } : {});
   const lines = opts.logLines;
+  const deps = createDeps(config, db, {
+    ...(opts.sessionStore ? { sessionStore: opts.sessionStore } : {}),
+    ...(lines ? { log: { write: (line: string) => void lines.push(line) } } : {}),
+  });
   const app = await buildApp(deps, {
-    logger: lines
-      ? { ...(loggerOptions(config) as object), stream: { write: (line: string) => void lines.push(line) } }
-      : false,
     ...(opts.webRoot ? { webRoot: opts.webRoot } : {}),
   });
   // PORT from env when a test needs to know it up front (a browser's Origin must be in ALLOWED_ORIGINS).
