@@ -289,6 +289,19 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.ok(await store.get(live.idHash));
     });
 
+    test('race: rotations (re-authentication) in flight while all of a user’s sessions are revoked leave none alive', async () => {
+      const user = await fx.makeUser();
+      for (let round = 0; round < 10; round++) {
+        const olds = Array.from({ length: 8 }, () => sessionFor(user));
+        for (const s of olds) await store.create(s, user, 100);
+        const rotations = olds.map((s) => store.rotate(s.idHash, sessionFor(user)));
+        const killed = store.deleteUser(user.id);
+        await Promise.all([...rotations, killed]);
+        const alive = await store.listUser(user.id);
+        assert.deepEqual(alive.map((s) => s.id), [], `round ${round}: a session rotated during the kill switch survived it`);
+      }
+    });
+
     test('race: renewals in flight while the session is revoked never bring it back', async () => {
       const user = await fx.makeUser();
       for (let round = 0; round < 20; round++) {
