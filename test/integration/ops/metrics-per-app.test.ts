@@ -60,7 +60,10 @@ describe('metrics per app', () => {
     assert.equal(sample(mine, 'stockade_session_cache_lookups_total', { result: 'hit' }), firstCache.stats.hits);
     assert.equal(sampleOr0(theirs, 'stockade_session_cache_lookups_total', { result: 'hit' }), 0);
 
-    assert.ok(sampleOr0(mine, 'stockade_revocation_bus_messages_total', { direction: 'published' }) >= 1, 'logout publishes on the first bus');
+    assert.ok(
+      sampleOr0(mine, 'stockade_revocation_bus_messages_total', { direction: 'published' }) >= 1,
+      'logout publishes on the first bus',
+    );
     assert.equal(sampleOr0(theirs, 'stockade_revocation_bus_messages_total', { direction: 'published' }), 0);
 
     assert.equal(sampleOr0(mine, 'stockade_requests_refused_total', { type: 'csrf.failure' }), 1);
