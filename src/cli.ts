@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { ensureAdmin } from './auth/bootstrap-admin.js';
-import { minimumGraceSeconds, RotationRefused, rotatePseudonymKey } from './auth/pseudonym-rotation.js';
+import { minimumGraceSeconds, RotationRefused, rotateAndAnnounce } from './auth/pseudonym-rotation.js';
 import { type Config, ConfigError, loadConfig, parseDuration } from './config.js';
 import type { Db } from './db/db.js';
 import { describeDatabase, embeddedDatabaseExists } from './db/location.js';
@@ -242,24 +242,18 @@ async function rotatePseudonymKeyCommand(args: string[], io: Out): Promise<void>
         `a grace period of ${graceSeconds} s is shorter than the longest throttling record can live (${minimum} s with this configuration): lockouts made under the old key would be forgotten early; add --force to do it anyway`,
       );
     }
-    let result: Awaited<ReturnType<typeof rotatePseudonymKey>>;
+    let result: Awaited<ReturnType<typeof rotateAndAnnounce>>;
     try {
-      result = await rotatePseudonymKey(deps.db, { graceSeconds, force });
+      result = await rotateAndAnnounce(deps, { graceSeconds, force, via: 'cli' });
     } catch (err) {
       if (err instanceof RotationRefused) {
         throw new CommandError(`${err.message}: rotate again after that, or add --force (forgets the throttling records made under it)`);
       }
       throw err;
     }
-    await deps.audit.system('pseudonym_key.rotated', {
-      details: { via: 'cli', graceSeconds, previousUntil: result.previousUntil.toISOString(), droppedPrevious: result.droppedPrevious, forced: force },
-    });
-    // Every server re-reads the keys on this notice (this process too; harmless).
-    const bus = deps.sessionStack?.bus;
-    if (bus) await bus.announce({ kind: 'pseudonym-key' });
     io.out(`pseudonym key rotated; the previous key is consulted until ${result.previousUntil.toISOString()} (${graceSeconds} s)`);
     if (result.droppedPrevious) io.err('the key before the previous one was dropped before its grace period ended (--force)');
-    io.err(bus ? `running servers told (${bus.kind} bus)` : 'no revocation bus configured: servers re-read the key within a minute');
+    io.err(result.bus ? `running servers told (${result.bus} bus)` : 'no revocation bus configured: servers re-read the key within a minute');
   });
 }
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Db, Queryable } from '../db/db.js';
+import type { RevocationBus } from '../sessions/bus.js';
+import type { AuditLog } from './audit.js';
 import { CURRENT_KEY, PREVIOUS_KEY, REFRESH_MS, type StoredPreviousKey } from './pseudonyms.js';
 import { REGISTER_WINDOW_SECONDS } from './throttle.js';
 
@@ -79,4 +81,36 @@ export async function rotatePseudonymKey(db: Db, opts: { graceSeconds: number; f
 export async function dropExpiredPreviousKey(db: Queryable): Promise<boolean> {
   const res = await db.query(`DELETE FROM install_secrets WHERE name = $1 AND (value::json->>'until')::timestamptz <= now()`, [PREVIOUS_KEY]);
   return (res.rowCount ?? 0) > 0;
+}
+
+export interface RotateRequest {
+  /** Seconds the previous key stays consulted (minimumGraceSeconds unless forced shorter). */
+  readonly graceSeconds: number;
+  readonly force: boolean;
+  /** Who asked, for the audit row ("cli"). */
+  readonly via: string;
+}
+
+/**
+ * The whole procedure: rotate, audit (audit.system, no key in it), then tell every running server on
+ * the bus (each re-reads the keys on the notice; one that misses it re-reads within REFRESH_MS).
+ * Returns the bus kind the notice went on, or null without a bus.
+ */
+export async function rotateAndAnnounce(
+  deps: { db: Db; audit: AuditLog; sessionStack?: { readonly bus?: RevocationBus | undefined } | undefined },
+  req: RotateRequest,
+): Promise<RotationResult & { bus: string | null }> {
+  const result = await rotatePseudonymKey(deps.db, { graceSeconds: req.graceSeconds, force: req.force });
+  await deps.audit.system('pseudonym_key.rotated', {
+    details: {
+      via: req.via,
+      graceSeconds: req.graceSeconds,
+      previousUntil: result.previousUntil.toISOString(),
+      droppedPrevious: result.droppedPrevious,
+      forced: req.force,
+    },
+  });
+  const bus = deps.sessionStack?.bus;
+  if (bus) await bus.announce({ kind: 'pseudonym-key' });
+  return { ...result, bus: bus?.kind ?? null };
 }
