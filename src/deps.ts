@@ -107,8 +107,7 @@ export function createDeps(
     rateLimitStore,
     throttle,
     audit: new AuditLog(db),
-    // Through deps, not this engine: a later layer may wrap deps.sessions, and revocations must use it.
-    accounts: new Accounts(db, () => deps.sessions, overrides.clock),
+    accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
     closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };

@@ -134,6 +134,12 @@ export class PostgresSessionStore implements SessionStore {
 
   async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
     return this.db.transaction(async (tx) => {
+      // The user row, shared, before anything else: deleteUser holds it exclusively while it deletes, so a
+      // rotation either finishes before the kill switch's DELETE starts (whose fresh snapshot then sees the
+      // new row) or starts after it (and finds its old row gone). Without it, a DELETE … WHERE user_id that
+      // waited on the old row's lock missed the row this transaction inserted: the rotated session survived
+      // "sign out everywhere" (store contract: rotations racing deleteUser, on a PostgreSQL server).
+      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [next.userId]);
       const gone = await tx.query('DELETE FROM sessions WHERE id_hash = $1 RETURNING id_hash', [oldIdHash]);
       if (gone.rows.length === 0) return false;
       await tx.query(INSERT, values(next));
@@ -155,14 +161,24 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async deleteUser(userId: string, keep?: Buffer): Promise<number> {
-    const res = keep
-      ? await this.db.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, keep])
-      : await this.db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-    return res.rowCount;
+    // The user row exclusively first: every session write of this user (create, rotate) holds it shared,
+    // so none is half-way while the DELETE below takes its snapshot (see rotate).
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      const res = keep
+        ? await tx.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, keep])
+        : await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+      return res.rowCount;
+    });
   }
 
   async deleteAll(): Promise<number> {
-    return (await this.db.query('DELETE FROM sessions')).rowCount;
+    // EXCLUSIVE lets reads on but waits for every transaction that is writing sessions (a sign-in, a
+    // rotation) and holds off new ones, so the DELETE's snapshot misses no row written half-way.
+    return this.db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE sessions IN EXCLUSIVE MODE');
+      return (await tx.query('DELETE FROM sessions')).rowCount;
+    });
   }
 
   async listUser(userId: string): Promise<SessionRecord[]> {

@@ -73,6 +73,40 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.get(hashToken(newToken())), null);
     });
 
+    test('get returns an expired row as stored: the engine judges expiry, not the store', async () => {
+      const user = await fx.makeUser();
+      const past = Date.now() - 60 * MINUTE;
+      // One past its idle expiry, one past its absolute expiry (idle still ahead): each a different check in the engine.
+      const idle = sessionFor(user, past, { idleExpiresAt: new Date(past + MINUTE) });
+      const absolute = sessionFor(user, past - 720 * MINUTE, {
+        idleExpiresAt: new Date(Date.now() + 10 * MINUTE),
+        absoluteExpiresAt: new Date(past),
+      });
+      for (const s of [idle, absolute]) {
+        await store.create(s, user, 10);
+        // Twice: a tier that caches must answer the same from its copy as from the truth.
+        for (const read of ['first', 'second']) {
+          const got = await store.get(s.idHash);
+          assert.ok(got, `${read} read: the expired row is returned`);
+          assert.equal(got.session.id, s.id);
+          assert.equal(got.session.idleExpiresAt.getTime(), s.idleExpiresAt.getTime(), `${read} read: idle expiry as stored`);
+          assert.equal(got.session.absoluteExpiresAt.getTime(), s.absoluteExpiresAt.getTime(), `${read} read: absolute expiry as stored`);
+          assert.equal(got.session.lastSeenAt.getTime(), s.lastSeenAt.getTime());
+          assert.equal(got.user.id, user.id);
+        }
+      }
+    });
+
+    test('delete of an unknown hash is null, and a second delete of a known one too', async () => {
+      assert.equal(await store.delete(hashToken(newToken())), null, 'never existed');
+      const user = await fx.makeUser();
+      const s = sessionFor(user);
+      await store.create(s, user, 10);
+      assert.equal((await store.delete(s.idHash))?.id, s.id, 'the first delete reports what it removed');
+      assert.equal(await store.delete(s.idHash), null, 'already gone');
+      assert.equal(await store.get(s.idHash), null);
+    });
+
     test('touch moves the idle expiry of a live session', async () => {
       const user = await fx.makeUser();
       const s = sessionFor(user);
@@ -253,6 +287,19 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.ok((await store.purgeExpired(new Date(), 1000)) >= 1);
       assert.equal(await store.get(dead.idHash), null);
       assert.ok(await store.get(live.idHash));
+    });
+
+    test('race: rotations (re-authentication) in flight while all of a user’s sessions are revoked leave none alive', async () => {
+      const user = await fx.makeUser();
+      for (let round = 0; round < 10; round++) {
+        const olds = Array.from({ length: 8 }, () => sessionFor(user));
+        for (const s of olds) await store.create(s, user, 100);
+        const rotations = olds.map((s) => store.rotate(s.idHash, sessionFor(user)));
+        const killed = store.deleteUser(user.id);
+        await Promise.all([...rotations, killed]);
+        const alive = await store.listUser(user.id);
+        assert.deepEqual(alive.map((s) => s.id), [], `round ${round}: a session rotated during the kill switch survived it`);
+      }
     });
 
     test('race: renewals in flight while the session is revoked never bring it back', async () => {
