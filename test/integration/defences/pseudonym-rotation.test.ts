@@ -64,11 +64,14 @@ for (const variant of [
       const [s0, s1] = fleet.servers as [TestServer, TestServer];
       const locked = await signedIn(s0.url);
       const victim = await signedIn(s1.url);
+      const raced = await signedIn(s1.url);
       const guesser = new TestClient(s0.url, { secureCookie: false });
       let status = 0;
       for (let i = 0; i < 5 && status !== 429; i++) status = (await guesser.login(locked.username, 'wrong password, surely')).status;
       assert.equal(status, 429, 'locked out before the rotation');
-      for (let i = 0; i < 4; i++) assert.equal((await guesser.login(victim.username, 'wrong password, surely')).status, 401);
+      for (const u of [victim, raced]) {
+        for (let i = 0; i < 4; i++) assert.equal((await guesser.login(u.username, 'wrong password, surely')).status, 401);
+      }
 
       const oldKeys = new Pseudonyms(fleet.db);
       const oldProbe = await oldKeys.of('username', 'probe');
@@ -96,6 +99,21 @@ for (const variant of [
       // Four failures before, the fifth after: locked, and the right password refused.
       assert.equal((await owner.login(victim.username, 'wrong password, surely')).status, 429, 'the fifth failure locks');
       assert.equal((await owner.login(victim.username)).status, 429, 'locked after the rotation');
+
+      // A race after the rotation: one guess left (four of five used before it), so of many guesses in
+      // flight at once exactly one is checked (count first, S-73), on both servers together.
+      const checked = async () =>
+        Number((await fleet.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE type = 'login.failure' AND user_id = $1`, [raced.id])).rows[0]!.n);
+      const checkedBefore = await checked();
+      const statuses = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => new TestClient(fleet.servers[i % 2]!.url, { secureCookie: false }).login(raced.username, `wrong guess ${i}`)),
+      );
+      assert.deepEqual(
+        statuses.map((r) => r.status),
+        Array(12).fill(429),
+        'every guess refused',
+      );
+      assert.equal((await checked()) - checkedBefore, 1, 'exactly one guess checked');
 
       // New records under the new key; the old records stay as they were.
       const store = s0.deps.rateLimitStore;
