@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { minimumGraceSeconds, rotateAndAnnounce } from '../../../src/auth/pseudonym-rotation.js';
+import { minimumGraceSeconds, rotateAndAnnounce, rotatePseudonymKey } from '../../../src/auth/pseudonym-rotation.js';
 import { Pseudonyms } from '../../../src/auth/pseudonyms.js';
 import type { RateLimitStore } from '../../../src/auth/rate-limit-store.js';
 import { usernameKey } from '../../../src/auth/usernames.js';
 import type { Db } from '../../../src/db/db.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { TestClient } from '../../support/client.js';
+import { FanoutBus } from '../../../src/sessions/bus-fanout.js';
+import type { PostgresBus } from '../../../src/sessions/bus-postgres.js';
 import { openTestPglite } from '../../support/pglite.js';
 import { testRedisUrl } from '../../support/test-databases.js';
 import { type Fleet, redisPrefix, signedIn, startFleet, waitFor } from '../scale-out/support.js';
@@ -150,6 +152,22 @@ for (const variant of [
         left.rows.map((r) => r.name),
         ['pseudonym_key'],
       );
+    });
+
+    test('a server that missed the notice re-reads the key when its bus comes back', async () => {
+      const s1 = fleet.servers[1]!;
+      const bus = s1.deps.sessionStack?.bus;
+      const listener = (bus instanceof FanoutBus ? bus.sure : bus) as PostgresBus;
+      const downsBefore = listener.stats.downs;
+      // Rotated without a notice: as if the server had been cut off when it went out.
+      await rotatePseudonymKey(fleet.db, { graceSeconds: 3600, force: true });
+      const expected = await new Pseudonyms(fleet.db).of('username', 'probe');
+      assert.notEqual(await s1.deps.pseudonyms.of('username', 'probe'), expected, 'not told');
+      await fleet.db.query('SELECT pg_terminate_backend($1)', [listener.listenerPid]);
+      await waitFor('the bus went down', () => listener.stats.downs > downsBefore);
+      // Well within the one-minute periodic re-read: it is the bus's return that made it re-read.
+      await waitFor('the server uses the new key after its bus is back', async () => (await s1.deps.pseudonyms.of('username', 'probe')) === expected, 10_000);
+      assert.ok(bus?.up, 'the bus is back up');
     });
   });
 }
