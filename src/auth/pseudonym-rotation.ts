@@ -79,7 +79,9 @@ export async function rotatePseudonymKey(db: Db, opts: { graceSeconds: number; f
 
 /** Deletes the previous key once its grace period is over (the purge job); true when one was dropped. */
 export async function dropExpiredPreviousKey(db: Queryable): Promise<boolean> {
-  const res = await db.query(`DELETE FROM install_secrets WHERE name = $1 AND (value::json->>'until')::timestamptz <= now()`, [PREVIOUS_KEY]);
+  const res = await db.query(`DELETE FROM install_secrets WHERE name = $1 AND (value::json->>'until')::timestamptz <= now()`, [
+    PREVIOUS_KEY,
+  ]);
   return (res.rowCount ?? 0) > 0;
 }
 

@@ -43,15 +43,14 @@ export interface StoredPreviousKey {
 
 /** What the bus offers a listener of notices (sessions/bus.ts); structural, so this file needs no session code. */
 export interface KeyNoticeSource {
-  listen(listener: {
-    onRevocation(): void;
-    onStateChange(up: boolean): void;
-    onNotice?(notice: { readonly kind: string }): void;
-  }): void;
+  listen(listener: { onRevocation(): void; onStateChange(up: boolean): void; onNotice?(notice: { readonly kind: string }): void }): void;
 }
 
 export async function readPseudonymKeys(db: Queryable): Promise<PseudonymKeys> {
-  const res = await db.query<{ name: string; value: string }>(`SELECT name, value FROM install_secrets WHERE name IN ($1, $2)`, [CURRENT_KEY, PREVIOUS_KEY]);
+  const res = await db.query<{ name: string; value: string }>(`SELECT name, value FROM install_secrets WHERE name IN ($1, $2)`, [
+    CURRENT_KEY,
+    PREVIOUS_KEY,
+  ]);
   const current = res.rows.find((r) => r.name === CURRENT_KEY)?.value;
   if (!current) throw new Error('install_secrets.pseudonym_key is missing: run the migrations');
   const stored = res.rows.find((r) => r.name === PREVIOUS_KEY)?.value;

@@ -105,10 +105,18 @@ for (const variant of [
       // A race after the rotation: one guess left (four of five used before it), so of many guesses in
       // flight at once exactly one is checked (count first, S-73), on both servers together.
       const checked = async () =>
-        Number((await fleet.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE type = 'login.failure' AND user_id = $1`, [raced.id])).rows[0]!.n);
+        Number(
+          (
+            await fleet.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE type = 'login.failure' AND user_id = $1`, [
+              raced.id,
+            ])
+          ).rows[0]!.n,
+        );
       const checkedBefore = await checked();
       const statuses = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => new TestClient(fleet.servers[i % 2]!.url, { secureCookie: false }).login(raced.username, `wrong guess ${i}`)),
+        Array.from({ length: 12 }, (_, i) =>
+          new TestClient(fleet.servers[i % 2]!.url, { secureCookie: false }).login(raced.username, `wrong guess ${i}`),
+        ),
       );
       assert.deepEqual(
         statuses.map((r) => r.status),
@@ -122,7 +130,9 @@ for (const variant of [
       assert.equal((await accountRecord(store, oldKeys, victim.username))?.failures, 4, 'the old record: the four failures before');
       assert.equal((await accountRecord(store, newKeys, victim.username))?.failures, 1, 'the new record: the one after');
 
-      const audit = await fleet.db.query<{ details: Record<string, unknown> }>(`SELECT details FROM audit_events WHERE type = 'pseudonym_key.rotated'`);
+      const audit = await fleet.db.query<{ details: Record<string, unknown> }>(
+        `SELECT details FROM audit_events WHERE type = 'pseudonym_key.rotated'`,
+      );
       assert.equal(audit.rows.length, 1);
       assert.equal(audit.rows[0]!.details.via, 'cli');
     });
@@ -142,7 +152,11 @@ for (const variant of [
       await switched(fleet.servers, current[0]!, performance.now());
       // The grace period ends: no server consults the previous key any more, and purge deletes it.
       for (const s of fleet.servers) {
-        await waitFor('previous key no longer consulted', async () => (await s.deps.pseudonyms.variants('username', 'probe')).length === 1, 15_000);
+        await waitFor(
+          'previous key no longer consulted',
+          async () => (await s.deps.pseudonyms.variants('username', 'probe')).length === 1,
+          15_000,
+        );
       }
       const purged = await stockade(['purge'], { env: cliEnv });
       assert.equal(purged.code, 0, purged.stderr);
@@ -166,7 +180,11 @@ for (const variant of [
       await fleet.db.query('SELECT pg_terminate_backend($1)', [listener.listenerPid]);
       await waitFor('the bus went down', () => listener.stats.downs > downsBefore);
       // Well within the one-minute periodic re-read: it is the bus's return that made it re-read.
-      await waitFor('the server uses the new key after its bus is back', async () => (await s1.deps.pseudonyms.of('username', 'probe')) === expected, 10_000);
+      await waitFor(
+        'the server uses the new key after its bus is back',
+        async () => (await s1.deps.pseudonyms.of('username', 'probe')) === expected,
+        10_000,
+      );
       assert.ok(bus?.up, 'the bus is back up');
     });
   });
@@ -178,7 +196,10 @@ describe('pseudonym key rotation over the embedded database (in-process bus)', (
 
   before(async () => {
     db = await openTestPglite();
-    servers = [await startTestServer({ db, env: { ...FLEET_ENV, COOKIE_SECURE: 'false' } }), await startTestServer({ db, env: { ...FLEET_ENV, COOKIE_SECURE: 'false' } })];
+    servers = [
+      await startTestServer({ db, env: { ...FLEET_ENV, COOKIE_SECURE: 'false' } }),
+      await startTestServer({ db, env: { ...FLEET_ENV, COOKIE_SECURE: 'false' } }),
+    ];
   });
   after(async () => {
     for (const s of servers) await s.close();
@@ -198,7 +219,11 @@ describe('pseudonym key rotation over the embedded database (in-process bus)', (
     const expected = await new Pseudonyms(db).of('username', 'probe');
     assert.notEqual(expected, before);
     const took = await switched(servers, expected, rotated);
-    for (const t of took) assert.ok(t < BOUND_MS, `switched ${t.toFixed(1)} ms after the rotation (bound ${BOUND_MS} ms; rotation took ${(rotated - started).toFixed(1)} ms)`);
+    for (const t of took)
+      assert.ok(
+        t < BOUND_MS,
+        `switched ${t.toFixed(1)} ms after the rotation (bound ${BOUND_MS} ms; rotation took ${(rotated - started).toFixed(1)} ms)`,
+      );
 
     // EXPORT_MIN_INTERVAL (1 min): the export made under the old key still counts, on the other instance.
     const other = new TestClient(s1.url, { secureCookie: false });
