@@ -75,6 +75,12 @@ export interface StackOptions {
    * None: not logged (tests that build a stack on its own).
    */
   log?: StackLogger;
+  /**
+   * What the in-process bus's hub is keyed on (bus/local.ts): the database itself, not the per-app view
+   * of it that `db` may be (wiring/deps.ts counts failures per app), so every app instance over one
+   * embedded database hears every other's revocations. Default `db`.
+   */
+  busScope?: object;
 }
 
 export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {}): SessionStack {
@@ -143,7 +149,7 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
   } else if (db.kind === 'postgres' && config.databaseUrl) {
     bus = new PostgresBus({ url: config.databaseUrl, db });
   } else if (db.kind === 'pglite') {
-    bus = new LocalBus(db);
+    bus = new LocalBus(opts.busScope ?? db);
   }
 
   let cache: LocalSessionCache | undefined;

@@ -66,7 +66,7 @@ export function createDeps(
   let sessionStore: SessionStore;
   if (overrides.sessionStore) sessionStore = overrides.sessionStore;
   else {
-    sessionStack = buildSessionStack(config, db, { log, ...(overrides.clock ? { clock: overrides.clock } : {}) });
+    sessionStack = buildSessionStack(config, db, { log, busScope: database, ...(overrides.clock ? { clock: overrides.clock } : {}) });
     sessionStore = sessionStack.store;
   }
   const s = config.session;
