@@ -63,7 +63,8 @@ export function checkResponsesAgainstContract(app: FastifyInstance): ResponseCon
     const violation = check(request, reply, payload);
     if (violation === undefined) return payload;
     violations.push(violation);
-    throw new Error(`response contract: ${violation}`);
+    // statusCode 500: otherwise Fastify keeps a failure's own status (a broken 404 problem stays 404).
+    throw Object.assign(new Error(`response contract: ${violation}`), { statusCode: 500 });
   });
   return { violations };
 }

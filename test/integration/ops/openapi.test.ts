@@ -27,7 +27,7 @@ const notApi = (url: string) => url === '/docs' || url.startsWith('/docs/');
 describe('OpenAPI document', () => {
   let app: FastifyInstance;
   let url: string;
-  const registered: { method: string; url: string; documented: boolean }[] = [];
+  const registered: { method: string; url: string; documented: boolean; route: RouteOptions }[] = [];
   let doc: Doc;
 
   before(async () => {
@@ -36,7 +36,7 @@ describe('OpenAPI document', () => {
     app = await buildApp(deps, {
       onRoute: (route: RouteOptions) => {
         for (const method of [route.method].flat()) {
-          if (method !== 'HEAD') registered.push({ method, url: route.url, documented: route.config?.operation !== undefined });
+          if (method !== 'HEAD') registered.push({ method, url: route.url, documented: route.config?.operation !== undefined, route });
         }
       },
     });
@@ -85,6 +85,33 @@ describe('OpenAPI document', () => {
     const login = doc.paths['/api/auth/login']?.post as unknown as { requestBody: { content: Record<string, { schema: { required: string[] } }> } };
     assert.deepEqual(login.requestBody.content['application/json']?.schema.required, ['username', 'password']);
     assert.match(doc.openapi, /^3\.1/);
+  });
+
+  test('every JSON success answer is the route\'s own response schema (the one that serializes it)', () => {
+    let checked = 0;
+    for (const { method, url: routeUrl, route } of registered.filter((r) => !notApi(r.url) && r.documented)) {
+      const ok = route.config?.operation?.ok;
+      assert.ok(ok);
+      const where = `${method} ${routeUrl} ${ok.status}`;
+      const answer = doc.paths[openapiPath(routeUrl)]?.[method.toLowerCase()]?.responses?.[String(ok.status)];
+      if (ok.contentType || ok.status === 204) {
+        assert.equal(answer?.content?.['application/json'], undefined, `${where}: not a JSON answer`);
+        continue;
+      }
+      const declared = (route.schema?.response as Record<string, unknown> | undefined)?.[String(ok.status)];
+      assert.ok(declared, `${where}: a JSON answer needs a response schema in the route's options`);
+      // The document shows exactly the schema the serializer was compiled from (JSON-equal, but for
+      // @fastify/swagger writing `const: x` as `enum: [x]`).
+      const asDocumented = JSON.parse(JSON.stringify(declared), (_key, value: unknown) =>
+        value && typeof value === 'object' && 'const' in value ? (({ const: c, ...rest }) => ({ ...rest, enum: [c] }))(value as { const: unknown }) : value,
+      );
+      assert.deepEqual(answer?.content?.['application/json']?.schema, asDocumented, where);
+      checked++;
+    }
+    assert.ok(checked >= 20, `JSON answers checked: ${checked}`);
+    // Readiness answers 503 with its own body (which check is down) as well as a problem.
+    const ready = doc.paths['/readyz']?.get?.responses?.['503']?.content ?? {};
+    assert.deepEqual(Object.keys(ready).sort(), ['application/json', 'application/problem+json']);
   });
 
   test('every error code of the catalogue is documented, with its status', () => {
