@@ -8,7 +8,7 @@
 //
 // Selection (after `--`): a file or directory runs those tests; any other word keeps the test files
 // whose path contains it; arguments starting with `-` go to `node --test` (e.g. --test-name-pattern=x).
-//   npm test -- test/unit/support          npm test -- sessions          npm test -- --test-only
+//   npm test -- test/integration/support       npm test -- sessions          npm test -- --test-only
 // TEST_DATABASE_URL / TEST_REDIS_URL already set in the environment are used instead of starting servers.
 // Output: TAP on stdout (ends with node's `# pass N` / `# fail N`), JUnit XML in test-results/junit.xml,
 // the shared servers' logs in test-results/.

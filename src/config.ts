@@ -43,8 +43,10 @@ export interface Config {
   readonly bootstrapAdmin: { readonly username: string; readonly password: string } | undefined;
   readonly logLevel: string;
   readonly login: {
-    /** Failures per account (or per address) before the first lockout. */
+    /** Failures on one account from one client address before that pair is locked out (S-74). */
     readonly maxFailures: number;
+    /** Failures on one account from all addresses together before the account is locked out: the ceiling. */
+    readonly accountMaxFailures: number;
     /** Failures from one client address (IPv4, or IPv6 /64) before it is locked out, whatever the usernames. */
     readonly addressMaxFailures: number;
     /** Seconds; doubles with each further lockout, up to lockoutMax. */
@@ -239,6 +241,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     login: {
       maxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
+      // NIST 800-63B: at most 100 consecutive failures on one account. Set above LOGIN_MAX_FAILURES, or
+      // a single address reaches the ceiling and locks the owner out everywhere (the lever S-74 removes).
+      accountMaxFailures: int(env, 'LOGIN_ACCOUNT_MAX_FAILURES', 50, 1, 100),
       addressMaxFailures: int(env, 'LOGIN_ADDRESS_MAX_FAILURES', 30, 1, 100000),
       lockoutBase: duration(env, 'LOGIN_LOCKOUT_BASE', '60s'),
       lockoutMax: duration(env, 'LOGIN_LOCKOUT_MAX', '1h'),

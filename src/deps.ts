@@ -32,7 +32,7 @@ export interface AppDeps {
   /** HMAC pseudonyms under the installation's key (rate-limit keys, deleted users in the audit). */
   readonly pseudonyms: Pseudonyms;
   readonly rateLimitStore: RateLimitStore;
-  /** Sign-in throttling per account and per address (also re-auth, password change, deletion). */
+  /** Password-check throttling per (account, address), account and address (also step-up: throttle.ts). */
   readonly throttle: LoginThrottle;
   readonly audit: AuditLog;
   /** Admin operations: user list, kill switch, disable/enable, role change. */
@@ -84,7 +84,11 @@ export function createDeps(
   const throttle = new LoginThrottle(
     rateLimitStore,
     pseudonyms,
-    { account: { ...lockout, maxFailures: l.maxFailures }, address: { ...lockout, maxFailures: l.addressMaxFailures } },
+    {
+      pair: { ...lockout, maxFailures: l.maxFailures },
+      account: { ...lockout, maxFailures: l.accountMaxFailures },
+      address: { ...lockout, maxFailures: l.addressMaxFailures },
+    },
     overrides.clock,
   );
   const deps: AppDeps = {
@@ -100,8 +104,7 @@ export function createDeps(
     rateLimitStore,
     throttle,
     audit: new AuditLog(db),
-    // Through deps, not this engine: a later layer may wrap deps.sessions, and revocations must use it.
-    accounts: new Accounts(db, () => deps.sessions, overrides.clock),
+    accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
     closers: sessionStack ? [() => (sessionStack as SessionStack).close()] : [],
   };

@@ -46,7 +46,7 @@ export const signInAttempts = new Counter({
 
 export const signInLockouts = new Counter({
   name: 'stockade_signin_lockouts_total',
-  help: 'Lockouts started by a failed password check, by scope (account, address, or both).',
+  help: 'Lockouts started by a failed password check, by scope (pair: account on one address; account: all addresses; address; session; or several, comma-separated).',
   labelNames: ['scope'] as const,
   registers: [registry],
 });

@@ -77,8 +77,7 @@ export function decodeUserCursor(cursor: string): string | null {
 export class Accounts {
   constructor(
     private readonly db: Db,
-    /** Read at each use: a later layer may wrap the engine (cache, revocation bus). */
-    private readonly sessions: () => SessionEngine,
+    private readonly sessions: SessionEngine,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -104,7 +103,7 @@ export class Accounts {
   /** The kill switch. Null when there is no such user. */
   async revokeSessions(id: string): Promise<number | null> {
     if (!(await this.get(id))) return null;
-    return this.sessions().revokeUser(id);
+    return this.sessions.revokeUser(id);
   }
 
   /** Disable/enable and role change; 404 for an unknown id, 409 when it would leave no enabled admin. */
@@ -125,10 +124,13 @@ export class Accounts {
       await tx.query('UPDATE users SET role = $2, disabled = $3 WHERE id = $1', [id, next.role, next.disabled]);
       return { before: current, after: next };
     });
-    // After the commit: any sign-in from now on sees the new state, and every older session dies, so no
-    // stale privilege (or access of a disabled account) survives in a cache.
+    // After the commit: every session of the user dies, so no stale privilege (or access of a disabled
+    // account) survives in a cache. Sign-ins in flight cannot slip past (S-72): the session store
+    // writes a session under a share lock on this user row (postgres-store.ts `create`), so a sign-in
+    // either committed its session before the UPDATE above could lock the row — and this revocation,
+    // a later statement, deletes it — or it waited for this commit and wrote the new state (or nothing).
     const changed = before.role !== after.role || (after.disabled && !before.disabled);
-    const revoked = changed ? await this.sessions().revokeUser(id) : 0;
+    const revoked = changed ? await this.sessions.revokeUser(id) : 0;
     const user = await this.get(id);
     if (!user) throw new AppError('not_found', 'No such user.');
     return { user, before: { role: before.role, disabled: before.disabled }, revoked };

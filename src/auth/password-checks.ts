@@ -2,14 +2,16 @@ import { AppError } from '../errors.js';
 import { signInLockouts } from '../metrics.js';
 import type { AuditContext, AuditLog, AuditType } from './audit.js';
 import type { Authenticator } from './authenticator.js';
-import { type AttemptOutcome, type LoginThrottle, tooManyAttempts } from './throttle.js';
+import { type AttemptOutcome, type Counter, type LoginThrottle, tooManyAttempts } from './throttle.js';
 import type { UserRow, Users } from './users.js';
 
 /**
  * Every password check a client can trigger, throttled and audited the same way: sign-in, and the
- * signed-in user's own password (re-authentication, password change, account deletion). All of them
- * count on the one account key and on the client's address key, so an attacker holding a stolen session
- * cannot use step-up as an unthrottled password oracle.
+ * signed-in user's own password (re-authentication, password change, account deletion). Each guess is
+ * counted before it is checked (S-73). Sign-in counts per (account, address), per account and per
+ * address; step-up per (account, address) and per session, so an attacker holding a stolen session
+ * cannot use it as an unthrottled password oracle, and nobody else's failures lock the owner's own
+ * step-up (S-74). throttle.ts has the keys and the reasons.
  */
 
 export interface PasswordCheckDeps {
@@ -21,14 +23,19 @@ export interface PasswordCheckDeps {
 
 const WRONG_CREDENTIALS = 'Wrong username or password.';
 
+/** The one 401 for every kind of "no" at sign-in (S-40). */
+export function wrongCredentials(): AppError {
+  return new AppError('unauthenticated', WRONG_CREDENTIALS);
+}
+
 /**
  * Sign-in. The user on success; otherwise throws the one 401 for every kind of "no" (unknown user,
  * wrong password, disabled account: same status, body and headers, about the same time), or the one 429
  * for a locked account or address (the same whether or not the account exists).
  */
 export async function checkSignIn(deps: PasswordCheckDeps, request: AuditContext, username: string, password: string): Promise<UserRow> {
-  const keys = await deps.throttle.keys(username, request.ip);
-  const outcome = await deps.throttle.attempt(keys, () => deps.authenticator.verifyCredentials(username, password));
+  const counters = await deps.throttle.signIn(username, request.ip);
+  const outcome = await deps.throttle.attempt(counters, () => deps.authenticator.verifyCredentials(username, password));
   if (outcome.kind === 'ok') return outcome.value;
   if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
   // Attribution for the audit only, done for unknown names too so both paths cost the same queries.
@@ -37,11 +44,11 @@ export async function checkSignIn(deps: PasswordCheckDeps, request: AuditContext
   // one name tried a thousand times from a thousand names tried once.
   await deps.audit.event(request, 'login.failure', {
     userId: known?.id ?? null,
-    details: known ? {} : { unknownUser: true, usernamePseudonym: keys.account.slice(keys.account.lastIndexOf(':') + 1) },
+    details: known ? {} : { unknownUser: true, usernamePseudonym: pseudonymOfName(counters) },
   });
   await recordLockout(deps, request, known?.id ?? null, outcome);
   if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
-  throw new AppError('unauthenticated', WRONG_CREDENTIALS);
+  throw wrongCredentials();
 }
 
 export interface ConfirmOptions {
@@ -53,25 +60,33 @@ export interface ConfirmOptions {
 }
 
 /**
- * The signed-in user's own password, for a sensitive action. Resolves when right; a wrong one is 400
- * `validation` on `field` (API.md), counted toward the sign-in throttle; a locked account or address is
- * the sign-in 429, before any hash is spent.
+ * The signed-in user's own password, for a sensitive action in session `sessionId` (its public id).
+ * Resolves when right; a wrong one is 400 `validation` on `field` (API.md), counted toward the
+ * throttle of this (account, address) and of this session; a locked one is the sign-in 429, before any
+ * hash is spent. Failures elsewhere, and the account's sign-in ceiling, do not lock it (S-74).
  */
 export async function confirmPassword(
   deps: PasswordCheckDeps,
   request: AuditContext,
   user: UserRow,
+  sessionId: string,
   password: string,
   opts: ConfirmOptions,
 ): Promise<void> {
-  const keys = await deps.throttle.keys(user.username, request.ip);
-  const outcome = await deps.throttle.attempt(keys, async () => ((await deps.authenticator.checkPassword(user, password)) ? user : null));
+  const counters = await deps.throttle.stepUp(user.username, request.ip, sessionId);
+  const outcome = await deps.throttle.attempt(counters, async () => ((await deps.authenticator.checkPassword(user, password)) ? user : null));
   if (outcome.kind === 'ok') return;
   if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
   await deps.audit.event(request, opts.failure, { userId: user.id });
   await recordLockout(deps, request, user.id, outcome);
   if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
   throw new AppError('validation', opts.message, { errors: [{ path: opts.field, message: opts.message }] });
+}
+
+/** The username's pseudonym, as its account counter is keyed (for the audit of an unknown name). */
+function pseudonymOfName(counters: readonly Counter[]): string {
+  const key = counters.find((c) => c.scope === 'account')?.key ?? '';
+  return key.slice(key.lastIndexOf(':') + 1);
 }
 
 /** A refusal while locked is logged, not stored: a flood of them must not flood the audit table. */
@@ -90,7 +105,7 @@ async function recordLockout(
   signInLockouts.inc({ scope: outcome.lockedNow.join(',') });
   await deps.audit.event(request, 'login.lockout', {
     // An address lockout is not about the account that happened to be tried last.
-    userId: outcome.lockedNow.includes('account') ? userId : null,
+    userId: outcome.lockedNow.some((scope) => scope !== 'address') ? userId : null,
     details: { scope: outcome.lockedNow.join(','), until: outcome.lockedUntil.toISOString() },
   });
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../db/db.js';
-import { applyFailure, type HitResult, type LockoutPolicy, type RateLimitState, type RateLimitStore } from './rate-limit-store.js';
+import { applyFailure, type HitResult, isBlank, type LockoutPolicy, type RateLimitState, type RateLimitStore, refundFailure } from './rate-limit-store.js';
 
 /**
  * Throttling state in PostgreSQL (a server, or embedded PGlite): the `rate_limits` table.
@@ -43,6 +43,27 @@ export class PostgresRateLimitStore implements RateLimitStore {
         [key, next.failures, next.lockouts, next.lockedUntil, next.expiresAt],
       );
       return next;
+    });
+  }
+
+  /** The same row lock as `hit`, so a refund and concurrent hits on the key are applied one at a time. */
+  async refund(key: string, policy: LockoutPolicy, now: Date, counted: HitResult): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const res = await tx.query<Row>(
+        'SELECT failures, lockouts, locked_until, expires_at FROM rate_limits WHERE key = $1 FOR UPDATE',
+        [key],
+      );
+      const row = res.rows[0];
+      const next = refundFailure(row ? toState(row) : null, policy, now, counted);
+      if (!next) return;
+      if (isBlank(next)) {
+        await tx.query('DELETE FROM rate_limits WHERE key = $1', [key]);
+        return;
+      }
+      await tx.query(
+        'UPDATE rate_limits SET failures = $2, lockouts = $3, locked_until = $4, expires_at = $5 WHERE key = $1',
+        [key, next.failures, next.lockouts, next.lockedUntil, next.expiresAt],
+      );
     });
   }
 

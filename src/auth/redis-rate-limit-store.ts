@@ -53,6 +53,40 @@ if out[3] >= 0 then u = string.format('%d', out[3]) end
 redis.call('SET', KEYS[1], string.format('%d|%d|%s|%d', out[1], out[2], u, out[4]), 'PX', math.max(1, out[4] - t))
 return out`);
 
+/** `refundFailure` (rate-limit-store.ts), ported line by line like HIT; a blank record (`isBlank`) is deleted. ARGV: now, maxFailures, window s, lockedNow 0/1, its lockedUntil ms or -1. */
+const REFUND = new LuaScript(`
+local t = tonumber(ARGV[1])
+local maxFailures = tonumber(ARGV[2])
+local windowMs = tonumber(ARGV[3]) * 1000
+local countedLockedNow = ARGV[4] == '1'
+local countedUntil = tonumber(ARGV[5])
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local f, l, u, e = string.match(v, '^(%d+)|(%d+)|(%d*)|(%d+)$')
+if not f or tonumber(e) <= t then return 0 end
+local failures = tonumber(f)
+local lockouts = tonumber(l)
+local lockedUntil = (u ~= '' and tonumber(u)) or nil
+local expiresAt = tonumber(e)
+if countedLockedNow and countedUntil >= 0 and lockedUntil == countedUntil then
+  failures = maxFailures - 1
+  lockouts = math.max(0, lockouts - 1)
+  lockedUntil = nil
+  expiresAt = math.floor(t + windowMs)
+elseif countedLockedNow or (lockedUntil and lockedUntil > t) then
+  return 0
+else
+  failures = math.max(0, failures - 1)
+end
+if failures == 0 and lockouts == 0 then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+local us = ''
+if lockedUntil then us = string.format('%d', lockedUntil) end
+redis.call('SET', KEYS[1], string.format('%d|%d|%s|%d', failures, lockouts, us, expiresAt), 'PX', math.max(1, expiresAt - t))
+return 1`);
+
 function parse(v: string | null): RateLimitState | null {
   const m = v ? /^(\d+)\|(\d+)\|(\d*)\|(\d+)$/.exec(v) : null;
   if (!m) return null;
@@ -116,6 +150,21 @@ export class RedisRateLimitStore implements RateLimitStore {
       expiresAt: new Date(expiresAt),
       lockedNow: lockedNow === 1,
     };
+  }
+
+  async refund(key: string, policy: LockoutPolicy, now: Date, counted: HitResult): Promise<void> {
+    const args = [now.getTime(), policy.maxFailures, policy.windowSeconds, counted.lockedNow ? 1 : 0, counted.lockedUntil?.getTime() ?? -1];
+    const r = await this.breaker.run(async () => {
+      try {
+        return await REFUND.run(this.client, this.prefix + key, args);
+      } catch (err) {
+        if (isOutOfMemory(err)) return null; // as in hit: Redis full is not Redis down
+        throw err;
+      }
+    });
+    // Redis unavailable (or full): the attempt was most likely counted in PostgreSQL, refund it there. A
+    // key in neither is left alone (a refund never creates a record).
+    if (!r.ok || r.value === null) await this.fallback.refund(key, policy, now, counted);
   }
 
   async peek(key: string, now: Date): Promise<RateLimitState | null> {

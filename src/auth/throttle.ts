@@ -1,43 +1,70 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { AppError } from '../errors.js';
 import type { Pseudonyms } from './pseudonyms.js';
-import type { LockoutPolicy, RateLimitStore } from './rate-limit-store.js';
+import type { HitResult, LockoutPolicy, RateLimitStore } from './rate-limit-store.js';
 import { usernameKey } from './usernames.js';
 
 /**
- * Sign-in throttling (S-39): two counters for every password check, one per account and one per client
- * address, each with an exponential lockout (rate-limit-store.ts has the rule).
+ * Sign-in throttling (S-39 as rewritten, S-73, S-74): counters with an exponential lockout each
+ * (rate-limit-store.ts has the rule), chosen so that brute force stays bounded without handing anyone a
+ * lever to lock the owner out.
  *
- * - The account counter is keyed by the username *key* (NFKC, lower-case), whether or not such an
- *   account exists, so a lockout looks the same for an unknown name and cannot be used to enumerate.
- *   Re-authentication, password change and account deletion count on the same key as sign-in.
- * - The address counter is keyed by the client address (IPv4 whole, IPv6 by /64: one host usually owns
- *   a whole /64). `request.ip` honours X-Forwarded-For only with TRUST_PROXY, so a forged header cannot
- *   pick a fresh counter.
- * - A locked key refuses *before* the password is checked: no hash is spent, and even the right
- *   password is refused until the lockout ends.
- * - Success clears the account counter (not the address one: an attacker's own valid account must not
- *   wash an address clean).
+ * Sign-in counts on three keys:
+ * - `pair`: the account on this client address (LOGIN_MAX_FAILURES, 5). Guessing from one address
+ *   locks that address out of that account, and nothing else (S-74).
+ * - `account`: the account from all addresses together (LOGIN_ACCOUNT_MAX_FAILURES, 50): the ceiling
+ *   that stops a guesser spread over many addresses. It locks the owner's sign-in too, by design; it
+ *   takes ten times the guesses, and it never touches a live session (below).
+ * - `address`: every account from this address (LOGIN_ADDRESS_MAX_FAILURES, 30): password spraying.
+ * Re-authentication, password change and account deletion in a live session (step-up) count on the
+ * `pair` key of the request's address (so one address cannot alternate sign-in and step-up guesses) and
+ * on a `session` key (LOGIN_MAX_FAILURES per session, so a stolen session is no password oracle from
+ * any number of addresses), and on nothing else: other addresses' failures, and the account's ceiling,
+ * cannot lock a signed-in owner out of their own step-up or password change.
  *
- * How it can fail: a store outage makes check/failure throw, and the request fails (503 for a database
+ * Account keys are keyed by the username *key* (NFKC, lower-case), whether or not such an account
+ * exists, so a lockout looks the same for an unknown name and cannot be used to enumerate. Addresses are
+ * IPv4 whole, IPv6 by /64 (one host usually owns a whole /64); `request.ip` honours X-Forwarded-For only
+ * behind a trusted proxy, so a forged header cannot pick a fresh counter. Every key is pseudonymised.
+ *
+ * Count first, check after (S-73): an attempt is counted on every key *before* its password is hashed,
+ * and taken back if it was right. So N guesses in flight at once count N before any is checked, and at
+ * most the limit are ever checked; the right password arriving behind them finds the key locked. (Letting
+ * one attempt per key be in flight would not do: the right one would arrive after the guess in flight
+ * had finished.) The keys are counted one at a time, narrowest first, and an attempt refused by a lock
+ * that a concurrent attempt set meanwhile has its earlier counts taken back: a refused attempt counts
+ * nowhere, so a locked-out guesser cannot keep feeding the account's ceiling.
+ *
+ * On success: the `pair` and `account` keys are forgotten (NIST 800-63B limits *consecutive* failures;
+ * the owner's own typos are forgiven) — and the `session` key for step-up; the `address` key only has
+ * this attempt taken back (an attacker's own valid account must not wash an address clean).
+ *
+ * How it can fail: a store outage makes counting throw, and the request fails (503 for a database
  * outage) instead of signing anyone in unthrottled: closed, not open.
  */
 
-export type Scope = 'account' | 'address';
+export type Scope = 'pair' | 'account' | 'address' | 'session';
 
 export interface ThrottlePolicy {
+  /** Per account and client address; also per session for step-up. */
+  readonly pair: LockoutPolicy;
+  /** Per account, all addresses together: the ceiling. */
   readonly account: LockoutPolicy;
+  /** Per client address, all accounts together. */
   readonly address: LockoutPolicy;
 }
 
-export interface ThrottleKeys {
-  readonly account: string;
-  readonly address: string;
+/** One counter an attempt is counted on, and what a success does to it. */
+export interface Counter {
+  readonly scope: Scope;
+  readonly key: string;
+  readonly policy: LockoutPolicy;
+  readonly onSuccess: 'reset' | 'refund';
 }
 
 export type AttemptOutcome<T> =
   | { readonly kind: 'ok'; readonly value: T }
-  /** Refused before checking: a key was already locked. */
+  /** Refused before checking: a key was already locked (this attempt counts nowhere). */
   | { readonly kind: 'locked'; readonly until: Date }
   /** Checked and wrong; `lockedUntil` when this failure (or an earlier one) locked a key. */
   | { readonly kind: 'failed'; readonly lockedUntil: Date | null; readonly lockedNow: readonly Scope[] };
@@ -74,58 +101,77 @@ export class LoginThrottle {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async keys(username: string, ip: string | undefined): Promise<ThrottleKeys> {
-    const [account, address] = await Promise.all([
-      this.pseudonyms.of('username', usernameKey(username)),
-      this.pseudonyms.of('address', addressGroup(ip)),
-    ]);
-    return { account: `login:account:${account}`, address: `login:address:${address}` };
-  }
-
-  /** The later end of any current lockout on these keys, or null when neither is locked. */
-  async lockedUntil(keys: ThrottleKeys): Promise<Date | null> {
-    const now = new Date(this.clock());
-    const states = await Promise.all([this.store.peek(keys.account, now), this.store.peek(keys.address, now)]);
-    let until: Date | null = null;
-    for (const s of states) {
-      if (s?.lockedUntil && s.lockedUntil > now && (!until || s.lockedUntil > until)) until = s.lockedUntil;
-    }
-    return until;
-  }
-
-  async failure(keys: ThrottleKeys): Promise<{ lockedUntil: Date | null; lockedNow: Scope[] }> {
-    const now = new Date(this.clock());
-    const [account, address] = await Promise.all([
-      this.store.hit(keys.account, this.policy.account, now),
-      this.store.hit(keys.address, this.policy.address, now),
-    ]);
-    const lockedNow: Scope[] = [];
-    if (account.lockedNow) lockedNow.push('account');
-    if (address.lockedNow) lockedNow.push('address');
-    let lockedUntil: Date | null = null;
-    for (const s of [account, address]) {
-      if (s.lockedUntil && s.lockedUntil > now && (!lockedUntil || s.lockedUntil > lockedUntil)) lockedUntil = s.lockedUntil;
-    }
-    return { lockedUntil, lockedNow };
-  }
-
-  async success(keys: ThrottleKeys): Promise<void> {
-    await this.store.reset(keys.account);
+  /** The counters of a sign-in (`pair`, `address`, `account`: narrowest first, see attempt). */
+  async signIn(username: string, ip: string | undefined): Promise<Counter[]> {
+    const { account, address, pair } = await this.pseudonymsOf(username, ip);
+    return [
+      { scope: 'pair', key: `login:pair:${pair}`, policy: this.policy.pair, onSuccess: 'reset' },
+      { scope: 'address', key: `login:address:${address}`, policy: this.policy.address, onSuccess: 'refund' },
+      { scope: 'account', key: `login:account:${account}`, policy: this.policy.account, onSuccess: 'reset' },
+    ];
   }
 
   /**
-   * Check the locks, then run `verify` (the password check), then count the result. `verify` answers
-   * the value on success and null on any failure.
+   * The counters of a signed-in user's own password check (step-up, password change, deletion): the
+   * `pair` key of this address, shared with sign-in, and the session's own key (its public id, which
+   * rotation keeps). Never the account's ceiling nor the address key: nobody else's failures lock it.
    */
-  async attempt<T>(keys: ThrottleKeys, verify: () => Promise<T | null>): Promise<AttemptOutcome<T>> {
-    const locked = await this.lockedUntil(keys);
+  async stepUp(username: string, ip: string | undefined, sessionId: string): Promise<Counter[]> {
+    const [{ pair }, session] = await Promise.all([this.pseudonymsOf(username, ip), this.pseudonyms.of('session', sessionId)]);
+    return [
+      { scope: 'pair', key: `login:pair:${pair}`, policy: this.policy.pair, onSuccess: 'reset' },
+      { scope: 'session', key: `login:session:${session}`, policy: this.policy.pair, onSuccess: 'reset' },
+    ];
+  }
+
+  /** The later end of any current lockout on these counters, or null when none is locked. Reads only. */
+  async lockedUntil(counters: readonly Counter[]): Promise<Date | null> {
+    const now = new Date(this.clock());
+    const states = await Promise.all(counters.map((c) => this.store.peek(c.key, now)));
+    return latest(states.map((s) => s?.lockedUntil ?? null), now);
+  }
+
+  /**
+   * Count, then check, then settle (S-73). `verify` (the password check) answers the value on success
+   * and null on any failure; it runs only once this attempt is counted on every key and none was
+   * locked before it.
+   */
+  async attempt<T>(counters: readonly Counter[], verify: () => Promise<T | null>): Promise<AttemptOutcome<T>> {
+    // Already locked: refuse with no write at all (a flood against a locked key stays read-only).
+    const locked = await this.lockedUntil(counters);
     if (locked) return { kind: 'locked', until: locked };
-    const value = await verify();
+
+    const now = new Date(this.clock());
+    const counted: { counter: Counter; hit: HitResult }[] = [];
+    for (const counter of counters) {
+      const hit = await this.store.hit(counter.key, counter.policy, now);
+      // Locked by a concurrent attempt since the look above (a hit on a locked key changes nothing).
+      // The attempt that locks a key (`lockedNow`) is still checked: it is the limit-th guess.
+      if (!hit.lockedNow && hit.lockedUntil && hit.lockedUntil > now) {
+        await this.refund(counted);
+        return { kind: 'locked', until: hit.lockedUntil };
+      }
+      counted.push({ counter, hit });
+    }
+
+    let value: T | null;
+    try {
+      value = await verify();
+    } catch (err) {
+      // Not checked after all (hash queue full: 503; database down): the guess must not count.
+      await this.refund(counted).catch(() => {});
+      throw err;
+    }
     if (value !== null) {
-      await this.success(keys);
+      await Promise.all(
+        counted.map(({ counter, hit }) =>
+          counter.onSuccess === 'reset' ? this.store.reset(counter.key) : this.store.refund(counter.key, counter.policy, new Date(this.clock()), hit),
+        ),
+      );
       return { kind: 'ok', value };
     }
-    return { kind: 'failed', ...(await this.failure(keys)) };
+    const lockedNow = counted.filter((c) => c.hit.lockedNow).map((c) => c.counter.scope);
+    return { kind: 'failed', lockedUntil: latest(counted.map((c) => c.hit.lockedUntil), now), lockedNow };
   }
 
   /**
@@ -155,4 +201,27 @@ export class LoginThrottle {
   now(): number {
     return this.clock();
   }
+
+  private async refund(counted: readonly { counter: Counter; hit: HitResult }[]): Promise<void> {
+    const now = new Date(this.clock());
+    await Promise.all(counted.map(({ counter, hit }) => this.store.refund(counter.key, counter.policy, now, hit)));
+  }
+
+  private async pseudonymsOf(username: string, ip: string | undefined): Promise<{ account: string; address: string; pair: string }> {
+    const name = usernameKey(username);
+    const group = addressGroup(ip);
+    const [account, address, pair] = await Promise.all([
+      this.pseudonyms.of('username', name),
+      this.pseudonyms.of('address', group),
+      this.pseudonyms.of('username-address', `${name}\u0000${group}`),
+    ]);
+    return { account, address, pair };
+  }
+}
+
+/** The latest of these lockout ends that is still ahead of `now`, or null. */
+function latest(ends: readonly (Date | null)[], now: Date): Date | null {
+  let until: Date | null = null;
+  for (const end of ends) if (end && end > now && (!until || end > until)) until = end;
+  return until;
 }

@@ -10,6 +10,8 @@ export interface UserRow extends SessionUser {
   readonly passwordHash: string;
   readonly disabled: boolean;
   readonly lastLoginAt: Date | null;
+  /** When the password was last set (not by a hash upgrade): a session is only written for this one (S-72). */
+  readonly passwordChangedAt: Date;
 }
 
 interface Row {
@@ -20,9 +22,10 @@ interface Row {
   disabled: boolean;
   created_at: Date;
   last_login_at: Date | null;
+  password_changed_at: Date;
 }
 
-const COLUMNS = 'id, username, password_hash, role, disabled, created_at, last_login_at';
+const COLUMNS = 'id, username, password_hash, role, disabled, created_at, last_login_at, password_changed_at';
 
 function toUser(r: Row): UserRow {
   return {
@@ -33,6 +36,7 @@ function toUser(r: Row): UserRow {
     passwordHash: r.password_hash,
     disabled: r.disabled,
     lastLoginAt: r.last_login_at,
+    passwordChangedAt: r.password_changed_at,
   };
 }
 

@@ -61,13 +61,15 @@ export interface RevocationBus {
   close(): Promise<void>;
 }
 
-/** Wire format: small JSON, text-safe for NOTIFY payloads. */
 /** Milliseconds since the epoch with sub-millisecond precision (bus lag on one host is well under 1 ms). */
 export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** `nonce` lets the publisher recognise its own message when the carrier echoes it back. */
+/**
+ * Wire format: small JSON, text-safe for NOTIFY payloads. `nonce` lets the publisher recognise its own
+ * message when the carrier echoes it back.
+ */
 export function encodeRevocation(r: Revocation, sentAt = preciseNow(), nonce?: string, tierClean = false): string {
   // `c` only when true: a message without it (an older publisher, a CLI without Redis) is "not cleaned".
   const n = { ...(nonce ? { n: nonce } : {}), ...(tierClean ? { c: 1 } : {}) };

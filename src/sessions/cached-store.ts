@@ -1,7 +1,7 @@
 import type { Revocation, RevocationBus } from './bus.js';
 import type { LocalSessionCache } from './cache.js';
 import type { SessionRecord, SessionUser } from './session.js';
-import type { MaybePromise, SessionStore, StoredSession } from './store.js';
+import type { CreatedSession, MaybePromise, SessionStore, StoredSession } from './store.js';
 
 /**
  * The outermost tier: this server's LRU of validated sessions (cache.ts) over any SessionStore, kept
@@ -58,14 +58,17 @@ export class CachedSessionStore implements SessionStore {
     return found;
   }
 
-  async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]> {
+  async create(session: SessionRecord, user: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
     const generation = this.cache?.generation() ?? 0;
-    const evicted = await this.inner.create(session, user, maxPerUser);
-    for (const e of evicted) await this.revoked({ kind: 'session', idHash: e.idHash });
-    // The snapshot the engine hands us is the one the truth would return; the next check here is a hit
-    // (refused, like any insertion, if a revocation went by meanwhile — including our own evictions).
-    this.cache?.insert(keyOf(session.idHash), { session, user }, generation);
-    return evicted;
+    const created = await this.inner.create(session, user, maxPerUser, passwordChangedAt);
+    if (!created) return null;
+    for (const e of created.evicted) await this.revoked({ kind: 'session', idHash: e.idHash });
+    // The user as the truth held it when the session was written — never the caller's snapshot, which
+    // a sign-in read before its hash and an admin's change may have outdated since (S-72). The next
+    // check here is a hit (refused, like any insertion, if a revocation went by meanwhile — including
+    // our own evictions, and an admin's revocation that saw this session).
+    this.cache?.insert(keyOf(session.idHash), { session, user: created.user }, generation);
+    return created;
   }
 
   async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {

@@ -27,6 +27,11 @@ export interface NewSession {
   session: SessionRecord;
 }
 
+/** A session started at sign-in, with its user as the store holds them now (the role to show). */
+export interface StartedSession extends NewSession {
+  user: SessionUser;
+}
+
 export interface ClientInfo {
   userAgent: string;
   ip: string;
@@ -46,8 +51,14 @@ export class SessionEngine {
   /**
    * Starts a session at sign-in. Always a fresh token: nothing the client presented is adopted
    * (fixation), and the caller revokes any session cookie that came with the sign-in.
+   *
+   * Null when the user was disabled (or deleted) after the caller read them, or — given the user's
+   * `passwordChangedAt` as read with the password that was checked — their password was changed or
+   * voided since: nothing was written, and a sign-in answers as for any refused credential. The
+   * answer's `user` is the user as stored when the session was written (a role changed meanwhile is the
+   * new role), not the `user` handed in (S-72).
    */
-  async create(user: SessionUser, client: ClientInfo, remember = false): Promise<NewSession> {
+  async create(user: SessionUser & { readonly passwordChangedAt?: Date }, client: ClientInfo, remember = false): Promise<StartedSession | null> {
     const now = this.now();
     const token = newToken();
     const absolute = now + (remember ? this.policy.rememberTimeout : this.policy.absoluteTimeout) * 1000;
@@ -66,8 +77,9 @@ export class SessionEngine {
     };
     // Only what authorization needs travels with the session (never the password hash of a user row).
     const snapshot: SessionUser = { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt };
-    await this.store.create(session, snapshot, this.policy.maxPerUser);
-    return { token, csrfToken: csrfTokenFor(token), session };
+    const created = await this.store.create(session, snapshot, this.policy.maxPerUser, user.passwordChangedAt);
+    if (!created) return null;
+    return { token, csrfToken: csrfTokenFor(token), session, user: created.user };
   }
 
   /**

@@ -1,29 +1,37 @@
-import type { SessionRecord, SessionUser } from './session.js';
-import type { SessionStore, StoredSession } from './store.js';
+import type { Role, SessionRecord, SessionUser } from './session.js';
+import type { CreatedSession, SessionStore, StoredSession } from './store.js';
 
 /**
  * Sessions in this process's memory: for tests and single-process experiments. It keeps the same
  * contract as the PostgreSQL store (the contract suite runs on both). It holds the user snapshot given at
- * creation, so `disableUser` exists to mirror the PostgreSQL store's join on users.disabled.
+ * creation, so `disableUser`, `changeRole` and `changePassword` mirror the PostgreSQL store's reads of
+ * users: a disabled user's sessions are neither returned nor created, the role is the latest one set,
+ * and no session is created for a password older than the latest one.
  */
 export class MemorySessionStore implements SessionStore {
   private readonly byHash = new Map<string, { session: SessionRecord; user: SessionUser }>();
   private readonly disabled = new Set<string>();
+  private readonly roles = new Map<string, Role>();
+  private readonly passwordsChanged = new Map<string, Date>();
 
-  async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]> {
+  async create(session: SessionRecord, given: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
+    if (this.disabled.has(session.userId)) return null;
+    const changed = this.passwordsChanged.get(session.userId);
+    if (passwordChangedAt && changed && changed > passwordChangedAt) return null;
+    const user = this.current(given);
     this.byHash.set(session.idHash.toString('hex'), { session, user });
     const mine = [...this.byHash.values()]
       .filter((e) => e.session.userId === session.userId)
       .sort((a, b) => b.session.createdAt.getTime() - a.session.createdAt.getTime());
     const evicted = mine.slice(maxPerUser).map((e) => e.session);
     for (const s of evicted) this.byHash.delete(s.idHash.toString('hex'));
-    return evicted;
+    return { user, evicted };
   }
 
   async get(idHash: Buffer): Promise<StoredSession | null> {
     const e = this.byHash.get(idHash.toString('hex'));
     if (!e || this.disabled.has(e.user.id)) return null;
-    return { session: e.session, user: e.user };
+    return { session: e.session, user: this.current(e.user) };
   }
 
   async touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean> {
@@ -95,9 +103,25 @@ export class MemorySessionStore implements SessionStore {
     return n;
   }
 
-  /** Mirrors `users.disabled`: a disabled user's sessions are no longer returned. */
+  /** Mirrors `users.disabled`: a disabled user's sessions are no longer returned, nor created. */
   disableUser(userId: string, disabled = true): void {
     if (disabled) this.disabled.add(userId);
     else this.disabled.delete(userId);
+  }
+
+  /** Mirrors `users.password_changed_at`: a sign-in that checked an older password creates nothing. */
+  changePassword(userId: string, at = new Date()): void {
+    this.passwordsChanged.set(userId, at);
+  }
+
+  /** Mirrors `users.role`: every session of the user reads the new role from now on. */
+  changeRole(userId: string, role: Role): void {
+    this.roles.set(userId, role);
+  }
+
+  /** The snapshot with the latest role set for its user (the object itself when nothing changed). */
+  private current(user: SessionUser): SessionUser {
+    const role = this.roles.get(user.id);
+    return role === undefined || role === user.role ? user : { ...user, role };
   }
 }

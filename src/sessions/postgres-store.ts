@@ -1,6 +1,6 @@
 import { type Db, prepared } from '../db/db.js';
 import type { Role, SessionRecord } from './session.js';
-import type { SessionStore, StoredSession } from './store.js';
+import type { CreatedSession, SessionStore, StoredSession } from './store.js';
 
 /** The truth: sessions in PostgreSQL (a server, or embedded PGlite). */
 
@@ -71,8 +71,36 @@ const INSERT = `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6
 export class PostgresSessionStore implements SessionStore {
   constructor(private readonly db: Db) {}
 
-  async create(session: SessionRecord, _user: unknown, maxPerUser: number): Promise<SessionRecord[]> {
+  /**
+   * S-72: the user row is read again under a share lock (FOR SHARE), in the transaction that inserts
+   * the session, and the session is written only for an enabled user, with the role read here. Why
+   * this closes the race with an admin's disable or role change (accounts.ts), under READ COMMITTED:
+   * - The admin's UPDATE of the row needs a lock that conflicts with FOR SHARE. If our lock comes first,
+   *   the UPDATE waits until this transaction has committed the session; the admin's revocation of the
+   *   user's sessions runs after its own commit, so its DELETE (a later statement, a later snapshot)
+   *   sees this session and removes it — and the bus then empties every cache of it.
+   * - If the admin's UPDATE comes first, our SELECT waits for it and, once it commits, re-reads the
+   *   *updated* row (PostgreSQL re-checks the WHERE on the newest version of a locked row): a disabled
+   *   user matches nothing and nothing is written; a demoted one is written with the new role.
+   * Either way the snapshot answered is current as of the commit, which is what makes it safe to cache.
+   * The same holds for a password set or voided meanwhile (a reset, the leaked-password playbook): with
+   * `passwordChangedAt` nothing is written once password_changed_at is later than the one checked
+   * (compared to the millisecond: the column keeps microseconds, a Date does not).
+   * FOR SHARE rather than FOR KEY SHARE: the latter does not conflict with a plain UPDATE of non-key
+   * columns. Concurrent sign-ins share the lock; `recordLogin` and password upgrades wait a moment.
+   * PGlite runs one transaction at a time, where the same order holds trivially.
+   */
+  async create(session: SessionRecord, _user: unknown, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
     return this.db.transaction(async (tx) => {
+      const current = await tx.query<{ username: string; role: Role; created_at: Date }>(
+        `SELECT username, role, created_at FROM users
+          WHERE id = $1 AND NOT disabled
+            AND ($2::timestamptz IS NULL OR password_changed_at < $2::timestamptz + interval '1 millisecond')
+          FOR SHARE`,
+        [session.userId, passwordChangedAt ?? null],
+      );
+      const u = current.rows[0];
+      if (!u) return null;
       await tx.query(INSERT, values(session));
       const evicted = await tx.query<Row>(
         `DELETE FROM sessions WHERE id_hash IN (
@@ -81,7 +109,10 @@ export class PostgresSessionStore implements SessionStore {
          RETURNING ${COLUMNS}`,
         [session.userId, maxPerUser],
       );
-      return evicted.rows.map(toRecord);
+      return {
+        user: { id: session.userId, username: u.username, role: u.role, createdAt: u.created_at },
+        evicted: evicted.rows.map(toRecord),
+      };
     });
   }
 
@@ -103,6 +134,12 @@ export class PostgresSessionStore implements SessionStore {
 
   async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
     return this.db.transaction(async (tx) => {
+      // The user row, shared, before anything else: deleteUser holds it exclusively while it deletes, so a
+      // rotation either finishes before the kill switch's DELETE starts (whose fresh snapshot then sees the
+      // new row) or starts after it (and finds its old row gone). Without it, a DELETE … WHERE user_id that
+      // waited on the old row's lock missed the row this transaction inserted: the rotated session survived
+      // "sign out everywhere" (store contract: rotations racing deleteUser, on a PostgreSQL server).
+      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [next.userId]);
       const gone = await tx.query('DELETE FROM sessions WHERE id_hash = $1 RETURNING id_hash', [oldIdHash]);
       if (gone.rows.length === 0) return false;
       await tx.query(INSERT, values(next));
@@ -124,14 +161,24 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async deleteUser(userId: string, keep?: Buffer): Promise<number> {
-    const res = keep
-      ? await this.db.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, keep])
-      : await this.db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-    return res.rowCount;
+    // The user row exclusively first: every session write of this user (create, rotate) holds it shared,
+    // so none is half-way while the DELETE below takes its snapshot (see rotate).
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      const res = keep
+        ? await tx.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, keep])
+        : await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+      return res.rowCount;
+    });
   }
 
   async deleteAll(): Promise<number> {
-    return (await this.db.query('DELETE FROM sessions')).rowCount;
+    // EXCLUSIVE lets reads on but waits for every transaction that is writing sessions (a sign-in, a
+    // rotation) and holds off new ones, so the DELETE's snapshot misses no row written half-way.
+    return this.db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE sessions IN EXCLUSIVE MODE');
+      return (await tx.query('DELETE FROM sessions')).rowCount;
+    });
   }
 
   async listUser(userId: string): Promise<SessionRecord[]> {

@@ -9,12 +9,26 @@ export interface StoredSession {
   readonly user: SessionUser;
 }
 
+/** What `create` wrote: the user as the store holds them now (the snapshot to cache) and the evicted sessions. */
+export interface CreatedSession {
+  readonly user: SessionUser;
+  readonly evicted: SessionRecord[];
+}
+
 /**
  * Where sessions live. Small on purpose: every backend (PostgreSQL, Redis over PostgreSQL, memory) is one
  * short file, and one contract suite (test/integration/sessions/store-contract) runs against them all.
  *
  * Semantics every implementation keeps:
  * - Keys are SHA-256 token hashes; a store never sees a token.
+ * - `create` writes only while the user is enabled (and, given `passwordChangedAt`, still has the
+ *   password the caller checked), and answers the user *as stored when it wrote* (role included), not
+ *   the snapshot it was handed: a sign-in reads the user before its ~20 ms hash, and an admin's
+ *   disable, demotion or voiding of a leaked password can land in between (S-72). The check and the
+ *   write are one atomic step that a concurrent change to the user is ordered against
+ *   (postgres-store.ts: a share lock on the user row), so either the change sees the new session and
+ *   revokes it, or the session is written with the state after the change. Null, and nothing written,
+ *   for a disabled or gone user, or a password changed since.
  * - `get` returns the row as stored; the engine judges expiry. A disabled user's sessions are not returned.
  *   A tier that answers from memory (the local cache) returns the value itself rather than a promise:
  *   this read runs on every request, and a promise there costs a microtask for nothing.
@@ -25,8 +39,13 @@ export interface StoredSession {
  * - Deletes report what they removed so caches above can forget it.
  */
 export interface SessionStore {
-  /** Inserts a new session; then, beyond `maxPerUser`, removes that user's oldest. Returns the evicted. */
-  create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]>;
+  /**
+   * Inserts a new session if its user is still enabled and, when `passwordChangedAt` (when the password
+   * the caller verified was set) is given, the password has not been changed since; then, beyond
+   * `maxPerUser`, removes that user's oldest. `user` is the caller's (possibly stale) view; the answer
+   * holds the current one.
+   */
+  create(session: SessionRecord, user: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null>;
   get(idHash: Buffer): MaybePromise<StoredSession | null>;
   touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean>;
   rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean>;

@@ -2,7 +2,7 @@ import type { RedisBreaker } from '../redis/breaker.js';
 import type { Revocation } from './bus.js';
 import type { RedisSessionCache } from './redis-store.js';
 import type { SessionRecord, SessionUser } from './session.js';
-import type { SessionStore, StoredSession } from './store.js';
+import type { CreatedSession, SessionStore, StoredSession } from './store.js';
 
 /**
  * PostgreSQL with Redis in front (Django's `cached_db`): PostgreSQL is the truth, Redis a shared cache.
@@ -38,12 +38,15 @@ export class TieredSessionStore implements SessionStore {
     private readonly breaker: RedisBreaker,
   ) {}
 
-  async create(session: SessionRecord, user: SessionUser, maxPerUser: number): Promise<SessionRecord[]> {
-    const evicted = await this.truth.create(session, user, maxPerUser);
-    for (const e of evicted) await this.breaker.runDelete(() => this.redis.delete(e.idHash, e.userId));
-    // Write-through, by the same protocol as a refill: a revoke-all racing this sign-in must win.
+  async create(session: SessionRecord, user: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null> {
+    // The truth decides whether the user may still have a session, and with which role (S-72).
+    const created = await this.truth.create(session, user, maxPerUser, passwordChangedAt);
+    if (!created) return null;
+    for (const e of created.evicted) await this.breaker.runDelete(() => this.redis.delete(e.idHash, e.userId));
+    // Write-through, by the same protocol as a refill: a revoke-all racing this sign-in must win (and
+    // the fill copies the user from the truth, never from the caller).
     await this.fill(session.idHash, session.userId, session.absoluteExpiresAt);
-    return evicted;
+    return created;
   }
 
   async get(idHash: Buffer): Promise<StoredSession | null> {

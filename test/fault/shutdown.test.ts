@@ -27,7 +27,11 @@ describe('graceful shutdown', () => {
   /** `batches` imports of ROWS items with descriptions of `pad` characters. */
   async function serverWithCatalogue(pad = 300, batches = 1): Promise<{ server: ServerProcess; owner: TestClient }> {
     // Two hash slots: 24 sign-ins then take ~0.5 s to get through, so many are in flight at the signal.
-    const server = await startServerProcess({ env: { DATABASE_URL: database.url, PASSWORD_HASH_CONCURRENCY: '2' } });
+    // Each guess counts before its hash (S-73) and is refunded when right, so 24 right sign-ins of one
+    // account in flight at once would hit the per-account limits: raised here, this test is about the drain.
+    const server = await startServerProcess({
+      env: { DATABASE_URL: database.url, PASSWORD_HASH_CONCURRENCY: '2', LOGIN_MAX_FAILURES: '100', LOGIN_ACCOUNT_MAX_FAILURES: '100' },
+    });
     const owner = await merchant(server.url);
     for (let b = 0; b < batches; b++) await importCatalogue(owner, catalogue(ROWS, `S${server.port}-${b}`, pad));
     return { server, owner };

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { checkSignIn, confirmPassword } from '../../auth/password-checks.js';
+import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
 import type { AppDeps } from '../../deps.js';
@@ -77,9 +77,11 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       const user = await authenticator.register(request.body.username, request.body.password);
       await dropPresented(request);
       const created = await sessions.create(user, clientOf(request));
+      // Only an admin disabling the account in the instant since it was made: it exists, and is not usable.
+      if (!created) throw wrongCredentials();
       issue(reply, created);
       await audit.event(request, 'account.created', { userId: user.id, details: { sessionId: created.session.id } });
-      return reply.status(201).send({ user: publicUser(user), csrfToken: created.csrfToken });
+      return reply.status(201).send({ user: publicUser(created.user), csrfToken: created.csrfToken });
     },
   );
 
@@ -111,11 +113,19 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       await dropPresented(request);
       // Throttled per account and address, audited; every refusal is one uniform 401 or 429.
       const user = await checkSignIn(deps, request, body.username, body.password);
+      // The user was read before the hash; an admin may have disabled or demoted them, or voided the
+      // password, since. The store writes the session only for an enabled user whose password is still
+      // the one checked, with the role it holds now (S-72): a disabled user or a voided password gets
+      // the same 401 as a wrong password, a demoted user is signed in with the new role.
       const created = await sessions.create(user, clientOf(request), body.remember === true);
+      if (!created) {
+        await audit.event(request, 'login.failure', { userId: user.id });
+        throw wrongCredentials();
+      }
       await users.recordLogin(user.id);
       issue(reply, created);
       await audit.event(request, 'login.success', { userId: user.id, details: { sessionId: created.session.id, remember: body.remember === true } });
-      return { user: publicUser(user), session: publicSession(created.session), csrfToken: created.csrfToken };
+      return { user: publicUser(created.user), session: publicSession(created.session), csrfToken: created.csrfToken };
     },
   );
 
@@ -161,7 +171,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
-      await confirmPassword(deps, request, user, request.body.password, {
+      await confirmPassword(deps, request, user, auth.session.id, request.body.password, {
         failure: 'reauth.failure',
         field: 'password',
         message: 'That password is not right.',
@@ -201,7 +211,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
       // A wrong current password counts toward the sign-in throttle (API.md).
-      await confirmPassword(deps, request, user, request.body.currentPassword, {
+      await confirmPassword(deps, request, user, auth.session.id, request.body.currentPassword, {
         failure: 'password.change_failure',
         field: 'currentPassword',
         message: 'The current password is not right.',

@@ -102,7 +102,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
       requireFreshAuth(auth, config.session.reauthWindow);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
-      await confirmPassword(deps, request, user, request.body.password, {
+      await confirmPassword(deps, request, user, auth.session.id, request.body.password, {
         failure: 'account.delete_failure',
         field: 'password',
         message: 'That password is not right.',

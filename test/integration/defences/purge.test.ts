@@ -31,16 +31,20 @@ for (const database of ['pglite', 'postgres'] as const) {
         `INSERT INTO audit_events (type, at, details) SELECT 'login.failure', now() - interval '31 days', '{}' FROM generate_series(1, 7)`,
       );
       await server.db.query(`INSERT INTO audit_events (type, at, details) VALUES ('login.failure', now() - interval '29 days', '{}')`);
-      assert.equal(await count(server, 'rate_limits'), 3, "the address's sign-up count, and the account and the address of the failure");
+      assert.equal(
+        await count(server, 'rate_limits'),
+        4,
+        "the address's sign-up count, and the failure's (account, address), account and address (the sign-ins' counts were taken back)",
+      );
       await server.db.query(`UPDATE sessions SET idle_expires_at = now() - interval '1 second' WHERE user_id = $1`, [user.id]);
       await server.db.query(`UPDATE rate_limits SET expires_at = now() - interval '1 second'`);
       const fresh = new TestClient(server.url);
       await fresh.login(user.username);
-      assert.equal(await count(server, 'rate_limits'), 2, 'the sign-in cleared the account record; the expired address ones are left');
+      assert.equal(await count(server, 'rate_limits'), 1, 'the sign-in cleared its own records; the expired sign-up count is left');
       const auditBefore = await count(server, 'audit_events');
 
       const counts = await purgeOnce(server.deps, { auditRetention: server.config.auditRetention, batchSize: 2 });
-      assert.deepEqual(counts, { sessions: 5, auditEvents: 7, rateLimits: 2, passwordResets: 0 });
+      assert.deepEqual(counts, { sessions: 5, auditEvents: 7, rateLimits: 1, passwordResets: 0 });
       assert.equal(await count(server, 'sessions WHERE user_id = $1', [user.id]), 1, 'the live session stays');
       assert.equal((await fresh.get('/api/auth/session')).status, 200);
       assert.equal(await count(server, 'audit_events'), auditBefore - 7, 'the 29-day-old row and recent ones stay');

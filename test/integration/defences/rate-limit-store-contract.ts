@@ -66,6 +66,59 @@ export function runRateLimitStoreContract(name: string, open: () => Promise<Rate
       assert.equal((await fx.store.hit(b, policy, at(61))).failures, 1, 'and a hit starts afresh');
     });
 
+    test('refund takes one counted attempt back (S-73: counted before the check, refunded on success)', async () => {
+      const k = key();
+      await fx.store.hit(k, policy, at(0));
+      const second = await fx.store.hit(k, policy, at(1));
+      assert.equal(second.failures, 2);
+      await fx.store.refund(k, policy, at(2), second);
+      assert.equal((await fx.store.peek(k, at(2)))?.failures, 1);
+      await fx.store.refund(k, policy, at(3), second);
+      assert.equal(await fx.store.peek(k, at(3)), null, 'a record with nothing left in it is forgotten');
+      await fx.store.refund(k, policy, at(3), second);
+      assert.equal(await fx.store.peek(k, at(3)), null, 'and stays so (never below zero)');
+      await fx.store.refund(key(), policy, at(3), second);
+      assert.equal(await fx.store.peek(key(), at(3)), null, 'refunding an unknown key creates nothing');
+    });
+
+    test('refund of the attempt that locked lifts exactly that lockout', async () => {
+      const k = key();
+      for (let i = 1; i <= 4; i++) await fx.store.hit(k, policy, at(i));
+      const fifth = await fx.store.hit(k, policy, at(5));
+      assert.equal(fifth.lockedNow, true);
+      await fx.store.refund(k, policy, at(6), fifth);
+      const after = await fx.store.peek(k, at(6));
+      assert.equal(after?.failures, 4, 'back to the four before it');
+      assert.equal(after?.lockouts, 0);
+      assert.ok(!after?.lockedUntil || after.lockedUntil <= at(6), 'not locked');
+      const again = await fx.store.hit(k, policy, at(7));
+      assert.equal(again.lockedNow, true, 'the next failure locks');
+      assert.deepEqual(again.lockedUntil, at(37), 'for the first lockout length: the refunded one never happened');
+    });
+
+    test('refund leaves a lockout that another attempt started', async () => {
+      const k = key();
+      const first = await fx.store.hit(k, policy, at(0));
+      for (let i = 1; i <= 4; i++) await fx.store.hit(k, policy, at(i));
+      await fx.store.refund(k, policy, at(5), first);
+      assert.deepEqual((await fx.store.peek(k, at(5)))?.lockedUntil, at(34), 'still locked');
+      // And a refund of a lock that has since been replaced by a later one leaves the later one.
+      const k2 = key();
+      let locking = await fx.store.hit(k2, policy, at(0));
+      for (let i = 1; i <= 4; i++) locking = await fx.store.hit(k2, policy, at(i));
+      for (let i = 0; i < 5; i++) await fx.store.hit(k2, policy, at(40 + i));
+      await fx.store.refund(k2, policy, at(45), locking);
+      assert.equal((await fx.store.peek(k2, at(45)))?.lockouts, 2, 'the second lockout stands');
+    });
+
+    test('concurrent refunds are each applied once', async () => {
+      const k = key();
+      const loose: LockoutPolicy = { ...policy, maxFailures: 100 };
+      const hits = await Promise.all(Array.from({ length: 20 }, () => fx.store.hit(k, loose, at(0))));
+      await Promise.all(hits.slice(0, 15).map((h) => fx.store.refund(k, loose, at(1), h)));
+      assert.equal((await fx.store.peek(k, at(1)))?.failures, 5);
+    });
+
     test('purgeExpired removes only expired records, at most `limit` at a time', async () => {
       const far = at(100_000);
       const keys = [key(), key(), key()];

@@ -72,7 +72,7 @@ describe('metrics', () => {
     assert.equal(delta('stockade_signin_attempts_total', { outcome: 'success' }), 1);
     assert.equal(delta('stockade_signin_attempts_total', { outcome: 'failure' }), 1);
     assert.equal(delta('stockade_signin_attempts_total', { outcome: 'throttled' }), 2);
-    assert.equal(delta('stockade_signin_lockouts_total', { scope: 'account' }), 1);
+    assert.equal(delta('stockade_signin_lockouts_total', { scope: 'pair' }), 1, 'the (account, address) pair locked');
 
     assert.ok(!text.includes(name), 'no username in metrics');
   });

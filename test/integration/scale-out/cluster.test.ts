@@ -51,6 +51,14 @@ runStoreContract('PostgreSQL server + Redis Cluster tier + local cache', async (
       await db.query('UPDATE users SET disabled = true WHERE id = $1', [id]);
       await stack.store.deleteUser(id);
     },
+    changeRole: async (id, role) => {
+      await db.query('UPDATE users SET role = $2 WHERE id = $1', [id, role]);
+      await stack.store.deleteUser(id);
+    },
+    changePassword: async (id) => {
+      await db.query('UPDATE users SET password_changed_at = now() WHERE id = $1', [id]);
+      await stack.store.deleteUser(id);
+    },
     close: async () => {
       await stack.close();
       await db.close();
@@ -107,6 +115,7 @@ describe('on a Redis Cluster', () => {
     const user = await makeUser(fleet.db);
     for (let round = 0; round < 3; round++) {
       const created = await origin.deps.sessions.create(user, { userAgent: 'Node.js', ip: '127.0.0.0/24' });
+      assert.ok(created);
       const client = new TestClient(origin.url, { secureCookie: false });
       client.token = created.token;
       client.csrfToken = created.csrfToken;

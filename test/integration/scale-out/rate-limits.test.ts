@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PostgresRateLimitStore } from '../../../src/auth/postgres-rate-limit-store.js';
 import { RedisRateLimitStore } from '../../../src/auth/redis-rate-limit-store.js';
 import type { LockoutPolicy } from '../../../src/auth/rate-limit-store.js';
-import { TestClient } from '../../support/client.js';
+import { PASSWORD, TestClient } from '../../support/client.js';
 import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { openTestPglite } from '../../support/pglite.js';
 import { startRedis } from '../../support/redis-server.js';
@@ -112,5 +113,23 @@ describe('sign-in throttling across three servers', () => {
     } finally {
       raw.disconnect();
     }
+  });
+
+  test('S-73 on Redis: 29 guesses in flight across the servers, then the right one: refused, at most the limit checked', async () => {
+    const { id, username } = await signedIn(lb.url);
+    const from = '127.0.0.77';
+    const urls = fleet.servers.map((s) => s.url);
+    const guesses: Promise<number>[] = [];
+    for (let i = 0; i < 29; i++) {
+      const c = new TestClient(urls[i % urls.length]!, { secureCookie: false });
+      guesses.push(c.login(username, `wrong guess ${i}`, { localAddress: from }).then((r) => r.status));
+      await sleep(1);
+    }
+    const right = await new TestClient(urls[0]!, { secureCookie: false }).login(username, PASSWORD, { localAddress: from });
+    const statuses = await Promise.all(guesses);
+    const rows = await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.failure' AND user_id = $1`, [id]);
+    const checked = rows.rows[0]?.n ?? -1;
+    assert.equal(right.status, 429, `the right password after 29 guesses in flight (guesses: ${statuses}; ${checked} checked)`);
+    assert.ok(checked <= 4, `${checked} guesses were checked; the limit is 4`);
   });
 });

@@ -113,6 +113,7 @@ describe('three servers behind HAProxy', () => {
     let acceptedAfterLogout = 0;
     for (let trial = 0; trial < 200; trial++) {
       const created = await origin!.deps.sessions.create(user, { userAgent: 'Node.js', ip: '127.0.0.0/24' });
+      assert.ok(created);
       const client = new TestClient(origin!.url, { secureCookie: false });
       client.token = created.token;
       client.csrfToken = created.csrfToken;
@@ -161,6 +162,7 @@ describe('three servers behind HAProxy', () => {
       const user = await makeUser(fleet.db);
       for (let round = 0; round < 5; round++) {
         const created = await origin.deps.sessions.create(user, { userAgent: 'Node.js', ip: '127.0.0.0/24' });
+        assert.ok(created);
         const client = new TestClient(origin.url, { secureCookie: false });
         client.token = created.token;
         client.csrfToken = created.csrfToken;

@@ -25,6 +25,14 @@ function fixture(stack: SessionStack, db: Db, cleanup: () => Promise<void>): Sto
       await db.query('UPDATE users SET disabled = true WHERE id = $1', [id]);
       await stack.store.deleteUser(id);
     },
+    changeRole: async (id, role) => {
+      await db.query('UPDATE users SET role = $2 WHERE id = $1', [id, role]);
+      await stack.store.deleteUser(id);
+    },
+    changePassword: async (id) => {
+      await db.query('UPDATE users SET password_changed_at = now() WHERE id = $1', [id]);
+      await stack.store.deleteUser(id);
+    },
     close: async () => {
       await stack.close();
       await cleanup();
@@ -76,6 +84,14 @@ runStoreContract('memory truth + Redis tier + local cache', async () => {
     }),
     disableUser: async (id) => {
       truth.disableUser(id);
+      await stack.store.deleteUser(id);
+    },
+    changeRole: async (id, role) => {
+      truth.changeRole(id, role);
+      await stack.store.deleteUser(id);
+    },
+    changePassword: async (id) => {
+      truth.changePassword(id);
       await stack.store.deleteUser(id);
     },
     close: async () => {

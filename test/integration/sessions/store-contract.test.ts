@@ -23,6 +23,8 @@ function postgresFixture(db: Db, cleanup: () => Promise<void>): Promise<StoreFix
     store: new PostgresSessionStore(db),
     makeUser,
     disableUser: async (id) => void (await db.query('UPDATE users SET disabled = true WHERE id = $1', [id])),
+    changeRole: async (id, role) => void (await db.query('UPDATE users SET role = $2 WHERE id = $1', [id, role])),
+    changePassword: async (id) => void (await db.query('UPDATE users SET password_changed_at = now() WHERE id = $1', [id])),
     close: cleanup,
   }));
 }
@@ -34,6 +36,8 @@ runStoreContract('memory', async () => {
     store,
     makeUser: async () => ({ id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, username: `m${n}`, role: 'merchant', createdAt: new Date() }),
     disableUser: async (id) => store.disableUser(id),
+    changeRole: async (id, role) => store.changeRole(id, role),
+    changePassword: async (id) => store.changePassword(id),
     close: async () => {},
   };
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SessionRecord, SessionUser } from '../../../src/sessions/session.js';
+import type { Role, SessionRecord, SessionUser } from '../../../src/sessions/session.js';
 import type { SessionStore } from '../../../src/sessions/store.js';
 import { hashToken, newPublicId, newToken } from '../../../src/sessions/tokens.js';
 
@@ -12,8 +12,12 @@ export interface StoreFixture {
   store: SessionStore;
   /** A user the store can reference (a real row for PostgreSQL-backed stores). */
   makeUser(): Promise<SessionUser>;
-  /** Marks the user disabled the way the backing store sees it. */
+  /** Marks the user disabled the way the app does it (accounts.ts: the flag, then the user's sessions revoked). */
   disableUser(userId: string): Promise<void>;
+  /** Gives the user another role, the way the app does it (the row, then the user's sessions revoked). */
+  changeRole(userId: string, role: Role): Promise<void>;
+  /** Sets a new password the way a reset does (password_changed_at now, then the user's sessions revoked). */
+  changePassword(userId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,9 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
     test('create then get returns the record and a user snapshot', async () => {
       const user = await fx.makeUser();
       const s = sessionFor(user);
-      assert.deepEqual(await store.create(s, user, 10), []);
+      const created = await store.create(s, user, 10);
+      assert.deepEqual(created?.evicted, []);
+      assert.equal(created?.user.role, user.role);
       const got = await store.get(s.idHash);
       assert.ok(got);
       assert.equal(got.session.id, s.id);
@@ -65,6 +71,40 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
 
     test('an unknown hash is null', async () => {
       assert.equal(await store.get(hashToken(newToken())), null);
+    });
+
+    test('get returns an expired row as stored: the engine judges expiry, not the store', async () => {
+      const user = await fx.makeUser();
+      const past = Date.now() - 60 * MINUTE;
+      // One past its idle expiry, one past its absolute expiry (idle still ahead): each a different check in the engine.
+      const idle = sessionFor(user, past, { idleExpiresAt: new Date(past + MINUTE) });
+      const absolute = sessionFor(user, past - 720 * MINUTE, {
+        idleExpiresAt: new Date(Date.now() + 10 * MINUTE),
+        absoluteExpiresAt: new Date(past),
+      });
+      for (const s of [idle, absolute]) {
+        await store.create(s, user, 10);
+        // Twice: a tier that caches must answer the same from its copy as from the truth.
+        for (const read of ['first', 'second']) {
+          const got = await store.get(s.idHash);
+          assert.ok(got, `${read} read: the expired row is returned`);
+          assert.equal(got.session.id, s.id);
+          assert.equal(got.session.idleExpiresAt.getTime(), s.idleExpiresAt.getTime(), `${read} read: idle expiry as stored`);
+          assert.equal(got.session.absoluteExpiresAt.getTime(), s.absoluteExpiresAt.getTime(), `${read} read: absolute expiry as stored`);
+          assert.equal(got.session.lastSeenAt.getTime(), s.lastSeenAt.getTime());
+          assert.equal(got.user.id, user.id);
+        }
+      }
+    });
+
+    test('delete of an unknown hash is null, and a second delete of a known one too', async () => {
+      assert.equal(await store.delete(hashToken(newToken())), null, 'never existed');
+      const user = await fx.makeUser();
+      const s = sessionFor(user);
+      await store.create(s, user, 10);
+      assert.equal((await store.delete(s.idHash))?.id, s.id, 'the first delete reports what it removed');
+      assert.equal(await store.delete(s.idHash), null, 'already gone');
+      assert.equal(await store.get(s.idHash), null);
     });
 
     test('touch moves the idle expiry of a live session', async () => {
@@ -169,9 +209,9 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       const third = sessionFor(user, Date.now() - 1000);
       await store.create(first, user, 2);
       await store.create(second, user, 2);
-      const evicted = await store.create(third, user, 2);
+      const created = await store.create(third, user, 2);
       assert.deepEqual(
-        evicted.map((s) => s.id),
+        created?.evicted.map((s) => s.id),
         [first.id],
       );
       assert.equal(await store.get(first.idHash), null);
@@ -186,6 +226,57 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.get(s.idHash), null);
     });
 
+    test('create writes nothing for a user disabled before it (S-72)', async () => {
+      const user = await fx.makeUser();
+      await fx.disableUser(user.id);
+      const s = sessionFor(user);
+      assert.equal(await store.create(s, user, 10), null, 'refused');
+      assert.equal(await store.get(s.idHash), null);
+      assert.deepEqual(await store.listUser(user.id), [], 'nothing was written');
+    });
+
+    test('create writes nothing once the password changed after the one the caller checked (S-72)', async () => {
+      const user = await fx.makeUser();
+      const checked = new Date(Date.now() - 60_000); // the password the sign-in verified was set before…
+      await fx.changePassword(user.id); // …this change (a reset, or the leaked-password playbook)
+      assert.equal(await store.create(sessionFor(user), user, 10, checked), null, 'refused');
+      assert.deepEqual(await store.listUser(user.id), [], 'nothing was written');
+      assert.ok(await store.create(sessionFor(user), user, 10, new Date(Date.now() + 60_000)), 'the current password');
+      assert.ok(await store.create(sessionFor(user), user, 10), 'nothing to compare: only the account state counts');
+    });
+
+    test('create carries the user as stored now, not the snapshot it was handed (S-72)', async () => {
+      const user = await fx.makeUser();
+      await fx.changeRole(user.id, 'admin');
+      const s = sessionFor(user);
+      const created = await store.create(s, user, 10);
+      assert.equal(created?.user.role, 'admin', 'the role the store holds, not the stale merchant snapshot');
+      assert.equal((await store.get(s.idHash))?.user.role, 'admin');
+    });
+
+    for (const change of ['demotion', 'disable'] as const) {
+      test(`race (S-72): sign-ins in flight during a ${change} — afterwards no session carries the old state`, async () => {
+        for (let round = 0; round < 5; round++) {
+          const user = await fx.makeUser();
+          await fx.changeRole(user.id, 'admin');
+          // What the sign-ins authenticated: read before the change, as a sign-in reads before it hashes.
+          const admin: SessionUser = { ...user, role: 'admin' };
+          const sessions = Array.from({ length: 24 }, () => sessionFor(admin));
+          const creates = sessions.map((s, i) =>
+            new Promise((r) => setTimeout(r, i % 6)).then(() => store.create(s, admin, 100)),
+          );
+          const changed = new Promise((r) => setTimeout(r, round % 3)).then(() =>
+            change === 'disable' ? fx.disableUser(user.id) : fx.changeRole(user.id, 'merchant'),
+          );
+          await Promise.all([...creates, changed]);
+          for (const s of sessions) {
+            const got = await store.get(s.idHash);
+            assert.ok(got === null || (change === 'demotion' && got.user.role === 'merchant'), `round ${round}: a session kept ${got?.user.role}`);
+          }
+        }
+      });
+    }
+
     test('purgeExpired removes expired sessions only', async () => {
       const user = await fx.makeUser();
       const past = Date.now() - 60 * MINUTE;
@@ -196,6 +287,19 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.ok((await store.purgeExpired(new Date(), 1000)) >= 1);
       assert.equal(await store.get(dead.idHash), null);
       assert.ok(await store.get(live.idHash));
+    });
+
+    test('race: rotations (re-authentication) in flight while all of a user’s sessions are revoked leave none alive', async () => {
+      const user = await fx.makeUser();
+      for (let round = 0; round < 10; round++) {
+        const olds = Array.from({ length: 8 }, () => sessionFor(user));
+        for (const s of olds) await store.create(s, user, 100);
+        const rotations = olds.map((s) => store.rotate(s.idHash, sessionFor(user)));
+        const killed = store.deleteUser(user.id);
+        await Promise.all([...rotations, killed]);
+        const alive = await store.listUser(user.id);
+        assert.deepEqual(alive.map((s) => s.id), [], `round ${round}: a session rotated during the kill switch survived it`);
+      }
     });
 
     test('race: renewals in flight while the session is revoked never bring it back', async () => {

@@ -22,6 +22,17 @@ describe('config', () => {
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.session));
   });
 
+  test('sign-in limits: per (account, address), the account ceiling and per address (S-74)', () => {
+    const c = loadConfig({});
+    assert.equal(c.login.maxFailures, 5);
+    assert.equal(c.login.accountMaxFailures, 50);
+    assert.equal(c.login.addressMaxFailures, 30);
+    assert.equal(loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: '80' }).login.accountMaxFailures, 80);
+    // NIST 800-63B: no more than 100 consecutive failures on one account.
+    assert.throws(() => loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: '101' }), /^ConfigError: LOGIN_ACCOUNT_MAX_FAILURES: 101 is outside 1\.\.100$/);
+    assert.throws(() => loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: 'many' }), /LOGIN_ACCOUNT_MAX_FAILURES/);
+  });
+
   test('durations take s, m, h, d or plain seconds', () => {
     assert.equal(parseDuration('X', '45'), 45);
     assert.equal(parseDuration('X', '2m'), 120);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyFailure, type LockoutPolicy, type RateLimitState } from '../../../src/auth/rate-limit-store.js';
+import { applyFailure, type LockoutPolicy, type RateLimitState, refundFailure } from '../../../src/auth/rate-limit-store.js';
 
 /** The one throttling rule every RateLimitStore applies (rate-limit-store.ts). */
 const policy: LockoutPolicy = { maxFailures: 3, windowSeconds: 60, lockoutBaseSeconds: 10, lockoutMaxSeconds: 35 };
@@ -57,5 +57,26 @@ describe('applyFailure', () => {
     assert.deepEqual(later, { failures: 1, lockouts: 0, lockedUntil: null, expiresAt: at(131), lockedNow: false });
     const two = fail(2, null, 0);
     assert.equal(applyFailure(two, policy, at(61)).failures, 1, 'two old failures are forgotten');
+  });
+});
+
+describe('refundFailure (S-73: counted before the check, taken back when right)', () => {
+  test('one failure fewer, never below zero; nothing to write without a live record', () => {
+    const two = fail(2, null, 0);
+    assert.equal(refundFailure(two, policy, at(1), two)?.failures, 1);
+    assert.equal(refundFailure({ ...two, failures: 0 }, policy, at(1), two)?.failures, 0);
+    assert.equal(refundFailure(null, policy, at(1), two), null);
+    assert.equal(refundFailure(two, policy, at(61), two), null, 'expired');
+  });
+
+  test("the attempt that locked takes its lockout back; someone else's lockout stands", () => {
+    const two = fail(2, null, 0);
+    const locking = applyFailure(two, policy, at(1));
+    assert.equal(locking.lockedNow, true);
+    assert.deepEqual(refundFailure(locking, policy, at(2), locking), { failures: 2, lockouts: 0, lockedUntil: null, expiresAt: at(62) });
+    const earlier = applyFailure(null, policy, at(0));
+    assert.deepEqual(refundFailure(locking, policy, at(2), earlier), locking, 'locked by another attempt: unchanged');
+    const laterLock = { ...locking, lockouts: 2, lockedUntil: at(40) };
+    assert.deepEqual(refundFailure(laterLock, policy, at(30), locking), laterLock, 'a later lockout is not ours to lift');
   });
 });

@@ -33,20 +33,26 @@ describe('SessionEngine', () => {
     store = new CountingStore();
     engine = new SessionEngine(store, POLICY, () => now);
   });
+  /** A session for an enabled user: the engine answers null only for a disabled one. */
+  const start = async (...args: Parameters<SessionEngine['create']>) => {
+    const created = await engine.create(...args);
+    assert.ok(created);
+    return created;
+  };
 
   test('a new session: 43-char token, stored only as its hash, CSRF token derived and different', async () => {
-    const created = await engine.create(user, client);
+    const created = await start(user, client);
     assert.match(created.token, /^[A-Za-z0-9_-]{43}$/);
     assert.ok(created.session.idHash.equals(hashToken(created.token)));
     assert.equal(created.csrfToken, csrfTokenFor(created.token));
     assert.notEqual(created.csrfToken, created.token);
     assert.notEqual(created.session.id, created.token);
-    const again = await engine.create(user, client);
+    const again = await start(user, client);
     assert.notEqual(again.token, created.token);
   });
 
   test('validation refuses malformed, unknown and flipped tokens', async () => {
-    const { token } = await engine.create(user, client);
+    const { token } = await start(user, client);
     assert.ok(await engine.validate(token));
     assert.equal(await engine.validate('nope'), null);
     assert.equal(await engine.validate(`${token}x`), null);
@@ -55,7 +61,7 @@ describe('SessionEngine', () => {
   });
 
   test('idle timeout: activity slides it, silence ends it', async () => {
-    const { token } = await engine.create(user, client);
+    const { token } = await start(user, client);
     now += 20 * 60_000;
     assert.ok(await engine.validate(token), 'active after 20 minutes');
     now += 20 * 60_000;
@@ -65,7 +71,7 @@ describe('SessionEngine', () => {
   });
 
   test('absolute timeout ends a session whatever its activity', async () => {
-    const { token } = await engine.create(user, client);
+    const { token } = await start(user, client);
     for (let t = 0; t < 12 * 60; t += 10) {
       now += 10 * 60_000;
       const ok = await engine.validate(token);
@@ -75,7 +81,7 @@ describe('SessionEngine', () => {
   });
 
   test('renewal writes at most once per min(60 s, idle/10)', async () => {
-    const { token } = await engine.create(user, client);
+    const { token } = await start(user, client);
     for (let i = 0; i < 59; i++) {
       now += 1000;
       await engine.validate(token);
@@ -92,7 +98,7 @@ describe('SessionEngine', () => {
   });
 
   test('the idle window never outlives the absolute one', async () => {
-    const { token, session } = await engine.create(user, client);
+    const { token, session } = await start(user, client);
     const end = session.absoluteExpiresAt.getTime();
     let s = await engine.validate(token);
     while (now < end - 20 * 60_000) {
@@ -107,14 +113,14 @@ describe('SessionEngine', () => {
   });
 
   test('remember me: longer lifetimes and a cookie max-age equal to the absolute lifetime left', async () => {
-    const { session } = await engine.create(user, client, true);
+    const { session } = await start(user, client, true);
     assert.equal(session.absoluteExpiresAt.getTime() - now, 30 * 86400_000);
     assert.equal(session.idleExpiresAt.getTime() - now, 7 * 86400_000);
     assert.equal(engine.cookieMaxAge(session), 30 * 86400);
   });
 
   test('rotation: new token, old one dead, absolute lifetime kept, re-auth moves authenticatedAt', async () => {
-    const created = await engine.create(user, client);
+    const created = await start(user, client);
     now += 5 * 60_000;
     const auth = await engine.validate(created.token);
     assert.ok(auth);
@@ -130,9 +136,9 @@ describe('SessionEngine', () => {
   });
 
   test('revocation: one, by id (own only), all of a user but the current', async () => {
-    const a = await engine.create(user, client);
-    const b = await engine.create(user, client);
-    const c = await engine.create(user, client);
+    const a = await start(user, client);
+    const b = await start(user, client);
+    const c = await start(user, client);
     assert.equal(await engine.revokeById('someone-else', b.session.id), false);
     assert.equal(await engine.revokeById(user.id, b.session.id), true);
     assert.equal(await engine.validate(b.token), null);
@@ -144,14 +150,25 @@ describe('SessionEngine', () => {
   });
 
   test('at most maxPerUser sessions: the oldest goes', async () => {
-    const first = await engine.create(user, client);
+    const first = await start(user, client);
     now += 1000;
-    await engine.create(user, client);
+    await start(user, client);
     now += 1000;
-    await engine.create(user, client);
+    await start(user, client);
     now += 1000;
-    await engine.create(user, client);
+    await start(user, client);
     assert.equal(await engine.validate(first.token), null);
     assert.equal((await engine.list(user.id)).length, 3);
+  });
+
+  test('S-72: no session for a user disabled since the caller read them; the role is the stored one', async () => {
+    store.changeRole(user.id, 'admin');
+    const promoted = await start(user, client);
+    assert.equal(promoted.user.role, 'admin', 'the role the store holds, not the snapshot handed in');
+    assert.equal((await engine.validate(promoted.token))?.user.role, 'admin');
+    store.disableUser(user.id);
+    assert.equal(await engine.create(user, client), null);
+    store.disableUser(user.id, false);
+    assert.ok(await engine.create(user, client));
   });
 });
