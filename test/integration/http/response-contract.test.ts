@@ -28,7 +28,15 @@ describe('response contract check', () => {
       reply
         .status(500)
         .type('application/problem+json')
-        .send(JSON.stringify({ type: '/docs/problems#internal', title: 'Internal', status: 500, detail: 'Something went wrong.', code: 'internal' })),
+        .send(
+          JSON.stringify({
+            type: '/docs/problems#internal',
+            title: 'Internal',
+            status: 500,
+            detail: 'Something went wrong.',
+            code: 'internal',
+          }),
+        ),
     );
     const schema = { response: { 200: Type.Object({ count: Type.Integer(), at: Type.String({ format: 'date-time' }) }) } };
     // Strings bypass the serializer, so these reach the check exactly as written.
@@ -38,7 +46,9 @@ describe('response contract check', () => {
     app.get('/wrong-type', { config: { operation }, schema }, async (_r, reply) =>
       reply.type('application/json').send('{"count":"1","at":"2026-01-01T00:00:00.000Z"}'),
     );
-    app.get('/bad-time', { config: { operation }, schema }, async (_r, reply) => reply.type('application/json').send('{"count":1,"at":"yesterday"}'));
+    app.get('/bad-time', { config: { operation }, schema }, async (_r, reply) =>
+      reply.type('application/json').send('{"count":1,"at":"yesterday"}'),
+    );
     app.get('/undeclared', { config: { operation } }, async () => ({ anything: true }));
     app.get('/bad-problem', { config: { operation } }, async (_r, reply) =>
       reply.status(404).type('application/problem+json').send('{"title":"no code"}'),

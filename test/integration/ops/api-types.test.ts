@@ -15,5 +15,9 @@ test('web/src/api/schema.gen.ts is what npm run gen:api generates now', { timeou
   const a = committed.split('\n');
   const b = generated.split('\n');
   const first = b.findIndex((line, i) => line !== a[i]);
-  assert.equal(first === -1 && a.length === b.length, true, `stale from line ${first + 1}: run npm run gen:api (now: ${JSON.stringify(b[first])})`);
+  assert.equal(
+    first === -1 && a.length === b.length,
+    true,
+    `stale from line ${first + 1}: run npm run gen:api (now: ${JSON.stringify(b[first])})`,
+  );
 });
