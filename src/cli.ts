@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { ensureAdmin } from './auth/bootstrap-admin.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { minimumGraceSeconds, RotationRefused, rotateAndAnnounce } from './auth/pseudonym-rotation.js';
+import { type Config, ConfigError, loadConfig, parseDuration } from './config.js';
 import type { Db } from './db/db.js';
 import { describeDatabase, embeddedDatabaseExists } from './db/location.js';
 import { migrate } from './db/migrate.js';
@@ -34,6 +35,14 @@ Commands:
                            print a one-time link (PUBLIC_URL/#/reset/…) with which the user
                            sets a new password; --invalidate-password also makes the current
                            password stop working and ends every session, now
+  rotate-pseudonym-key [--grace <duration>] [--force]
+                           make a new pseudonym key current (it keys sign-in throttling,
+                           quotas and deleted users' audit rows); the previous key is still
+                           consulted for the grace period (default: the longest throttling
+                           window, plus 10 minutes), so no lockout is forgotten. Running
+                           servers switch at once. --force: rotate while the previous key is
+                           still in its grace period, or with a shorter grace (forgets the
+                           throttling records made under the dropped key)
   purge                    delete expired sessions, audit rows older than AUDIT_RETENTION
                            and expired sign-in throttling records
   stats [--json]           users, live sessions, items, movements, sign-ins and lockouts
@@ -209,12 +218,51 @@ async function resetLinkCommand(args: string[], io: Out): Promise<void> {
   });
 }
 
+/**
+ * `rotate-pseudonym-key [--grace <duration>] [--force]` (docs/operations.md, "Rotate"): a new current
+ * key, the old one kept for the grace period, and a notice on the bus that makes every running server
+ * re-read the keys now (they also re-read every minute, should the notice be lost). Prints when the
+ * previous key stops being consulted; never prints either key.
+ */
+async function rotatePseudonymKeyCommand(args: string[], io: Out): Promise<void> {
+  let force = false;
+  let grace: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--force') force = true;
+    else if (a === '--grace' && args[i + 1] !== undefined) grace = parseDuration('--grace', args[++i]!);
+    else if (a.startsWith('--grace=')) grace = parseDuration('--grace', a.slice('--grace='.length));
+    else throw new UsageError(`rotate-pseudonym-key: unexpected "${a}"`);
+  }
+  await withDeps(async (deps) => {
+    const minimum = minimumGraceSeconds(deps.config);
+    const graceSeconds = grace ?? minimum;
+    if (graceSeconds < minimum && !force) {
+      throw new CommandError(
+        `a grace period of ${graceSeconds} s is shorter than the longest throttling record can live (${minimum} s with this configuration): lockouts made under the old key would be forgotten early; add --force to do it anyway`,
+      );
+    }
+    let result: Awaited<ReturnType<typeof rotateAndAnnounce>>;
+    try {
+      result = await rotateAndAnnounce(deps, { graceSeconds, force, via: 'cli' });
+    } catch (err) {
+      if (err instanceof RotationRefused) {
+        throw new CommandError(`${err.message}: rotate again after that, or add --force (forgets the throttling records made under it)`);
+      }
+      throw err;
+    }
+    io.out(`pseudonym key rotated; the previous key is consulted until ${result.previousUntil.toISOString()} (${graceSeconds} s)`);
+    if (result.droppedPrevious) io.err('the key before the previous one was dropped before its grace period ended (--force)');
+    io.err(result.bus ? `running servers told (${result.bus} bus)` : 'no revocation bus configured: servers re-read the key within a minute');
+  });
+}
+
 async function purge(args: string[], io: Out): Promise<void> {
   if (args.length > 0) throw new UsageError('purge takes no arguments');
   await withDeps(async (deps) => {
     const counts = await purgeOnce(deps, { auditRetention: deps.config.auditRetention, maxBatches: 100_000 });
     io.out(
-      `purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records, ${counts.passwordResets} reset links`,
+      `purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records, ${counts.passwordResets} reset links${counts.pseudonymKeys ? ', the previous pseudonym key (grace period over)' : ''}`,
     );
   });
 }
@@ -299,6 +347,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
   'revoke-user': revokeUser,
   'revoke-all': revokeAll,
   'reset-link': resetLinkCommand,
+  'rotate-pseudonym-key': rotatePseudonymKeyCommand,
   purge,
   stats,
 };

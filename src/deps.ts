@@ -70,7 +70,10 @@ export function createDeps(
     },
     overrides.clock,
   );
-  const pseudonyms = new Pseudonyms(db);
+  const pseudonyms = new Pseudonyms(db, overrides.clock);
+  // A rotation (stockade rotate-pseudonym-key) reaches this server as a notice on the bus; re-read also
+  // on the bus's return and every minute, so a server that missed the notice never keeps a dropped key.
+  pseudonyms.follow(sessionStack?.bus);
   const pgRateLimits = new PostgresRateLimitStore(db);
   // With Redis the limits are shared by every server without a database round trip (PostgreSQL while
   // Redis is unavailable: the breaker sends each call one way or the other).
@@ -106,7 +109,7 @@ export function createDeps(
     audit: new AuditLog(db),
     accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
-    closers: sessionStack ? [() => (sessionStack as SessionStack).close()] : [],
+    closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };
   return deps;
 }

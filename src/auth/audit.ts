@@ -29,6 +29,7 @@ export const AUDIT_TYPES = [
   'admin.role_changed',
   'password.reset_issued',
   'password.reset',
+  'pseudonym_key.rotated',
   'account.deleted',
   'account.delete_failure',
   'export',

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { AppError } from '../errors.js';
 import type { Pseudonyms } from './pseudonyms.js';
-import type { HitResult, LockoutPolicy, RateLimitStore } from './rate-limit-store.js';
+import type { HitResult, LockoutPolicy, RateLimitState, RateLimitStore } from './rate-limit-store.js';
 import { usernameKey } from './usernames.js';
 
 /**
@@ -39,6 +39,14 @@ import { usernameKey } from './usernames.js';
  * the owner's own typos are forgiven) — and the `session` key for step-up; the `address` key only has
  * this attempt taken back (an attacker's own valid account must not wash an address clean).
  *
+ * Across a rotation of the pseudonym key (pseudonym-rotation.ts) every counter has its key under the
+ * current key and, during the grace period, its key under the previous one (`previous`). Checks consult
+ * both: a lockout under either refuses, and the failures and lockouts counted under the previous key
+ * carry over (this attempt's policy is lowered by them: fewer failures left, a longer next lockout), so
+ * rotating never unlocks anyone. New failures are counted under the current key only; a success resets
+ * both. Servers that have not yet heard of the rotation keep counting under the previous key, which the
+ * others consult: nothing is lost while the news travels.
+ *
  * How it can fail: a store outage makes counting throw, and the request fails (503 for a database
  * outage) instead of signing anyone in unthrottled: closed, not open.
  */
@@ -54,10 +62,16 @@ export interface ThrottlePolicy {
   readonly address: LockoutPolicy;
 }
 
+/** REGISTER_ADDRESS_MAX sign-ups from one address, then a pause of this long. */
+export const REGISTER_WINDOW_SECONDS = 3600;
+
 /** One counter an attempt is counted on, and what a success does to it. */
 export interface Counter {
   readonly scope: Scope;
+  /** Under the current pseudonym key: where this attempt counts. */
   readonly key: string;
+  /** The same counter under the previous key, during a rotation's grace period: consulted, never counted. */
+  readonly previous: readonly string[];
   readonly policy: LockoutPolicy;
   readonly onSuccess: 'reset' | 'refund';
 }
@@ -105,9 +119,9 @@ export class LoginThrottle {
   async signIn(username: string, ip: string | undefined): Promise<Counter[]> {
     const { account, address, pair } = await this.pseudonymsOf(username, ip);
     return [
-      { scope: 'pair', key: `login:pair:${pair}`, policy: this.policy.pair, onSuccess: 'reset' },
-      { scope: 'address', key: `login:address:${address}`, policy: this.policy.address, onSuccess: 'refund' },
-      { scope: 'account', key: `login:account:${account}`, policy: this.policy.account, onSuccess: 'reset' },
+      counter('pair', 'login:pair:', pair, this.policy.pair, 'reset'),
+      counter('address', 'login:address:', address, this.policy.address, 'refund'),
+      counter('account', 'login:account:', account, this.policy.account, 'reset'),
     ];
   }
 
@@ -117,18 +131,27 @@ export class LoginThrottle {
    * rotation keeps). Never the account's ceiling nor the address key: nobody else's failures lock it.
    */
   async stepUp(username: string, ip: string | undefined, sessionId: string): Promise<Counter[]> {
-    const [{ pair }, session] = await Promise.all([this.pseudonymsOf(username, ip), this.pseudonyms.of('session', sessionId)]);
-    return [
-      { scope: 'pair', key: `login:pair:${pair}`, policy: this.policy.pair, onSuccess: 'reset' },
-      { scope: 'session', key: `login:session:${session}`, policy: this.policy.pair, onSuccess: 'reset' },
-    ];
+    const [{ pair }, session] = await Promise.all([this.pseudonymsOf(username, ip), this.pseudonyms.variants('session', sessionId)]);
+    return [counter('pair', 'login:pair:', pair, this.policy.pair, 'reset'), counter('session', 'login:session:', session, this.policy.pair, 'reset')];
   }
 
-  /** The later end of any current lockout on these counters, or null when none is locked. Reads only. */
+  /** The later end of any current lockout on these counters (under either key), or null when none is locked. Reads only. */
   async lockedUntil(counters: readonly Counter[]): Promise<Date | null> {
-    const now = new Date(this.clock());
-    const states = await Promise.all(counters.map((c) => this.store.peek(c.key, now)));
-    return latest(states.map((s) => s?.lockedUntil ?? null), now);
+    return (await this.look(counters, new Date(this.clock()))).until;
+  }
+
+  /**
+   * Reads every counter under every key: the latest lockout end still ahead, and the policy each
+   * counter's next failure is counted by, lowered by what its previous-key records already hold.
+   */
+  private async look(counters: readonly Counter[], now: Date): Promise<{ until: Date | null; policies: LockoutPolicy[] }> {
+    const looks = await Promise.all(
+      counters.map(async (c) => {
+        const [own, ...old] = await Promise.all([c.key, ...c.previous].map((k) => this.store.peek(k, now)));
+        return { ends: [own, ...old].map((s) => s?.lockedUntil ?? null), policy: inherit(c.policy, old) };
+      }),
+    );
+    return { until: latest(looks.flatMap((l) => l.ends), now), policies: looks.map((l) => l.policy) };
   }
 
   /**
@@ -138,20 +161,21 @@ export class LoginThrottle {
    */
   async attempt<T>(counters: readonly Counter[], verify: () => Promise<T | null>): Promise<AttemptOutcome<T>> {
     // Already locked: refuse with no write at all (a flood against a locked key stays read-only).
-    const locked = await this.lockedUntil(counters);
+    const now = new Date(this.clock());
+    const { until: locked, policies } = await this.look(counters, now);
     if (locked) return { kind: 'locked', until: locked };
 
-    const now = new Date(this.clock());
-    const counted: { counter: Counter; hit: HitResult }[] = [];
-    for (const counter of counters) {
-      const hit = await this.store.hit(counter.key, counter.policy, now);
+    const counted: Counted[] = [];
+    for (const [i, counter] of counters.entries()) {
+      const policy = policies[i]!;
+      const hit = await this.store.hit(counter.key, policy, now);
       // Locked by a concurrent attempt since the look above (a hit on a locked key changes nothing).
       // The attempt that locks a key (`lockedNow`) is still checked: it is the limit-th guess.
       if (!hit.lockedNow && hit.lockedUntil && hit.lockedUntil > now) {
         await this.refund(counted);
         return { kind: 'locked', until: hit.lockedUntil };
       }
-      counted.push({ counter, hit });
+      counted.push({ counter, policy, hit });
     }
 
     let value: T | null;
@@ -164,8 +188,10 @@ export class LoginThrottle {
     }
     if (value !== null) {
       await Promise.all(
-        counted.map(({ counter, hit }) =>
-          counter.onSuccess === 'reset' ? this.store.reset(counter.key) : this.store.refund(counter.key, counter.policy, new Date(this.clock()), hit),
+        counted.flatMap(({ counter, policy, hit }) =>
+          counter.onSuccess === 'reset'
+            ? [counter.key, ...counter.previous].map((k) => this.store.reset(k))
+            : [this.store.refund(counter.key, policy, new Date(this.clock()), hit)],
         ),
       );
       return { kind: 'ok', value };
@@ -178,45 +204,87 @@ export class LoginThrottle {
    * At most one use of `key` per `intervalSeconds` (e.g. one data export a minute). Null when allowed
    * (and counted), else the time the next use is allowed. One atomic hit: two racing uses cannot both pass.
    */
-  async oncePer(key: string, intervalSeconds: number): Promise<Date | null> {
-    return this.quota(key, 1, intervalSeconds);
+  async oncePer(keys: string | readonly string[], intervalSeconds: number): Promise<Date | null> {
+    return this.quota(keys, 1, intervalSeconds);
   }
 
   /**
    * At most `max` uses of `key` in a run of uses with less than `intervalSeconds` between them; the use
    * that reaches `max` closes the key for `intervalSeconds`. Null when allowed (and counted), else the
    * time the next use is allowed. One atomic hit per use, so racing uses cannot overshoot.
+   * `keys`: the key under the current pseudonym key first, then under the previous one (a rotation's
+   * grace period), whose record is consulted like the sign-in counters' (closed stays closed, uses
+   * made count) and never counted on.
    */
-  async quota(key: string, max: number, intervalSeconds: number): Promise<Date | null> {
-    const policy = { maxFailures: max, windowSeconds: intervalSeconds, lockoutBaseSeconds: intervalSeconds, lockoutMaxSeconds: intervalSeconds };
-    const hit = await this.store.hit(key, policy, new Date(this.clock()));
+  async quota(keys: string | readonly string[], max: number, intervalSeconds: number): Promise<Date | null> {
+    const [key, ...previous] = typeof keys === 'string' ? [keys] : keys;
+    if (key === undefined) throw new Error('quota: no key');
+    const now = new Date(this.clock());
+    const old = await Promise.all(previous.map((k) => this.store.peek(k, now)));
+    const closed = latest(
+      old.map((s) => s?.lockedUntil ?? null),
+      now,
+    );
+    if (closed) return closed;
+    const policy = inherit({ maxFailures: max, windowSeconds: intervalSeconds, lockoutBaseSeconds: intervalSeconds, lockoutMaxSeconds: intervalSeconds }, old);
+    const hit = await this.store.hit(key, policy, now);
     return hit.lockedNow ? null : hit.lockedUntil;
   }
 
-  /** The counter key of a client address group for `purpose` (pseudonymised, like the sign-in keys). */
-  async addressKey(purpose: string, ip: string | undefined): Promise<string> {
-    return `${purpose}:address:${await this.pseudonyms.of('address', addressGroup(ip))}`;
+  /** The counter keys of a client address group for `purpose` (pseudonymised like the sign-in keys; current key first). */
+  async addressKeys(purpose: string, ip: string | undefined): Promise<string[]> {
+    return this.pseudonyms.keys(`${purpose}:address:`, 'address', addressGroup(ip));
   }
 
   now(): number {
     return this.clock();
   }
 
-  private async refund(counted: readonly { counter: Counter; hit: HitResult }[]): Promise<void> {
+  private async refund(counted: readonly Counted[]): Promise<void> {
     const now = new Date(this.clock());
-    await Promise.all(counted.map(({ counter, hit }) => this.store.refund(counter.key, counter.policy, now, hit)));
+    await Promise.all(counted.map(({ counter, policy, hit }) => this.store.refund(counter.key, policy, now, hit)));
   }
 
-  private async pseudonymsOf(username: string, ip: string | undefined): Promise<{ account: string; address: string; pair: string }> {
+  /** Each pseudonym under the current key, then under the previous one during a grace period. */
+  private async pseudonymsOf(username: string, ip: string | undefined): Promise<{ account: string[]; address: string[]; pair: string[] }> {
     const name = usernameKey(username);
     const group = addressGroup(ip);
     const [account, address, pair] = await Promise.all([
-      this.pseudonyms.of('username', name),
-      this.pseudonyms.of('address', group),
-      this.pseudonyms.of('username-address', `${name}\u0000${group}`),
+      this.pseudonyms.variants('username', name),
+      this.pseudonyms.variants('address', group),
+      this.pseudonyms.variants('username-address', `${name}\u0000${group}`),
     ]);
     return { account, address, pair };
   }
+}
+
+/** An attempt counted on a counter, by the policy it was counted under (a refund must use the same). */
+interface Counted {
+  readonly counter: Counter;
+  readonly policy: LockoutPolicy;
+  readonly hit: HitResult;
+}
+
+function counter(scope: Scope, prefix: string, pseudonyms: readonly string[], policy: LockoutPolicy, onSuccess: Counter['onSuccess']): Counter {
+  const [key, ...previous] = pseudonyms.map((p) => `${prefix}${p}`);
+  return { scope, key: key!, previous, policy, onSuccess };
+}
+
+/**
+ * The policy for the next failure on a counter whose previous-key records (`old`, live or null) hold
+ * failures and lockouts: as many failures fewer before the lockout (at least one), and the lockout as
+ * long as the old record's history makes it. So a counter reads the same across a rotation.
+ */
+function inherit(policy: LockoutPolicy, old: readonly (RateLimitState | null)[]): LockoutPolicy {
+  const live = old.filter((s): s is RateLimitState => s !== null);
+  if (live.length === 0) return policy;
+  const failures = live.reduce((n, s) => n + s.failures, 0);
+  const lockouts = Math.max(...live.map((s) => s.lockouts));
+  return {
+    ...policy,
+    maxFailures: Math.max(1, policy.maxFailures - failures),
+    lockoutBaseSeconds: Math.min(policy.lockoutBaseSeconds * 2 ** lockouts, policy.lockoutMaxSeconds),
+  };
 }
 
 /** The latest of these lockout ends that is still ahead of `now`, or null. */

@@ -1,5 +1,7 @@
 import type { AuditLog } from '../auth/audit.js';
 import type { PasswordResets } from '../auth/password-resets.js';
+import { dropExpiredPreviousKey } from '../auth/pseudonym-rotation.js';
+import type { Queryable } from '../db/db.js';
 import type { RateLimitStore } from '../auth/rate-limit-store.js';
 import type { SessionEngine } from '../sessions/engine.js';
 
@@ -18,6 +20,8 @@ export interface PurgeDeps {
   audit: AuditLog;
   rateLimitStore: RateLimitStore;
   passwordResets: PasswordResets;
+  /** For the previous pseudonym key past its grace period (pseudonym-rotation.ts); skipped without. */
+  db?: Queryable;
 }
 
 export interface PurgeCounts {
@@ -25,6 +29,8 @@ export interface PurgeCounts {
   auditEvents: number;
   rateLimits: number;
   passwordResets: number;
+  /** 1 when the previous pseudonym key's grace period was over and it was deleted. */
+  pseudonymKeys: number;
 }
 
 export interface PurgeOptions {
@@ -58,7 +64,8 @@ export async function purgeOnce(deps: PurgeDeps, opts: PurgeOptions): Promise<Pu
   const auditEvents = await drain((n) => deps.audit.purgeBefore(cutoff, n), batchSize, maxBatches);
   const rateLimits = await drain((n) => deps.rateLimitStore.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
   const passwordResets = await drain((n) => deps.passwordResets.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
-  return { sessions, auditEvents, rateLimits, passwordResets };
+  const pseudonymKeys = deps.db && (await dropExpiredPreviousKey(deps.db)) ? 1 : 0;
+  return { sessions, auditEvents, rateLimits, passwordResets, pseudonymKeys };
 }
 
 export interface PurgeLogger {
@@ -76,7 +83,7 @@ export function startPurgeJob(deps: PurgeDeps, opts: PurgeOptions & { intervalSe
     if (running) return;
     running = purgeOnce(deps, opts)
       .then((counts) => {
-        if (counts.sessions || counts.auditEvents || counts.rateLimits) opts.log.info({ event: 'purge', ...counts }, 'purged expired data');
+        if (counts.sessions || counts.auditEvents || counts.rateLimits || counts.pseudonymKeys) opts.log.info({ event: 'purge', ...counts }, 'purged expired data');
       })
       .catch((err) => opts.log.error({ err, event: 'purge' }, 'purge failed; retrying at the next interval'))
       .finally(() => {

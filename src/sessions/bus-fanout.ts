@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BaseBus, BusListener, MessageInfo, PublishOptions, Revocation, RevocationBus } from './bus.js';
+import type { BaseBus, BusListener, MessageInfo, Notice, PublishOptions, Revocation, RevocationBus } from './bus.js';
 
 /**
  * Redis pub/sub and PostgreSQL LISTEN/NOTIFY together, for servers with Redis on a PostgreSQL server
@@ -36,6 +36,7 @@ export class FanoutBus implements RevocationBus {
     const relay: BusListener = {
       onRevocation: (r, sentAt, info) => this.relay(r, sentAt, info),
       onStateChange: () => {},
+      onNotice: (n, info) => this.relayNotice(n, info),
     };
     fast.listen(relay);
     sure.listen(relay);
@@ -71,6 +72,12 @@ export class FanoutBus implements RevocationBus {
     await Promise.all([this.fast.publish(r, { ...opts, nonce }), this.sure.publish(r, { ...opts, nonce })]);
   }
 
+  /** A notice on both carriers under one nonce, like a revocation. */
+  async announce(n: Notice, opts: PublishOptions = {}): Promise<void> {
+    const nonce = opts.nonce ?? `${this.instance}.${++this.sequence}`;
+    await Promise.all([this.fast.announce(n, { ...opts, nonce }), this.sure.announce(n, { ...opts, nonce })]);
+  }
+
   /** At start: both carriers subscribed (a test or a readiness wait means "everything connected"). */
   async whenUp(timeoutMs: number): Promise<boolean> {
     const results = await Promise.all([this.fast.whenUp(timeoutMs), this.sure.whenUp(timeoutMs)]);
@@ -93,6 +100,14 @@ export class FanoutBus implements RevocationBus {
     }
     this.delivered++;
     for (const l of this.listeners) l.onRevocation(r, sentAt, info);
+  }
+
+  private relayNotice(n: Notice, info: MessageInfo): void {
+    if (info.nonce !== undefined) {
+      if (this.seen.has(info.nonce)) return;
+      this.remember(info.nonce);
+    }
+    for (const l of this.listeners) l.onNotice?.(n, info);
   }
 
   private remember(nonce: string): void {

@@ -29,6 +29,12 @@ export type Revocation =
   | { readonly kind: 'user'; readonly userId: string; readonly keep?: Buffer }
   | { readonly kind: 'all' };
 
+/**
+ * Not a revocation: news every server acts on, carried the same way (every carrier, echo wait, retry).
+ * `pseudonym-key`: the pseudonym key was rotated; re-read it (auth/pseudonyms.ts).
+ */
+export type Notice = { readonly kind: 'pseudonym-key' };
+
 export interface PublishOptions {
   /** True when the publisher has removed the revoked sessions from the Redis tier itself. */
   readonly tierClean?: boolean;
@@ -45,6 +51,8 @@ export interface MessageInfo {
 export interface BusListener {
   onRevocation(r: Revocation, sentAt: number, info: MessageInfo): void;
   onStateChange(up: boolean): void;
+  /** Optional: most listeners care about revocations only. */
+  onNotice?(n: Notice, info: MessageInfo): void;
 }
 
 export type BusKind = 'redis' | 'postgres' | 'local' | 'redis+postgres';
@@ -53,6 +61,8 @@ export interface RevocationBus {
   readonly kind: BusKind;
   readonly up: boolean;
   publish(r: Revocation, opts?: PublishOptions): Promise<void>;
+  /** Sends a notice to every server (this one included), as `publish` sends a revocation. */
+  announce(n: Notice, opts?: PublishOptions): Promise<void>;
   listen(listener: BusListener): void;
   /** Resolves once the bus is up (true) or after timeoutMs (false). */
   whenUp(timeoutMs: number): Promise<boolean>;
@@ -88,6 +98,21 @@ export interface DecodedRevocation {
   sentAt: number;
   nonce?: string;
   tierClean: boolean;
+}
+
+/** A notice on the wire: `k: 'n'` (older servers decode it as nothing, and ignore it). */
+export function encodeNotice(n: Notice, sentAt = preciseNow(), nonce?: string): string {
+  return JSON.stringify({ k: 'n', w: n.kind, t: sentAt, ...(nonce ? { n: nonce } : {}) });
+}
+
+export function decodeNotice(raw: string): { notice: Notice; info: MessageInfo } | null {
+  try {
+    const m = JSON.parse(raw) as { k?: unknown; w?: unknown; n?: unknown };
+    if (m.k !== 'n' || m.w !== 'pseudonym-key') return null;
+    return { notice: { kind: 'pseudonym-key' }, info: { tierClean: false, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) } };
+  } catch {
+    return null;
+  }
 }
 
 /** Null for anything malformed (a foreign publisher on our channel must not crash us). */
@@ -152,7 +177,16 @@ export abstract class BaseBus implements RevocationBus {
 
   publish(r: Revocation, opts: PublishOptions = {}): Promise<void> {
     const nonce = opts.nonce ?? `${this.instance}.${++this.sequence}`;
-    const payload = encodeRevocation(r, preciseNow(), nonce, opts.tierClean === true);
+    return this.post(encodeRevocation(r, preciseNow(), nonce, opts.tierClean === true), nonce);
+  }
+
+  announce(n: Notice, opts: PublishOptions = {}): Promise<void> {
+    const nonce = opts.nonce ?? `${this.instance}.${++this.sequence}`;
+    return this.post(encodeNotice(n, preciseNow(), nonce), nonce);
+  }
+
+  /** Sends one encoded message named `nonce`; resolves on its echo (see publish). */
+  private post(payload: string, nonce: string): Promise<void> {
     this.stats.published++;
     this.inFlight++;
     // Only worth waiting for while we are subscribed; otherwise there will be no echo to hear.
@@ -206,14 +240,24 @@ export abstract class BaseBus implements RevocationBus {
 
   protected deliver(raw: string): void {
     const msg = decodeRevocation(raw);
-    if (!msg) return;
+    if (!msg) {
+      const notice = decodeNotice(raw);
+      if (!notice) return;
+      for (const l of this.listeners) l.onNotice?.(notice.notice, notice.info);
+      this.echoed(notice.info.nonce);
+      return;
+    }
     this.stats.received++;
     if (msg.sentAt) this.stats.lastLagMs = preciseNow() - msg.sentAt;
     const info: MessageInfo = { tierClean: msg.tierClean, ...(msg.nonce ? { nonce: msg.nonce } : {}) };
     for (const l of this.listeners) l.onRevocation(msg.revocation, msg.sentAt, info);
-    const echo = msg.nonce ? this.echoes.get(msg.nonce) : undefined;
+    this.echoed(msg.nonce);
+  }
+
+  private echoed(nonce: string | undefined): void {
+    const echo = nonce ? this.echoes.get(nonce) : undefined;
     if (echo) {
-      this.echoes.delete(msg.nonce as string);
+      this.echoes.delete(nonce as string);
       echo();
     }
   }

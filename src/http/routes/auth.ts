@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
-import { tooManyAttempts } from '../../auth/throttle.js';
+import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
 import type { AppDeps } from '../../deps.js';
 import { AppError } from '../../errors.js';
@@ -28,9 +28,6 @@ const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 // Answers: sign-up has no session to show yet; step-up shows the rotated one.
 const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken });
 const Reauthenticated = Type.Object({ session: SessionSchema, csrfToken: CsrfToken });
-
-/** REGISTER_ADDRESS_MAX sign-ups from one address, then a pause of this long. */
-const REGISTER_WINDOW_SECONDS = 3600;
 
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie }) => {
   const { sessions, authenticator, users, audit, throttle, config } = deps;
@@ -69,7 +66,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     async (request, reply) => {
       // Counted before any hashing, whatever the outcome (a refused weak password costs little, but a
       // flood of them is still a flood).
-      const closedUntil = await throttle.quota(await throttle.addressKey('register', request.ip), config.registerAddressMax, REGISTER_WINDOW_SECONDS);
+      const closedUntil = await throttle.quota(await throttle.addressKeys('register', request.ip), config.registerAddressMax, REGISTER_WINDOW_SECONDS);
       if (closedUntil) {
         request.log.warn({ event: 'register.rate_limited' }, 'sign-ups from this address paused');
         throw tooManyAttempts(closedUntil, throttle.now());

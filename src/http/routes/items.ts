@@ -158,7 +158,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       const key = header === undefined ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
       // Counted before any work, refused or not: a file that is all errors costs the server as much as a
       // good one, and is exactly what someone repeating it would send. Keyed by pseudonym like the export.
-      const closedUntil = await throttle.quota(`import:${await pseudonyms.of('user', merchantId)}`, importQuota.max, importQuota.window);
+      const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'user', merchantId), importQuota.max, importQuota.window);
       if (closedUntil) throw tooManyAttempts(closedUntil, throttle.now());
       const outcome = await importCsv(db, merchantId, request.body, {
         by: user.id,

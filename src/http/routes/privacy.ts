@@ -65,7 +65,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
     }, async (request, reply) => {
     const auth = requireUser(request);
     // Keyed by pseudonym: the record may outlive an account deleted right after its export.
-    const next = await throttle.oncePer(`export:${await deps.pseudonyms.of('user', auth.user.id)}`, config.exportInterval);
+    const next = await throttle.oncePer(await deps.pseudonyms.keys('export:', 'user', auth.user.id), config.exportInterval);
     if (next) throw tooManyAttempts(next, throttle.now());
     const data = await exportAccount(deps, auth.user.id, auth.session.id, new Date(throttle.now()));
     if (!data) throw new AppError('unauthenticated', 'Your session has ended.');
