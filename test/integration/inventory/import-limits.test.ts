@@ -30,7 +30,11 @@ async function importsCounted(db: Db): Promise<number> {
 
 /** Whether some import holds its advisory lock, i.e. is writing (PostgreSQL server only). */
 async function importWriting(db: Db): Promise<boolean> {
-  const res = await db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted`);
+  // This database only: other test files share the server, and their migrations take advisory locks too.
+  const res = await db.query(
+    `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+  );
   return res.rows.length > 0;
 }
 
@@ -145,7 +149,8 @@ describe('CSV import limits across servers (postgres)', { timeout: 300_000 }, ()
     for (let i = 0; i < 2000 && pid === undefined; i++) {
       const res = await one.db.query<{ pid: number }>(
         `SELECT l.pid FROM pg_locks l JOIN pg_locks x ON x.pid = l.pid AND x.locktype = 'transactionid'
-         WHERE l.locktype = 'advisory' AND l.granted`,
+         WHERE l.locktype = 'advisory' AND l.granted
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       );
       pid = res.rows[0]?.pid;
       if (pid === undefined) await new Promise((r) => setTimeout(r, 10));
