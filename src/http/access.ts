@@ -14,7 +14,7 @@ import type { Role } from '../auth/user.js';
  * 20 MiB CSV) without the right to call it. No session: 401 `unauthenticated`. Signed in with the wrong
  * platform role: 403 `forbidden`, which app.ts audits as authz.denied.
  *
- * Why the route's options hold the declaration (and not openapi-operations.ts): it sits next to the
+ * Why the route's options hold the declaration (beside its schemas and OpenAPI text): it sits next to the
  * handler it protects, so a reviewer sees both at once, and a route copied elsewhere takes its rule along.
  * The OpenAPI document reads it from the registered route (openapi.ts: `x-access` and the security
  * requirement), so the contract cannot say one thing while the guard does another.

@@ -1,50 +1,54 @@
+import { type Static, type TSchema, Type } from 'typebox';
+
 /** The inventory's public shapes: exactly the JSON of API.md "Inventory" (camelCase, ISO times, cents). */
 
 export const REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const;
 export type Reason = (typeof REASONS)[number];
 
-export interface Item {
-  id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  quantity: number;
-  unit: string | null;
-  priceCents: number | null;
-  costCents: number | null;
-  lowStockThreshold: number;
-  location: string | null;
-  tags: string[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/*
+ * Item and Movement are declared once, here, as JSON schemas (TypeBox: plain schema objects, no HTTP),
+ * and their types are derived from them. The HTTP layer serializes responses with these very schemas
+ * (src/http/schemas/) and the OpenAPI document, and through it the web app's generated types, copy
+ * them: a field added here reaches all of them, a field missing here is never sent.
+ */
 
-export interface Movement {
-  id: string;
-  itemId: string;
-  delta: number;
-  quantityAfter: number;
-  reason: Reason;
-  note: string | null;
-  createdAt: string;
-  /** The user who made the change; null once that account is gone. */
-  by: string | null;
-}
+const nullable = <T extends TSchema>(schema: T, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
+const time = Type.String({ format: 'date-time' });
+const id = Type.String({ description: 'Opaque id.' });
+
+export const ItemSchema = Type.Object({
+  id,
+  sku: Type.String(),
+  name: Type.String(),
+  description: nullable(Type.String()),
+  quantity: Type.Integer({ minimum: 0 }),
+  unit: nullable(Type.String()),
+  priceCents: nullable(Type.Integer()),
+  costCents: nullable(Type.Integer()),
+  lowStockThreshold: Type.Integer({ minimum: 0, description: 'Low when quantity <= this (default 0: out of stock).' }),
+  location: nullable(Type.String()),
+  tags: Type.Array(Type.String()),
+  version: Type.Integer({ description: 'Send it back with a PATCH (optimistic concurrency).' }),
+  createdAt: time,
+  updatedAt: time,
+});
+export type Item = Static<typeof ItemSchema>;
+
+export const MovementSchema = Type.Object({
+  id,
+  itemId: id,
+  delta: Type.Integer(),
+  quantityAfter: Type.Integer(),
+  reason: Type.Union(REASONS.map((r) => Type.Literal(r))),
+  note: nullable(Type.String()),
+  createdAt: time,
+  by: nullable(Type.String(), 'The user who made the change; null once that account is gone.'),
+});
+/** `reason` typed as the union (a mapped array of literals widens in Static). */
+export type Movement = Omit<Static<typeof MovementSchema>, 'reason'> & { reason: Reason };
 
 /** Everything a client may set on an item (create); quantity only at creation or by import. */
-export interface ItemFields {
-  sku: string;
-  name: string;
-  description: string | null;
-  quantity: number;
-  unit: string | null;
-  priceCents: number | null;
-  costCents: number | null;
-  lowStockThreshold: number;
-  location: string | null;
-  tags: string[];
-}
+export type ItemFields = Omit<Item, 'id' | 'version' | 'createdAt' | 'updatedAt'>;
 
 /** A PATCH: any editable field (never quantity), with the version the client last saw. */
 export type ItemPatch = Partial<Omit<ItemFields, 'quantity'>> & { version: number };

@@ -6,12 +6,14 @@ import { openPostgres } from '../../src/db/postgres.js';
 import { type AppDeps, closeDeps, createDeps } from '../../src/wiring/deps.js';
 import type { SessionStore } from '../../src/sessions/stores/store.js';
 import { openTestPglite } from './pglite.js';
+import { checkResponsesAgainstContract } from './response-contract.js';
 import { createServerDatabase } from './test-databases.js';
 
 /**
  * A real Stockade server on a loopback port, for tests that speak HTTP: the same buildApp and deps as
  * production, a fresh database (in-memory PGlite from the migrated template, or a new database on the
  * shared PostgreSQL server), configuration from env-style strings exactly as an operator would set them.
+ * Every JSON answer it gives is checked against the route's declared response schema (response-contract.ts).
  */
 export interface TestServer {
   readonly url: string;
@@ -66,6 +68,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const app = await buildApp(deps, {
     ...(opts.webRoot ? { webRoot: opts.webRoot } : {}),
   });
+  // Every JSON answer in every HTTP test is checked against its route's declared schema (response-contract.ts).
+  const contract = checkResponsesAgainstContract(app);
   // PORT from env when a test needs to know it up front (a browser's Origin must be in ALLOWED_ORIGINS).
   await app.listen({ host: '127.0.0.1', port: config.port });
   const address = app.server.address();
@@ -82,6 +86,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       if (ownsDb) await closeDeps(deps);
       else for (const c of [...deps.closers].reverse()) await c();
       await dropDatabase?.();
+      if (contract.violations.length > 0) {
+        throw new Error(`responses broke the contract:\n${contract.violations.join('\n')}`);
+      }
     },
   };
 }

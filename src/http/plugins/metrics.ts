@@ -96,7 +96,20 @@ async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
   });
 
   // `scraper`: not a session; authorize() below is this route's own check (token or direct loopback).
-  app.get('/metrics', { config: { access: 'scraper' } }, async (request, reply) => {
+  app.get(
+    '/metrics',
+    {
+      config: {
+        access: 'scraper',
+        operation: {
+          tag: 'operations',
+          summary: 'Prometheus metrics',
+          description:
+            'Text exposition format. With METRICS_TOKEN set, send `Authorization: Bearer <token>` (METRICS_TOKEN_PREVIOUS works too); otherwise served to direct loopback clients only, and to nobody when TRUST_PROXY is set.',
+          ok: { status: 200, description: 'Prometheus text format 0.0.4.', contentType: 'text/plain; version=0.0.4' },
+        },
+      },
+    }, async (request, reply) => {
     authorize(request, tokenDigests, behindProxy);
     const text = await registry.metrics();
     return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);

@@ -5,18 +5,19 @@ import fp from 'fastify-plugin';
 import { ERROR_CODES } from '../../errors.js';
 import { type Access, publicScope } from '../access.js';
 import { COMPONENT_SCHEMAS } from './openapi-components.js';
-import { OPERATIONS, responsesFor } from './openapi-operations.js';
+import type { Operation as OperationDoc } from '../operation.js';
+import { responsesFor } from './openapi-operations.js';
 
 /**
  * The OpenAPI 3.1 document of the HTTP contract, at /docs/json (and /docs/yaml), browsable at /docs.
  *
  * Generated, not hand-written: @fastify/swagger collects every route as it is registered (so this
  * plugin must be registered before the routes) and takes request bodies, query strings and path
- * parameters from the routes' own validation schemas, and who may call from the routes' own access
- * declarations (`x-access`, and the role in the security requirement; access.ts). What neither can say —
- * tags, summaries, the answers — comes from openapi-operations.ts and is merged in here, into the
- * document only: response schemas are never attached to the routes, because Fastify would then use them
- * to serialize (and silently drop any field they forgot).
+ * parameters and success bodies from the routes' own schemas (the response schemas are also the routes'
+ * serializers: what the document says is what is sent), who may call from the routes' own access
+ * declarations (`x-access`, and the role in the security requirement; access.ts), and the tag, summary
+ * and statuses from each route's `config.operation` (operation.ts, `x-operation` here). The failure
+ * answers are derived in openapi-operations.ts.
  *
  * CSP: the UI is Swagger's own static bundle (no CDN). It needs inline styles (React sets `style`
  * attributes, the bundle injects <style>), so /docs — and only /docs — gets 'unsafe-inline' for styles;
@@ -48,10 +49,10 @@ const PROBLEMS_PAGE = [
 
 /** "/api/items/{id}" (OpenAPI) → "/api/items/:id" (Fastify), to find the operation's entry. */
 const fastifyPath = (openapiPath: string) => openapiPath.replace(/\{([^}]+)\}/g, ':$1');
-const methodOf = (method: string | string[]) => (Array.isArray(method) ? (method[0] ?? '') : method).toUpperCase();
 
 type Operation = {
   'x-access'?: Access;
+  'x-operation'?: OperationDoc;
   parameters?: unknown[];
   responses?: Record<string, unknown>;
   security?: unknown[];
@@ -65,10 +66,11 @@ function complete(doc: { paths?: Record<string, Record<string, Operation>>; comp
     for (const [lower, operation] of Object.entries(ops)) {
       const method = lower.toUpperCase();
       const url = fastifyPath(path);
-      const op = OPERATIONS[`${method} ${url}`];
+      const op = operation['x-operation'];
+      delete operation['x-operation'];
       const access = operation['x-access'];
       if (!op || !access) continue;
-      operation.responses = responsesFor(method, url, op, access);
+      operation.responses = responsesFor(method, url, op, access, operation.responses as Record<string, { content?: unknown }>);
       // OpenAPI 3.1 lets a requirement list the roles it needs, for any kind of scheme.
       operation.security =
         access === 'public'
@@ -136,7 +138,7 @@ async function openapi(app: FastifyInstance) {
     },
     hideUntagged: true,
     transform({ schema, url, route }) {
-      const op = OPERATIONS[`${methodOf(route.method)} ${url}`];
+      const op = route.config?.operation;
       // Static files of the web app and the UI's own assets are not part of the API.
       if (!op) return { schema: { ...schema, hide: true }, url };
       return {
@@ -145,9 +147,10 @@ async function openapi(app: FastifyInstance) {
           tags: [op.tag],
           summary: op.summary,
           ...(op.description ? { description: op.description } : {}),
-          // The route's own declaration, so the document and the guard cannot disagree; copied into the
-          // operation by @fastify/swagger (an x- key) and read back by complete().
+          // The route's own declarations, so the document and the guard cannot disagree; copied into the
+          // operation by @fastify/swagger (x- keys) and read back by complete().
           'x-access': route.config?.access,
+          'x-operation': op,
         },
         url,
       };

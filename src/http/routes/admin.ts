@@ -5,6 +5,10 @@ import { isUserId } from '../../auth/users.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError, validation } from '../../errors.js';
 import { requireAdmin, requireFreshAuth } from '../guards.js';
+import { Type } from 'typebox';
+import { AuditEventSchema } from '../schemas/audit.js';
+import { NextCursor, Revoked } from '../schemas/common.js';
+import { AdminUserSchema } from '../schemas/users.js';
 
 /**
  * Account administration (API.md "Admin"): the user list, the kill switch, disable/enable, role change,
@@ -34,13 +38,14 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     '/api/admin/users',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', operation: { tag: 'admin', summary: 'Users, in username order', ok: { status: 200, description: 'A page of users.' } } },
       schema: {
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { cursor: { type: 'string', maxLength: 400 }, limit: limitParam },
         },
+        response: { 200: Type.Object({ users: Type.Array(AdminUserSchema), nextCursor: NextCursor }) },
       },
     },
     async (request) => {
@@ -51,7 +56,13 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Params: { id: string } }>('/api/admin/users/:id/revoke-sessions', { config: { access: 'admin' }, schema: { params: id } }, async (request) => {
+  app.post<{ Params: { id: string } }>('/api/admin/users/:id/revoke-sessions', {
+      config: {
+        access: 'admin',
+        operation: { tag: 'admin', summary: 'End every session of a user, on every server (kill switch)', ok: { status: 200, description: 'How many ended.' } },
+      },
+      schema: { params: id, response: { 200: Revoked } },
+    }, async (request) => {
     const auth = requireAdmin(request);
     requireFreshAuth(auth, config.session.reauthWindow);
     const revoked = await accounts.revokeSessions(request.params.id);
@@ -67,9 +78,19 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.patch<{ Params: { id: string }; Body: { disabled?: boolean; role?: 'merchant' | 'admin' } }>(
     '/api/admin/users/:id',
     {
-      config: { access: 'admin' },
+      config: {
+        access: 'admin',
+        operation: {
+          tag: 'admin',
+          summary: 'Disable, enable, or change the role of a user',
+          description: 'Disabling (and a role change) revokes all the user’s sessions.',
+          ok: { status: 200, description: 'The user.' },
+          errors: [409],
+        },
+      },
       schema: {
         params: id,
+        response: { 200: Type.Object({ user: AdminUserSchema }) },
         body: {
           type: 'object',
           additionalProperties: false,
@@ -105,8 +126,9 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.get<{ Querystring: { cursor?: string; limit?: string; userId?: string; type?: string } }>(
     '/api/admin/audit',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', operation: { tag: 'admin', summary: 'The audit trail, newest first', ok: { status: 200, description: 'A page of events.' } } },
       schema: {
+        response: { 200: Type.Object({ events: Type.Array(AuditEventSchema), nextCursor: NextCursor }) },
         querystring: {
           type: 'object',
           additionalProperties: false,

@@ -10,6 +10,9 @@ import { csrfTokenFor } from '../../sessions/tokens.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireUser } from '../guards.js';
 import { publicSession } from '../../sessions/public-session.js';
+import { Type } from 'typebox';
+import { CsrfToken, SessionSchema, SignedInSchema } from '../schemas/sessions.js';
+import { UserSchema } from '../schemas/users.js';
 
 /** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
 
@@ -21,6 +24,10 @@ export interface AuthRoutesOptions {
 // Bounded well above any real credential: a 100 KB "password" is refused before any hashing (S-44).
 const username = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+// Answers: sign-up has no session to show yet; step-up shows the rotated one.
+const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken });
+const Reauthenticated = Type.Object({ session: SessionSchema, csrfToken: CsrfToken });
 
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie }) => {
   const { sessions, authenticator, users, audit, throttle, config } = deps;
@@ -42,7 +49,10 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { username: string; password: string } }>(
     '/api/auth/register',
     {
-      config: { access: 'public' },
+      config: {
+        access: 'public',
+        operation: { tag: 'auth', summary: 'Create a merchant account and sign in', ok: { status: 201, description: 'Signed in; sets the session cookie.' }, errors: [409, 429] },
+      },
       schema: {
         body: {
           type: 'object',
@@ -50,6 +60,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
           additionalProperties: false,
           properties: { username, password },
         },
+        response: { 201: Registered },
       },
     },
     async (request, reply) => {
@@ -74,7 +85,16 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
     '/api/auth/login',
     {
-      config: { access: 'public' },
+      config: {
+        access: 'public',
+        operation: {
+          tag: 'auth',
+          summary: 'Sign in',
+          description: 'Unknown user, wrong password and disabled account get the same 401 in about the same time. Too many failures: 429 with Retry-After.',
+          ok: { status: 200, description: 'Signed in with a fresh token; sets the session cookie.' },
+          errors: [401, 429],
+        },
+      },
       schema: {
         body: {
           type: 'object',
@@ -82,6 +102,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
           additionalProperties: false,
           properties: { username, password, remember: { type: 'boolean' } },
         },
+        response: { 200: SignedInSchema },
       },
     },
     async (request, reply) => {
@@ -105,7 +126,14 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post('/api/auth/logout', { config: { access: 'public' } }, async (request, reply) => {
+  app.post(
+    '/api/auth/logout',
+    {
+      config: {
+        access: 'public',
+        operation: { tag: 'auth', summary: 'Sign out (deletes the server-side session)', ok: { status: 204, description: 'Signed out; cookie cleared.' } },
+      },
+    }, async (request, reply) => {
     const presented = request.cookies[cookie.name];
     const ended = presented ? await sessions.revokeToken(presented) : null;
     if (ended) await audit.event(request, 'logout', { userId: ended.userId, details: { sessionId: ended.id } });
@@ -114,7 +142,12 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     return reply.status(204).send();
   });
 
-  app.get('/api/auth/session', { config: { access: 'user' } }, async (request) => {
+  app.get(
+    '/api/auth/session',
+    {
+      config: { access: 'user', operation: { tag: 'auth', summary: 'Who am I', ok: { status: 200, description: 'The current user, session and CSRF token.' } } },
+      schema: { response: { 200: SignedInSchema } },
+    }, async (request) => {
     const { user, session } = requireUser(request);
     return { user: publicUser(user), session: publicSession(session), csrfToken: csrfTokenFor(request.sessionToken!) };
   });
@@ -122,9 +155,13 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { password: string } }>(
     '/api/auth/reauthenticate',
     {
-      config: { access: 'user' },
+      config: {
+        access: 'user',
+        operation: { tag: 'auth', summary: 'Step-up: confirm the password (rotates the token)', ok: { status: 200, description: 'Freshly authenticated.' }, errors: [429] },
+      },
       schema: {
         body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
+        response: { 200: Reauthenticated },
       },
     },
     async (request, reply) => {
@@ -147,7 +184,15 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
   app.post<{ Body: { currentPassword: string; newPassword: string } }>(
     '/api/auth/password',
     {
-      config: { access: 'user' },
+      config: {
+        access: 'user',
+        operation: {
+          tag: 'auth',
+          summary: 'Change the password (rotates this session, revokes every other)',
+          ok: { status: 200, description: 'Changed; sets the new cookie.' },
+          errors: [429],
+        },
+      },
       schema: {
         body: {
           type: 'object',
@@ -155,6 +200,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
           additionalProperties: false,
           properties: { currentPassword: password, newPassword: password },
         },
+        response: { 200: Type.Object({ csrfToken: CsrfToken }) },
       },
     },
     async (request, reply) => {

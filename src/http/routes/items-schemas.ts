@@ -1,4 +1,4 @@
-import { REASONS } from '../../inventory/types.js';
+import { type ItemFields, REASONS } from '../../inventory/types.js';
 import { SORT_NAMES } from '../../inventory/list.js';
 
 /*
@@ -14,6 +14,8 @@ const count = { type: 'integer', minimum: 0, maximum: 1_000_000_000 } as const;
 const cents = { type: ['integer', 'null'], minimum: 0, maximum: 100_000_000_000 } as const;
 
 // Lengths here are in UTF-16 units and generous (×4); fields.ts enforces the real limits in characters.
+// The fields are the Item's own (inventory/types.ts): `satisfies` makes a field added there, and not
+// given its request limits here, a compile error rather than a field no client can set.
 const editable = {
   sku: text(64),
   name: text(200),
@@ -24,7 +26,7 @@ const editable = {
   lowStockThreshold: count,
   location: nullableText(100),
   tags: { type: 'array', maxItems: 20, items: text(32) },
-} as const;
+} as const satisfies Record<Exclude<keyof ItemFields, 'quantity'>, unknown>;
 
 export const newItemBody = {
   type: 'object',

@@ -15,6 +15,7 @@ import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
 import { requireMerchant } from '../guards.js';
 import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
+import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
 
 /*
  * API.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
@@ -60,7 +61,10 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/items',
-    { config: merchant, schema: { querystring: itemsQuery } },
+    {
+      config: { ...merchant, operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } } },
+      schema: { querystring: itemsQuery, response: { 200: ItemPage } },
+    },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       const q = request.query;
@@ -74,14 +78,31 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.post('/api/items', { config: merchant, schema: { body: newItemBody } }, async (request, reply) => {
+  app.post(
+    '/api/items',
+    {
+      config: { ...merchant, operation: { tag: 'inventory', summary: 'Create an item', idempotent: true, ok: { status: 201, description: 'Created.' }, errors: [409] } },
+      schema: { body: newItemBody, response: { 201: ItemEnvelope } },
+    }, async (request, reply) => {
     const { merchantId, user } = requireMerchant(request);
     const ticket = ticketOf(request, JSON.stringify(request.body));
     return sendOutcome(reply, 201, await createItem(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
   });
 
   // Registered before /:id would not matter (static routes win in find-my-way), but reads better here.
-  app.get('/api/items/export.csv', { config: merchant }, async (request, reply) => {
+  app.get(
+    '/api/items/export.csv',
+    {
+      config: {
+        ...merchant,
+        operation: {
+          tag: 'inventory',
+          summary: "Export all the merchant's items as CSV",
+          description: "Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.",
+          ok: { status: 200, description: 'CSV, streamed.', contentType: 'text/csv' },
+        },
+      },
+    }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     const chunks = exportCsv(db, merchantId)[Symbol.asyncIterator]();
     // The header and the first batch are read before answering, so a database failure is still a
@@ -111,7 +132,24 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       done(null, body);
     });
 
-    csvScope.post('/api/items/import', { config: merchant }, async (request, reply) => {
+    csvScope.post(
+      '/api/items/import',
+      {
+        config: {
+          ...merchant,
+          operation: {
+            tag: 'inventory',
+            summary: 'Import items from CSV (all rows or none)',
+            idempotent: true,
+            requestBody: { contentType: 'text/csv', description: 'UTF-8 CSV with a header row, up to 20 MiB.' },
+            description:
+              'Parsed on a worker thread, written in one transaction. One import at a time per merchant (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).',
+            ok: { status: 200, description: 'Counts.' },
+            errors: [409, 422, 429],
+          },
+        },
+        schema: { response: { 200: ImportCounts } },
+      }, async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
       if (!Buffer.isBuffer(request.body)) {
         throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
@@ -130,21 +168,34 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     });
   });
 
-  app.get<{ Params: IdParams }>('/api/items/:id', { config: merchant, schema: { params: idParams } }, async (request) => {
+  app.get<{ Params: IdParams }>(
+    '/api/items/:id',
+    {
+      config: { ...merchant, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
+      schema: { params: idParams, response: { 200: ItemEnvelope } },
+    }, async (request) => {
     const { merchantId } = requireMerchant(request);
     return { item: await getItem(db, merchantId, request.params.id) };
   });
 
   app.patch<{ Params: IdParams }>(
     '/api/items/:id',
-    { config: merchant, schema: { params: idParams, body: patchBody } },
+    {
+      config: { ...merchant, operation: { tag: 'inventory', summary: 'Edit an item (not its quantity)', ok: { status: 200, description: 'Edited.' }, errors: [409] } },
+      schema: { params: idParams, body: patchBody, response: { 200: ItemEnvelope } },
+    },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return { item: await updateItem(db, merchantId, request.params.id, request.body) };
     },
   );
 
-  app.delete<{ Params: IdParams }>('/api/items/:id', { config: merchant, schema: { params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: IdParams }>(
+    '/api/items/:id',
+    {
+      config: { ...merchant, operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } } },
+      schema: { params: idParams },
+    }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     await deleteItem(db, merchantId, request.params.id);
     return reply.status(204).send();
@@ -152,7 +203,20 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
 
   app.post<{ Params: IdParams }>(
     '/api/items/:id/adjustments',
-    { config: merchant, schema: { params: idParams, body: adjustmentBody } },
+    {
+      config: {
+        ...merchant,
+        operation: {
+          tag: 'inventory',
+          summary: 'Adjust stock (one ledger row)',
+          description: '409 if the stock would go below zero.',
+          idempotent: true,
+          ok: { status: 201, description: 'Adjusted.' },
+          errors: [409],
+        },
+      },
+      schema: { params: idParams, body: adjustmentBody, response: { 201: Adjusted } },
+    },
     async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
@@ -166,7 +230,10 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
 
   app.get<{ Params: IdParams; Querystring: Record<string, string | undefined> }>(
     '/api/items/:id/movements',
-    { config: merchant, schema: { params: idParams, querystring: movementsQuery } },
+    {
+      config: { ...merchant, operation: { tag: 'inventory', summary: "An item's ledger, newest first", ok: { status: 200, description: 'A page of movements.' } } },
+      schema: { params: idParams, querystring: movementsQuery, response: { 200: MovementPage } },
+    },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return listMovements(db, merchantId, request.params.id, {
@@ -176,7 +243,13 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.get('/api/inventory/summary', { config: merchant }, async (request, reply) => {
+  app.get(
+    '/api/inventory/summary',
+    {
+      config: { ...merchant, operation: { tag: 'inventory', summary: 'Totals for the dashboard', ok: { status: 200, description: 'Totals.' } } },
+      // Documents the body; the handler sends a string, which Fastify does not pass to the serializer.
+      schema: { response: { 200: SummarySchema } },
+    }, async (request, reply) => {
     const { merchantId } = requireMerchant(request);
     // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
     return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
@@ -185,7 +258,18 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   // Not in API.md: our extension for the dashboard chart (README "The HTTP API").
   app.get<{ Querystring: { days?: string } }>(
     '/api/inventory/movements/daily',
-    { config: merchant, schema: { querystring: dailyMovementsQuery } },
+    {
+      config: {
+        ...merchant,
+        operation: {
+          tag: 'inventory',
+          summary: 'Units in and out per UTC day, for the dashboard chart (extension to API.md)',
+          description: '`days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.',
+          ok: { status: 200, description: 'Per-day totals.' },
+        },
+      },
+      schema: { querystring: dailyMovementsQuery, response: { 200: DailyMovements } },
+    },
     async (request) => {
       const { merchantId } = requireMerchant(request);
       return { days: await getDailyMovements(db, merchantId, toInt(request.query.days) ?? DEFAULT_DAYS) };

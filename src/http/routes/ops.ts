@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../../wiring/deps.js';
+import { HealthSchema, ReadinessSchema } from '../schemas/ops.js';
 
 /** Liveness and readiness for load balancers and orchestrators. */
 
@@ -14,9 +15,28 @@ export interface ReadinessCheck {
 export const opsRoutes: FastifyPluginAsync<{ deps: AppDeps; checks: ReadinessCheck[] }> = async (app, { deps, checks }) => {
   const all: ReadinessCheck[] = [{ name: 'database', check: () => deps.db.ping() }, ...checks];
 
-  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      config: { access: 'public', operation: { tag: 'operations', summary: 'Liveness: the process is up', ok: { status: 200, description: 'Alive.' } } },
+      schema: { response: { 200: HealthSchema } },
+    }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
+  app.get(
+    '/readyz',
+    {
+      config: {
+        access: 'public',
+        operation: {
+          tag: 'operations',
+          summary: 'Readiness: the database (and Redis, when configured) answers',
+          ok: { status: 200, description: 'Ready, or degraded (an optional part such as the Redis cache is down).' },
+          errors: [503],
+        },
+      },
+      // 503 is not a problem here: the same shape says which check is down.
+      schema: { response: { 200: ReadinessSchema, 503: ReadinessSchema } },
+    }, async (_request, reply) => {
     const results: Record<string, 'ok' | 'down'> = {};
     let ready = true;
     await Promise.all(

@@ -3,6 +3,8 @@ import { resetLink } from '../../auth/password-resets.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { requireAdmin, requireFreshAuth } from '../guards.js';
+import { Type } from 'typebox';
+import { Time } from '../schemas/common.js';
 
 /**
  * Password-reset links (v2 "E-mail and account recovery"): an administrator issues one for a user
@@ -25,7 +27,19 @@ const idParams = { type: 'object', properties: { id: { type: 'string', maxLength
 export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const { passwordResets, sessions, audit, config } = deps;
 
-  app.get<{ Params: { token: string } }>('/api/auth/password-reset/:token', { config: { access: 'public' }, schema: { params: tokenParams } }, async (request) => {
+  app.get<{ Params: { token: string } }>('/api/auth/password-reset/:token', {
+      config: {
+        access: 'public',
+        operation: {
+          tag: 'auth',
+          summary: 'Whose password-reset link this is (does not use it up)',
+          description: 'Unknown, used and expired links all answer the same 404. Opening the link (a mail scanner, a preview) never consumes it.',
+          ok: { status: 200, description: 'The link is valid.' },
+          errors: [404],
+        },
+      },
+      schema: { params: tokenParams, response: { 200: Type.Object({ username: Type.String(), mfaRequired: Type.Boolean() }) } },
+    }, async (request) => {
     const { username } = await passwordResets.peek(request.params.token);
     // mfaRequired: no second factor exists yet (the contract's field, so clients need no change later).
     return { username, mfaRequired: false };
@@ -34,7 +48,17 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
   app.post<{ Params: { token: string }; Body: { newPassword: string } }>(
     '/api/auth/password-reset/:token',
     {
-      config: { access: 'public' },
+      config: {
+        access: 'public',
+        operation: {
+          tag: 'auth',
+          summary: 'Set a new password with a reset link',
+          description:
+            'Uses the link up (once, even under concurrent use), sets the password and ends every session of the user on every server. A weak password is 400 and leaves the link usable; an unknown, used or expired link is 404.',
+          ok: { status: 204, description: 'Password set; sign in with it.' },
+          errors: [404],
+        },
+      },
       schema: {
         params: tokenParams,
         body: {
@@ -57,9 +81,19 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
   app.post<{ Params: { id: string }; Body: { invalidatePassword?: boolean } }>(
     '/api/admin/users/:id/password-reset',
     {
-      config: { access: 'admin' },
+      config: {
+        access: 'admin',
+        operation: {
+          tag: 'admin',
+          summary: 'Issue a one-time password-reset link for a user',
+          description:
+            'The link (`PUBLIC_URL/#/reset/<token>`, valid for PASSWORD_RESET_TTL) is for the user, handed over out of band; a newer link voids older ones. With `invalidatePassword: true` the current password stops working at once and every session of the user ends: the leaked-password playbook, so the account never opens with the leaked password.',
+          ok: { status: 201, description: 'The link.' },
+        },
+      },
       schema: {
         params: idParams,
+        response: { 201: Type.Object({ link: Type.String(), expiresAt: Time }) },
         body: {
           type: 'object',
           additionalProperties: false,

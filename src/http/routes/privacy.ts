@@ -8,6 +8,8 @@ import { exportAccount } from '../../privacy/export.js';
 import { seenBySubject } from '../../privacy/seen-by-subject.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireFreshAuth, requireUser } from '../guards.js';
+import { Type } from 'typebox';
+import { ActivityEventSchema } from '../schemas/audit.js';
 
 /**
  * The user's own data (API.md "Privacy"): their security activity, a complete export, and erasure.
@@ -27,9 +29,10 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
   app.get<{ Querystring: { limit?: string } }>(
     '/api/me/activity',
     {
-      config: { access: 'user' },
+      config: { access: 'user', operation: { tag: 'privacy', summary: 'Your security activity', ok: { status: 200, description: 'Events.' } } },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
+        response: { 200: Type.Object({ events: Type.Array(ActivityEventSchema) }) },
       },
     },
     async (request) => {
@@ -44,7 +47,22 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
 
   // POST, with the CSRF token (S-89): an export writes an audit row and spends the export quota, so a GET
   // (which a cross-site link or <img> can trigger) must not start one. A GET is 404 like any wrong method.
-  app.post('/api/me/export', { config: { access: 'user' } }, async (request, reply) => {
+  app.post(
+    '/api/me/export',
+    {
+      config: {
+        access: 'user',
+        operation: {
+          tag: 'privacy',
+          summary: 'Everything stored about you, as JSON',
+          description: 'At most once per EXPORT_MIN_INTERVAL (429 otherwise).',
+          ok: { status: 200, description: 'Profile, sessions, items, movements, auth events.' },
+          errors: [429],
+        },
+      },
+      // Everything the account has, as stored: an open object (the serializer keeps every key).
+      schema: { response: { 200: Type.Object({}, { additionalProperties: true }) } },
+    }, async (request, reply) => {
     const auth = requireUser(request);
     // Keyed by pseudonym: the record may outlive an account deleted right after its export.
     const next = await throttle.oncePer(await deps.pseudonyms.keys('export:', 'user', auth.user.id), config.exportInterval);
@@ -60,7 +78,16 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
   app.delete<{ Body: { password: string } }>(
     '/api/me',
     {
-      config: { access: 'user' },
+      config: {
+        access: 'user',
+        operation: {
+          tag: 'privacy',
+          summary: 'Delete your account and all its data',
+          description: 'Needs a fresh authentication and the password.',
+          ok: { status: 204, description: 'Deleted; cookie cleared.' },
+          errors: [429],
+        },
+      },
       schema: {
         body: {
           type: 'object',

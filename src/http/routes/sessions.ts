@@ -3,6 +3,9 @@ import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireFreshAuth, requireUser } from '../guards.js';
+import { Type } from 'typebox';
+import { Revoked } from '../schemas/common.js';
+import { SessionListEntrySchema } from '../schemas/sessions.js';
 
 /** "Where you're signed in": the user's own sessions, listed by public handle, revocable one by one. */
 
@@ -14,7 +17,12 @@ export interface SessionRoutesOptions {
 export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { deps, cookie }) => {
   const { sessions, config, audit } = deps;
 
-  app.get('/api/sessions', { config: { access: 'user' } }, async (request) => {
+  app.get(
+    '/api/sessions',
+    {
+      config: { access: 'user', operation: { tag: 'sessions', summary: "The signed-in user's sessions", ok: { status: 200, description: 'Sessions.' } } },
+      schema: { response: { 200: Type.Object({ sessions: Type.Array(SessionListEntrySchema) }) } },
+    }, async (request) => {
     const { user, session: current } = requireUser(request);
     const list = await sessions.list(user.id);
     return {
@@ -33,7 +41,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
 
   app.delete<{ Params: { id: string } }>(
     '/api/sessions/:id',
-    { config: { access: 'user' }, schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } } },
+    {
+      config: { access: 'user', operation: { tag: 'sessions', summary: 'End one of your sessions', ok: { status: 204, description: 'Ended.' } } },
+      schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
+    },
     async (request, reply) => {
       const { user, session: current } = requireUser(request);
       // Scoped by user: another user's session id is "not found", exactly like a made-up one.
@@ -44,7 +55,20 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     },
   );
 
-  app.post('/api/sessions/revoke-others', { config: { access: 'user' } }, async (request) => {
+  app.post(
+    '/api/sessions/revoke-others',
+    {
+      config: {
+        access: 'user',
+        operation: {
+          tag: 'sessions',
+          summary: 'End every other session (needs a fresh authentication)',
+          ok: { status: 200, description: 'How many ended.' },
+          errors: [403],
+        },
+      },
+      schema: { response: { 200: Revoked } },
+    }, async (request) => {
     const auth = requireUser(request);
     requireFreshAuth(auth, config.session.reauthWindow);
     const revoked = await sessions.revokeUser(auth.user.id, auth.session);

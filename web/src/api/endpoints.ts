@@ -11,10 +11,9 @@ import type {
   Movement,
   MovementPage,
   Reason,
+  Reauthenticated,
   Role,
-  SessionInfo,
   Summary,
-  User,
 } from './types';
 
 /** Typed wrappers over the public API, one per route in API.md. */
@@ -35,7 +34,7 @@ export const auth = {
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
   session: () => api<AuthResponse>('/api/auth/session', { unauthenticatedIsExpected: true }),
   reauthenticate: (password: string) =>
-    api<{ session: SessionInfo; csrfToken?: string }>('/api/auth/reauthenticate', {
+    api<Reauthenticated>('/api/auth/reauthenticate', {
       method: 'POST',
       json: { password },
       unauthenticatedIsExpected: true,
@@ -134,5 +133,5 @@ export const admin = {
       json: { invalidatePassword },
     }),
   update: (id: string, patch: { disabled?: boolean; role?: Role }) =>
-    api<{ user: AdminUser | User }>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch }),
+    api<{ user: AdminUser }>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch }),
 };

@@ -1,138 +1,74 @@
-/** The shapes of the public API (see /work/shared/API.md). Ids are opaque strings, times ISO 8601 UTC. */
+/*
+ * The shapes of the public API, as the server declares them: every type here is an alias into
+ * schema.gen.ts, which `npm run gen:api` generates from the OpenAPI document (itself generated from the
+ * server's route declarations). Nothing is written by hand but the problem shape below, so a change on
+ * the server reaches the web app as a type error, not as a surprise at run time. Ids are opaque
+ * strings, times ISO 8601 UTC.
+ */
+import type { components, paths } from './schema.gen';
 
-export type Role = 'merchant' | 'admin';
+type Schemas = components['schemas'];
 
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-  createdAt: string;
+/** The JSON body a path answers with for one status. */
+type JsonAnswer<P extends keyof paths, M extends 'get' | 'post' | 'patch' | 'delete', S extends number> = paths[P][M] extends {
+  responses: { [K in S]: { content: { 'application/json': infer Body } } };
 }
+  ? Body
+  : never;
 
-export interface SessionInfo {
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  authenticatedAt: string;
-  idleExpiresAt: string;
-  absoluteExpiresAt: string;
+/** The JSON body a path takes. */
+type JsonBody<P extends keyof paths, M extends 'post' | 'patch' | 'delete'> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer Body } };
 }
+  ? Body
+  : never;
 
-/** register, login and GET /api/auth/session all answer this (register without `session`). */
-export interface AuthResponse {
-  user: User;
-  session?: SessionInfo;
-  csrfToken: string;
-}
+export type Role = Schemas['User']['role'];
+export type User = Schemas['User'];
+export type SessionInfo = Schemas['Session'];
+export type DeviceSession = Schemas['SessionListEntry'];
+export type SignedIn = Schemas['SignedIn'];
+export type Registered = JsonAnswer<'/api/auth/register', 'post', 201>;
+export type Reauthenticated = JsonAnswer<'/api/auth/reauthenticate', 'post', 200>;
+/** register answers without `session`; login and GET /api/auth/session with it. */
+export type AuthResponse = Registered | SignedIn;
 
-export interface DeviceSession {
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  idleExpiresAt: string;
-  absoluteExpiresAt: string;
-  userAgent: string | null;
-  ip: string | null;
-  current: boolean;
-}
-
-export interface Item {
-  id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  quantity: number;
-  unit: string | null;
-  priceCents: number | null;
-  costCents: number | null;
-  /** Low when quantity <= this (default 0: out of stock). */
-  lowStockThreshold: number;
-  location: string | null;
-  tags: string[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
+export type Item = Schemas['Item'];
 /** What the create form sends; PATCH sends any of these but quantity, plus `version`. */
-export interface ItemInput {
-  sku: string;
-  name: string;
-  description?: string | null;
-  quantity?: number;
-  unit?: string | null;
-  priceCents?: number | null;
-  costCents?: number | null;
-  lowStockThreshold?: number;
-  location?: string | null;
-  tags?: string[];
-}
+export type ItemInput = JsonBody<'/api/items', 'post'>;
+export type ItemPatch = JsonBody<'/api/items/{id}', 'patch'>;
+export type Movement = Schemas['Movement'];
+export type Reason = Movement['reason'];
+/** The reasons in the order the form offers them; the compiler checks they are exactly the server's. */
+export const REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const satisfies readonly Reason[];
+const everyReason: Exclude<Reason, (typeof REASONS)[number]> extends never ? true : never = true;
+void everyReason;
 
-export const REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const;
-export type Reason = (typeof REASONS)[number];
-
-export interface Movement {
-  id: string;
-  itemId: string;
-  delta: number;
-  quantityAfter: number;
-  reason: Reason;
-  note: string | null;
-  createdAt: string;
-  by: string | null;
-}
-
-export interface ItemPage {
-  items: Item[];
-  nextCursor: string | null;
-}
-
-export interface MovementPage {
-  movements: Movement[];
-  nextCursor: string | null;
-}
-
-export interface Summary {
-  itemCount: number;
-  totalUnits: number;
-  stockValueCents: number;
-  lowStockCount: number;
-}
-
+export type ItemPage = JsonAnswer<'/api/items', 'get', 200>;
+export type MovementPage = JsonAnswer<'/api/items/{id}/movements', 'get', 200>;
+export type Adjusted = JsonAnswer<'/api/items/{id}/adjustments', 'post', 201>;
+export type ImportCounts = JsonAnswer<'/api/items/import', 'post', 200>;
+export type Summary = Schemas['Summary'];
 /** One UTC day of GET /api/inventory/movements/daily (our extension to API.md). */
-export interface DailyMovements {
-  /** YYYY-MM-DD, a UTC calendar day. */
-  date: string;
-  unitsIn: number;
-  unitsOut: number;
-  movements: number;
-}
+export type DailyMovements = JsonAnswer<'/api/inventory/movements/daily', 'get', 200>['days'][number];
 
-export interface ActivityEvent {
-  type: string;
-  at: string;
-  ip: string | null;
-  userAgent: string | null;
-  /** An administrator did this to the account (which one is not disclosed). */
-  byAdmin?: boolean;
-}
-
-export interface AdminUser {
-  id: string;
-  username: string;
-  role: Role;
-  disabled: boolean;
-  activeSessions: number;
-  createdAt: string;
-  lastLoginAt: string | null;
-}
+export type ActivityEvent = Schemas['ActivityEvent'];
+export type AdminUser = Schemas['AdminUser'];
+export type AdminUserPage = JsonAnswer<'/api/admin/users', 'get', 200>;
+export type ResetLink = JsonAnswer<'/api/admin/users/{id}/password-reset', 'post', 201>;
+export type ResetLinkInfo = JsonAnswer<'/api/auth/password-reset/{token}', 'get', 200>;
+export type Revoked = JsonAnswer<'/api/sessions/revoke-others', 'post', 200>;
 
 export interface FieldError {
   path: string;
   message: string;
 }
 
-/** RFC 9457 problem JSON as Stockade sends it. Extra members (e.g. the current `item`) may ride along. */
+/**
+ * RFC 9457 problem JSON. Deliberately looser than the server's Problem schema (Schemas['Problem']):
+ * the client also reads problems from proxies and from servers of another version, so every member
+ * but `status` may be missing and extra members (e.g. the current `item`) may ride along.
+ */
 export interface Problem {
   type?: string;
   title?: string;
