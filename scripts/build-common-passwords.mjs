@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE = '@zxcvbn-ts/language-common';
-/** The smallest minimum length the policy allows (API.md: 8). */
+/** The smallest minimum length the policy allows (docs/api.md: 8). */
 const MIN_LENGTH = 8;
 const OUT = fileURLToPath(new URL('../src/auth/common-passwords.txt', import.meta.url));
 

@@ -109,7 +109,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
 
   // A signed-in user refused by role (a merchant on an admin route, an admin on an inventory route):
-  // audited as authz.denied (SECURITY.md S-69), within the per-session bound. Step-up refusals
+  // audited as authz.denied (docs/security.md S-69), within the per-session bound. Step-up refusals
   // (reauth_required) are not denials of authority, and an unknown id answers 404 whoever owns it, so
   // neither is recorded here.
   app.addHook('onError', (request, _reply, error, done) => {

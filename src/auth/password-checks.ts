@@ -63,7 +63,7 @@ export interface ConfirmOptions {
 
 /**
  * The signed-in user's own password, for a sensitive action in session `sessionId` (its public id).
- * Resolves when right; a wrong one is 400 `validation` on `field` (API.md), counted toward the
+ * Resolves when right; a wrong one is 400 `validation` on `field` (docs/api.md), counted toward the
  * throttle of this (account, address) and of this session; a locked one is the sign-in 429, before any
  * hash is spent. Failures elsewhere, and the account's sign-in ceiling, do not lock it (S-74).
  */

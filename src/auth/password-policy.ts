@@ -1,5 +1,5 @@
 /**
- * What a new password must satisfy (API.md register/password change; SECURITY.md S-34, S-36, S-37).
+ * What a new password must satisfy (docs/api.md register/password change; docs/security.md S-34, S-36, S-37).
  *
  * Rules, all on the NFKC form that passwords.ts hashes:
  * - 8..256 characters, counted as Unicode code points (so "😀" is one, "é" is one either way it is typed).
@@ -41,7 +41,7 @@ export interface NewPasswordContext {
   username: string;
   /** Where errors point; "password" unless the form calls it something else ("newPassword"). */
   path?: string;
-  /** Defaults to PASSWORD_MIN_LENGTH (8, API.md); S-34 argues for 15. Never below 8. */
+  /** Defaults to PASSWORD_MIN_LENGTH (8, docs/api.md); S-34 argues for 15. Never below 8. */
   minLength?: number;
   /** More predictable words, e.g. the merchant's shop name. */
   contextWords?: readonly string[];
@@ -77,7 +77,7 @@ export function checkNewPassword(pw: string, context: NewPasswordContext): Field
       'This password is on a list of commonly used passwords, so it is among the first an attacker would try. Please choose another.',
     );
   }
-  // Usernames are at least 3 characters (API.md); a shorter one would forbid half the dictionary.
+  // Usernames are at least 3 characters (docs/api.md); a shorter one would forbid half the dictionary.
   if (username.length >= 3 && lower.includes(username)) {
     return error('Your password can’t contain your username.');
   }

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { SessionRecord } from '../sessions/session.js';
 
 /**
- * The session cookie, exactly as API.md says: `__Host-sid` (Secure, Path=/, no Domain) — or `sid`
+ * The session cookie, exactly as docs/api.md says: `__Host-sid` (Secure, Path=/, no Domain) — or `sid`
  * without Secure on a plain-HTTP deployment — always HttpOnly and SameSite=Lax. No Max-Age (it dies with
  * the browser) unless the user asked to be remembered.
  */

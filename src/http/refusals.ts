@@ -6,7 +6,7 @@ import { PerKeyBudget } from './per-key-budget.js';
 
 /**
  * Refused requests (a CSRF refusal, a signed-in user refused by role) recorded so that refusing stays
- * cheap (SECURITY.md S-87): anyone can send refused requests as fast as they like, so none of them may
+ * cheap (docs/security.md S-87): anyone can send refused requests as fast as they like, so none of them may
  * cost an unbounded number of durable rows or log lines.
  *
  * - Every refusal counts in `stockade_requests_refused_total{type, session}` (memory only).

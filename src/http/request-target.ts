@@ -1,5 +1,5 @@
 /**
- * Canonical request targets (SECURITY.md S-71). The router resolves several spellings to one route: it
+ * Canonical request targets (docs/security.md S-71). The router resolves several spellings to one route: it
  * percent-decodes the path (`/%61pi/items` is `/api/items`) and strips the scheme and host of an
  * absolute-form target (`POST http://host/api/items HTTP/1.1`). Anything else that reads the raw target —
  * a hook's `startsWith('/api/')`, a proxy's or WAF's path rule in front of us, a log search, the

@@ -9,7 +9,7 @@ import { type AdjustmentInput, type ItemFields, type ItemPatch, REASONS, type Re
  */
 
 /*
- * Amounts are bounded so that no total overflows (API.md v2 conventions). The summary adds up
+ * Amounts are bounded so that no total overflows (docs/api.md v2 conventions). The summary adds up
  * quantity × unit value (cost, else price) over every item of a merchant, and answers it as a JSON
  * integer that must stay exact in JavaScript (≤ Number.MAX_SAFE_INTEGER ≈ 9.007e15). Separate bounds on
  * quantity and price cannot promise that (1e9 units × 1e11 cents is 1e20 for one item), so the bound

@@ -1,6 +1,6 @@
 import { type Static, type TSchema, Type } from 'typebox';
 
-/** The inventory's public shapes: exactly the JSON of API.md "Inventory" (camelCase, ISO times, cents). */
+/** The inventory's public shapes: exactly the JSON of docs/api.md "Inventory" (camelCase, ISO times, cents). */
 
 export const REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const;
 export type Reason = (typeof REASONS)[number];

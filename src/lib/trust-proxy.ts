@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * Which proxies in front of us may tell us the client's address (TRUST_PROXY, SECURITY.md S-75).
+ * Which proxies in front of us may tell us the client's address (TRUST_PROXY, docs/security.md S-75).
  *
  * X-Forwarded-For is a list every hop appends to, and the client writes its left end: only the entries
  * appended by proxies we trust are facts. The client address is therefore the right-most address that

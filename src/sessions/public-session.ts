@@ -1,7 +1,7 @@
 import { memoisedPerObject } from '../lib/memoise.js';
 import type { SessionRecord } from './session.js';
 
-/** The public shape of a session (API.md `session`): a handle and times, never the token or its hash. */
+/** The public shape of a session (docs/api.md `session`): a handle and times, never the token or its hash. */
 export interface PublicSession {
   readonly id: string;
   readonly createdAt: string;

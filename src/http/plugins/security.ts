@@ -58,7 +58,7 @@ const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=()
  * X-Permitted-Cross-Domain-Policies for Flash/PDF plug-ins). The API answers JSON, which no browser
  * renders as a page, so /api responses carry the OWASP REST Security Cheat Sheet's set instead —
  * Cache-Control: no-store, CSP (with frame-ancestors 'none'), HSTS, nosniff, X-Frame-Options: DENY —
- * plus Referrer-Policy and CORP (SECURITY.md S-62, S-64). Half the headers: the "who am I" answer is
+ * plus Referrer-Policy and CORP (docs/security.md S-62, S-64). Half the headers: the "who am I" answer is
  * ~400 bytes lighter and skips seven header validations, on the request every page makes.
  */
 const DOCUMENT_ONLY = new Set([

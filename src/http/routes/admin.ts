@@ -11,7 +11,7 @@ import { NextCursor, Revoked } from '../schemas/common.js';
 import { AdminUserSchema } from '../schemas/users.js';
 
 /**
- * Account administration (API.md "Admin"): the user list, the kill switch, disable/enable, role change,
+ * Account administration (docs/api.md "Admin"): the user list, the kill switch, disable/enable, role change,
  * and the whole audit trail. Admins manage accounts and sessions; they never read a merchant's inventory
  * (the inventory routes are declared `merchant`).
  *

@@ -207,7 +207,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
-      // A wrong current password counts toward the sign-in throttle (API.md).
+      // A wrong current password counts toward the sign-in throttle (docs/api.md).
       await confirmPassword(deps, request, user, auth.session.id, request.body.currentPassword, {
         failure: 'password.change_failure',
         field: 'currentPassword',

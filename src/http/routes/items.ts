@@ -18,7 +18,7 @@ import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQue
 import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
 
 /*
- * API.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
+ * docs/api.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
  * from the request), converts the query strings, and calls one repository function,
  * which scopes everything to that merchant. Schemas reject unknown fields and wrong types (400); the
  * repository re-checks everything the schemas cannot express (NUL, lone surrogates, bidi overrides, …).
@@ -255,7 +255,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
   });
 
-  // Not in API.md: our extension for the dashboard chart (README "The HTTP API").
+  // Not in docs/api.md: our extension for the dashboard chart (README "The HTTP API").
   app.get<{ Querystring: { days?: string } }>(
     '/api/inventory/movements/daily',
     {
@@ -263,7 +263,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
         ...merchant,
         operation: {
           tag: 'inventory',
-          summary: 'Units in and out per UTC day, for the dashboard chart (extension to API.md)',
+          summary: 'Units in and out per UTC day, for the dashboard chart (extension to docs/api.md)',
           description: '`days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.',
           ok: { status: 200, description: 'Per-day totals.' },
         },

@@ -12,7 +12,7 @@ import { Type } from 'typebox';
 import { ActivityEventSchema } from '../schemas/audit.js';
 
 /**
- * The user's own data (API.md "Privacy"): their security activity, a complete export, and erasure.
+ * The user's own data (docs/api.md "Privacy"): their security activity, a complete export, and erasure.
  * Export is limited to one per EXPORT_MIN_INTERVAL (it is the costliest read there is, and the one a
  * thief with a stolen session would want most); deletion needs a fresh authentication *and* the
  * password, counted by the sign-in throttle.

@@ -4,7 +4,7 @@ import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
 
-/** Sign-up and sign-in rules (API.md Auth; SECURITY.md E), secrets at rest and in logs. */
+/** Sign-up and sign-in rules (docs/api.md Auth; docs/security.md E), secrets at rest and in logs. */
 describe('accounts', () => {
   let server: TestServer;
   const logLines: string[] = [];

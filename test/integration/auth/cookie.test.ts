@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseSetCookie, TestClient } from '../../support/client.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 
-/** API.md "The session cookie" and SECURITY.md A–B (S-01 … S-12). */
+/** docs/api.md "The session cookie" and docs/security.md A–B (S-01 … S-12). */
 describe('session cookie', () => {
   let server: TestServer;
   before(async () => {

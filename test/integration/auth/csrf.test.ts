@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { TestClient, uniqueUsername } from '../../support/client.js';
 
-/** API.md "CSRF and cross-site rules", SECURITY.md D (S-26 … S-32). */
+/** docs/api.md "CSRF and cross-site rules", docs/security.md D (S-26 … S-32). */
 const APP = 'https://shop.example';
 
 describe('CSRF and cross-site rules', () => {

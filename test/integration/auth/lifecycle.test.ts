@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../../support/app.js';
 import { PASSWORD, parseSetCookie, TestClient } from '../../support/client.js';
 
 /**
- * Session lifecycle over HTTP (SECURITY.md C, S-13 … S-22), on embedded PGlite and on a PostgreSQL
+ * Session lifecycle over HTTP (docs/security.md C, S-13 … S-22), on embedded PGlite and on a PostgreSQL
  * server: the same tests, the same SQL.
  */
 for (const database of ['pglite', 'postgres'] as const) {

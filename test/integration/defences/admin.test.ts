@@ -5,7 +5,7 @@ import { PASSWORD, TestClient } from '../../support/client.js';
 import { signedInAdmin, signedInMerchant } from './helpers.js';
 
 /**
- * The admin API (API.md "Admin", S-51): who may call it, the kill switch, disable/enable, role changes
+ * The admin API (docs/api.md "Admin", S-51): who may call it, the kill switch, disable/enable, role changes
  * that leave no stale privilege, the last-admin rule, and the user list.
  */
 for (const database of ['pglite', 'postgres'] as const) {

@@ -15,14 +15,14 @@ import { freshAddress } from './helpers.js';
  * runs and after it returns. Once the change has answered, every session cookie those sign-ins obtained —
  * whenever they were issued — must be refused (401) or, after a demotion, carry the new role and be
  * refused by the admin routes (403): at once on the server that handled the change, and on every other
- * server within the revocation bound (200 ms, API.md v2).
+ * server within the revocation bound (200 ms, docs/api.md v2).
  *
  * Every store stack: embedded PGlite; two servers on a PostgreSQL server (LISTEN/NOTIFY bus); two servers
  * on PostgreSQL + Redis. With two, the sign-ins are spread over both and the PATCH goes through the
  * second, so the first hears of it only through the bus.
  */
 
-/** The revocation bound (API.md v2 conventions). */
+/** The revocation bound (docs/api.md v2 conventions). */
 const BOUND_MS = 200;
 // A disabled account's right password counts as a failure: the sign-in throttle is kept out of play.
 const ENV = { PASSWORD_HASH_CONCURRENCY: '1', LOGIN_MAX_FAILURES: '100' };

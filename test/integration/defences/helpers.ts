@@ -21,7 +21,7 @@ export async function signedInMerchant(server: TestServer) {
 }
 
 /**
- * "Identical response" (SECURITY.md conventions): status, content type, body without the request id
+ * "Identical response" (docs/security.md conventions): status, content type, body without the request id
  * (`instance`), and the set of header names without date, request id and length.
  */
 export function normalised(res: ApiResponse) {

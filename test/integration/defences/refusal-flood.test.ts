@@ -14,7 +14,7 @@ import { count, signedInMerchant } from './helpers.js';
 
 const APP = 'https://shop.example';
 const FLOOD = 300;
-/** SECURITY.md S-87: "300 forged POSTs add ≤ 30 audit rows"; the same bound for log lines. */
+/** docs/security.md S-87: "300 forged POSTs add ≤ 30 audit rows"; the same bound for log lines. */
 const BOUND = 30;
 
 async function flood(n: number, send: (i: number) => Promise<number>): Promise<Map<number, number>> {

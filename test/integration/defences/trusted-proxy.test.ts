@@ -6,7 +6,7 @@ import { PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
 import { freshAddress } from './helpers.js';
 
 /**
- * Trusted proxies only (SECURITY.md S-75): TRUST_PROXY names how many proxies stand in front (a hop
+ * Trusted proxies only (docs/security.md S-75): TRUST_PROXY names how many proxies stand in front (a hop
  * count) or which addresses they have (a list of addresses/CIDRs), and the client address is the
  * right-most address in X-Forwarded-For that is not a trusted proxy. Whatever a client writes to the
  * left of that — a forged address per request — changes neither the address the sign-in throttle and

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { type ApiResponse, TestClient } from '../../support/client.js';
 
-/** RFC 9457 problems for every failure, security headers on every response (SECURITY.md G–H). */
+/** RFC 9457 problems for every failure, security headers on every response (docs/security.md G–H). */
 describe('errors and headers', () => {
   let server: TestServer;
   before(async () => {

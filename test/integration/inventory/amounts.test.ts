@@ -5,7 +5,7 @@ import { type ApiResponse, TestClient } from '../../support/client.js';
 import { BACKENDS } from './fixtures.js';
 
 /*
- * Amounts are bounded so that no total overflows (issue 11 item 9; API.md v2 conventions): the summary
+ * Amounts are bounded so that no total overflows (issue 11 item 9; docs/api.md v2 conventions): the summary
  * answered 500 once quantity × cost passed what it could add up (1e9 units at 1e11 cents were both
  * accepted). An item's stock value, quantity × max(price, cost), is at most 9e9 minor units; input
  * beyond it is refused naming the field, on every way in; and the summary never fails for what is

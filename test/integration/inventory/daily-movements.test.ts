@@ -6,7 +6,7 @@ import { type ApiResponse, PASSWORD, TestClient, uniqueUsername } from '../../su
 import { BACKENDS } from './fixtures.js';
 
 /*
- * GET /api/inventory/movements/daily over real HTTP (our extension to API.md, for the dashboard chart):
+ * GET /api/inventory/movements/daily over real HTTP (our extension to docs/api.md, for the dashboard chart):
  * per-UTC-day sums over the merchant's whole ledger, zero days included, nobody else's movements.
  */
 

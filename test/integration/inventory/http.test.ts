@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../../support/app.js';
 import { type ApiResponse, TestClient } from '../../support/client.js';
 import { BACKENDS } from './fixtures.js';
 
-/* API.md "Inventory" over real HTTP: a server on loopback, signed-in clients with cookie and CSRF token. */
+/* docs/api.md "Inventory" over real HTTP: a server on loopback, signed-in clients with cookie and CSRF token. */
 
 function problem(res: ApiResponse, status: number, code: string) {
   assert.equal(res.status, status, res.text);

@@ -10,7 +10,7 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
  * S-90: a sign-out must never be lost while PostgreSQL is up. Three servers on one PostgreSQL database
  * and one Redis; server 0 reaches Redis through a TCP proxy that the test cuts, so Redis stays up (with
  * its copies of the sessions) for servers 1 and 2. Whatever is revoked through the cut server must be
- * refused by the two others within the revocation bound (API.md: 200 ms) — and stay refused: neither
+ * refused by the two others within the revocation bound (docs/api.md: 200 ms) — and stay refused: neither
  * their memory nor the Redis copy the cut server could not delete may answer for it afterwards.
  */
 

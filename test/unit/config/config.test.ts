@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, parseDuration } from '../../../src/config.js';
 
 describe('config', () => {
-  test('defaults follow API.md', () => {
+  test('defaults follow docs/api.md', () => {
     const c = loadConfig({});
     assert.equal(c.port, 3000);
     assert.equal(c.host, '127.0.0.1');

@@ -49,7 +49,7 @@ export interface RequestOptions {
    * reauthentication): the caller handles it and the app is not sent to sign-in.
    */
   unauthenticatedIsExpected?: boolean;
-  /** Sends an Idempotency-Key so a retried POST is not applied twice (API.md). */
+  /** Sends an Idempotency-Key so a retried POST is not applied twice (docs/api.md). */
   idempotencyKey?: string;
 }
 

@@ -16,7 +16,7 @@ import type {
   Summary,
 } from './types';
 
-/** Typed wrappers over the public API, one per route in API.md. */
+/** Typed wrappers over the public API, one per route in docs/api.md. */
 
 export const auth = {
   register: (username: string, password: string) =>
@@ -109,7 +109,7 @@ export const items = {
       idempotencyKey,
     }),
   summary: () => api<Summary>('/api/inventory/summary'),
-  /** Units in and out per UTC day, oldest first, zero days included (extension to API.md). */
+  /** Units in and out per UTC day, oldest first, zero days included (extension to docs/api.md). */
   dailyMovements: (days: number) =>
     api<{ days: DailyMovements[] }>(withQuery('/api/inventory/movements/daily', { days })),
 };

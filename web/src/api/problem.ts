@@ -1,7 +1,7 @@
 import type { FieldError, Problem } from './types';
 
 /**
- * A failed API call. `code` is the problem's `code` (see API.md) or one of our own client-side codes:
+ * A failed API call. `code` is the problem's `code` (see docs/api.md) or one of our own client-side codes:
  * `network` (fetch itself failed: offline, server down) and `bad_response` (not JSON where JSON was due).
  */
 export class ApiError extends Error {

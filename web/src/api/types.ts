@@ -49,7 +49,7 @@ export type MovementPage = JsonAnswer<'/api/items/{id}/movements', 'get', 200>;
 export type Adjusted = JsonAnswer<'/api/items/{id}/adjustments', 'post', 201>;
 export type ImportCounts = JsonAnswer<'/api/items/import', 'post', 200>;
 export type Summary = Schemas['Summary'];
-/** One UTC day of GET /api/inventory/movements/daily (our extension to API.md). */
+/** One UTC day of GET /api/inventory/movements/daily (our extension to docs/api.md). */
 export type DailyMovements = JsonAnswer<'/api/inventory/movements/daily', 'get', 200>['days'][number];
 
 export type ActivityEvent = Schemas['ActivityEvent'];
