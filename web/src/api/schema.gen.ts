@@ -2472,7 +2472,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Units in and out per UTC day, for the dashboard chart (extension to API.md)
+         * Units in and out per UTC day, for the dashboard chart (extension to docs/api.md)
          * @description `days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.
          */
         get: {
