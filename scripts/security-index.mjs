@@ -48,7 +48,13 @@ export function buildIndex(doc) {
   const ids = [...new Set([...body.matchAll(/\*\*(S-\d{2})\b/g)].map((m) => m[1]))].sort();
   const enforced = citations(['src', 'web/src', 'scripts']);
   const shown = citations(['test']);
-  const list = (set) => (set ? [...set].sort().map((f) => `\`${f}\``).join(', ') : '—');
+  const list = (set) =>
+    set
+      ? [...set]
+          .sort()
+          .map((f) => `\`${f}\``)
+          .join(', ')
+      : '—';
   const rows = ids.map((id) => `| ${id} | ${list(enforced.get(id))} | ${list(shown.get(id))} |`);
   const cited = ids.filter((id) => enforced.has(id) || shown.has(id)).length;
   return `${body.trimEnd()}\n\n${MARK}\n\n## Index: where each requirement is enforced and shown\n\nFiles that cite the requirement by its number (${cited} of ${ids.length} are cited; a requirement\nwithout a citation may still be met — by the framework, a default or a test named otherwise).\n\n| requirement | enforced in | shown by |\n|---|---|---|\n${rows.join('\n')}\n`;

@@ -96,7 +96,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     cookie,
     // A log line, not an audit row: a replayed dead cookie would otherwise be a way to write rows.
     onExpired: (request, session, lifetime) =>
-      request.log.info({ event: 'session.expired', userId: session.userId, sessionId: session.id, lifetime, ip: truncateIp(request.ip) }, 'session expired'),
+      request.log.info(
+        { event: 'session.expired', userId: session.userId, sessionId: session.id, lifetime, ip: truncateIp(request.ip) },
+        'session expired',
+      ),
   });
   // Refusals are counted, and audited or logged within bounds (http/refusals.ts, S-87): anyone can send
   // refused requests as fast as they like, and each must not cost a row.

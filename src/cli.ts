@@ -253,7 +253,9 @@ async function rotatePseudonymKeyCommand(args: string[], io: Out): Promise<void>
     }
     io.out(`pseudonym key rotated; the previous key is consulted until ${result.previousUntil.toISOString()} (${graceSeconds} s)`);
     if (result.droppedPrevious) io.err('the key before the previous one was dropped before its grace period ended (--force)');
-    io.err(result.bus ? `running servers told (${result.bus} bus)` : 'no revocation bus configured: servers re-read the key within a minute');
+    io.err(
+      result.bus ? `running servers told (${result.bus} bus)` : 'no revocation bus configured: servers re-read the key within a minute',
+    );
   });
 }
 
@@ -312,7 +314,8 @@ async function stats(args: string[], io: Out): Promise<void> {
       add((await db.query<{ items: string; movements: string }>(countSql)).rows[0]);
     } else {
       const merchants = await db.query<{ id: string }>(`SELECT id FROM users WHERE role = 'merchant'`);
-      for (const m of merchants.rows) add((await db.tenant(m.id, (tx) => tx.query<{ items: string; movements: string }>(countSql))).rows[0]);
+      for (const m of merchants.rows)
+        add((await db.tenant(m.id, (tx) => tx.query<{ items: string; movements: string }>(countSql))).rows[0]);
     }
     const n = (k: string) => Number(row[k] ?? 0);
     const out = {

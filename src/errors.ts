@@ -56,5 +56,4 @@ export class AppError extends Error {
 }
 
 export const notFound = (detail = 'No such resource.') => new AppError('not_found', detail);
-export const validation = (errors: FieldError[], detail = 'The request is not valid.') =>
-  new AppError('validation', detail, { errors });
+export const validation = (errors: FieldError[], detail = 'The request is not valid.') => new AppError('validation', detail, { errors });

@@ -12,9 +12,10 @@ import { startPurgeJob } from './jobs/purge.js';
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
 
 /** The built web app: next to the package root, whether we run from dist/src (npm start) or src (npm run dev). */
-const WEB_ROOT = [new URL('../../web/dist/', import.meta.url), new URL('../web/dist/', import.meta.url)]
-  .map((u) => fileURLToPath(u))
-  .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../web/dist/', import.meta.url));
+const WEB_ROOT =
+  [new URL('../../web/dist/', import.meta.url), new URL('../web/dist/', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../web/dist/', import.meta.url));
 /** How long a drain may take before the process exits anyway (a request that never ends). */
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -49,7 +50,9 @@ async function main(): Promise<void> {
   await prepareDummyHash();
   const app = await buildApp(deps, {
     webRoot: WEB_ROOT,
-    ...(config.tls ? { https: { cert: readTlsFile('TLS_CERT_FILE', config.tls.certFile), key: readTlsFile('TLS_KEY_FILE', config.tls.keyFile) } } : {}),
+    ...(config.tls
+      ? { https: { cert: readTlsFile('TLS_CERT_FILE', config.tls.certFile), key: readTlsFile('TLS_KEY_FILE', config.tls.keyFile) } }
+      : {}),
   });
   if (!config.cookieSecure) {
     app.log.warn('COOKIE_SECURE=false: the session cookie is sent over plain HTTP. Use this only behind no network at all.');
@@ -63,9 +66,7 @@ async function main(): Promise<void> {
     }
   }
   // Retention: expired sessions, old audit rows, dead throttling records; off the request path.
-  deps.closers.push(
-    startPurgeJob(deps, { intervalSeconds: config.purgeInterval, auditRetention: config.auditRetention, log: app.log }),
-  );
+  deps.closers.push(startPurgeJob(deps, { intervalSeconds: config.purgeInterval, auditRetention: config.auditRetention, log: app.log }));
 
   /*
    * Graceful shutdown. app.close() stops accepting connections and closes idle keep-alive ones at once;

@@ -147,8 +147,6 @@ export class Accounts {
 
 /** Locks every enabled admin row (id order, so concurrent callers cannot deadlock); returns their ids. */
 async function lockEnabledAdmins(tx: Queryable): Promise<string[]> {
-  const res = await tx.query<{ id: string }>(
-    `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`,
-  );
+  const res = await tx.query<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`);
   return res.rows.map((r) => r.id);
 }

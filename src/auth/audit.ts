@@ -158,7 +158,16 @@ export class AuditLog {
 
   private async insert(
     q: Queryable,
-    e: { type: AuditType; userId: string | null; actorId: string | null; subject?: string | null; ip: string | null; userAgent: string | null; requestId: string | null; details: AuditDetails },
+    e: {
+      type: AuditType;
+      userId: string | null;
+      actorId: string | null;
+      subject?: string | null;
+      ip: string | null;
+      userAgent: string | null;
+      requestId: string | null;
+      details: AuditDetails;
+    },
   ): Promise<void> {
     await q.query(
       `INSERT INTO audit_events (type, user_id, actor_id, subject, ip, user_agent, request_id, details)
@@ -169,10 +178,10 @@ export class AuditLog {
 
   /** A user's own events, newest first. */
   async forUser(userId: string, limit: number): Promise<AuditEvent[]> {
-    const res = await this.db.query<Row>(
-      `SELECT ${COLUMNS} FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2`,
-      [userId, limit],
-    );
+    const res = await this.db.query<Row>(`SELECT ${COLUMNS} FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, [
+      userId,
+      limit,
+    ]);
     return res.rows.map(toEvent);
   }
 

@@ -76,7 +76,9 @@ export async function confirmPassword(
   opts: ConfirmOptions,
 ): Promise<void> {
   const counters = await deps.throttle.stepUp(user.username, request.ip, sessionId);
-  const outcome = await deps.throttle.attempt(counters, async () => ((await deps.authenticator.checkPassword(user, password)) ? user : null));
+  const outcome = await deps.throttle.attempt(counters, async () =>
+    (await deps.authenticator.checkPassword(user, password)) ? user : null,
+  );
   if (outcome.kind === 'ok') return;
   if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
   await deps.audit.event(request, opts.failure, { userId: user.id });

@@ -24,9 +24,30 @@ export const PASSWORD_MAX_LENGTH = 256;
 const CONTEXT_WORDS = ['stockade', 'inventory', 'inventories', 'stock', 'merchant', 'shop', 'store'];
 /** Words that add no secret when glued to the above ("stockadepassword2026"). Lower-case ASCII. */
 const FILLER_WORDS = [
-  'password', 'passwort', 'passwd', 'pass', 'pwd', 'admin', 'administrator', 'root', 'login', 'signin',
-  'welcome', 'secret', 'letmein', 'qwerty', 'user', 'test', 'default', 'changeme', 'my', 'the', 'new',
-  'app', 'account', 'abc',
+  'password',
+  'passwort',
+  'passwd',
+  'pass',
+  'pwd',
+  'admin',
+  'administrator',
+  'root',
+  'login',
+  'signin',
+  'welcome',
+  'secret',
+  'letmein',
+  'qwerty',
+  'user',
+  'test',
+  'default',
+  'changeme',
+  'my',
+  'the',
+  'new',
+  'app',
+  'account',
+  'abc',
 ];
 
 /**
@@ -34,7 +55,16 @@ const FILLER_WORDS = [
  * when it is the letter itself or one of these.
  */
 const LEET: Readonly<Record<string, string>> = {
-  a: '@4', b: '8', e: '3', g: '9', i: '1!|', l: '1|', o: '0', s: '$5', t: '7+', z: '2',
+  a: '@4',
+  b: '8',
+  e: '3',
+  g: '9',
+  i: '1!|',
+  l: '1|',
+  o: '0',
+  s: '$5',
+  t: '7+',
+  z: '2',
 };
 
 export interface NewPasswordContext {

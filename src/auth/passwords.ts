@@ -16,13 +16,7 @@
  * hash-limiter.ts to keep a flood of sign-ins from filling that pool.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  type Algorithm,
-  hash as argon2Hash,
-  verify as argon2Verify,
-  parseOptions as parseArgon2,
-  type Version,
-} from '@node-rs/argon2';
+import { type Algorithm, hash as argon2Hash, verify as argon2Verify, parseOptions as parseArgon2, type Version } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
 
 /**
@@ -119,8 +113,7 @@ async function verifyBcrypt(candidate: string, stored: string): Promise<VerifyRe
   // bcrypt would read only the first 72 bytes (and C implementations stop at a NUL), so a longer
   // password, or one with U+0000, would match on a prefix. It is refused, but only after the same
   // bcrypt work as any other attempt on this account, so its timing matches a plain wrong password.
-  const unverifiable =
-    Buffer.byteLength(candidate, 'utf8') > BCRYPT_MAX_PASSWORD_BYTES || candidate.includes('\u0000');
+  const unverifiable = Buffer.byteLength(candidate, 'utf8') > BCRYPT_MAX_PASSWORD_BYTES || candidate.includes('\u0000');
   let ok: boolean;
   try {
     ok = await bcryptVerify(candidate, stored);

@@ -1,5 +1,13 @@
 import type { Db } from '../db/db.js';
-import { applyFailure, type HitResult, isBlank, type LockoutPolicy, type RateLimitState, type RateLimitStore, refundFailure } from './rate-limit-store.js';
+import {
+  applyFailure,
+  type HitResult,
+  isBlank,
+  type LockoutPolicy,
+  type RateLimitState,
+  type RateLimitStore,
+  refundFailure,
+} from './rate-limit-store.js';
 
 /**
  * Throttling state in PostgreSQL (a server, or embedded PGlite): the `rate_limits` table.
@@ -32,16 +40,18 @@ export class PostgresRateLimitStore implements RateLimitStore {
          VALUES ($1, 0, 0, NULL, $2) ON CONFLICT (key) DO NOTHING`,
         [key, now],
       );
-      const res = await tx.query<Row>(
-        'SELECT failures, lockouts, locked_until, expires_at FROM rate_limits WHERE key = $1 FOR UPDATE',
-        [key],
-      );
+      const res = await tx.query<Row>('SELECT failures, lockouts, locked_until, expires_at FROM rate_limits WHERE key = $1 FOR UPDATE', [
+        key,
+      ]);
       const row = res.rows[0];
       const next = applyFailure(row ? toState(row) : null, policy, now);
-      await tx.query(
-        'UPDATE rate_limits SET failures = $2, lockouts = $3, locked_until = $4, expires_at = $5 WHERE key = $1',
-        [key, next.failures, next.lockouts, next.lockedUntil, next.expiresAt],
-      );
+      await tx.query('UPDATE rate_limits SET failures = $2, lockouts = $3, locked_until = $4, expires_at = $5 WHERE key = $1', [
+        key,
+        next.failures,
+        next.lockouts,
+        next.lockedUntil,
+        next.expiresAt,
+      ]);
       return next;
     });
   }
@@ -49,10 +59,9 @@ export class PostgresRateLimitStore implements RateLimitStore {
   /** The same row lock as `hit`, so a refund and concurrent hits on the key are applied one at a time. */
   async refund(key: string, policy: LockoutPolicy, now: Date, counted: HitResult): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const res = await tx.query<Row>(
-        'SELECT failures, lockouts, locked_until, expires_at FROM rate_limits WHERE key = $1 FOR UPDATE',
-        [key],
-      );
+      const res = await tx.query<Row>('SELECT failures, lockouts, locked_until, expires_at FROM rate_limits WHERE key = $1 FOR UPDATE', [
+        key,
+      ]);
       const row = res.rows[0];
       const next = refundFailure(row ? toState(row) : null, policy, now, counted);
       if (!next) return;
@@ -60,10 +69,13 @@ export class PostgresRateLimitStore implements RateLimitStore {
         await tx.query('DELETE FROM rate_limits WHERE key = $1', [key]);
         return;
       }
-      await tx.query(
-        'UPDATE rate_limits SET failures = $2, lockouts = $3, locked_until = $4, expires_at = $5 WHERE key = $1',
-        [key, next.failures, next.lockouts, next.lockedUntil, next.expiresAt],
-      );
+      await tx.query('UPDATE rate_limits SET failures = $2, lockouts = $3, locked_until = $4, expires_at = $5 WHERE key = $1', [
+        key,
+        next.failures,
+        next.lockouts,
+        next.lockedUntil,
+        next.expiresAt,
+      ]);
     });
   }
 
@@ -80,10 +92,10 @@ export class PostgresRateLimitStore implements RateLimitStore {
   }
 
   async purgeExpired(now: Date, limit: number): Promise<number> {
-    const res = await this.db.query(
-      'DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE expires_at <= $1 LIMIT $2)',
-      [now, limit],
-    );
+    const res = await this.db.query('DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE expires_at <= $1 LIMIT $2)', [
+      now,
+      limit,
+    ]);
     return res.rowCount;
   }
 }

@@ -100,7 +100,12 @@ export function refundFailure(prev: RateLimitState | null, policy: LockoutPolicy
   if (!live) return null;
   const ours = counted.lockedNow && counted.lockedUntil && live.lockedUntil?.getTime() === counted.lockedUntil.getTime();
   if (ours) {
-    return { failures: policy.maxFailures - 1, lockouts: Math.max(0, live.lockouts - 1), lockedUntil: null, expiresAt: new Date(t + policy.windowSeconds * 1000) };
+    return {
+      failures: policy.maxFailures - 1,
+      lockouts: Math.max(0, live.lockouts - 1),
+      lockedUntil: null,
+      expiresAt: new Date(t + policy.windowSeconds * 1000),
+    };
   }
   if (counted.lockedNow || (live.lockedUntil && live.lockedUntil.getTime() > t)) return live;
   return { ...live, failures: Math.max(0, live.failures - 1) };

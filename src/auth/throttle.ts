@@ -132,7 +132,10 @@ export class LoginThrottle {
    */
   async stepUp(username: string, ip: string | undefined, sessionId: string): Promise<Counter[]> {
     const [{ pair }, session] = await Promise.all([this.pseudonymsOf(username, ip), this.pseudonyms.variants('session', sessionId)]);
-    return [counter('pair', 'login:pair:', pair, this.policy.pair, 'reset'), counter('session', 'login:session:', session, this.policy.pair, 'reset')];
+    return [
+      counter('pair', 'login:pair:', pair, this.policy.pair, 'reset'),
+      counter('session', 'login:session:', session, this.policy.pair, 'reset'),
+    ];
   }
 
   /** The later end of any current lockout on these counters (under either key), or null when none is locked. Reads only. */
@@ -151,7 +154,13 @@ export class LoginThrottle {
         return { ends: [own, ...old].map((s) => s?.lockedUntil ?? null), policy: inherit(c.policy, old) };
       }),
     );
-    return { until: latest(looks.flatMap((l) => l.ends), now), policies: looks.map((l) => l.policy) };
+    return {
+      until: latest(
+        looks.flatMap((l) => l.ends),
+        now,
+      ),
+      policies: looks.map((l) => l.policy),
+    };
   }
 
   /**
@@ -197,7 +206,14 @@ export class LoginThrottle {
       return { kind: 'ok', value };
     }
     const lockedNow = counted.filter((c) => c.hit.lockedNow).map((c) => c.counter.scope);
-    return { kind: 'failed', lockedUntil: latest(counted.map((c) => c.hit.lockedUntil), now), lockedNow };
+    return {
+      kind: 'failed',
+      lockedUntil: latest(
+        counted.map((c) => c.hit.lockedUntil),
+        now,
+      ),
+      lockedNow,
+    };
   }
 
   /**
@@ -226,7 +242,10 @@ export class LoginThrottle {
       now,
     );
     if (closed) return closed;
-    const policy = inherit({ maxFailures: max, windowSeconds: intervalSeconds, lockoutBaseSeconds: intervalSeconds, lockoutMaxSeconds: intervalSeconds }, old);
+    const policy = inherit(
+      { maxFailures: max, windowSeconds: intervalSeconds, lockoutBaseSeconds: intervalSeconds, lockoutMaxSeconds: intervalSeconds },
+      old,
+    );
     const hit = await this.store.hit(key, policy, now);
     return hit.lockedNow ? null : hit.lockedUntil;
   }
@@ -265,7 +284,13 @@ interface Counted {
   readonly hit: HitResult;
 }
 
-function counter(scope: Scope, prefix: string, pseudonyms: readonly string[], policy: LockoutPolicy, onSuccess: Counter['onSuccess']): Counter {
+function counter(
+  scope: Scope,
+  prefix: string,
+  pseudonyms: readonly string[],
+  policy: LockoutPolicy,
+  onSuccess: Counter['onSuccess'],
+): Counter {
   const [key, ...previous] = pseudonyms.map((p) => `${prefix}${p}`);
   return { scope, key: key!, previous, policy, onSuccess };
 }

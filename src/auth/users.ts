@@ -68,7 +68,8 @@ export class Users {
       [username.normalize('NFKC'), usernameKey(username), passwordHash, role],
     );
     const row = res.rows[0];
-    if (!row) throw new AppError('conflict', 'That username is taken.', { errors: [{ path: 'username', message: 'That username is taken.' }] });
+    if (!row)
+      throw new AppError('conflict', 'That username is taken.', { errors: [{ path: 'username', message: 'That username is taken.' }] });
     return toUser(row);
   }
 
@@ -86,10 +87,10 @@ export class Users {
   }
 
   async setPasswordHash(id: string, passwordHash: string, changed: boolean): Promise<void> {
-    await this.db.query(
-      `UPDATE users SET password_hash = $2${changed ? ', password_changed_at = now()' : ''} WHERE id = $1`,
-      [id, passwordHash],
-    );
+    await this.db.query(`UPDATE users SET password_hash = $2${changed ? ', password_changed_at = now()' : ''} WHERE id = $1`, [
+      id,
+      passwordHash,
+    ]);
   }
 
   async recordLogin(id: string): Promise<void> {

@@ -27,10 +27,7 @@ function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
  * `opts.loadDataDir` starts from a tarball made by PGlite's dumpDataDir() instead of running initdb
  * (~0.4 s instead of ~4 s: the test template).
  */
-export async function openPglite(
-  dataDir: string | undefined,
-  opts: Pick<PGliteOptions, 'loadDataDir'> = {},
-): Promise<Db> {
+export async function openPglite(dataDir: string | undefined, opts: Pick<PGliteOptions, 'loadDataDir'> = {}): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...opts });
   const plain = wrap(pg);

@@ -38,11 +38,20 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as { code?: unknown; message?: unknown; errors?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  if (NETWORK_CODES.has(code) || TLS_CODES.has(code) || PG_UNAVAILABLE.has(code) || PG_UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))) {
+  if (
+    NETWORK_CODES.has(code) ||
+    TLS_CODES.has(code) ||
+    PG_UNAVAILABLE.has(code) ||
+    PG_UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))
+  ) {
     return true;
   }
   const message = typeof e.message === 'string' ? e.message : '';
-  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|PGlite is closed|does not support SSL connections/i.test(message)) {
+  if (
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|PGlite is closed|does not support SSL connections/i.test(
+      message,
+    )
+  ) {
     return true;
   }
   // AggregateError from net.connect trying several addresses.

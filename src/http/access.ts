@@ -96,7 +96,8 @@ async function access(app: FastifyInstance) {
       if (this.hasDecorator(PUBLIC_SCOPE)) return;
       throw new Error(`${describe(route)} declares no access: add config: { access: … } to its options (see src/http/access.ts)`);
     }
-    if (!isAccess(declared)) throw new Error(`${describe(route)} declares an unknown access "${String(declared)}" (see src/http/access.ts)`);
+    if (!isAccess(declared))
+      throw new Error(`${describe(route)} declares an unknown access "${String(declared)}" (see src/http/access.ts)`);
     const check = CHECKS[declared];
     // First of the route's own onRequest hooks: the route's other hooks run only for callers it admits.
     if (check) route.onRequest = [check, ...[route.onRequest ?? []].flat()];

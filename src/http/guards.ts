@@ -21,7 +21,9 @@ declare module 'fastify' {
 }
 
 function misdeclared(request: FastifyRequest, needs: string): Error {
-  return new Error(`${request.method} ${request.routeOptions.url ?? request.url} needs ${needs} but declares access "${String(request.routeOptions.config.access)}"`);
+  return new Error(
+    `${request.method} ${request.routeOptions.url ?? request.url} needs ${needs} but declares access "${String(request.routeOptions.config.access)}"`,
+  );
 }
 
 /** The signed-in user and session of a route declared `user` (or any role). */

@@ -37,10 +37,7 @@ export async function idempotent<T>(
   fn: () => Promise<T>,
 ): Promise<Outcome<T>> {
   if (!ticket) return { result: await fn(), replayed: false };
-  await tx.query(
-    `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND created_at < now() - interval '24 hours'`,
-    [merchantId],
-  );
+  await tx.query(`DELETE FROM idempotency_keys WHERE merchant_id = $1 AND created_at < now() - interval '24 hours'`, [merchantId]);
   const claimed = await tx.query(
     `INSERT INTO idempotency_keys (merchant_id, key, request_hash) VALUES ($1, $2, $3)
      ON CONFLICT (merchant_id, key) DO NOTHING RETURNING key`,

@@ -44,12 +44,7 @@ export async function insertItem(tx: Queryable, merchantId: string, f: ItemField
 
 /** A new item. A starting quantity is written to the ledger too (reason `correction`), so the ledger
  * always sums to the stock. 409 `conflict` if the SKU (case- and width-insensitively) exists. */
-export async function createItem(
-  db: Db,
-  merchantId: string,
-  input: unknown,
-  ctx: WriteContext,
-): Promise<Outcome<{ item: Item }>> {
+export async function createItem(db: Db, merchantId: string, input: unknown, ctx: WriteContext): Promise<Outcome<{ item: Item }>> {
   const checked = checkNewItem(input);
   if (!checked.ok) throw validation(checked.errors);
   const fields = checked.value;
@@ -77,10 +72,7 @@ export async function createItem(
 }
 
 export async function findItem(tx: Queryable, merchantId: string, id: string): Promise<Item | undefined> {
-  const res = await tx.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE merchant_id = $1 AND id = $2`, [
-    merchantId,
-    id,
-  ]);
+  const res = await tx.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE merchant_id = $1 AND id = $2`, [merchantId, id]);
   const row = res.rows[0];
   return row ? toItem(row) : undefined;
 }

@@ -16,12 +16,7 @@ export interface NewMovement {
   note: string | null;
 }
 
-export async function recordMovement(
-  tx: Queryable,
-  merchantId: string,
-  by: string,
-  m: NewMovement,
-): Promise<Movement> {
+export async function recordMovement(tx: Queryable, merchantId: string, by: string, m: NewMovement): Promise<Movement> {
   const res = await tx.query<MovementRow>(
     `INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason, note, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${MOVEMENT_COLUMNS}`,

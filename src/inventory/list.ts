@@ -92,11 +92,7 @@ function badQuery(path: string, message: string): AppError {
   return new AppError('validation', `${path} ${message}.`, { errors: [{ path, message }] });
 }
 
-export async function listItems(
-  db: Db,
-  merchantId: string,
-  opts: ListOptions,
-): Promise<{ items: Item[]; nextCursor: string | null }> {
+export async function listItems(db: Db, merchantId: string, opts: ListOptions): Promise<{ items: Item[]; nextCursor: string | null }> {
   const limit = checkLimit(opts.limit);
   const sort = (opts.sort ?? 'name') as Sort;
   if (!SORT_NAMES.includes(sort)) throw badQuery('sort', `must be one of ${SORT_NAMES.join(', ')}`);
@@ -143,8 +139,6 @@ export async function listItems(
   const page = res.rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor =
-    res.rows.length > limit && last
-      ? encodeCursor({ t: 'i', f: fingerprint, k: keys.map((k) => keyValue(k.kind, last[k.as])) })
-      : null;
+    res.rows.length > limit && last ? encodeCursor({ t: 'i', f: fingerprint, k: keys.map((k) => keyValue(k.kind, last[k.as])) }) : null;
   return { items: page.map(toItem), nextCursor };
 }

@@ -53,9 +53,7 @@ export async function adjustStock(
           if (tooValuable) throw validation([tooValuable]);
         }
         const detail =
-          current.quantity + delta < 0
-            ? `Not enough stock: ${current.quantity} in stock.`
-            : `Stock cannot exceed ${LIMITS.quantity}.`;
+          current.quantity + delta < 0 ? `Not enough stock: ${current.quantity} in stock.` : `Stock cannot exceed ${LIMITS.quantity}.`;
         throw new AppError('conflict', detail, { extra: { current } });
       }
       const item = toItem(row);

@@ -12,7 +12,8 @@ export type Reason = (typeof REASONS)[number];
  * them: a field added here reaches all of them, a field missing here is never sent.
  */
 
-const nullable = <T extends TSchema>(schema: T, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
+const nullable = <T extends TSchema>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description ? { description } : {});
 const time = Type.String({ format: 'date-time' });
 const id = Type.String({ description: 'Opaque id.' });
 

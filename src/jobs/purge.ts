@@ -83,7 +83,8 @@ export function startPurgeJob(deps: PurgeDeps, opts: PurgeOptions & { intervalSe
     if (running) return;
     running = purgeOnce(deps, opts)
       .then((counts) => {
-        if (counts.sessions || counts.auditEvents || counts.rateLimits || counts.pseudonymKeys) opts.log.info({ event: 'purge', ...counts }, 'purged expired data');
+        if (counts.sessions || counts.auditEvents || counts.rateLimits || counts.pseudonymKeys)
+          opts.log.info({ event: 'purge', ...counts }, 'purged expired data');
       })
       .catch((err) => opts.log.error({ err, event: 'purge' }, 'purge failed; retrying at the next interval'))
       .finally(() => {

@@ -36,7 +36,8 @@ export async function checkEvictionPolicy(client: RedisClient): Promise<PolicyCh
       throw err;
     }
     const policy = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
-    if (policy === undefined) return { kind: 'unknown', message: `Redis did not report its maxmemory-policy: make sure it is ${SAFE_POLICY}` };
+    if (policy === undefined)
+      return { kind: 'unknown', message: `Redis did not report its maxmemory-policy: make sure it is ${SAFE_POLICY}` };
     if (policy !== SAFE_POLICY) {
       const where = `${node.options.host}:${node.options.port}`;
       return {

@@ -59,7 +59,11 @@ export class SessionEngine {
    * answer's `user` is the user as stored when the session was written (a role changed meanwhile is the
    * new role), not the `user` handed in (S-72).
    */
-  async create(user: SessionUser & { readonly passwordChangedAt?: Date }, client: ClientInfo, remember = false): Promise<StartedSession | null> {
+  async create(
+    user: SessionUser & { readonly passwordChangedAt?: Date },
+    client: ClientInfo,
+    remember = false,
+  ): Promise<StartedSession | null> {
     const now = this.now();
     const token = newToken();
     const absolute = now + (remember ? this.policy.rememberTimeout : this.policy.absoluteTimeout) * 1000;

@@ -107,7 +107,8 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
       publisher: client,
       name: 'stockade-bus',
     });
-    bus = db.kind === 'postgres' && config.databaseUrl ? new FanoutBus(redisBus, new PostgresBus({ url: config.databaseUrl, db })) : redisBus;
+    bus =
+      db.kind === 'postgres' && config.databaseUrl ? new FanoutBus(redisBus, new PostgresBus({ url: config.databaseUrl, db })) : redisBus;
     const everyone = bus;
     policy = new PolicyGuard(client, say);
     const guard = policy;
@@ -174,7 +175,12 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
         onRevocation() {},
         onStateChange(up) {
           if (up) say('info', { event: 'session-bus.redis.up' }, 'revocations travel through Redis again (and PostgreSQL)');
-          else say('warn', { event: 'session-bus.redis.down' }, 'redis pub/sub lost: revocations travel through PostgreSQL alone until it is back');
+          else
+            say(
+              'warn',
+              { event: 'session-bus.redis.down' },
+              'redis pub/sub lost: revocations travel through PostgreSQL alone until it is back',
+            );
         },
       });
     }
@@ -261,7 +267,11 @@ class PolicyGuard {
     // At start main.ts prints it as the one line the process exits with; later it is logged once.
     if (!opts.atStart && this.reported !== result.policy) {
       this.reported = result.policy;
-      this.say('error', { event: 'redis.eviction_policy', policy: result.policy, node: result.node }, `${result.message}; Redis is not used until then`);
+      this.say(
+        'error',
+        { event: 'redis.eviction_policy', policy: result.policy, node: result.node },
+        `${result.message}; Redis is not used until then`,
+      );
     }
     throw new Error(result.message);
   }

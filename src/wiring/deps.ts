@@ -92,7 +92,9 @@ export function createDeps(
   const breaker = sessionStack?.breaker;
   const rateLimitStore =
     overrides.rateLimitStore ??
-    (redis && breaker ? new RedisRateLimitStore(redis, { keyPrefix: config.redisKeyPrefix, breaker, fallback: pgRateLimits }) : pgRateLimits);
+    (redis && breaker
+      ? new RedisRateLimitStore(redis, { keyPrefix: config.redisKeyPrefix, breaker, fallback: pgRateLimits })
+      : pgRateLimits);
   const l = config.login;
   const lockout = { windowSeconds: l.failureWindow, lockoutBaseSeconds: l.lockoutBase, lockoutMaxSeconds: l.lockoutMax };
   const throttle = new LoginThrottle(

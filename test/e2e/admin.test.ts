@@ -27,7 +27,7 @@ after(async () => {
   await server?.close();
 });
 
-test('an admin ends a merchant\'s sessions, disables and re-enables an account, and changes a role', async () => {
+test("an admin ends a merchant's sessions, disables and re-enables an account, and changes a role", async () => {
   const merchant = await openPage(browser, server.url);
   await signUp(merchant.page, 'shop-one');
   const other = new TestClient(server.url);

@@ -125,10 +125,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   const save = phone.page.getByRole('button', { name: 'Save adjustment' });
   const box = await save.boundingBox();
   assert.ok(box && box.x >= 0 && box.x + box.width <= 375, 'the save button fits the phone screen');
-  assert.ok(
-    await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
-    'no sideways scrolling at 375 px',
-  );
+  assert.ok(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling at 375 px');
   await save.click();
   await phone.page.getByRole('cell', { name: '+10' }).waitFor();
   assert.equal(await onHand(phone.page), '100');
@@ -155,11 +152,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   const conflict = page.locator('.conflict');
   assert.match((await conflict.textContent()) ?? '', /Hex bolt M10 zinc/);
   assert.match((await conflict.textContent()) ?? '', /0\.30/);
-  assert.equal(
-    await page.evaluate(() => document.activeElement?.id),
-    'conflict-title',
-    'focus moves to the conflict so it is announced',
-  );
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'conflict-title', 'focus moves to the conflict so it is announced');
   await screenshot(page, '07-edit-conflict');
   await page.getByRole('button', { name: 'Apply my changes to the new version' }).click();
   assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Hex bolt M10 zinc');
@@ -205,10 +198,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   await screenshot(page, '09-import-done');
 
   // Export: a real download of every item.
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Download CSV' }).click(),
-  ]);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
   const csv = await readFile((await download.path()) ?? '', 'utf8');
   const rows = csv.trim().split(/\r?\n/);
   assert.equal(rows.length, 1 + 57);
@@ -229,8 +219,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
 
   // Each filter change is one list request; wait for it, then for the rows it brought.
   const listed = () => page.waitForResponse((r) => r.url().includes('/api/items?') && r.status() === 200);
-  const rowCount = (n: number) =>
-    page.waitForFunction((want) => document.querySelectorAll('.table--items tbody tr').length === want, n);
+  const rowCount = (n: number) => page.waitForFunction((want) => document.querySelectorAll('.table--items tbody tr').length === want, n);
   await page.getByLabel('Search by name or SKU').fill('bolt');
   await Promise.all([listed(), page.getByRole('button', { name: 'Search' }).click()]);
   await rowCount(1);
@@ -270,7 +259,10 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   assert.ok((await page.locator('svg.chart rect.chart__in').count()) >= 14);
   // The numbers table's last row is today, with the figures the server sent.
   const lastRow = page.locator('.chart-data tbody tr').last().locator('td');
-  assert.deepEqual(await lastRow.allTextContents(), [today.unitsIn, today.unitsOut].map((n) => n.toLocaleString('en-US')));
+  assert.deepEqual(
+    await lastRow.allTextContents(),
+    [today.unitsIn, today.unitsOut].map((n) => n.toLocaleString('en-US')),
+  );
   page.off('request', onRequest);
   assert.deepEqual(ledgerReads, [], 'the dashboard reads no item ledgers');
   await page.getByRole('link', { name: XSS_NAME }).waitFor();

@@ -35,7 +35,11 @@ describe('the session cookie in a real browser', () => {
     await signUp(a.page, 'cookie-jar');
 
     const jar = await a.context.cookies(server.url);
-    assert.deepEqual(jar.map((c) => c.name), ['__Host-sid'], 'one cookie, the session');
+    assert.deepEqual(
+      jar.map((c) => c.name),
+      ['__Host-sid'],
+      'one cookie, the session',
+    );
     const sid = jar[0]!;
     assert.equal(sid.httpOnly, true);
     assert.equal(sid.secure, true);
@@ -75,7 +79,10 @@ describe('the session cookie in a real browser', () => {
       const p = await openPage(browser, plain.url);
       await signUp(p.page, 'plain-http');
       const jar = await p.context.cookies(plain.url);
-      assert.deepEqual(jar.map((c) => c.name), ['sid']);
+      assert.deepEqual(
+        jar.map((c) => c.name),
+        ['sid'],
+      );
       assert.equal(jar[0]?.httpOnly, true);
       assert.equal(jar[0]?.secure, false);
       assert.equal(jar[0]?.sameSite, 'Lax');
@@ -99,9 +106,7 @@ describe('cross-origin requests in a real browser', () => {
     try {
       const logMark = logLines.length;
       await victim.page.goto(evil.url);
-      const results = await victim.page.evaluate(() =>
-        (window as unknown as { attack: () => Promise<Record<string, string>> }).attack(),
-      );
+      const results = await victim.page.evaluate(() => (window as unknown as { attack: () => Promise<Record<string, string>> }).attack());
       // The JSON request needs a CORS preflight, which the API does not grant: the browser never sends it.
       assert.equal(results.cors, 'blocked');
 
@@ -145,7 +150,7 @@ describe('cross-origin requests in a real browser', () => {
 });
 
 describe('merchants and sessions across browser contexts', () => {
-  test('two merchants in two browser contexts never see each other\'s items', async () => {
+  test("two merchants in two browser contexts never see each other's items", async () => {
     const a = await openPage(browser, server.url);
     const b = await openPage(browser, server.url);
     await Promise.all([signUp(a.page, 'iso-alpha'), signUp(b.page, 'iso-bravo')]);

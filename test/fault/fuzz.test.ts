@@ -4,7 +4,15 @@ import { ensureAdmin } from '../../src/auth/bootstrap-admin.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { type ApiResponse, PASSWORD, TestClient, uniqueUsername } from '../support/client.js';
-import { HOSTILE_IDS, hostileQueries, hostileValues, type JsonSchema, parserLevelBodies, type RawBody, schemaLevelBodies } from './support/hostile.js';
+import {
+  HOSTILE_IDS,
+  hostileQueries,
+  hostileValues,
+  type JsonSchema,
+  parserLevelBodies,
+  type RawBody,
+  schemaLevelBodies,
+} from './support/hostile.js';
 
 /**
  * Table-driven input fuzz over every operation of the OpenAPI document: hostile path parameters, query
@@ -70,7 +78,18 @@ describe('hostile input on every route', () => {
       'POST /api/auth/login': { username: me.username, password: PASSWORD, remember: false },
       'POST /api/auth/reauthenticate': { password: PASSWORD },
       'POST /api/auth/password': { currentPassword: PASSWORD, newPassword: 'another good passphrase 42' },
-      'POST /api/items': { sku: 'FZ-NEW', name: 'New', description: 'd', quantity: 1, unit: 'pc', priceCents: 100, costCents: 50, lowStockThreshold: 1, location: 'A1', tags: ['t'] },
+      'POST /api/items': {
+        sku: 'FZ-NEW',
+        name: 'New',
+        description: 'd',
+        quantity: 1,
+        unit: 'pc',
+        priceCents: 100,
+        costCents: 50,
+        lowStockThreshold: 1,
+        location: 'A1',
+        tags: ['t'],
+      },
       'PATCH /api/items/:id': { name: 'Renamed', version: item.version },
       'POST /api/items/:id/adjustments': { delta: 1, reason: 'received', note: 'n' },
       'PATCH /api/admin/users/:id': { disabled: true },
@@ -79,7 +98,13 @@ describe('hostile input on every route', () => {
       'POST /api/admin/users/:id/password-reset': { invalidatePassword: false },
     };
     const idFor = (path: string) =>
-      path.startsWith('/api/items') ? item.id : path.startsWith('/api/sessions') ? otherSession : path.startsWith('/api/auth/password-reset') ? reset.token : victim.id;
+      path.startsWith('/api/items')
+        ? item.id
+        : path.startsWith('/api/sessions')
+          ? otherSession
+          : path.startsWith('/api/auth/password-reset')
+            ? reset.token
+            : victim.id;
 
     const before = await counts();
     const failures: string[] = [];
@@ -89,7 +114,13 @@ describe('hostile input on every route', () => {
       cases++;
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const problem = /^application\/problem\+json/.test(res.headers.get('content-type') ?? '');
-      if (res.status < 400 || res.status >= 500 || !problem || !CODES.has(res.body?.code) || (status !== undefined && res.status !== status)) {
+      if (
+        res.status < 400 ||
+        res.status >= 500 ||
+        !problem ||
+        !CODES.has(res.body?.code) ||
+        (status !== undefined && res.status !== status)
+      ) {
         failures.push(`${label}: ${res.status} ${res.text.slice(0, 160)}`);
       } else if (/\n\s+at |node_modules|SQLSTATE|syntax error at/.test(res.text)) {
         failures.push(`${label}: internals in the answer: ${res.text.slice(0, 160)}`);
@@ -117,11 +148,20 @@ describe('hostile input on every route', () => {
         if (jsonSchema) assert.ok(base, `${key} has a JSON body but no valid base body in this test`);
         const send = (label: string, target: string, body: RawBody | { json: unknown } | undefined, status?: number) =>
           client
-            .request(method, target, body === undefined ? {} : 'json' in body ? { body: body.json } : { raw: body.raw, ...(body.contentType ? { contentType: body.contentType } : {}) })
+            .request(
+              method,
+              target,
+              body === undefined
+                ? {}
+                : 'json' in body
+                  ? { body: body.json }
+                  : { raw: body.raw, ...(body.contentType ? { contentType: body.contentType } : {}) },
+            )
             .then((res) => check(`${key} ${label}`, res, status));
 
         if (hasId) for (const id of HOSTILE_IDS) await send(`id ${id.slice(0, 20)}`, url(id), base ? { json: base } : undefined);
-        for (const p of queryParams) for (const q of hostileQueries(p)) await send(`query ${q.slice(0, 24)}`, `${url()}?${q}`, undefined, 400);
+        for (const p of queryParams)
+          for (const q of hostileQueries(p)) await send(`query ${q.slice(0, 24)}`, `${url()}?${q}`, undefined, 400);
         if (!unsafe) continue;
         if (jsonSchema && base) {
           for (const [field, fieldSchema] of Object.entries(jsonSchema.properties ?? {})) {
@@ -130,16 +170,25 @@ describe('hostile input on every route', () => {
           for (const b of schemaLevelBodies(base)) await send(b.label, url(), b, b.status);
           if (op.parameters?.some((p) => p.name === 'Idempotency-Key')) {
             for (const k of ['x'.repeat(300), 'caf\u00e9', ' ']) {
-              await client.request(method, url(), { body: base, headers: { 'idempotency-key': k } }).then((res) => check(`${key} Idempotency-Key ${k.slice(0, 8)}`, res, 400));
+              await client
+                .request(method, url(), { body: base, headers: { 'idempotency-key': k } })
+                .then((res) => check(`${key} Idempotency-Key ${k.slice(0, 8)}`, res, 400));
             }
           }
         }
         // Parser-level refusals apply to every unsafe route, with or without a body schema: a route that
         // ignores its body (logout, DELETE) must not run on a body the server cannot even read.
-        for (const b of parserLevelBodies(base ?? {})) if (!csv || b.contentType?.startsWith('application/json')) await send(b.label, url(), b, csv && b.status === 415 ? undefined : b.status);
+        for (const b of parserLevelBodies(base ?? {}))
+          if (!csv || b.contentType?.startsWith('application/json'))
+            await send(b.label, url(), b, csv && b.status === 415 ? undefined : b.status);
         if (csv) {
           const csvCases: RawBody[] = [
-            { label: 'CSV invalid UTF-8', raw: Buffer.concat([Buffer.from('sku,name\nA,'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]), contentType: 'text/csv', status: 422 },
+            {
+              label: 'CSV invalid UTF-8',
+              raw: Buffer.concat([Buffer.from('sku,name\nA,'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]),
+              contentType: 'text/csv',
+              status: 422,
+            },
             { label: 'CSV NUL cell', raw: 'sku,name\nA,a\u0000b\n', contentType: 'text/csv', status: 422 },
             { label: 'CSV without header', raw: '\n', contentType: 'text/csv', status: 422 },
             { label: 'CSV unknown column', raw: 'sku,name,__proto__\nA,B,1\n', contentType: 'text/csv' },
@@ -155,12 +204,18 @@ describe('hostile input on every route', () => {
 
     const afterCounts = await counts();
     const now = (await merchant.get(`/api/items/${item.id}`)).body.item;
-    t.diagnostic(`fuzz: ${cases} hostile requests over ${Object.keys(doc.paths).length} paths; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+    t.diagnostic(
+      `fuzz: ${cases} hostile requests over ${Object.keys(doc.paths).length} paths; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
+    );
     assert.deepEqual(failures, []);
     assert.deepEqual(afterCounts, before, 'no row written or deleted');
     assert.equal(now.version, item.version, 'the item is untouched');
     assert.equal(now.quantity, item.quantity);
-    assert.deepEqual(await server.deps.passwordResets.peek(reset.token), { username: victim.username }, 'the reset link is unused and not replaced');
+    assert.deepEqual(
+      await server.deps.passwordResets.peek(reset.token),
+      { username: victim.username },
+      'the reset link is unused and not replaced',
+    );
     const polluted = Object.keys(Object.prototype).concat(['isAdmin', 'polluted'].filter((k) => k in {}));
     assert.deepEqual(polluted, [], 'Object.prototype unpolluted');
   });

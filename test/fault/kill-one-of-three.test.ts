@@ -60,7 +60,8 @@ describe('one of three servers killed under write traffic', () => {
             break;
           }
           // Unanswered (connection cut by the kill) or 502/503 from the proxy: the same request again.
-          if (fate.kind === 'answered') assert.ok([502, 503].includes(fate.res.status), `${fate.res.status} ${fate.res.text.slice(0, 200)}`);
+          if (fate.kind === 'answered')
+            assert.ok([502, 503].includes(fate.res.status), `${fate.res.status} ${fate.res.text.slice(0, 200)}`);
           retried++;
           if (i === RETRIES - 1) gaveUp++;
           await sleep(50);
@@ -91,7 +92,11 @@ describe('one of three servers killed under write traffic', () => {
     const sample = [...acknowledged.entries()].filter((_, i) => i % Math.ceil(acknowledged.size / 24) === 0);
     for (const [key, a] of sample) {
       const owner = owners[items.indexOf(a.itemId)]!;
-      const again = await owner.post(`/api/items/${a.itemId}/adjustments`, { delta: a.delta, reason: 'received' }, { headers: { 'idempotency-key': key } });
+      const again = await owner.post(
+        `/api/items/${a.itemId}/adjustments`,
+        { delta: a.delta, reason: 'received' },
+        { headers: { 'idempotency-key': key } },
+      );
       assert.equal(again.status, 201);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
       assert.equal(again.body.movement.id, a.movementId);

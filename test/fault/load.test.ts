@@ -109,7 +109,8 @@ describe(`sustained load: ${CONNECTIONS} connections, ${SECONDS} s`, () => {
     const loopP99Ms = sample(metrics, 'nodejs_eventloop_lag_p99_seconds') * 1000;
     // GC pauses over 100 ms since the start (prom-client's GC histogram), to tell a collector pause from
     // the server being starved of CPU when the worst delay is high.
-    const gcSlow = sample(metrics, 'nodejs_gc_duration_seconds_count') - sample(metrics, 'nodejs_gc_duration_seconds_bucket', { le: '0.1' });
+    const gcSlow =
+      sample(metrics, 'nodejs_gc_duration_seconds_count') - sample(metrics, 'nodejs_gc_duration_seconds_bucket', { le: '0.1' });
 
     const growth = rssAfter / rssBefore - 1;
     const report =
@@ -121,7 +122,11 @@ describe(`sustained load: ${CONNECTIONS} connections, ${SECONDS} s`, () => {
       `GC pauses over 100 ms: ${gcSlow}; ${favoured} threads and backends at nice -10`;
     t.diagnostic(report);
     // The RSS curve, one reading every 2 s (MiB): warm-up | run.
-    const mib = (xs: number[]) => xs.filter((_, i) => i % 8 === 0).map((b) => Math.round(b / 2 ** 20)).join(' ');
+    const mib = (xs: number[]) =>
+      xs
+        .filter((_, i) => i % 8 === 0)
+        .map((b) => Math.round(b / 2 ** 20))
+        .join(' ');
     t.diagnostic(`RSS every 2 s: ${mib(warmRss)} | ${mib(rss)}`);
 
     assert.ok(run.requests > SECONDS * 100, report);

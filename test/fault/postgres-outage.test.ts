@@ -21,7 +21,8 @@ interface Seen {
   res: ApiResponse;
 }
 
-const LEAKS = /\n\s+at |node_modules|ECONNREFUSED|ECONNRESET|57P01|terminating connection|SELECT |INSERT |UPDATE |pg-pool|Connection terminated/;
+const LEAKS =
+  /\n\s+at |node_modules|ECONNREFUSED|ECONNRESET|57P01|terminating connection|SELECT |INSERT |UPDATE |pg-pool|Connection terminated/;
 
 describe('PostgreSQL outage', () => {
   let pg: PgServer;
@@ -47,7 +48,11 @@ describe('PostgreSQL outage', () => {
     const calls: [string, (c: TestClient) => Promise<ApiResponse>][] = [
       ['list', (c) => c.get('/api/items?limit=10')],
       ['who', (c) => c.get('/api/auth/session')],
-      ['adjust', (c) => c.post(`/api/items/${item.id}/adjustments`, { delta: 1, reason: 'received' }, { headers: { 'idempotency-key': randomUUID() } })],
+      [
+        'adjust',
+        (c) =>
+          c.post(`/api/items/${item.id}/adjustments`, { delta: 1, reason: 'received' }, { headers: { 'idempotency-key': randomUUID() } }),
+      ],
       ['summary', (c) => c.get('/api/inventory/summary')],
     ];
     const workers = calls.map(async ([label, call]) => {
@@ -83,7 +88,9 @@ describe('PostgreSQL outage', () => {
         login = await new TestClient(server.url, { secureCookie: false }).login(username, PASSWORD);
       } catch (err) {
         stop = true;
-        throw new Error(`sign-in unanswered (${(err as Error & { cause?: { code?: string } }).cause?.code}); alive: ${server.daemon.alive()}; log:\n${server.logText().slice(-4000)}`);
+        throw new Error(
+          `sign-in unanswered (${(err as Error & { cause?: { code?: string } }).cause?.code}); alive: ${server.daemon.alive()}; log:\n${server.logText().slice(-4000)}`,
+        );
       }
       assert.equal(login.status, 503, login.text);
       assert.equal(login.body.code, 'unavailable');
@@ -124,7 +131,10 @@ describe('PostgreSQL outage', () => {
         assert.ok(Number(s.res.headers.get('retry-after')) > 0, 'Retry-After');
         assert.doesNotMatch(s.res.text, LEAKS);
       }
-      assert.ok(during.filter((s) => s.res.status === 503).length >= during.length * 0.9, 'the outage is visible, not hidden by stale answers');
+      assert.ok(
+        during.filter((s) => s.res.status === 503).length >= during.length * 0.9,
+        'the outage is visible, not hidden by stale answers',
+      );
 
       // Same process, still alive, no crash or fatal line; the outage is counted in the metrics.
       assert.equal(server.pid, pid);

@@ -56,7 +56,8 @@ for (const withRedis of [false, true]) {
 
     /** Requests to the API (not health checks) a server process has logged since it started. */
     const apiRequests = (s: ServerProcess) =>
-      s.logLines().filter((l) => l.msg === 'incoming request' && String((l.req as { url?: string } | undefined)?.url).startsWith('/api/')).length;
+      s.logLines().filter((l) => l.msg === 'incoming request' && String((l.req as { url?: string } | undefined)?.url).startsWith('/api/'))
+        .length;
 
     test('SIGTERM, restart, next: zero failed requests under steady traffic', async (t) => {
       const owners: TestClient[] = [];
@@ -85,7 +86,11 @@ for (const withRedis of [false, true]) {
         const itemId = items[w]!;
         while (!stop) {
           const fate = await attempt(() =>
-            client.post(`/api/items/${itemId}/adjustments`, { delta: 1, reason: 'received' }, { headers: { 'idempotency-key': randomUUID() } }),
+            client.post(
+              `/api/items/${itemId}/adjustments`,
+              { delta: 1, reason: 'received' },
+              { headers: { 'idempotency-key': randomUUID() } },
+            ),
           );
           outcomes.push({ what: 'POST adjustment', fate });
           if (fate.kind === 'answered' && fate.res.status === 201) acknowledged.set(itemId, (acknowledged.get(itemId) ?? 0) + 1);

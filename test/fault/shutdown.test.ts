@@ -42,7 +42,9 @@ describe('graceful shutdown', () => {
     const username = (await owner.get('/api/auth/session')).body.user.username as string;
 
     // In flight at the signal: sign-ins waiting for the hasher, and CSV exports streaming.
-    const logins = Array.from({ length: 24 }, () => attempt(() => new TestClient(server.url, { secureCookie: false }).login(username, PASSWORD)));
+    const logins = Array.from({ length: 24 }, () =>
+      attempt(() => new TestClient(server.url, { secureCookie: false }).login(username, PASSWORD)),
+    );
     const exports = Array.from({ length: 2 }, () => attempt(() => owner.get('/api/items/export.csv')));
     // And readers that keep going on their keep-alive connections through the shutdown.
     let stop = false;
@@ -53,7 +55,8 @@ describe('graceful shutdown', () => {
       return fates;
     });
     // Signal once the server has taken in both exports and a few sign-ins (the rest queue behind them).
-    const incoming = (path: string) => (l: Record<string, unknown>) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === path;
+    const incoming = (path: string) => (l: Record<string, unknown>) =>
+      l.msg === 'incoming request' && (l.req as { url?: string })?.url === path;
     await waitForLog(server, incoming('/api/items/export.csv'), 2);
     await waitForLog(server, incoming('/api/auth/login'), 4);
     const signalledAt = Date.now();
@@ -97,7 +100,9 @@ describe('graceful shutdown', () => {
   test('a second SIGTERM exits at once; a client that stops reading cannot hold the drain past its bound', async () => {
     const { server, owner } = await serverWithCatalogue();
     const username = (await owner.get('/api/auth/session')).body.user.username as string;
-    const logins = Array.from({ length: 24 }, () => attempt(() => new TestClient(server.url, { secureCookie: false }).login(username, PASSWORD)));
+    const logins = Array.from({ length: 24 }, () =>
+      attempt(() => new TestClient(server.url, { secureCookie: false }).login(username, PASSWORD)),
+    );
     await waitForLog(server, (l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/api/auth/login', 4);
     const t0 = Date.now();
     server.signal('SIGTERM');
@@ -108,7 +113,10 @@ describe('graceful shutdown', () => {
     assert.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after the signals`);
     assert.ok(server.logLines().some((l) => l.msg === 'second signal: exiting now without draining'));
     const fates = await Promise.all(logins);
-    assert.ok(fates.some((f) => f.kind !== 'answered'), 'it did not wait for the queued sign-ins');
+    assert.ok(
+      fates.some((f) => f.kind !== 'answered'),
+      'it did not wait for the queued sign-ins',
+    );
     await server.stop();
 
     // A stalled reader: an export (~19 MB, more than loopback's socket buffers hold) whose client reads

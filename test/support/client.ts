@@ -68,7 +68,11 @@ export class TestClient {
       body = JSON.stringify(opts.body);
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
-    const res = await (opts.localAddress ? fetchFrom(opts.localAddress) : fetch)(this.baseUrl + path, { method, headers, body: body as BodyInit | undefined });
+    const res = await (opts.localAddress ? fetchFrom(opts.localAddress) : fetch)(this.baseUrl + path, {
+      method,
+      headers,
+      body: body as BodyInit | undefined,
+    });
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
     const parsed = type.includes('json') && text ? JSON.parse(text) : text;

@@ -4,16 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { freePort } from './ports.js';
-import {
-  type Daemon,
-  logTail,
-  registerTempDir,
-  removeTempDir,
-  runCommand,
-  spawnDaemon,
-  stopDaemon,
-  systemUser,
-} from './processes.js';
+import { type Daemon, logTail, registerTempDir, removeTempDir, runCommand, spawnDaemon, stopDaemon, systemUser } from './processes.js';
 
 /**
  * A throwaway PostgreSQL 15 server for tests: its own data directory under /tmp, a loopback port, trust
@@ -115,11 +106,11 @@ export async function startPostgresServer(opts: PgServerOptions = {}): Promise<P
     chownSync(dataDir, user.uid, user.gid);
   }
   try {
-    await runCommand(
-      join(binDir, 'initdb'),
-      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
-      { ...(user ? { user } : {}), cwd: dir, timeoutMs: 120000 },
-    );
+    await runCommand(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
+      ...(user ? { user } : {}),
+      cwd: dir,
+      timeoutMs: 120000,
+    });
   } catch (err) {
     removeTempDir(dir);
     throw err;

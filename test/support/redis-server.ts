@@ -3,15 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.js';
-import {
-  type Daemon,
-  logTail,
-  registerTempDir,
-  removeTempDir,
-  runCommand,
-  spawnDaemon,
-  stopDaemon,
-} from './processes.js';
+import { type Daemon, logTail, registerTempDir, removeTempDir, runCommand, spawnDaemon, stopDaemon } from './processes.js';
 
 /**
  * Throwaway Redis servers from Debian's `redis-server` (and `redis-cli` from redis-tools), on loopback,

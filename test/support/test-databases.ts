@@ -12,8 +12,7 @@ import { openPostgres } from '../../src/db/postgres.js';
  * must use a key prefix of their own (see uniqueName) and must not FLUSHALL.
  */
 
-const HOW =
-  'run the tests through `npm test` (it starts PostgreSQL and Redis), or set it yourself to a server you own';
+const HOW = 'run the tests through `npm test` (it starts PostgreSQL and Redis), or set it yourself to a server you own';
 
 function required(name: 'TEST_DATABASE_URL' | 'TEST_REDIS_URL'): string {
   const v = process.env[name];

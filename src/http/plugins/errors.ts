@@ -79,9 +79,7 @@ async function errors(app: FastifyInstance) {
     return sendProblem(request, reply, new AppError('internal', 'Something went wrong on our side.'));
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new AppError('not_found', 'No such route.')),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, new AppError('not_found', 'No such route.')));
 }
 
 export const errorsPlugin = fp(errors, { name: 'stockade-errors', fastify: '5.x' });

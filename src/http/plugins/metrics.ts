@@ -109,11 +109,13 @@ async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
           ok: { status: 200, description: 'Prometheus text format 0.0.4.', contentType: 'text/plain; version=0.0.4' },
         },
       },
-    }, async (request, reply) => {
-    authorize(request, tokenDigests, behindProxy);
-    const text = await registry.metrics();
-    return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
-  });
+    },
+    async (request, reply) => {
+      authorize(request, tokenDigests, behindProxy);
+      const text = await registry.metrics();
+      return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
+    },
+  );
 }
 
 export const metricsPlugin = fp(metrics, { name: 'stockade-metrics', fastify: '5.x', dependencies: ['stockade-errors'] });

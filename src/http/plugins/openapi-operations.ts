@@ -44,7 +44,9 @@ export function responsesFor(
     out[String(status)] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'See `code`.',
       content: { ...own, 'application/problem+json': { schema: ref('Problem') } },
-      ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } } } : {}),
+      ...(status === 429 || status === 503
+        ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } } }
+        : {}),
     };
   }
   return out;

@@ -66,7 +66,10 @@ async function requestHygiene(app: FastifyInstance) {
     try {
       text = strictUtf8.decode(body as Buffer);
     } catch {
-      done(new AppError('validation', 'The body is not valid UTF-8.', { errors: [{ path: 'body', message: 'is not valid UTF-8' }] }), undefined);
+      done(
+        new AppError('validation', 'The body is not valid UTF-8.', { errors: [{ path: 'body', message: 'is not valid UTF-8' }] }),
+        undefined,
+      );
       return;
     }
     parseJson(request, text, done);
@@ -97,7 +100,11 @@ async function requestHygiene(app: FastifyInstance) {
   });
 }
 
-export const requestHygienePlugin = fp(requestHygiene, { name: 'stockade-request-hygiene', fastify: '5.x', dependencies: ['stockade-errors'] });
+export const requestHygienePlugin = fp(requestHygiene, {
+  name: 'stockade-request-hygiene',
+  fastify: '5.x',
+  dependencies: ['stockade-errors'],
+});
 
 /** Fastify `frameworkErrors`: a URL the router cannot decode, or a path parameter over its limit. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
@@ -105,7 +112,11 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   reply.header('x-request-id', request.id);
   const known = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
   request.log.info({ code: error.code }, 'malformed url refused');
-  sendProblem(request, reply, known ? new AppError('validation', 'The URL is not valid.') : new AppError('internal', 'Something went wrong on our side.'));
+  sendProblem(
+    request,
+    reply,
+    known ? new AppError('validation', 'The URL is not valid.') : new AppError('internal', 'Something went wrong on our side.'),
+  );
 }
 
 /** Fastify `clientErrorHandler`: the HTTP parser refused the request; no Fastify request exists. */
@@ -124,7 +135,9 @@ export function clientErrorHandler(this: FastifyInstance, error: Error & { code?
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

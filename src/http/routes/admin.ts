@@ -38,7 +38,10 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     '/api/admin/users',
     {
-      config: { access: 'admin', operation: { tag: 'admin', summary: 'Users, in username order', ok: { status: 200, description: 'A page of users.' } } },
+      config: {
+        access: 'admin',
+        operation: { tag: 'admin', summary: 'Users, in username order', ok: { status: 200, description: 'A page of users.' } },
+      },
       schema: {
         querystring: {
           type: 'object',
@@ -56,24 +59,32 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Params: { id: string } }>('/api/admin/users/:id/revoke-sessions', {
+  app.post<{ Params: { id: string } }>(
+    '/api/admin/users/:id/revoke-sessions',
+    {
       config: {
         access: 'admin',
-        operation: { tag: 'admin', summary: 'End every session of a user, on every server (kill switch)', ok: { status: 200, description: 'How many ended.' } },
+        operation: {
+          tag: 'admin',
+          summary: 'End every session of a user, on every server (kill switch)',
+          ok: { status: 200, description: 'How many ended.' },
+        },
       },
       schema: { params: id, response: { 200: Revoked } },
-    }, async (request) => {
-    const auth = requireAdmin(request);
-    requireFreshAuth(auth, config.session.reauthWindow);
-    const revoked = await accounts.revokeSessions(request.params.id);
-    if (revoked === null) throw noSuchUser();
-    await audit.event(request, 'session.revoked', {
-      userId: request.params.id,
-      actorId: auth.user.id,
-      details: { scope: 'all', count: revoked },
-    });
-    return { revoked };
-  });
+    },
+    async (request) => {
+      const auth = requireAdmin(request);
+      requireFreshAuth(auth, config.session.reauthWindow);
+      const revoked = await accounts.revokeSessions(request.params.id);
+      if (revoked === null) throw noSuchUser();
+      await audit.event(request, 'session.revoked', {
+        userId: request.params.id,
+        actorId: auth.user.id,
+        details: { scope: 'all', count: revoked },
+      });
+      return { revoked };
+    },
+  );
 
   app.patch<{ Params: { id: string }; Body: { disabled?: boolean; role?: 'merchant' | 'admin' } }>(
     '/api/admin/users/:id',
@@ -126,7 +137,10 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.get<{ Querystring: { cursor?: string; limit?: string; userId?: string; type?: string } }>(
     '/api/admin/audit',
     {
-      config: { access: 'admin', operation: { tag: 'admin', summary: 'The audit trail, newest first', ok: { status: 200, description: 'A page of events.' } } },
+      config: {
+        access: 'admin',
+        operation: { tag: 'admin', summary: 'The audit trail, newest first', ok: { status: 200, description: 'A page of events.' } },
+      },
       schema: {
         response: { 200: Type.Object({ events: Type.Array(AuditEventSchema), nextCursor: NextCursor }) },
         querystring: {

@@ -51,7 +51,12 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     {
       config: {
         access: 'public',
-        operation: { tag: 'auth', summary: 'Create a merchant account and sign in', ok: { status: 201, description: 'Signed in; sets the session cookie.' }, errors: [409, 429] },
+        operation: {
+          tag: 'auth',
+          summary: 'Create a merchant account and sign in',
+          ok: { status: 201, description: 'Signed in; sets the session cookie.' },
+          errors: [409, 429],
+        },
       },
       schema: {
         body: {
@@ -66,7 +71,11 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     async (request, reply) => {
       // Counted before any hashing, whatever the outcome (a refused weak password costs little, but a
       // flood of them is still a flood).
-      const closedUntil = await throttle.quota(await throttle.addressKeys('register', request.ip), config.registerAddressMax, REGISTER_WINDOW_SECONDS);
+      const closedUntil = await throttle.quota(
+        await throttle.addressKeys('register', request.ip),
+        config.registerAddressMax,
+        REGISTER_WINDOW_SECONDS,
+      );
       if (closedUntil) {
         request.log.warn({ event: 'register.rate_limited' }, 'sign-ups from this address paused');
         throw tooManyAttempts(closedUntil, throttle.now());
@@ -90,7 +99,8 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         operation: {
           tag: 'auth',
           summary: 'Sign in',
-          description: 'Unknown user, wrong password and disabled account get the same 401 in about the same time. Too many failures: 429 with Retry-After.',
+          description:
+            'Unknown user, wrong password and disabled account get the same 401 in about the same time. Too many failures: 429 with Retry-After.',
           ok: { status: 200, description: 'Signed in with a fresh token; sets the session cookie.' },
           errors: [401, 429],
         },
@@ -121,7 +131,10 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       }
       await users.recordLogin(user.id);
       issue(reply, created);
-      await audit.event(request, 'login.success', { userId: user.id, details: { sessionId: created.session.id, remember: body.remember === true } });
+      await audit.event(request, 'login.success', {
+        userId: user.id,
+        details: { sessionId: created.session.id, remember: body.remember === true },
+      });
       return { user: publicUser(created.user), session: publicSession(created.session), csrfToken: created.csrfToken };
     },
   );
@@ -131,33 +144,49 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     {
       config: {
         access: 'public',
-        operation: { tag: 'auth', summary: 'Sign out (deletes the server-side session)', ok: { status: 204, description: 'Signed out; cookie cleared.' } },
+        operation: {
+          tag: 'auth',
+          summary: 'Sign out (deletes the server-side session)',
+          ok: { status: 204, description: 'Signed out; cookie cleared.' },
+        },
       },
-    }, async (request, reply) => {
-    const presented = request.cookies[cookie.name];
-    const ended = presented ? await sessions.revokeToken(presented) : null;
-    if (ended) await audit.event(request, 'logout', { userId: ended.userId, details: { sessionId: ended.id } });
-    cookie.clear(reply);
-    reply.header('clear-site-data', '"cache", "cookies", "storage"');
-    return reply.status(204).send();
-  });
+    },
+    async (request, reply) => {
+      const presented = request.cookies[cookie.name];
+      const ended = presented ? await sessions.revokeToken(presented) : null;
+      if (ended) await audit.event(request, 'logout', { userId: ended.userId, details: { sessionId: ended.id } });
+      cookie.clear(reply);
+      reply.header('clear-site-data', '"cache", "cookies", "storage"');
+      return reply.status(204).send();
+    },
+  );
 
   app.get(
     '/api/auth/session',
     {
-      config: { access: 'user', operation: { tag: 'auth', summary: 'Who am I', ok: { status: 200, description: 'The current user, session and CSRF token.' } } },
+      config: {
+        access: 'user',
+        operation: { tag: 'auth', summary: 'Who am I', ok: { status: 200, description: 'The current user, session and CSRF token.' } },
+      },
       schema: { response: { 200: SignedInSchema } },
-    }, async (request) => {
-    const { user, session } = requireUser(request);
-    return { user: publicUser(user), session: publicSession(session), csrfToken: csrfTokenFor(request.sessionToken!) };
-  });
+    },
+    async (request) => {
+      const { user, session } = requireUser(request);
+      return { user: publicUser(user), session: publicSession(session), csrfToken: csrfTokenFor(request.sessionToken!) };
+    },
+  );
 
   app.post<{ Body: { password: string } }>(
     '/api/auth/reauthenticate',
     {
       config: {
         access: 'user',
-        operation: { tag: 'auth', summary: 'Step-up: confirm the password (rotates the token)', ok: { status: 200, description: 'Freshly authenticated.' }, errors: [429] },
+        operation: {
+          tag: 'auth',
+          summary: 'Step-up: confirm the password (rotates the token)',
+          ok: { status: 200, description: 'Freshly authenticated.' },
+          errors: [429],
+        },
       },
       schema: {
         body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },

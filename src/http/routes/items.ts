@@ -62,7 +62,10 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/items',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } } },
+      config: {
+        ...merchant,
+        operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } },
+      },
       schema: { querystring: itemsQuery, response: { 200: ItemPage } },
     },
     async (request) => {
@@ -81,13 +84,24 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   app.post(
     '/api/items',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: 'Create an item', idempotent: true, ok: { status: 201, description: 'Created.' }, errors: [409] } },
+      config: {
+        ...merchant,
+        operation: {
+          tag: 'inventory',
+          summary: 'Create an item',
+          idempotent: true,
+          ok: { status: 201, description: 'Created.' },
+          errors: [409],
+        },
+      },
       schema: { body: newItemBody, response: { 201: ItemEnvelope } },
-    }, async (request, reply) => {
-    const { merchantId, user } = requireMerchant(request);
-    const ticket = ticketOf(request, JSON.stringify(request.body));
-    return sendOutcome(reply, 201, await createItem(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
-  });
+    },
+    async (request, reply) => {
+      const { merchantId, user } = requireMerchant(request);
+      const ticket = ticketOf(request, JSON.stringify(request.body));
+      return sendOutcome(reply, 201, await createItem(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
+    },
+  );
 
   // Registered before /:id would not matter (static routes win in find-my-way), but reads better here.
   app.get(
@@ -102,25 +116,27 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           ok: { status: 200, description: 'CSV, streamed.', contentType: 'text/csv' },
         },
       },
-    }, async (request, reply) => {
-    const { merchantId } = requireMerchant(request);
-    const chunks = exportCsv(db, merchantId)[Symbol.asyncIterator]();
-    // The header and the first batch are read before answering, so a database failure is still a
-    // proper problem response; a failure later can only cut the stream short.
-    const header = await chunks.next();
-    const first = await chunks.next();
-    async function* body() {
-      if (!header.done) yield header.value;
-      if (!first.done) {
-        yield first.value;
-        for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    },
+    async (request, reply) => {
+      const { merchantId } = requireMerchant(request);
+      const chunks = exportCsv(db, merchantId)[Symbol.asyncIterator]();
+      // The header and the first batch are read before answering, so a database failure is still a
+      // proper problem response; a failure later can only cut the stream short.
+      const header = await chunks.next();
+      const first = await chunks.next();
+      async function* body() {
+        if (!header.done) yield header.value;
+        if (!first.done) {
+          yield first.value;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+        }
       }
-    }
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="items.csv"')
-      .send(Readable.from(body()));
-  });
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="items.csv"')
+        .send(Readable.from(body()));
+    },
+  );
 
   // The import route lives in its own scope with the only text/csv parser, so no other route accepts
   // CSV (it is 415 there). The body stays bytes here: decoding (strictly: invalid UTF-8 is a 422, not
@@ -149,23 +165,31 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           },
         },
         schema: { response: { 200: ImportCounts } },
-      }, async (request, reply) => {
-      const { merchantId, user } = requireMerchant(request);
-      if (!Buffer.isBuffer(request.body)) {
-        throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
-      }
-      const header = request.headers['idempotency-key'];
-      const key = header === undefined ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
-      // Counted before any work, refused or not: a file that is all errors costs the server as much as a
-      // good one, and is exactly what someone repeating it would send. Keyed by pseudonym like the export.
-      const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'user', merchantId), importQuota.max, importQuota.window);
-      if (closedUntil) throw tooManyAttempts(closedUntil, throttle.now());
-      const outcome = await importCsv(db, merchantId, request.body, {
-        by: user.id,
-        keyed: key === undefined ? undefined : { key, method: request.method, path: request.url },
-      }, importing);
-      return sendOutcome(reply, 200, outcome);
-    });
+      },
+      async (request, reply) => {
+        const { merchantId, user } = requireMerchant(request);
+        if (!Buffer.isBuffer(request.body)) {
+          throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
+        }
+        const header = request.headers['idempotency-key'];
+        const key = header === undefined ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
+        // Counted before any work, refused or not: a file that is all errors costs the server as much as a
+        // good one, and is exactly what someone repeating it would send. Keyed by pseudonym like the export.
+        const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'user', merchantId), importQuota.max, importQuota.window);
+        if (closedUntil) throw tooManyAttempts(closedUntil, throttle.now());
+        const outcome = await importCsv(
+          db,
+          merchantId,
+          request.body,
+          {
+            by: user.id,
+            keyed: key === undefined ? undefined : { key, method: request.method, path: request.url },
+          },
+          importing,
+        );
+        return sendOutcome(reply, 200, outcome);
+      },
+    );
   });
 
   app.get<{ Params: IdParams }>(
@@ -173,15 +197,25 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     {
       config: { ...merchant, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
       schema: { params: idParams, response: { 200: ItemEnvelope } },
-    }, async (request) => {
-    const { merchantId } = requireMerchant(request);
-    return { item: await getItem(db, merchantId, request.params.id) };
-  });
+    },
+    async (request) => {
+      const { merchantId } = requireMerchant(request);
+      return { item: await getItem(db, merchantId, request.params.id) };
+    },
+  );
 
   app.patch<{ Params: IdParams }>(
     '/api/items/:id',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: 'Edit an item (not its quantity)', ok: { status: 200, description: 'Edited.' }, errors: [409] } },
+      config: {
+        ...merchant,
+        operation: {
+          tag: 'inventory',
+          summary: 'Edit an item (not its quantity)',
+          ok: { status: 200, description: 'Edited.' },
+          errors: [409],
+        },
+      },
       schema: { params: idParams, body: patchBody, response: { 200: ItemEnvelope } },
     },
     async (request) => {
@@ -193,13 +227,18 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   app.delete<{ Params: IdParams }>(
     '/api/items/:id',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } } },
+      config: {
+        ...merchant,
+        operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
+      },
       schema: { params: idParams },
-    }, async (request, reply) => {
-    const { merchantId } = requireMerchant(request);
-    await deleteItem(db, merchantId, request.params.id);
-    return reply.status(204).send();
-  });
+    },
+    async (request, reply) => {
+      const { merchantId } = requireMerchant(request);
+      await deleteItem(db, merchantId, request.params.id);
+      return reply.status(204).send();
+    },
+  );
 
   app.post<{ Params: IdParams }>(
     '/api/items/:id/adjustments',
@@ -231,7 +270,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   app.get<{ Params: IdParams; Querystring: Record<string, string | undefined> }>(
     '/api/items/:id/movements',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: "An item's ledger, newest first", ok: { status: 200, description: 'A page of movements.' } } },
+      config: {
+        ...merchant,
+        operation: {
+          tag: 'inventory',
+          summary: "An item's ledger, newest first",
+          ok: { status: 200, description: 'A page of movements.' },
+        },
+      },
       schema: { params: idParams, querystring: movementsQuery, response: { 200: MovementPage } },
     },
     async (request) => {
@@ -246,14 +292,19 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   app.get(
     '/api/inventory/summary',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: 'Totals for the dashboard', ok: { status: 200, description: 'Totals.' } } },
+      config: {
+        ...merchant,
+        operation: { tag: 'inventory', summary: 'Totals for the dashboard', ok: { status: 200, description: 'Totals.' } },
+      },
       // Documents the body; the handler sends a string, which Fastify does not pass to the serializer.
       schema: { response: { 200: SummarySchema } },
-    }, async (request, reply) => {
-    const { merchantId } = requireMerchant(request);
-    // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
-    return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
-  });
+    },
+    async (request, reply) => {
+      const { merchantId } = requireMerchant(request);
+      // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
+      return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
+    },
+  );
 
   // Not in docs/api.md: our extension for the dashboard chart (README "The HTTP API").
   app.get<{ Querystring: { days?: string } }>(

@@ -18,9 +18,14 @@ export const opsRoutes: FastifyPluginAsync<{ deps: AppDeps; checks: ReadinessChe
   app.get(
     '/healthz',
     {
-      config: { access: 'public', operation: { tag: 'operations', summary: 'Liveness: the process is up', ok: { status: 200, description: 'Alive.' } } },
+      config: {
+        access: 'public',
+        operation: { tag: 'operations', summary: 'Liveness: the process is up', ok: { status: 200, description: 'Alive.' } },
+      },
       schema: { response: { 200: HealthSchema } },
-    }, async () => ({ status: 'ok' }));
+    },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/readyz',
@@ -36,25 +41,27 @@ export const opsRoutes: FastifyPluginAsync<{ deps: AppDeps; checks: ReadinessChe
       },
       // 503 is not a problem here: the same shape says which check is down.
       schema: { response: { 200: ReadinessSchema, 503: ReadinessSchema } },
-    }, async (_request, reply) => {
-    const results: Record<string, 'ok' | 'down'> = {};
-    let ready = true;
-    await Promise.all(
-      all.map(async (c) => {
-        try {
-          await withTimeout(c.check(), 2000);
-          results[c.name] = 'ok';
-        } catch {
-          results[c.name] = 'down';
-          if (!c.optional) ready = false;
-        }
-      }),
-    );
-    const degraded = Object.values(results).includes('down');
-    reply.header('cache-control', 'no-store');
-    if (!ready) reply.header('retry-after', '5');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? (degraded ? 'degraded' : 'ready') : 'unavailable', checks: results });
-  });
+    },
+    async (_request, reply) => {
+      const results: Record<string, 'ok' | 'down'> = {};
+      let ready = true;
+      await Promise.all(
+        all.map(async (c) => {
+          try {
+            await withTimeout(c.check(), 2000);
+            results[c.name] = 'ok';
+          } catch {
+            results[c.name] = 'down';
+            if (!c.optional) ready = false;
+          }
+        }),
+      );
+      const degraded = Object.values(results).includes('down');
+      reply.header('cache-control', 'no-store');
+      if (!ready) reply.header('retry-after', '5');
+      return reply.status(ready ? 200 : 503).send({ status: ready ? (degraded ? 'degraded' : 'ready') : 'unavailable', checks: results });
+    },
+  );
 };
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -27,23 +27,28 @@ const idParams = { type: 'object', properties: { id: { type: 'string', maxLength
 export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const { passwordResets, sessions, audit, config } = deps;
 
-  app.get<{ Params: { token: string } }>('/api/auth/password-reset/:token', {
+  app.get<{ Params: { token: string } }>(
+    '/api/auth/password-reset/:token',
+    {
       config: {
         access: 'public',
         operation: {
           tag: 'auth',
           summary: 'Whose password-reset link this is (does not use it up)',
-          description: 'Unknown, used and expired links all answer the same 404. Opening the link (a mail scanner, a preview) never consumes it.',
+          description:
+            'Unknown, used and expired links all answer the same 404. Opening the link (a mail scanner, a preview) never consumes it.',
           ok: { status: 200, description: 'The link is valid.' },
           errors: [404],
         },
       },
       schema: { params: tokenParams, response: { 200: Type.Object({ username: Type.String(), mfaRequired: Type.Boolean() }) } },
-    }, async (request) => {
-    const { username } = await passwordResets.peek(request.params.token);
-    // mfaRequired: no second factor exists yet (the contract's field, so clients need no change later).
-    return { username, mfaRequired: false };
-  });
+    },
+    async (request) => {
+      const { username } = await passwordResets.peek(request.params.token);
+      // mfaRequired: no second factor exists yet (the contract's field, so clients need no change later).
+      return { username, mfaRequired: false };
+    },
+  );
 
   app.post<{ Params: { token: string }; Body: { newPassword: string } }>(
     '/api/auth/password-reset/:token',

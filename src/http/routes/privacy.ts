@@ -29,7 +29,10 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
   app.get<{ Querystring: { limit?: string } }>(
     '/api/me/activity',
     {
-      config: { access: 'user', operation: { tag: 'privacy', summary: 'Your security activity', ok: { status: 200, description: 'Events.' } } },
+      config: {
+        access: 'user',
+        operation: { tag: 'privacy', summary: 'Your security activity', ok: { status: 200, description: 'Events.' } },
+      },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
         response: { 200: Type.Object({ events: Type.Array(ActivityEventSchema) }) },
@@ -62,18 +65,20 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
       },
       // Everything the account has, as stored: an open object (the serializer keeps every key).
       schema: { response: { 200: Type.Object({}, { additionalProperties: true }) } },
-    }, async (request, reply) => {
-    const auth = requireUser(request);
-    // Keyed by pseudonym: the record may outlive an account deleted right after its export.
-    const next = await throttle.oncePer(await deps.pseudonyms.keys('export:', 'user', auth.user.id), config.exportInterval);
-    if (next) throw tooManyAttempts(next, throttle.now());
-    const data = await exportAccount(deps, auth.user.id, auth.session.id, new Date(throttle.now()));
-    if (!data) throw new AppError('unauthenticated', 'Your session has ended.');
-    await audit.event(request, 'export', { userId: auth.user.id });
-    const day = data.exportedAt.slice(0, 10);
-    reply.header('content-disposition', `attachment; filename="stockade-export-${day}.json"`);
-    return data;
-  });
+    },
+    async (request, reply) => {
+      const auth = requireUser(request);
+      // Keyed by pseudonym: the record may outlive an account deleted right after its export.
+      const next = await throttle.oncePer(await deps.pseudonyms.keys('export:', 'user', auth.user.id), config.exportInterval);
+      if (next) throw tooManyAttempts(next, throttle.now());
+      const data = await exportAccount(deps, auth.user.id, auth.session.id, new Date(throttle.now()));
+      if (!data) throw new AppError('unauthenticated', 'Your session has ended.');
+      await audit.event(request, 'export', { userId: auth.user.id });
+      const day = data.exportedAt.slice(0, 10);
+      reply.header('content-disposition', `attachment; filename="stockade-export-${day}.json"`);
+      return data;
+    },
+  );
 
   app.delete<{ Body: { password: string } }>(
     '/api/me',

@@ -20,29 +20,37 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.get(
     '/api/sessions',
     {
-      config: { access: 'user', operation: { tag: 'sessions', summary: "The signed-in user's sessions", ok: { status: 200, description: 'Sessions.' } } },
+      config: {
+        access: 'user',
+        operation: { tag: 'sessions', summary: "The signed-in user's sessions", ok: { status: 200, description: 'Sessions.' } },
+      },
       schema: { response: { 200: Type.Object({ sessions: Type.Array(SessionListEntrySchema) }) } },
-    }, async (request) => {
-    const { user, session: current } = requireUser(request);
-    const list = await sessions.list(user.id);
-    return {
-      sessions: list.map((s) => ({
-        id: s.id,
-        createdAt: s.createdAt.toISOString(),
-        lastSeenAt: s.lastSeenAt.toISOString(),
-        idleExpiresAt: s.idleExpiresAt.toISOString(),
-        absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
-        userAgent: s.userAgent,
-        ip: s.ip,
-        current: s.id === current.id,
-      })),
-    };
-  });
+    },
+    async (request) => {
+      const { user, session: current } = requireUser(request);
+      const list = await sessions.list(user.id);
+      return {
+        sessions: list.map((s) => ({
+          id: s.id,
+          createdAt: s.createdAt.toISOString(),
+          lastSeenAt: s.lastSeenAt.toISOString(),
+          idleExpiresAt: s.idleExpiresAt.toISOString(),
+          absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+          userAgent: s.userAgent,
+          ip: s.ip,
+          current: s.id === current.id,
+        })),
+      };
+    },
+  );
 
   app.delete<{ Params: { id: string } }>(
     '/api/sessions/:id',
     {
-      config: { access: 'user', operation: { tag: 'sessions', summary: 'End one of your sessions', ok: { status: 204, description: 'Ended.' } } },
+      config: {
+        access: 'user',
+        operation: { tag: 'sessions', summary: 'End one of your sessions', ok: { status: 204, description: 'Ended.' } },
+      },
       schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
     },
     async (request, reply) => {
@@ -68,11 +76,13 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         },
       },
       schema: { response: { 200: Revoked } },
-    }, async (request) => {
-    const auth = requireUser(request);
-    requireFreshAuth(auth, config.session.reauthWindow);
-    const revoked = await sessions.revokeUser(auth.user.id, auth.session);
-    await audit.event(request, 'sessions.revoked_others', { userId: auth.user.id, details: { count: revoked } });
-    return { revoked };
-  });
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      requireFreshAuth(auth, config.session.reauthWindow);
+      const revoked = await sessions.revokeUser(auth.user.id, auth.session);
+      await audit.event(request, 'sessions.revoked_others', { userId: auth.user.id, details: { count: revoked } });
+      return { revoked };
+    },
+  );
 };

@@ -154,10 +154,10 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async deleteById(userId: string, publicId: string): Promise<SessionRecord | null> {
-    const res = await this.db.query<Row>(
-      `DELETE FROM sessions WHERE user_id = $1 AND public_id = $2 RETURNING ${COLUMNS}`,
-      [userId, publicId],
-    );
+    const res = await this.db.query<Row>(`DELETE FROM sessions WHERE user_id = $1 AND public_id = $2 RETURNING ${COLUMNS}`, [
+      userId,
+      publicId,
+    ]);
     return res.rows[0] ? toRecord(res.rows[0]) : null;
   }
 
@@ -183,10 +183,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async listUser(userId: string): Promise<SessionRecord[]> {
-    const res = await this.db.query<Row>(
-      `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC`,
-      [userId],
-    );
+    const res = await this.db.query<Row>(`SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC`, [userId]);
     return res.rows.map(toRecord);
   }
 

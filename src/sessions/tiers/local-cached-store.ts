@@ -51,7 +51,12 @@ export class CachedSessionStore implements SessionStore {
     return this.readThrough(c, idHash, key, hit);
   }
 
-  private async readThrough(c: LocalSessionCache, idHash: Buffer, key: string, stale: StoredSession | undefined): Promise<StoredSession | null> {
+  private async readThrough(
+    c: LocalSessionCache,
+    idHash: Buffer,
+    key: string,
+    stale: StoredSession | undefined,
+  ): Promise<StoredSession | null> {
     const generation = c.generation();
     const found = await this.inner.get(idHash);
     if (found) c.insert(key, found, generation);

@@ -10,10 +10,7 @@ import { buildWebOnce } from './web-build.js';
  * without Secure.) ALLOWED_ORIGINS is the server's own origin, as in a real deployment, so the
  * browser's Origin check is exercised for real.
  */
-export async function startWebServer(
-  env: Record<string, string> = {},
-  opts: { logLines?: string[] } = {},
-): Promise<TestServer> {
+export async function startWebServer(env: Record<string, string> = {}, opts: { logLines?: string[] } = {}): Promise<TestServer> {
   const webRoot = await buildWebOnce();
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();

@@ -58,7 +58,11 @@ export function hostileValues(schema: JsonSchema): HostileValue[] {
       add('an array with a NUL string', ['a\u0000b']);
       add('an array with a lone surrogate', ['\udfff']);
     }
-    if (schema.maxItems !== undefined) add('too many items', Array.from({ length: schema.maxItems + 1 }, (_, i) => `t${i}`));
+    if (schema.maxItems !== undefined)
+      add(
+        'too many items',
+        Array.from({ length: schema.maxItems + 1 }, (_, i) => `t${i}`),
+      );
   }
   return out;
 }
@@ -78,13 +82,28 @@ export function parserLevelBodies(valid: unknown): RawBody[] {
   const inner = json.length > 2 ? `,${json.slice(1)}` : '}';
   return [
     { label: '__proto__ key', raw: `{"__proto__":{"isAdmin":true,"polluted":1}${inner}`, contentType: 'application/json', status: 400 },
-    { label: 'constructor.prototype key', raw: `{"constructor":{"prototype":{"polluted":1}}${inner}`, contentType: 'application/json', status: 400 },
+    {
+      label: 'constructor.prototype key',
+      raw: `{"constructor":{"prototype":{"polluted":1}}${inner}`,
+      contentType: 'application/json',
+      status: 400,
+    },
     { label: 'malformed JSON', raw: '{"a":', contentType: 'application/json', status: 400 },
-    { label: 'invalid UTF-8', raw: Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), contentType: 'application/json', status: 400 },
+    {
+      label: 'invalid UTF-8',
+      raw: Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]),
+      contentType: 'application/json',
+      status: 400,
+    },
     { label: 'over 1 MiB', raw: JSON.stringify({ pad: 'x'.repeat(1_100_000) }), contentType: 'application/json', status: 413 },
     { label: 'text/plain', raw: json, contentType: 'text/plain', status: 415 },
     { label: 'form-urlencoded', raw: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded', status: 415 },
-    { label: 'multipart', raw: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n', contentType: 'multipart/form-data; boundary=x', status: 415 },
+    {
+      label: 'multipart',
+      raw: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n',
+      contentType: 'multipart/form-data; boundary=x',
+      status: 415,
+    },
     { label: 'XML', raw: '<a>1</a>', contentType: 'application/xml', status: 415 },
     { label: 'JSON labelled UTF-16', raw: json, contentType: 'application/json; charset=utf-16', status: 415 },
     { label: 'no Content-Type', raw: Buffer.from(json), status: 415 },

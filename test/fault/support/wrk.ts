@@ -63,7 +63,19 @@ end
 
 export function runWrk(url: string, script: string, opts: { seconds: number; connections: number; threads: number }): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--timeout', '10s', '-s', script, url];
+    const args = [
+      '-t',
+      String(opts.threads),
+      '-c',
+      String(opts.connections),
+      '-d',
+      `${opts.seconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      script,
+      url,
+    ];
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => {

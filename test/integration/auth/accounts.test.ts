@@ -28,7 +28,10 @@ describe('accounts', () => {
       const res = await client().post('/api/auth/register', body);
       assert.equal(res.status, 400, JSON.stringify(body).slice(0, 60));
       assert.equal(res.body.code, 'validation');
-      assert.ok(res.body.errors.some((e: { path: string }) => e.path === path), `error on ${path}`);
+      assert.ok(
+        res.body.errors.some((e: { path: string }) => e.path === path),
+        `error on ${path}`,
+      );
       assert.equal(res.setCookies.length, 0, 'no session for a failed sign-up');
     }
   });
@@ -82,7 +85,10 @@ describe('accounts', () => {
     const res = await client().login('someone', 'x'.repeat(100_000));
     assert.equal(res.status, 400);
     assert.ok(Date.now() - start < 1000);
-    const huge = await client().request('POST', '/api/auth/login', { raw: JSON.stringify({ username: 'a', password: 'x'.repeat(2_000_000) }), contentType: 'application/json' });
+    const huge = await client().request('POST', '/api/auth/login', {
+      raw: JSON.stringify({ username: 'a', password: 'x'.repeat(2_000_000) }),
+      contentType: 'application/json',
+    });
     assert.equal(huge.status, 413);
     assert.equal(huge.body.code, 'payload_too_large');
   });

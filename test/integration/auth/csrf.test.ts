@@ -44,7 +44,11 @@ describe('CSRF and cross-site rules', () => {
       assert.equal(res.status, 403, origin);
       assert.equal(res.body.code, 'csrf');
       const anon = new TestClient(server.url);
-      const reg = await anon.post('/api/auth/register', { username: uniqueUsername(), password: 'correct horse battery staple' }, { headers: { origin } });
+      const reg = await anon.post(
+        '/api/auth/register',
+        { username: uniqueUsername(), password: 'correct horse battery staple' },
+        { headers: { origin } },
+      );
       assert.equal(reg.status, 403, `register from ${origin}`);
       assert.equal(anon.token, undefined, 'no session issued');
       const login = await anon.login('whoever', 'whatever it is', { headers: { origin } });
@@ -103,7 +107,11 @@ describe('CSRF and cross-site rules', () => {
     const cors = await a.get('/api/auth/session', { headers: { origin: 'https://evil.example' } });
     assert.equal(cors.headers.get('access-control-allow-origin'), null);
     const preflight = await a.request('OPTIONS', '/api/auth/logout', {
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'x-csrf-token' },
+      headers: {
+        origin: 'https://evil.example',
+        'access-control-request-method': 'DELETE',
+        'access-control-request-headers': 'x-csrf-token',
+      },
     });
     assert.equal(preflight.headers.get('access-control-allow-origin'), null);
     assert.equal(preflight.headers.get('access-control-allow-credentials'), null);

@@ -106,7 +106,10 @@ for (const database of ['pglite', 'postgres'] as const) {
       const { username } = await a1.register();
       const a2 = client();
       await a2.login(username);
-      const wrong = await a1.post('/api/auth/password', { currentPassword: 'not the password at all', newPassword: 'a brand new passphrase' });
+      const wrong = await a1.post('/api/auth/password', {
+        currentPassword: 'not the password at all',
+        newPassword: 'a brand new passphrase',
+      });
       assert.equal(wrong.status, 400);
       assert.equal(wrong.body.errors[0].path, 'currentPassword');
       assert.equal((await a2.get('/api/auth/session')).status, 200);
@@ -155,7 +158,9 @@ for (const database of ['pglite', 'postgres'] as const) {
       const a = client();
       const { username } = await a.register();
       const phone = client();
-      await phone.login(username, PASSWORD, { headers: { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1' } });
+      await phone.login(username, PASSWORD, {
+        headers: { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1' },
+      });
       const list = await a.get('/api/sessions');
       assert.equal(list.status, 200);
       assert.equal(list.body.sessions.length, 2);

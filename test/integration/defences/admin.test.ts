@@ -85,7 +85,11 @@ for (const database of ['pglite', 'postgres'] as const) {
         assert.equal((await only.client.delete('/api/me', { password: PASSWORD })).status, 409, 'nor delete their account');
         const second = await signedInAdmin(solo);
         assert.equal((await only.client.patch(`/api/admin/users/${second.id}`, { disabled: true })).status, 200);
-        assert.equal((await only.client.patch(`/api/admin/users/${only.id}`, { role: 'merchant' })).status, 409, 'the other one is disabled');
+        assert.equal(
+          (await only.client.patch(`/api/admin/users/${only.id}`, { role: 'merchant' })).status,
+          409,
+          'the other one is disabled',
+        );
         assert.equal((await only.client.patch(`/api/admin/users/${second.id}`, { disabled: false })).status, 200);
         const demoted = await only.client.patch(`/api/admin/users/${only.id}`, { role: 'merchant' });
         assert.equal(demoted.status, 200);
@@ -144,8 +148,9 @@ describe('admin routes: who may call them', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: { status: number; body: { users: Record<string, unknown>[]; nextCursor: string | null } } =
-        await admin.client.get(`/api/admin/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; body: { users: Record<string, unknown>[]; nextCursor: string | null } } = await admin.client.get(
+        `/api/admin/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.equal(res.status, 200);
       assert.ok(res.body.users.length <= 2);
       for (const u of res.body.users) {

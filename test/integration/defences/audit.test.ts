@@ -17,7 +17,7 @@ describe('audit trail', () => {
   });
   after(() => server.close());
 
-  test('every action of a session\'s life is recorded once, in the table and in the log, without secrets', async () => {
+  test("every action of a session's life is recorded once, in the table and in the log, without secrets", async () => {
     const c = new TestClient(server.url);
     const canary = `Canary-${crypto.randomUUID()}`;
     const user = await c.register(undefined, canary);
@@ -47,7 +47,9 @@ describe('audit trail', () => {
 
     const res = await admin.client.get(`/api/admin/audit?userId=${user.id}&limit=100`);
     assert.equal(res.status, 200);
-    const events = (res.body.events as { type: string; actorId: string | null; ip: string; userAgent: string; details: object }[]).reverse();
+    const events = (
+      res.body.events as { type: string; actorId: string | null; ip: string; userAgent: string; details: object }[]
+    ).reverse();
     assert.deepEqual(
       events.map((e) => e.type),
       [
@@ -80,7 +82,10 @@ describe('audit trail', () => {
     // One log line per event, naming it; nothing secret in the whole log.
     const logged = logLines.map((l) => JSON.parse(l) as { event?: string; userId?: string });
     const forUser = logged.filter((l) => l.event && l.userId === user.id).map((l) => l.event);
-    assert.deepEqual(forUser, events.map((e) => e.type));
+    assert.deepEqual(
+      forUser,
+      events.map((e) => e.type),
+    );
     const all = logLines.join('\n');
     for (const secret of [canary, PASSWORD, ...tokens]) assert.ok(!all.includes(secret), 'a secret reached the log');
     assert.ok(!/set-cookie|"cookie"/i.test(all));
@@ -93,7 +98,10 @@ describe('audit trail', () => {
     assert.equal(first.body.events.length, 3);
     const second = await admin.client.get(`/api/admin/audit?limit=3&cursor=${first.body.nextCursor}`);
     const ids = [...first.body.events, ...second.body.events].map((e: { id: string }) => Number(e.id));
-    assert.deepEqual(ids, [...ids].sort((a, b) => b - a));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+    );
     assert.equal(new Set(ids).size, ids.length);
     const failures = await admin.client.get('/api/admin/audit?type=login.failure');
     assert.ok(failures.body.events.length >= 2);

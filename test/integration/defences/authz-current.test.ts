@@ -88,7 +88,10 @@ async function race(setup: Setup, change: Change): Promise<void> {
     const admin = await on.get('/api/admin/users');
     // A demoted session may live on as a merchant; after a disable or a voided password, none may.
     const kept = (session.status === 200 && (!('role' in change) || session.body.user.role !== 'merchant')) || admin.status === 200;
-    if (kept) stale.push(`${when} on ${url === handler ? 'the handling server' : 'another server'}: session ${session.status} ${session.body?.user?.role ?? ''}, admin list ${admin.status}`);
+    if (kept)
+      stale.push(
+        `${when} on ${url === handler ? 'the handling server' : 'another server'}: session ${session.status} ${session.body?.user?.role ?? ''}, admin list ${admin.status}`,
+      );
   };
 
   // At once on the server that handled the change: every cookie issued so far.
@@ -150,4 +153,7 @@ const fleetSetup = (env: Record<string, string>) => async (): Promise<Setup> => 
 
 raceSuite('two servers on a PostgreSQL server (LISTEN/NOTIFY bus)', fleetSetup({}));
 
-raceSuite('two servers on PostgreSQL + Redis (Redis tier and bus)', fleetSetup({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: redisPrefix() }));
+raceSuite(
+  'two servers on PostgreSQL + Redis (Redis tier and bus)',
+  fleetSetup({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: redisPrefix() }),
+);

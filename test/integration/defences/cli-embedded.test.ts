@@ -25,7 +25,11 @@ describe('stockade CLI on an embedded database (DATA_DIR)', () => {
       stockade(['revoke-user', 'alice'], { env: { DATA_DIR: target } }),
       stockade(['migrate'], { env: { DATA_DIR: elsewhere } }),
     ]);
-    for (const [run, path] of [[defaultDir, join(dir, 'data')], [named, target], [noCreateFlag, elsewhere]] as const) {
+    for (const [run, path] of [
+      [defaultDir, join(dir, 'data')],
+      [named, target],
+      [noCreateFlag, elsewhere],
+    ] as const) {
       assert.equal(run.code, 2, run.stderr);
       assert.equal(run.stdout, '', 'no result is reported');
       assert.ok(run.stderr.includes(`no embedded database at ${path}`), run.stderr);
@@ -48,11 +52,19 @@ describe('stockade CLI on an embedded database (DATA_DIR)', () => {
 
     const db = await openPglite(dir);
     try {
-      const users = await db.query<{ username: string; role: string; password_hash: string }>('SELECT username, role, password_hash FROM users');
-      assert.deepEqual(users.rows.map((u) => [u.username, u.role]), [['Boss', 'admin']]);
+      const users = await db.query<{ username: string; role: string; password_hash: string }>(
+        'SELECT username, role, password_hash FROM users',
+      );
+      assert.deepEqual(
+        users.rows.map((u) => [u.username, u.role]),
+        [['Boss', 'admin']],
+      );
       assert.match(users.rows[0]!.password_hash, /^\$argon2id\$/);
       const events = await db.query<{ type: string }>('SELECT type FROM audit_events ORDER BY id');
-      assert.deepEqual(events.rows.map((e) => e.type), ['admin.created']);
+      assert.deepEqual(
+        events.rows.map((e) => e.type),
+        ['admin.created'],
+      );
     } finally {
       await db.close();
     }

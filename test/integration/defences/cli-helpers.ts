@@ -22,7 +22,11 @@ export function stockade(args: string[], opts: { env?: Record<string, string>; i
   return new Promise((resolve, reject) => {
     // A clean environment: nothing leaks in from the test runner's own configuration.
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env };
-    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli.ts'), ...args], { cwd: opts.cwd ?? ROOT, env, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli.ts'), ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env,
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

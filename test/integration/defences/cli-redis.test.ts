@@ -54,14 +54,16 @@ describe('stockade revoke-user / revoke-all against servers with Redis, CLI with
             break;
           }
           assert.equal(status, 200);
-          if (sent > BOUND_MS) assert.fail(`${what}: ${s.url} accepted a check sent ${sent.toFixed(1)} ms after the command exited (bound ${BOUND_MS} ms)`);
+          if (sent > BOUND_MS)
+            assert.fail(`${what}: ${s.url} accepted a check sent ${sent.toFixed(1)} ms after the command exited (bound ${BOUND_MS} ms)`);
           await sleep(5);
         }
       }
     }
     await sleep(100);
     for (const client of clients) {
-      for (const s of fleet.servers) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, `${what}: accepted again by ${s.url}`);
+      for (const s of fleet.servers)
+        assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, `${what}: accepted again by ${s.url}`);
     }
     process.stdout.write(`# ${what}: first refused checks sent ${took.map((t) => t.toFixed(1)).join(' / ')} ms after the exit\n`);
   }

@@ -30,14 +30,19 @@ test('stockade reset-link --invalidate-password: the leaked password and its ses
     assert.equal((await attacker.get('/api/auth/session')).status, 401, 'the running server refuses the session at once');
     assert.equal((await new TestClient(server.url).login(username)).status, 401, 'the leaked password is void');
     const token = link.slice(link.lastIndexOf('/') + 1);
-    const set = await new TestClient(server.url).post(`/api/auth/password-reset/${token}`, { newPassword: 'a fresh and private passphrase' });
+    const set = await new TestClient(server.url).post(`/api/auth/password-reset/${token}`, {
+      newPassword: 'a fresh and private passphrase',
+    });
     assert.equal(set.status, 204, set.text);
     assert.equal((await new TestClient(server.url).login(username, 'a fresh and private passphrase')).status, 200);
     assert.equal((await new TestClient(server.url).login(username, PASSWORD)).status, 401);
     const audited = await db.query<{ details: { via: string; invalidatePassword: boolean } }>(
       "SELECT details FROM audit_events WHERE type = 'password.reset_issued'",
     );
-    assert.deepEqual(audited.rows.map((r) => [r.details.via, r.details.invalidatePassword]), [['cli', true]]);
+    assert.deepEqual(
+      audited.rows.map((r) => [r.details.via, r.details.invalidatePassword]),
+      [['cli', true]],
+    );
   } finally {
     await server.close();
     await db.close();

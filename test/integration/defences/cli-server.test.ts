@@ -59,11 +59,17 @@ describe('stockade CLI on a PostgreSQL server, next to a running server', () => 
       const events = await db.query<{ type: string; details: { via?: string; count?: number } }>(
         `SELECT type, details FROM audit_events WHERE details->>'via' = 'cli' ORDER BY id`,
       );
-      assert.deepEqual(events.rows.map((e) => [e.type, e.details.count ?? null]), [['admin.created', null], ['session.revoked', 2]]);
+      assert.deepEqual(
+        events.rows.map((e) => [e.type, e.details.count ?? null]),
+        [
+          ['admin.created', null],
+          ['session.revoked', 2],
+        ],
+      );
       await db.query(`UPDATE sessions SET idle_expires_at = now() - interval '1 second'`);
       const purged = await stockade(['purge'], { env });
       assert.equal(purged.code, 0, purged.stderr);
-      assert.match(purged.stdout, /purged 1 expired sessions/, 'the admin\'s session, made expired above');
+      assert.match(purged.stdout, /purged 1 expired sessions/, "the admin's session, made expired above");
     } finally {
       await server.close();
       await db.close();

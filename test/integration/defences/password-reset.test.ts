@@ -28,9 +28,13 @@ for (const database of ['pglite', 'postgres'] as const) {
       const attacker = client();
       assert.equal((await attacker.login(victim.username)).status, 200, 'the attacker signs in with the leaked password');
 
-      const issued = await admin.client.post(`/api/admin/users/${victim.id}/password-reset`, { invalidatePassword: true }, {
-        headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
-      });
+      const issued = await admin.client.post(
+        `/api/admin/users/${victim.id}/password-reset`,
+        { invalidatePassword: true },
+        {
+          headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+        },
+      );
       assert.equal(issued.status, 201, issued.text);
       assert.match(issued.body.link, /^https:\/\/shop\.example\/#\/reset\/[A-Za-z0-9_-]{43}$/, 'built from PUBLIC_URL, never from Host');
       assert.ok(Date.parse(issued.body.expiresAt) > Date.now());
@@ -43,7 +47,8 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal(leaked.body.code, 'unauthenticated');
 
       // Opening the link (a mail scanner would) consumes nothing.
-      for (let i = 0; i < 3; i++) assert.deepEqual((await client().get(`/api/auth/password-reset/${token}`)).body, { username: victim.username, mfaRequired: false });
+      for (let i = 0; i < 3; i++)
+        assert.deepEqual((await client().get(`/api/auth/password-reset/${token}`)).body, { username: victim.username, mfaRequired: false });
 
       const weak = await client().post(`/api/auth/password-reset/${token}`, { newPassword: 'password' });
       assert.equal(weak.status, 400);
@@ -63,7 +68,10 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal(await count(server, "audit_events WHERE type = 'password.reset' AND user_id = $1", [victim.id]), 1);
       const leakedLines = logLines.filter((l) => l.includes(token));
       assert.deepEqual(leakedLines, [], 'the token never reaches a log line');
-      assert.ok(logLines.some((l) => l.includes('/api/auth/password-reset/:token')), 'requests are logged by route pattern');
+      assert.ok(
+        logLines.some((l) => l.includes('/api/auth/password-reset/:token')),
+        'requests are logged by route pattern',
+      );
     });
 
     test('racing uses of one link: exactly one sets the password', async () => {
@@ -74,7 +82,9 @@ for (const database of ['pglite', 'postgres'] as const) {
       const token = tokenOf(issued.body.link);
       assert.equal((await m.client.get('/api/items')).status, 200, 'without invalidatePassword the sessions live on');
       const candidates = Array.from({ length: 12 }, (_, i) => `${NEW_PASSWORD} number ${i}`);
-      const answers = await Promise.all(candidates.map((newPassword) => client().post(`/api/auth/password-reset/${token}`, { newPassword })));
+      const answers = await Promise.all(
+        candidates.map((newPassword) => client().post(`/api/auth/password-reset/${token}`, { newPassword })),
+      );
       const won = answers.flatMap((a, i) => (a.status === 204 ? [candidates[i] as string] : []));
       assert.equal(won.length, 1, `statuses: ${answers.map((a) => a.status).join(',')}`);
       assert.ok(answers.every((a) => a.status === 204 || a.status === 404));

@@ -68,11 +68,19 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal(item.quantity, 3);
       assert.equal(item.priceCents, 1250);
       assert.equal(data.movements.length, 4, 'the initial stock and the sale, for each item');
-      assert.ok(data.movements.some((m: { itemId: string; delta: number; note: string }) => m.itemId === itemId && m.delta === -2 && m.note === 'counter sale'));
+      assert.ok(
+        data.movements.some(
+          (m: { itemId: string; delta: number; note: string }) => m.itemId === itemId && m.delta === -2 && m.note === 'counter sale',
+        ),
+      );
       assert.ok(data.authEvents.some((e: { type: string }) => e.type === 'login.success'));
 
-      assert.deepEqual(keysOf(data).filter((k) => SECRET_KEY.test(k)), []);
-      const hash = (await server.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [a.id])).rows[0]!.password_hash;
+      assert.deepEqual(
+        keysOf(data).filter((k) => SECRET_KEY.test(k)),
+        [],
+      );
+      const hash = (await server.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [a.id])).rows[0]!
+        .password_hash;
       for (const secret of [hash, a.client.token!, a.client.csrfToken!, phone.token!, canary, b.id]) {
         assert.ok(!res.text.includes(secret), 'no hash, token, CSRF token or other tenant data');
       }
@@ -109,7 +117,11 @@ for (const database of ['pglite', 'postgres'] as const) {
       const itemId = await stock(a.client, 'to be forgotten');
       const other = new TestClient(server.url);
       await other.login(a.username, PASSWORD, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0' } });
-      const keyed = await other.post('/api/items', { sku: 'OTHER-1', name: 'made on the other device' }, { headers: { 'idempotency-key': 'k-1' } });
+      const keyed = await other.post(
+        '/api/items',
+        { sku: 'OTHER-1', name: 'made on the other device' },
+        { headers: { 'idempotency-key': 'k-1' } },
+      );
       assert.equal(keyed.status, 201);
       const b = await signedInMerchant(server);
       const bItem = await stock(b.client, 'stays');
@@ -133,7 +145,10 @@ for (const database of ['pglite', 'postgres'] as const) {
 
       const res = await a.client.delete('/api/me', { password: PASSWORD });
       assert.equal(res.status, 204);
-      assert.ok(res.setCookies.some((c) => /^__Host-sid=;/.test(c) && /max-age=0/i.test(c)), 'cookie cleared');
+      assert.ok(
+        res.setCookies.some((c) => /^__Host-sid=;/.test(c) && /max-age=0/i.test(c)),
+        'cookie cleared',
+      );
       assert.match(res.headers.get('clear-site-data') ?? '', /"cookies"/);
 
       assert.equal((await other.get('/api/auth/session')).status, 401, 'every session is gone');
@@ -169,13 +184,15 @@ for (const database of ['pglite', 'postgres'] as const) {
       await server.db.query('UPDATE audit_events SET ip = NULL WHERE id = $1', [id]);
     });
 
-    test('activity: the user\'s own events, newest first, with truncated address and device summary', async () => {
+    test("activity: the user's own events, newest first, with truncated address and device summary", async () => {
       const a = await signedInMerchant(server);
       await new TestClient(server.url).login(a.username, 'wrong password here');
       const admin = await signedInAdmin(server);
       await admin.client.post(`/api/admin/users/${a.id}/revoke-sessions`);
       const fresh = new TestClient(server.url);
-      await fresh.login(a.username, PASSWORD, { headers: { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15' } });
+      await fresh.login(a.username, PASSWORD, {
+        headers: { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15' },
+      });
       const res = await fresh.get('/api/me/activity');
       assert.equal(res.status, 200);
       const events = res.body.events as { type: string; at: string; ip: string; userAgent: string; byAdmin: boolean }[];
@@ -190,8 +207,15 @@ for (const database of ['pglite', 'postgres'] as const) {
         assert.match(e.at, /Z$/);
       }
       const times = events.map((e) => Date.parse(e.at));
-      assert.deepEqual(times, [...times].sort((x, y) => y - x));
-      assert.equal((await admin.client.get('/api/me/activity')).body.events.some((e: { type: string }) => e.type === 'session.revoked'), false, 'only one\'s own');
+      assert.deepEqual(
+        times,
+        [...times].sort((x, y) => y - x),
+      );
+      assert.equal(
+        (await admin.client.get('/api/me/activity')).body.events.some((e: { type: string }) => e.type === 'session.revoked'),
+        false,
+        "only one's own",
+      );
     });
 
     test('what an administrator did shows as "an administrator": never their address, device, name or id (activity and export)', async () => {
@@ -202,9 +226,15 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal((await admin.client.post(`/api/admin/users/${a.id}/revoke-sessions`, undefined, from)).status, 200);
       assert.equal((await admin.client.patch(`/api/admin/users/${a.id}`, { disabled: true }, from)).status, 200);
       assert.equal((await admin.client.patch(`/api/admin/users/${a.id}`, { disabled: false }, from)).status, 200);
-      const rows = await server.db.query<{ user_agent: string }>(`SELECT user_agent FROM audit_events WHERE user_id = $1 AND actor_id = $2`, [a.id, admin.id]);
+      const rows = await server.db.query<{ user_agent: string }>(
+        `SELECT user_agent FROM audit_events WHERE user_id = $1 AND actor_id = $2`,
+        [a.id, admin.id],
+      );
       assert.equal(rows.rows.length, 3);
-      assert.ok(rows.rows.every((r) => r.user_agent === 'Edge on Windows'), 'the trail itself keeps the admin\'s device');
+      assert.ok(
+        rows.rows.every((r) => r.user_agent === 'Edge on Windows'),
+        "the trail itself keeps the admin's device",
+      );
 
       const merchant = new TestClient(server.url);
       assert.equal((await merchant.login(a.username)).status, 200);
@@ -216,7 +246,9 @@ for (const database of ['pglite', 'postgres'] as const) {
         ['activity', activity.body.events],
         ['export', exported.body.authEvents],
       ] as const) {
-        const byAdmin = (events as { type: string; ip: string | null; userAgent: string | null; byAdmin: boolean }[]).filter((e) => e.byAdmin);
+        const byAdmin = (events as { type: string; ip: string | null; userAgent: string | null; byAdmin: boolean }[]).filter(
+          (e) => e.byAdmin,
+        );
         assert.deepEqual(
           byAdmin.map((e) => e.type).sort(),
           ['admin.user_disabled', 'admin.user_enabled', 'session.revoked'],
@@ -231,7 +263,8 @@ for (const database of ['pglite', 'postgres'] as const) {
         ['activity', activity.text],
         ['export', exported.text],
       ] as const) {
-        for (const secret of ['Edge', 'Windows', admin.id, admin.username]) assert.ok(!text.includes(secret), `${view} names the admin (${secret})`);
+        for (const secret of ['Edge', 'Windows', admin.id, admin.username])
+          assert.ok(!text.includes(secret), `${view} names the admin (${secret})`);
       }
     });
   });

@@ -49,7 +49,13 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal((await fresh.get('/api/auth/session')).status, 200);
       assert.equal(await count(server, 'audit_events'), auditBefore - 7, 'the 29-day-old row and recent ones stay');
       assert.equal(await count(server, `audit_events WHERE at < now() - interval '30 days'`), 0);
-      assert.deepEqual(await purgeOnce(server.deps, { auditRetention: server.config.auditRetention }), { sessions: 0, auditEvents: 0, rateLimits: 0, passwordResets: 0, pseudonymKeys: 0 });
+      assert.deepEqual(await purgeOnce(server.deps, { auditRetention: server.config.auditRetention }), {
+        sessions: 0,
+        auditEvents: 0,
+        rateLimits: 0,
+        passwordResets: 0,
+        pseudonymKeys: 0,
+      });
     });
 
     test('the background job purges on its interval and stops with the server', async () => {
@@ -63,7 +69,10 @@ for (const database of ['pglite', 'postgres'] as const) {
       await server.db.query(`UPDATE sessions SET idle_expires_at = now() - interval '1 second' WHERE user_id = $1`, [user.id]);
       for (let i = 0; i < 50 && (await count(server, 'sessions WHERE user_id = $1', [user.id])) > 0; i++) await sleep(100);
       assert.equal(await count(server, 'sessions WHERE user_id = $1', [user.id]), 0, 'purged without anyone asking');
-      assert.ok(lines.some((l) => (l as { event?: string }).event === 'purge'), 'and logged');
+      assert.ok(
+        lines.some((l) => (l as { event?: string }).event === 'purge'),
+        'and logged',
+      );
     });
   });
 }

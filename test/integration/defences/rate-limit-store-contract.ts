@@ -49,7 +49,13 @@ export function runRateLimitStoreContract(name: string, open: () => Promise<Rate
       const k = key();
       const results = await Promise.all(Array.from({ length: 12 }, () => fx.store.hit(k, policy, at(0))));
       assert.equal(results.filter((r) => r.lockedNow).length, 1);
-      assert.deepEqual(results.map((r) => r.failures).filter((f) => f > 0).sort((a, b) => a - b), [1, 2, 3, 4]);
+      assert.deepEqual(
+        results
+          .map((r) => r.failures)
+          .filter((f) => f > 0)
+          .sort((a, b) => a - b),
+        [1, 2, 3, 4],
+      );
       const state = await fx.store.peek(k, at(1));
       assert.equal(state?.lockouts, 1);
     });

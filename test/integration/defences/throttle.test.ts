@@ -98,7 +98,11 @@ for (const database of ['pglite', 'postgres'] as const) {
         for (let j = 0; j < 2; j++) statuses.push((await from(username, `guess ${i}.${j}`)).status);
       }
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429, 429], 'the 7th failure across addresses locks the account');
-      assert.equal((await loginFrom(freshAddress())(username, PASSWORD)).status, 429, 'even the owner, from a fresh address, until it ends');
+      assert.equal(
+        (await loginFrom(freshAddress())(username, PASSWORD)).status,
+        429,
+        'even the owner, from a fresh address, until it ends',
+      );
       const ghost = uniqueUsername('ghost');
       const unknown: number[] = [];
       for (let i = 0; i < 4; i++) {
@@ -132,14 +136,21 @@ for (const database of ['pglite', 'postgres'] as const) {
       const reauth = await c.post('/api/auth/reauthenticate', { password: 'not my password' }, { localAddress: from });
       assert.equal(reauth.status, 400);
       assert.equal(reauth.body.code, 'validation');
-      const change = await c.post('/api/auth/password', { currentPassword: 'still not it', newPassword: 'a brand new passphrase' }, { localAddress: from });
+      const change = await c.post(
+        '/api/auth/password',
+        { currentPassword: 'still not it', newPassword: 'a brand new passphrase' },
+        { localAddress: from },
+      );
       assert.equal(change.status, 400);
       assert.equal((await loginFrom(from)(username, 'third wrong one')).status, 429, 'the third failure, at sign-in, locks');
-      assert.equal((await c.post('/api/auth/reauthenticate', { password: PASSWORD }, { localAddress: from })).status, 429, 'step-up from there is refused too');
+      assert.equal(
+        (await c.post('/api/auth/reauthenticate', { password: PASSWORD }, { localAddress: from })).status,
+        429,
+        'step-up from there is refused too',
+      );
       assert.equal((await loginFrom(from)(username, PASSWORD)).status, 429);
       assert.equal((await loginFrom(freshAddress())(username, PASSWORD)).status, 200, 'the account is fine from elsewhere');
     });
-
   });
 }
 
@@ -172,7 +183,10 @@ for (const database of ['pglite', 'postgres'] as const) {
       const checked = await failures('login.failure', id);
       assert.equal(right.status, 429, `the right password after 29 guesses in flight (guesses: ${statuses}; ${checked} checked)`);
       assert.ok(checked <= 3, `${checked} guesses were checked; the limit is 3`);
-      assert.ok(statuses.every((s) => s === 401 || s === 429), `statuses: ${statuses}`);
+      assert.ok(
+        statuses.every((s) => s === 401 || s === 429),
+        `statuses: ${statuses}`,
+      );
     });
 
     test('S-73: step-up and password change guesses in flight are counted before they are checked', async () => {
@@ -185,7 +199,10 @@ for (const database of ['pglite', 'postgres'] as const) {
           : c.post('/api/auth/password', { currentPassword: `wrong ${i}`, newPassword: 'a brand new passphrase' }, { localAddress: from }),
       );
       const statuses = (await Promise.all(wrong)).map((r) => r.status);
-      assert.ok(statuses.every((s) => s === 400 || s === 429), `statuses: ${statuses}`);
+      assert.ok(
+        statuses.every((s) => s === 400 || s === 429),
+        `statuses: ${statuses}`,
+      );
       const checked = (await failures('reauth.failure', id)) + (await failures('password.change_failure', id));
       assert.ok(checked <= 3, `${checked} step-up guesses were checked; the limit is 3`);
       assert.equal((await c.post('/api/auth/reauthenticate', { password: PASSWORD }, { localAddress: from })).status, 429);

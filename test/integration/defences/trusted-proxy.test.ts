@@ -53,7 +53,13 @@ async function auditedAddresses(server: TestServer, userId: string, type: string
 const setups = [
   // A hop count cannot tell the proxy from a client that bypasses it (that is why the app port must be
   // reachable by the proxy only, docs/operations.md); an address list can.
-  { name: 'TRUST_PROXY=1 (hop count)', trust: '1', proxyAddress: '127.0.0.1', behind: (client: string) => [client], knowsItsProxies: false },
+  {
+    name: 'TRUST_PROXY=1 (hop count)',
+    trust: '1',
+    proxyAddress: '127.0.0.1',
+    behind: (client: string) => [client],
+    knowsItsProxies: false,
+  },
   {
     name: 'TRUST_PROXY=127.0.0.1,10.0.0.0/8 (addresses)',
     trust: '127.0.0.1, 10.0.0.0/8',
@@ -99,7 +105,11 @@ for (const database of ['pglite', 'postgres'] as const) {
       test('a forged X-Forwarded-For per request does not escape the sign-up quota', async () => {
         const statuses: number[] = [];
         for (let i = 0; i < 3; i++) {
-          const res = await new TestClient(server.url).post('/api/auth/register', { username: uniqueUsername('q'), password: PASSWORD }, through('203.0.113.99'));
+          const res = await new TestClient(server.url).post(
+            '/api/auth/register',
+            { username: uniqueUsername('q'), password: PASSWORD },
+            through('203.0.113.99'),
+          );
           statuses.push(res.status);
         }
         assert.deepEqual(statuses, [201, 201, 429]);
@@ -110,7 +120,10 @@ for (const database of ['pglite', 'postgres'] as const) {
           const from = freshAddress(); // 127.0.0.N: not a trusted proxy
           const statuses: number[] = [];
           for (let i = 1; i <= 7; i++) {
-            const res = await new TestClient(server.url).login(uniqueUsername('direct'), 'guess', { localAddress: from, headers: { 'x-forwarded-for': forged() } });
+            const res = await new TestClient(server.url).login(uniqueUsername('direct'), 'guess', {
+              localAddress: from,
+              headers: { 'x-forwarded-for': forged() },
+            });
             statuses.push(res.status);
           }
           assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429], `the limit counts ${from}, whatever it claims`);

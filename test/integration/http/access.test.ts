@@ -81,7 +81,11 @@ describe('access: every operation of the OpenAPI document', () => {
       const where = `${method} ${path}`;
       assert.ok(['public', 'scraper', 'user', 'merchant', 'admin'].includes(access), `${where}: x-access ${access}`);
       const expected =
-        access === 'public' ? [] : access === 'scraper' ? [{ metricsToken: [] }, {}] : [{ sessionCookie: access === 'user' ? [] : [access] }];
+        access === 'public'
+          ? []
+          : access === 'scraper'
+            ? [{ metricsToken: [] }, {}]
+            : [{ sessionCookie: access === 'user' ? [] : [access] }];
       assert.deepEqual(op.security, expected, `${where}: security`);
     }
   });
@@ -93,7 +97,8 @@ describe('access: every operation of the OpenAPI document', () => {
       for (const m of method === 'GET' ? ['GET', 'HEAD'] : [method]) {
         const res = await probe(anonymous, m, path);
         // HEAD answers carry no body: the status alone says it.
-        if (res.status !== 401 || (m !== 'HEAD' && res.body.code !== 'unauthenticated')) wrong.push(`${m} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
+        if (res.status !== 401 || (m !== 'HEAD' && res.body.code !== 'unauthenticated'))
+          wrong.push(`${m} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
       }
     }
     assert.deepEqual(wrong, []);
@@ -106,7 +111,8 @@ describe('access: every operation of the OpenAPI document', () => {
       if (!(access in ROLES)) continue;
       for (const who of ROLES[access as keyof typeof ROLES].refused) {
         const res = await probe(await freshSession(who), method, path);
-        if (res.status !== 403 || res.body.code !== 'forbidden') wrong.push(`${who} ${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
+        if (res.status !== 403 || res.body.code !== 'forbidden')
+          wrong.push(`${who} ${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
         refusals.push({ who, method, route: path.replace(/\{([^}]+)\}/g, ':$1') });
       }
     }
@@ -137,7 +143,8 @@ describe('access: every operation of the OpenAPI document', () => {
         probes++;
         // 400/404/415 are the route's own answers to a request built to be wrong; 401/403 would be the
         // guard (or a handler still deciding who may call), 5xx a handler that disagrees with its declaration.
-        if (res.status === 401 || res.status === 403 || res.status >= 500) wrong.push(`${who} ${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
+        if (res.status === 401 || res.status === 403 || res.status >= 500)
+          wrong.push(`${who} ${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
       }
     }
     assert.deepEqual(wrong, []);
@@ -152,7 +159,8 @@ describe('access: every operation of the OpenAPI document', () => {
       if (access !== 'public' && access !== 'scraper') continue;
       // The test client is a direct loopback caller: /metrics (no METRICS_TOKEN here) serves it.
       const res = await probe(anonymous, method, path);
-      if (res.status === 401 || res.status === 403 || res.status >= 500) wrong.push(`${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
+      if (res.status === 401 || res.status === 403 || res.status >= 500)
+        wrong.push(`${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
     }
     assert.deepEqual(wrong, []);
   });
@@ -186,10 +194,11 @@ describe('access: a route without a declaration refuses to start', () => {
   });
 
   test('a nested plugin and an unknown access value are refused too', async () => {
-    const nested = await appWith((s) =>
-      void s.register(async (inner) => {
-        inner.post('/api/deeper', { config: {} }, async () => ({}));
-      }),
+    const nested = await appWith(
+      (s) =>
+        void s.register(async (inner) => {
+          inner.post('/api/deeper', { config: {} }, async () => ({}));
+        }),
     );
     built.push(nested.app);
     await assert.rejects(nested.ready(), /POST \/api\/deeper declares no access/);
@@ -209,7 +218,9 @@ describe('access: a route without a declaration refuses to start', () => {
   });
 
   test('a handler that needs more than its route declares is a bug: 500, not a second authorization decision', async () => {
-    const { app, ready } = await appWith((s) => s.get('/api/misdeclared', { config: { access: 'public' } }, async (request) => requireUser(request).user.id));
+    const { app, ready } = await appWith((s) =>
+      s.get('/api/misdeclared', { config: { access: 'public' } }, async (request) => requireUser(request).user.id),
+    );
     built.push(app);
     await ready();
     const res = await app.inject({ method: 'GET', url: '/api/misdeclared' });

@@ -214,14 +214,22 @@ for (const database of ['pglite', 'postgres'] as const) {
         ['GET', '/%61pi/no-such-route'],
         ['DELETE', `${origin}/api/no-such-route`],
       ] as const) {
-        check(`${method} ${target}`, await rawRequest(server.url, { method, target, headers: { cookie: `${m.cookieName}=${m.token}`, ...FORGED } }), true);
+        check(
+          `${method} ${target}`,
+          await rawRequest(server.url, { method, target, headers: { cookie: `${m.cookieName}=${m.token}`, ...FORGED } }),
+          true,
+        );
       }
 
       assert.deepEqual(violations, [], `${violations.length} violations:\n${violations.join('\n')}`);
       assert.deepEqual(await snapshot(merchant.id), before, 'no row was written, changed or deleted');
       const written = await server.db.query<{ type: string }>('SELECT DISTINCT type FROM audit_events WHERE id > $1', [auditBefore]);
       for (const { type } of written.rows) assert.ok(['csrf.failure', 'authz.denied'].includes(type), `audited ${type}`);
-      for (const [who, client] of [['merchant', m], ['merchant (second session)', second], ['admin', admin.client]] as const) {
+      for (const [who, client] of [
+        ['merchant', m],
+        ['merchant (second session)', second],
+        ['admin', admin.client],
+      ] as const) {
         assert.equal((await client.get('/api/auth/session')).status, 200, `${who} still signed in`);
       }
       // The canonical, same-origin request with its token still works.

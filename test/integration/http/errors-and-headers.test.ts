@@ -29,17 +29,45 @@ describe('errors and headers', () => {
     assertProblem(typed, 400, 'validation');
     assert.ok(typed.body.errors.length >= 2, 'every field error listed');
     assertProblem(await c.post('/api/auth/login', { username: 'a', password: 'b', role: 'admin' }), 400, 'validation');
-    assertProblem(await c.request('POST', '/api/auth/login', { raw: '<x/>', contentType: 'application/xml' }), 415, 'unsupported_media_type');
-    assertProblem(await c.request('POST', '/api/auth/login', { raw: JSON.stringify({ pad: 'x'.repeat(1_100_000) }), contentType: 'application/json' }), 413, 'payload_too_large');
-    assertProblem(await c.request('POST', '/api/auth/login', { raw: '{"__proto__":{"isAdmin":true},"username":"a","password":"b"}', contentType: 'application/json' }), 400, 'validation');
-    assertProblem(await c.request('POST', '/api/auth/login', { raw: Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]), contentType: 'application/json' }), 400, 'validation');
+    assertProblem(
+      await c.request('POST', '/api/auth/login', { raw: '<x/>', contentType: 'application/xml' }),
+      415,
+      'unsupported_media_type',
+    );
+    assertProblem(
+      await c.request('POST', '/api/auth/login', { raw: JSON.stringify({ pad: 'x'.repeat(1_100_000) }), contentType: 'application/json' }),
+      413,
+      'payload_too_large',
+    );
+    assertProblem(
+      await c.request('POST', '/api/auth/login', {
+        raw: '{"__proto__":{"isAdmin":true},"username":"a","password":"b"}',
+        contentType: 'application/json',
+      }),
+      400,
+      'validation',
+    );
+    assertProblem(
+      await c.request('POST', '/api/auth/login', {
+        raw: Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
+        contentType: 'application/json',
+      }),
+      400,
+      'validation',
+    );
   });
 
   test('security headers on pages, API answers and errors alike', async () => {
     const c = client();
     for (const res of [await c.get('/healthz'), await c.get('/api/auth/session'), await c.get('/api/nope'), await c.get('/nope')]) {
       const csp = res.headers.get('content-security-policy') ?? '';
-      for (const directive of ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'", "form-action 'self'"]) {
+      for (const directive of [
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "script-src 'self'",
+        "form-action 'self'",
+      ]) {
         assert.ok(csp.includes(directive), `${directive} in ${csp}`);
       }
       assert.ok(!/unsafe-inline|unsafe-eval/.test(csp));

@@ -56,7 +56,11 @@ for (const backend of BACKENDS) {
     });
 
     test('input beyond the bound is refused naming the field, and changes nothing', async () => {
-      field(await client.post('/api/items', { sku: 'X-1', name: 'x', quantity: 1_000_000_000, costCents: 100_000_000_000 }), 400, 'costCents');
+      field(
+        await client.post('/api/items', { sku: 'X-1', name: 'x', quantity: 1_000_000_000, costCents: 100_000_000_000 }),
+        400,
+        'costCents',
+      );
       field(await client.post('/api/items', { sku: 'X-1', name: 'x', quantity: 1_000_000_000, costCents: 10 }), 400, 'quantity');
       field(await client.post('/api/items', { sku: 'X-1', name: 'x', priceCents: MAX_VALUE + 1 }), 400, 'priceCents');
 

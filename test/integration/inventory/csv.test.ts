@@ -73,7 +73,9 @@ for (const backend of BACKENDS) {
 
     test('import creates new SKUs, updates existing ones, and ledgers quantity changes as corrections', async () => {
       const existing = (await listItems(t.db, m, { q: 'F-3' })).items[0] as Item;
-      const csv = ['SKU,Name,quantity,price_cents,tags', 'f-3,Emoji renamed,20,,a;b', 'NEW-1,Brand new,5,100,', 'NEW-2,No stock,,,'].join('\r\n');
+      const csv = ['SKU,Name,quantity,price_cents,tags', 'f-3,Emoji renamed,20,,a;b', 'NEW-1,Brand new,5,100,', 'NEW-2,No stock,,,'].join(
+        '\r\n',
+      );
       const { result } = await importCsv(t.db, m, csv, { by: m });
       assert.deepEqual(result, { created: 2, updated: 1 });
       const updated = await getItem(t.db, m, existing.id);
@@ -87,17 +89,28 @@ for (const backend of BACKENDS) {
       const ledger = (await listMovements(t.db, m, existing.id, {})).movements;
       assert.deepEqual(
         ledger.map((x) => [x.delta, x.quantityAfter, x.reason]),
-        [[8, 20, 'correction'], [12, 12, 'correction']],
+        [
+          [8, 20, 'correction'],
+          [12, 12, 'correction'],
+        ],
       );
       const created = (await listItems(t.db, m, { q: 'NEW-' })).items;
-      assert.deepEqual(created.map((i) => [i.sku, i.quantity]), [['NEW-1', 5], ['NEW-2', 0]]);
+      assert.deepEqual(
+        created.map((i) => [i.sku, i.quantity]),
+        [
+          ['NEW-1', 5],
+          ['NEW-2', 0],
+        ],
+      );
       assert.equal((await listMovements(t.db, m, (created[0] as Item).id, {})).movements[0]?.delta, 5);
     });
 
     test('one bad row rejects the whole import with row and field errors; nothing is written', async () => {
       const items = await countAll(t.db, 'items');
       const movements = await countAll(t.db, 'movements');
-      const csv = ['sku,name,quantity,costCents', 'OK-1,fine,1,', 'OK-2,fine,2,', 'BAD-3,bad,-4,', 'BAD-4,,x,1.5', 'ok-1,dup,1,'].join('\n');
+      const csv = ['sku,name,quantity,costCents', 'OK-1,fine,1,', 'OK-2,fine,2,', 'BAD-3,bad,-4,', 'BAD-4,,x,1.5', 'ok-1,dup,1,'].join(
+        '\n',
+      );
       const err = await rejectsWith(importCsv(t.db, m, csv, { by: m }), 'validation', 422);
       assert.deepEqual(
         err.options.errors?.map((e) => e.path),

@@ -56,7 +56,10 @@ for (const backend of BACKENDS) {
       assert.equal(third.movements.length, 1);
       assert.equal(third.nextCursor, null);
       const all = (await listMovements(t.db, a, itemA, {})).movements.map((m) => m.id);
-      assert.deepEqual([...page.movements, ...second.movements, ...third.movements].map((m) => m.id), all);
+      assert.deepEqual(
+        [...page.movements, ...second.movements, ...third.movements].map((m) => m.id),
+        all,
+      );
     });
 
     test("another tenant's activity does not change a merchant's cursors", async () => {
@@ -71,8 +74,14 @@ for (const backend of BACKENDS) {
       const decoded = Buffer.from(mine, 'base64url').toString('utf8');
       const tampered = [
         // Every character position changed in turn would be thorough; a few classes suffice here.
-        Buffer.from(decoded.replace(/\d/, (d) => String((Number(d) + 1) % 10)), 'utf8').toString('base64url'),
-        Buffer.from(decoded.replace(/[a-f]/, (c) => (c === 'a' ? 'b' : 'a')), 'utf8').toString('base64url'),
+        Buffer.from(
+          decoded.replace(/\d/, (d) => String((Number(d) + 1) % 10)),
+          'utf8',
+        ).toString('base64url'),
+        Buffer.from(
+          decoded.replace(/[a-f]/, (c) => (c === 'a' ? 'b' : 'a')),
+          'utf8',
+        ).toString('base64url'),
         Buffer.from(JSON.stringify({ t: 'm', seq: 1_000_000 }), 'utf8').toString('base64url'),
         Buffer.from(JSON.stringify({ t: 'm', id: '00000000-0000-4000-8000-000000000000' }), 'utf8').toString('base64url'),
       ];

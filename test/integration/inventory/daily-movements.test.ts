@@ -128,7 +128,10 @@ for (const backend of BACKENDS) {
       // A's figures do not include B's, and B's do not include A's.
       const theirs = await daysOf(a, '?days=90', 90);
       assert.ok(!theirs.some((d) => d.unitsIn >= 1000 || d.unitsOut >= 999), JSON.stringify(theirs.filter((d) => d.movements)));
-      assert.equal(theirs.reduce((n, d) => n + d.movements, 0), 7);
+      assert.equal(
+        theirs.reduce((n, d) => n + d.movements, 0),
+        7,
+      );
     });
 
     test('an admin gets 403, nobody signed in 401', async () => {

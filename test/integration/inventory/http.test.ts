@@ -15,7 +15,11 @@ function problem(res: ApiResponse, status: number, code: string) {
 }
 
 /** A problem body without its per-request instance id: what "identical" means across two requests. */
-const sameProblem = (res: ApiResponse) => ({ status: res.status, type: res.headers.get('content-type'), body: { ...res.body, instance: undefined } });
+const sameProblem = (res: ApiResponse) => ({
+  status: res.status,
+  type: res.headers.get('content-type'),
+  body: { ...res.body, instance: undefined },
+});
 
 for (const backend of BACKENDS) {
   describe(`inventory over HTTP (${backend})`, () => {
@@ -45,8 +49,13 @@ for (const backend of BACKENDS) {
         ['GET', '/api/items/export.csv'],
         ['GET', '/api/inventory/summary'],
       ];
-      for (const [method, path, body] of calls) problem(await anon.request(method, path, body === undefined ? {} : { body }), 401, 'unauthenticated');
-      problem(await anon.request('POST', '/api/items/import', { raw: 'sku,name\n'.repeat(200_000), contentType: 'text/csv' }), 401, 'unauthenticated');
+      for (const [method, path, body] of calls)
+        problem(await anon.request(method, path, body === undefined ? {} : { body }), 401, 'unauthenticated');
+      problem(
+        await anon.request('POST', '/api/items/import', { raw: 'sku,name\n'.repeat(200_000), contentType: 'text/csv' }),
+        401,
+        'unauthenticated',
+      );
     });
 
     test('create, read, edit with version, adjust, ledger, delete', async () => {
@@ -54,10 +63,25 @@ for (const backend of BACKENDS) {
       assert.equal(created.status, 201);
       assert.match(created.headers.get('cache-control') ?? '', /no-store/);
       const item = created.body.item;
-      assert.deepEqual({ ...item, id: 0, createdAt: 0, updatedAt: 0 }, {
-        id: 0, sku: 'HTTP-1', name: 'Widget', description: null, quantity: 4, unit: null, priceCents: 250, costCents: null,
-        lowStockThreshold: 0, location: null, tags: ['t'], version: 1, createdAt: 0, updatedAt: 0,
-      });
+      assert.deepEqual(
+        { ...item, id: 0, createdAt: 0, updatedAt: 0 },
+        {
+          id: 0,
+          sku: 'HTTP-1',
+          name: 'Widget',
+          description: null,
+          quantity: 4,
+          unit: null,
+          priceCents: 250,
+          costCents: null,
+          lowStockThreshold: 0,
+          location: null,
+          tags: ['t'],
+          version: 1,
+          createdAt: 0,
+          updatedAt: 0,
+        },
+      );
       assert.deepEqual((await a.get(`/api/items/${item.id}`)).body, { item });
       problem(await a.post('/api/items', { sku: 'http-1', name: 'dup' }), 409, 'conflict');
 
@@ -71,13 +95,25 @@ for (const backend of BACKENDS) {
       const adjusted = await a.post(`/api/items/${item.id}/adjustments`, { delta: -3, reason: 'sold', note: 'till 2' });
       assert.equal(adjusted.status, 201);
       assert.equal(adjusted.body.item.quantity, 1);
-      assert.deepEqual(Object.keys(adjusted.body.movement).sort(), ['by', 'createdAt', 'delta', 'id', 'itemId', 'note', 'quantityAfter', 'reason']);
+      assert.deepEqual(Object.keys(adjusted.body.movement).sort(), [
+        'by',
+        'createdAt',
+        'delta',
+        'id',
+        'itemId',
+        'note',
+        'quantityAfter',
+        'reason',
+      ]);
       problem(await a.post(`/api/items/${item.id}/adjustments`, { delta: -2, reason: 'sold' }), 409, 'conflict');
       const ledger = await a.get(`/api/items/${item.id}/movements?limit=1`);
       assert.equal(ledger.body.movements.length, 1);
       assert.equal(ledger.body.movements[0].delta, -3);
       const rest = await a.get(`/api/items/${item.id}/movements?cursor=${ledger.body.nextCursor}`);
-      assert.deepEqual(rest.body.movements.map((m: { delta: number }) => m.delta), [4]);
+      assert.deepEqual(
+        rest.body.movements.map((m: { delta: number }) => m.delta),
+        [4],
+      );
       assert.equal(rest.body.nextCursor, null);
 
       assert.equal((await a.delete(`/api/items/${item.id}`)).status, 204);
@@ -113,7 +149,10 @@ for (const backend of BACKENDS) {
       assert.ok(!exported.text.includes('CANARY'));
       assert.deepEqual((await b.get('/api/inventory/summary')).body.stockValueCents, 0);
       // Importing A's SKU makes B's own item; A's stays as it was.
-      const imported = await b.request('POST', '/api/items/import', { raw: 'sku,name,quantity\nCANARY-7,mine,1\n', contentType: 'text/csv' });
+      const imported = await b.request('POST', '/api/items/import', {
+        raw: 'sku,name,quantity\nCANARY-7,mine,1\n',
+        contentType: 'text/csv',
+      });
       assert.deepEqual(imported.body, { created: 1, updated: 0 });
       assert.deepEqual((await a.get(`/api/items/${secret.id}`)).body.item, secret);
     });
@@ -139,7 +178,13 @@ for (const backend of BACKENDS) {
       const csv = 'sku,name,quantity\nIDEM-CSV,from csv,3\n';
       const i1 = await a.request('POST', '/api/items/import', { raw: csv, contentType: 'text/csv', headers: csvHeaders });
       const i2 = await a.request('POST', '/api/items/import', { raw: csv, contentType: 'text/csv', headers: csvHeaders });
-      assert.deepEqual([i1.body, i2.body], [{ created: 1, updated: 0 }, { created: 1, updated: 0 }]);
+      assert.deepEqual(
+        [i1.body, i2.body],
+        [
+          { created: 1, updated: 0 },
+          { created: 1, updated: 0 },
+        ],
+      );
       assert.equal(i2.headers.get('idempotent-replayed'), 'true');
       problem(await a.post('/api/items', body, { headers: { 'idempotency-key': 'has space' } }), 400, 'validation');
     });
@@ -157,7 +202,10 @@ for (const backend of BACKENDS) {
       assert.equal((await a.get(`/api/items/${item.id}`)).body.item.quantity, 0);
       const ledger = await a.get(`/api/items/${item.id}/movements?limit=200`);
       assert.equal(ledger.body.movements.filter((m: { reason: string }) => m.reason === 'sold').length, 25);
-      assert.equal(ledger.body.movements.reduce((s: number, m: { delta: number }) => s + m.delta, 0), 0);
+      assert.equal(
+        ledger.body.movements.reduce((s: number, m: { delta: number }) => s + m.delta, 0),
+        0,
+      );
       ctx.diagnostic(`HTTP race (${backend}): 25 × 201, 15 × 409, quantity 0, ${ms.toFixed(0)} ms`);
     });
 
@@ -172,14 +220,31 @@ for (const backend of BACKENDS) {
         { name: 'no sku' },
       ];
       for (const body of bad) problem(await a.post('/api/items', body), 400, 'validation');
-      problem(await a.request('POST', '/api/items', { raw: '{"sku":"V","name":"\\ud800"}', contentType: 'application/json' }), 400, 'validation');
-      problem(await a.request('POST', '/api/items', { raw: '{"sku":"V","name":"x","quantity":1e309}', contentType: 'application/json' }), 400, 'validation');
+      problem(
+        await a.request('POST', '/api/items', { raw: '{"sku":"V","name":"\\ud800"}', contentType: 'application/json' }),
+        400,
+        'validation',
+      );
+      problem(
+        await a.request('POST', '/api/items', { raw: '{"sku":"V","name":"x","quantity":1e309}', contentType: 'application/json' }),
+        400,
+        'validation',
+      );
       const emoji = await a.post('/api/items', { sku: 'EMOJI', name: '🧰 box' });
       assert.equal(emoji.body.item.name, '🧰 box');
       problem(await a.patch(`/api/items/${emoji.body.item.id}`, { quantity: 9, version: 1 }), 400, 'validation');
       problem(await a.post(`/api/items/${emoji.body.item.id}/adjustments`, { delta: 0, reason: 'sold' }), 400, 'validation');
       problem(await a.post(`/api/items/${emoji.body.item.id}/adjustments`, { delta: 1, reason: 'gift' }), 400, 'validation');
-      for (const query of ['q=a&q=b', 'limit=201', 'limit=-1', 'limit[]=1', 'sort=merchant_id', "sort=name;DROP TABLE items", 'cursor=!!', 'lowStock=yes']) {
+      for (const query of [
+        'q=a&q=b',
+        'limit=201',
+        'limit=-1',
+        'limit[]=1',
+        'sort=merchant_id',
+        'sort=name;DROP TABLE items',
+        'cursor=!!',
+        'lowStock=yes',
+      ]) {
         problem(await a.get(`/api/items?${query}`), 400, 'validation');
       }
       for (const id of ['not-a-uuid', "1'%20OR%20'1'='1", 'x'.repeat(64)]) problem(await a.get(`/api/items/${id}`), 404, 'not_found');
@@ -199,18 +264,32 @@ for (const backend of BACKENDS) {
       const again = await a.request('POST', '/api/items/import', { raw: exported.text, contentType: 'text/csv; charset=utf-8' });
       assert.deepEqual(again.body, { created: 0, updated: 0 });
 
-      const bad = await a.request('POST', '/api/items/import', { raw: 'sku,name,quantity\nOK-ROW-77,fine,1\nBAD,,many\n', contentType: 'text/csv' });
+      const bad = await a.request('POST', '/api/items/import', {
+        raw: 'sku,name,quantity\nOK-ROW-77,fine,1\nBAD,,many\n',
+        contentType: 'text/csv',
+      });
       problem(bad, 422, 'validation');
-      assert.deepEqual(bad.body.errors.map((e: { path: string }) => e.path), ['rows/2/name', 'rows/2/quantity']);
+      assert.deepEqual(
+        bad.body.errors.map((e: { path: string }) => e.path),
+        ['rows/2/name', 'rows/2/quantity'],
+      );
       assert.deepEqual((await a.get('/api/items?q=OK-ROW-77')).body.items, [], 'nothing written');
-      problem(await a.request('POST', '/api/items/import', { raw: Buffer.from([0x73, 0x6b, 0x75, 0x2c, 0xc3, 0x28]), contentType: 'text/csv' }), 422, 'validation');
+      problem(
+        await a.request('POST', '/api/items/import', { raw: Buffer.from([0x73, 0x6b, 0x75, 0x2c, 0xc3, 0x28]), contentType: 'text/csv' }),
+        422,
+        'validation',
+      );
 
       // Above the global 1 MiB JSON limit but within the 20 MiB CSV one.
       const rows = ['sku,name,description'];
       for (let i = 0; i < 2000; i++) rows.push(`BIG-${i},Big ${i},${'d'.repeat(1000)}`);
       const big = await a.request('POST', '/api/items/import', { raw: rows.join('\n'), contentType: 'text/csv' });
       assert.deepEqual(big.body, { created: 2000, updated: 0 });
-      problem(await a.request('POST', '/api/items/import', { raw: 'x'.repeat(21 * 1024 * 1024), contentType: 'text/csv' }), 413, 'payload_too_large');
+      problem(
+        await a.request('POST', '/api/items/import', { raw: 'x'.repeat(21 * 1024 * 1024), contentType: 'text/csv' }),
+        413,
+        'payload_too_large',
+      );
     });
 
     test('summary', async () => {
@@ -219,7 +298,12 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await c.get('/api/inventory/summary')).body, { itemCount: 0, totalUnits: 0, stockValueCents: 0, lowStockCount: 0 });
       await c.post('/api/items', { sku: 'S1', name: 'one', quantity: 3, costCents: 100, priceCents: 999, lowStockThreshold: 5 });
       await c.post('/api/items', { sku: 'S2', name: 'two', quantity: 2, priceCents: 50 });
-      assert.deepEqual((await c.get('/api/inventory/summary')).body, { itemCount: 2, totalUnits: 5, stockValueCents: 400, lowStockCount: 1 });
+      assert.deepEqual((await c.get('/api/inventory/summary')).body, {
+        itemCount: 2,
+        totalUnits: 5,
+        stockValueCents: 400,
+        lowStockCount: 1,
+      });
     });
   });
 }

@@ -107,7 +107,11 @@ function noiseMeter(): { read(): Promise<number>; stop(): Promise<number> } {
 }
 
 /** The import as a browser would send it (fetch directly: the test client would copy the 19 MB body). */
-async function postCsv(url: string, client: TestClient, body: Buffer): Promise<{ status: number; body: { code?: string; created?: number; updated?: number } }> {
+async function postCsv(
+  url: string,
+  client: TestClient,
+  body: Buffer,
+): Promise<{ status: number; body: { code?: string; created?: number; updated?: number } }> {
   const res = await fetch(`${url}/api/items/import`, {
     method: 'POST',
     headers: { 'content-type': 'text/csv', cookie: `${client.cookieName}=${client.token}`, 'x-csrf-token': client.csrfToken ?? '' },

@@ -26,8 +26,20 @@ for (const backend of BACKENDS) {
       );
       const item = result.item;
       assert.deepEqual(Object.keys(item).sort(), [
-        'costCents', 'createdAt', 'description', 'id', 'location', 'lowStockThreshold', 'name', 'priceCents',
-        'quantity', 'sku', 'tags', 'unit', 'updatedAt', 'version',
+        'costCents',
+        'createdAt',
+        'description',
+        'id',
+        'location',
+        'lowStockThreshold',
+        'name',
+        'priceCents',
+        'quantity',
+        'sku',
+        'tags',
+        'unit',
+        'updatedAt',
+        'version',
       ]);
       assert.equal(item.sku, 'W-1');
       assert.equal(item.name, 'Widget 🧰');
@@ -87,7 +99,7 @@ for (const backend of BACKENDS) {
       assert.equal((await getItem(t.db, a, item.id)).name, 'after');
     });
 
-    test('a second merchant gets 404 on every path with the first one\'s id, and changes nothing', async () => {
+    test("a second merchant gets 404 on every path with the first one's id, and changes nothing", async () => {
       const { item } = (await createItem(t.db, a, { sku: 'SECRET-1', name: 'A secret', quantity: 5 }, { by: a })).result;
       const attempts: (() => Promise<unknown>)[] = [
         () => getItem(t.db, b, item.id),

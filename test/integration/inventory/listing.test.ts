@@ -45,12 +45,21 @@ for (const backend of BACKENDS) {
 
     test('q ranks exact SKU, then SKU prefix, then name contains; only this merchant', async () => {
       const { items } = await listItems(t.db, m, { q: 'bolt-1' });
-      assert.deepEqual(items.map((i) => i.sku), ['BOLT-1', 'BOLT-10', 'NUT-1']);
-      assert.deepEqual((await listItems(t.db, m, { q: 'ＺＥＤ' })).items.map((i) => i.sku), ['ZED']);
+      assert.deepEqual(
+        items.map((i) => i.sku),
+        ['BOLT-1', 'BOLT-10', 'NUT-1'],
+      );
+      assert.deepEqual(
+        (await listItems(t.db, m, { q: 'ＺＥＤ' })).items.map((i) => i.sku),
+        ['ZED'],
+      );
     });
 
     test('LIKE wildcards in q are literal', async () => {
-      assert.deepEqual((await listItems(t.db, m, { q: '50%_' })).items.map((i) => i.sku), ['WASH']);
+      assert.deepEqual(
+        (await listItems(t.db, m, { q: '50%_' })).items.map((i) => i.sku),
+        ['WASH'],
+      );
       assert.deepEqual((await listItems(t.db, m, { q: '%' })).items.length, 1);
       assert.deepEqual((await listItems(t.db, m, { q: '_' })).items.length, 1);
       assert.deepEqual((await listItems(t.db, m, { q: "' OR '1'='1" })).items.length, 0);
@@ -58,7 +67,10 @@ for (const backend of BACKENDS) {
 
     test('lowStock keeps quantity <= threshold', async () => {
       const { items } = await listItems(t.db, m, { lowStock: true, sort: 'sku' });
-      assert.deepEqual(items.map((i) => i.sku), ['BOLT-1', 'NUT-1', 'ZED']);
+      assert.deepEqual(
+        items.map((i) => i.sku),
+        ['BOLT-1', 'NUT-1', 'ZED'],
+      );
     });
 
     test('every sort pages through everything exactly once, in order', async () => {
@@ -77,7 +89,12 @@ for (const backend of BACKENDS) {
     test('keyset pagination is stable while rows are inserted and updated mid-walk', async () => {
       const seller = await newMerchant(t.db);
       for (let i = 0; i < 30; i++) {
-        await createItem(t.db, seller, { sku: `K-${String(i).padStart(2, '0')}`, name: `item ${String(i).padStart(2, '0')}` }, { by: seller });
+        await createItem(
+          t.db,
+          seller,
+          { sku: `K-${String(i).padStart(2, '0')}`, name: `item ${String(i).padStart(2, '0')}` },
+          { by: seller },
+        );
       }
       let n = 0;
       const seen = await walk(t, seller, { sort: 'name', limit: 4 }, async () => {
@@ -87,7 +104,10 @@ for (const backend of BACKENDS) {
         await createItem(t.db, seller, { sku: `NEW-Z${n}`, name: `zzz ${n}` }, { by: seller });
       });
       const original = seen.filter((i) => i.sku.startsWith('K-')).map((i) => i.sku);
-      assert.deepEqual(original, Array.from({ length: 30 }, (_, i) => `K-${String(i).padStart(2, '0')}`));
+      assert.deepEqual(
+        original,
+        Array.from({ length: 30 }, (_, i) => `K-${String(i).padStart(2, '0')}`),
+      );
       assert.equal(new Set(seen.map((i) => i.id)).size, seen.length, 'no item twice');
       // -updatedAt: a walk while the listed items keep changing still ends, with no item twice.
       const byTime = await walk(t, seller, { sort: '-updatedAt', limit: 5 }, async () => {

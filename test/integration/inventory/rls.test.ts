@@ -42,9 +42,7 @@ for (const backend of BACKENDS) {
 
     test('the tenant transaction really runs as the non-owner role with the merchant set', async () => {
       const who = await t.db.tenant(b, (tx) =>
-        tx.query<{ role: string; merchant: string }>(
-          `SELECT current_user AS role, current_setting('app.merchant_id') AS merchant`,
-        ),
+        tx.query<{ role: string; merchant: string }>(`SELECT current_user AS role, current_setting('app.merchant_id') AS merchant`),
       );
       assert.deepEqual(who.rows[0], { role: APP_ROLE, merchant: b });
     });
@@ -77,10 +75,10 @@ for (const backend of BACKENDS) {
       );
       await assert.rejects(
         t.db.tenant(b, (tx) =>
-          tx.query(
-            `INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`,
-            [a, itemA],
-          ),
+          tx.query(`INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`, [
+            a,
+            itemA,
+          ]),
         ),
         (err) => pgError(err).code === '42501',
       );
@@ -89,10 +87,10 @@ for (const backend of BACKENDS) {
     test('a movement of B cannot point at an item of A (composite foreign key)', async () => {
       await assert.rejects(
         t.db.tenant(b, (tx) =>
-          tx.query(
-            `INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`,
-            [b, itemA],
-          ),
+          tx.query(`INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`, [
+            b,
+            itemA,
+          ]),
         ),
         (err) => pgError(err).code === '23503',
       );

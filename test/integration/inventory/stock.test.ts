@@ -44,10 +44,7 @@ for (const backend of BACKENDS) {
       for (const bad of [{ delta: 0, reason: 'sold' }, { delta: 1, reason: 'stolen' }, { delta: 1.5, reason: 'sold' }, { delta: 1 }]) {
         await rejectsWith(adjustStock(t.db, m, item.id, bad, { by: m }), 'validation');
       }
-      await rejectsWith(
-        adjustStock(t.db, m, item.id, { delta: 1_000_000_000, reason: 'received' }, { by: m }),
-        'conflict',
-      );
+      await rejectsWith(adjustStock(t.db, m, item.id, { delta: 1_000_000_000, reason: 'received' }, { by: m }), 'conflict');
     });
 
     test('40 concurrent -1 adjustments on quantity 25: exactly 25 succeed, 15 conflict, stock 0, 25 ledger rows', async (ctx) => {
@@ -68,7 +65,10 @@ for (const backend of BACKENDS) {
       const sales = ledger.filter((x) => x.reason === 'sold');
       assert.equal(sales.length, 25);
       // Every quantity from 24 down to 0 appears exactly once: no two writers saw the same stock.
-      assert.deepEqual(sales.map((x) => x.quantityAfter).sort((x, y) => x - y), Array.from({ length: 25 }, (_, i) => i));
+      assert.deepEqual(
+        sales.map((x) => x.quantityAfter).sort((x, y) => x - y),
+        Array.from({ length: 25 }, (_, i) => i),
+      );
       ctx.diagnostic(`race (${backend}): ${ok} ok, ${conflicts} conflicts, quantity 0, ${sales.length} ledger rows, ${ms.toFixed(0)} ms`);
     });
 
@@ -78,7 +78,10 @@ for (const backend of BACKENDS) {
       await Promise.allSettled(deltas.map((delta) => adjustStock(t.db, m, item.id, { delta, reason: 'correction' }, { by: m })));
       const ledger = await allMovements(t, m, item.id);
       const quantity = (await getItem(t.db, m, item.id)).quantity;
-      assert.equal(ledger.reduce((s, x) => s + x.delta, 0), quantity);
+      assert.equal(
+        ledger.reduce((s, x) => s + x.delta, 0),
+        quantity,
+      );
       // Newest first, and each row's quantityAfter is the previous one plus its delta.
       const oldestFirst = [...ledger].reverse();
       oldestFirst.reduce((prev, x) => {

@@ -56,8 +56,15 @@ async function runSql(url: string, block: string): Promise<void> {
       .filter((line) => !/^\s*--/.test(line))
       .join('\n')
       // The guide writes passwords as '…': the test fills in its own.
-      .replace(/CREATE ROLE (\w+)([^;]*)PASSWORD '…'/g, (_m, role: string, rest: string) => `CREATE ROLE ${role}${rest}PASSWORD '${(PASSWORDS[role] ?? 'x').replaceAll("'", "''")}'`);
-    for (const statement of sql.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean)) await client.query(statement);
+      .replace(
+        /CREATE ROLE (\w+)([^;]*)PASSWORD '…'/g,
+        (_m, role: string, rest: string) => `CREATE ROLE ${role}${rest}PASSWORD '${(PASSWORDS[role] ?? 'x').replaceAll("'", "''")}'`,
+      );
+    for (const statement of sql
+      .split(/;\s*(?:\n|$)/)
+      .map((s) => s.trim())
+      .filter(Boolean))
+      await client.query(statement);
   } finally {
     await client.end().catch(() => {});
   }
@@ -84,7 +91,10 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
     chmodSync(hbaDir, 0o755); // read by the postgres system user
     const hba = join(hbaDir, 'pg_hba.conf');
     // Passwords count, as on a real server: only the test's superuser is trusted.
-    writeFileSync(hba, ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'));
+    writeFileSync(
+      hba,
+      ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+    );
     chmodSync(hba, 0o644);
     server = await startPostgresServer({ settings: { hba_file: hba, password_encryption: 'scram-sha-256' } });
     await runSql(superuser('postgres'), documentedProcedure('postgres-setup'));
@@ -123,13 +133,17 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
         while (reading) assert.equal((await c.get('/api/items')).status, 200);
       });
       const argvLog = join(hbaDir, 'argv.log');
-      const backup = await runShell(documentedProcedure('backup'), {
-        PATH: `${recordingClients(hbaDir, argvLog)}:${pgPath()}`,
-        STOCKADE_DIR: ROOT,
-        BACKUP_DIR: backupDir,
-        DATABASE_URL: roleUrl(server, 'stockade', 'stockade'),
-        BACKUP_DATABASE_URL: roleUrl(server, 'stockade_backup', 'stockade'),
-      }, backupDir);
+      const backup = await runShell(
+        documentedProcedure('backup'),
+        {
+          PATH: `${recordingClients(hbaDir, argvLog)}:${pgPath()}`,
+          STOCKADE_DIR: ROOT,
+          BACKUP_DIR: backupDir,
+          DATABASE_URL: roleUrl(server, 'stockade', 'stockade'),
+          BACKUP_DATABASE_URL: roleUrl(server, 'stockade_backup', 'stockade'),
+        },
+        backupDir,
+      );
       reading = false;
       await Promise.all(readers);
       assert.equal(backup.code, 0, `the documented backup failed:\n${backup.stderr}${backup.stdout}`);
@@ -145,11 +159,15 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
 
       // A fresh, empty database owned by the owner (the guide: "as a superuser, CREATE DATABASE … OWNER stockade").
       await runSql(superuser('postgres'), 'CREATE DATABASE stockade_restored OWNER stockade');
-      const restore = await runShell(documentedProcedure('restore'), {
-        PATH: pgPath(),
-        DATABASE_URL: roleUrl(server, 'stockade', 'stockade_restored'),
-        BACKUP_FILE: join(backupDir, dumps[0] ?? ''),
-      }, backupDir);
+      const restore = await runShell(
+        documentedProcedure('restore'),
+        {
+          PATH: pgPath(),
+          DATABASE_URL: roleUrl(server, 'stockade', 'stockade_restored'),
+          BACKUP_FILE: join(backupDir, dumps[0] ?? ''),
+        },
+        backupDir,
+      );
       assert.equal(restore.code, 0, `the documented restore failed:\n${restore.stderr}${restore.stdout}`);
 
       for (const table of ['users', 'sessions', 'items', 'movements', 'install_secrets', 'schema_migrations']) {
@@ -158,7 +176,10 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
         assert.ok(before.length > 0, `${table} has rows to compare`);
         assert.deepEqual(after, before, `${table} restored equal`);
       }
-      const counts = await rowsOf(superuser('stockade_restored'), 'SELECT (SELECT count(*) FROM items)::int AS items, (SELECT count(*) FROM movements)::int AS movements');
+      const counts = await rowsOf(
+        superuser('stockade_restored'),
+        'SELECT (SELECT count(*) FROM items)::int AS items, (SELECT count(*) FROM movements)::int AS movements',
+      );
       assert.deepEqual(counts, [{ items: 12, movements: 24 }], 'every item with its creation and its adjustment');
 
       // A server on the copy, connecting as the owner: row-level security still holds, and the cookies
@@ -173,7 +194,7 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
         there.csrfToken = c.csrfToken;
         const [mine, theirs] = [await c.get('/api/items'), await there.get('/api/items')];
         assert.equal(theirs.status, 200, theirs.text);
-        assert.deepEqual(theirs.body.items, mine.body.items, 'the same items, and only this merchant\'s');
+        assert.deepEqual(theirs.body.items, mine.body.items, "the same items, and only this merchant's");
         assert.equal(theirs.body.items.length, 4);
         const wrote = await there.post(`/api/items/${theirs.body.items[0].id}/adjustments`, { delta: 1, reason: 'received' });
         assert.equal(wrote.status, 201, wrote.text);
@@ -186,7 +207,9 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
     }
   });
 
-  test('the incident playbook\'s ledger query, run as the owner, shows that merchant\'s movements (a plain SELECT shows none)', { timeout: 120_000 }, async () => {
+  test("the incident playbook's ledger query, run as the owner, shows that merchant's movements (a plain SELECT shows none)", {
+    timeout: 120_000,
+  }, async () => {
     await runSql(superuser('postgres'), 'CREATE DATABASE stockade_incident OWNER stockade');
     const ownerUrl = roleUrl(server, 'stockade', 'stockade_incident');
     const db = openPostgres(ownerUrl);
@@ -201,7 +224,11 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
         assert.equal(created.status, 201, created.text);
         assert.equal((await c.post(`/api/items/${created.body.item.id}/adjustments`, { delta: -2, reason: 'sold' })).status, 201);
       }
-      assert.deepEqual(await rowsOf(ownerUrl, 'SELECT count(*)::int AS n FROM movements'), [{ n: 0 }], 'row-level security hides the ledger from a plain owner query');
+      assert.deepEqual(
+        await rowsOf(ownerUrl, 'SELECT count(*)::int AS n FROM movements'),
+        [{ n: 0 }],
+        'row-level security hides the ledger from a plain owner query',
+      );
       const sql = documentedProcedure('incident-ledger')
         .replace("'<merchant id>'", `'${ids[0]}'`)
         .replace("'<first bad sign-in>'", "'1970-01-01T00:00:00Z'");
@@ -212,21 +239,32 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
       assert.equal(run.code, 0, run.stderr);
       const rows = run.stdout.split('\n').filter((l) => l.includes('|INC-'));
       assert.equal(rows.length, 2, run.stdout);
-      assert.ok(rows.every((r) => r.includes('|INC-0|')), 'only the named merchant\'s movements');
+      assert.ok(
+        rows.every((r) => r.includes('|INC-0|')),
+        "only the named merchant's movements",
+      );
     } finally {
       await live.close();
       await db.close();
     }
   });
 
-  test('deploy/backup.sh refuses a role that row-level security filters, and a failed dump leaves nothing', { timeout: 120_000 }, async () => {
+  test('deploy/backup.sh refuses a role that row-level security filters, and a failed dump leaves nothing', {
+    timeout: 120_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stockade-backup-fail-'));
     try {
       const script = join(ROOT, 'deploy/backup.sh');
-      const asOwner = await runShell(`"${script}" "${dir}"`, { PATH: pgPath(), BACKUP_DATABASE_URL: roleUrl(server, 'stockade', 'stockade') });
+      const asOwner = await runShell(`"${script}" "${dir}"`, {
+        PATH: pgPath(),
+        BACKUP_DATABASE_URL: roleUrl(server, 'stockade', 'stockade'),
+      });
       assert.equal(asOwner.code, 1, asOwner.stderr);
       assert.match(asOwner.stderr, /must bypass row-level security/);
-      const noDatabase = await runShell(`"${script}" "${dir}"`, { PATH: pgPath(), BACKUP_DATABASE_URL: roleUrl(server, 'stockade_backup', 'no_such_database') });
+      const noDatabase = await runShell(`"${script}" "${dir}"`, {
+        PATH: pgPath(),
+        BACKUP_DATABASE_URL: roleUrl(server, 'stockade_backup', 'no_such_database'),
+      });
       assert.equal(noDatabase.code, 1, noDatabase.stderr);
       assert.match(noDatabase.stderr, /cannot connect/);
       const usage = await runShell(`"${script}"`, { PATH: pgPath() });

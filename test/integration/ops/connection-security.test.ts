@@ -72,20 +72,42 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
     chmodSync(dir, 0o755); // PostgreSQL runs as the postgres system user
     cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
     chmodSync(cert, 0o644);
     chmodSync(key, 0o600);
     const hba = join(dir, 'pg_hba.conf');
-    writeFileSync(hba, [
-      'local all all trust',
-      'host all postgres 127.0.0.1/32 trust', // the test's own superuser connections
-      'hostssl all all 127.0.0.1/32 scram-sha-256',
-      'hostnossl all all 127.0.0.1/32 reject',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      hba,
+      [
+        'local all all trust',
+        'host all postgres 127.0.0.1/32 trust', // the test's own superuser connections
+        'hostssl all all 127.0.0.1/32 scram-sha-256',
+        'hostnossl all all 127.0.0.1/32 reject',
+        '',
+      ].join('\n'),
+    );
     chmodSync(hba, 0o644);
     // The server's own copies, so a test can rotate them without changing the clients' CA file.
     pgCert = join(dir, 'pg-cert.pem');
@@ -99,11 +121,36 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
     ownerUrl = `postgres://stockade:${OWNER_PASSWORD}@127.0.0.1:${postgres.port}/stockade`;
 
     redisPort = await freePort();
-    redis = spawnDaemon('redis-server', [
-      '--port', '0', '--bind', '127.0.0.1', '--tls-port', String(redisPort),
-      '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no',
-      '--requirepass', REDIS_PASSWORD, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir,
-    ], { logFile: join(dir, 'redis.log'), cwd: dir, killSignal: 'SIGKILL' });
+    redis = spawnDaemon(
+      'redis-server',
+      [
+        '--port',
+        '0',
+        '--bind',
+        '127.0.0.1',
+        '--tls-port',
+        String(redisPort),
+        '--tls-cert-file',
+        cert,
+        '--tls-key-file',
+        key,
+        '--tls-ca-cert-file',
+        cert,
+        '--tls-auth-clients',
+        'no',
+        '--requirepass',
+        REDIS_PASSWORD,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        '--dir',
+        dir,
+      ],
+      { logFile: join(dir, 'redis.log'), cwd: dir, killSignal: 'SIGKILL' },
+    );
     const deadline = Date.now() + 30_000;
     for (;;) {
       const pong = await redisCli('PING').catch((err: Error) => err.message);
@@ -119,10 +166,29 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
   });
 
   function redisCli(...args: string[]): Promise<string> {
-    return runCommand('redis-cli', ['--tls', '--cacert', cert, '-h', '127.0.0.1', '-p', String(redisPort), '--no-auth-warning', '--pass', REDIS_PASSWORD, '--raw', ...args], { timeoutMs: 15_000 });
+    return runCommand(
+      'redis-cli',
+      [
+        '--tls',
+        '--cacert',
+        cert,
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(redisPort),
+        '--no-auth-warning',
+        '--pass',
+        REDIS_PASSWORD,
+        '--raw',
+        ...args,
+      ],
+      { timeoutMs: 15_000 },
+    );
   }
 
-  test('PostgreSQL: sslmode=verify-full with the CA serves over TLS; plaintext and an unknown certificate refuse to start', { timeout: 180_000 }, async () => {
+  test('PostgreSQL: sslmode=verify-full with the CA serves over TLS; plaintext and an unknown certificate refuse to start', {
+    timeout: 180_000,
+  }, async () => {
     const server = await startServerProcess({ env: { DATABASE_URL: `${ownerUrl}?sslmode=verify-full&sslrootcert=${cert}` } });
     try {
       const c = new TestClient(server.url, { secureCookie: false });
@@ -140,10 +206,29 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
       // password, never 500; and the server serves again once the right certificate is back.
       const rogueCert = join(dir, 'rogue-cert.pem');
       const rogueKey = join(dir, 'rogue-key.pem');
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', rogueKey, '-out', rogueCert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      ], { stdio: 'pipe' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          rogueKey,
+          '-out',
+          rogueCert,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'pipe' },
+      );
       installPgCertificate(rogueCert, rogueKey);
       await superuserQuery(postgres, 'SELECT pg_reload_conf()');
       await superuserQuery(postgres, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'stockade'`);
@@ -180,8 +265,14 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
     );
   });
 
-  test('Redis: rediss:// with a password and the CA in NODE_EXTRA_CA_CERTS is used; a wrong password is degraded, still serving', { timeout: 180_000 }, async () => {
-    const common = { DATABASE_URL: `${ownerUrl}?sslmode=verify-full&sslrootcert=${cert}`, NODE_EXTRA_CA_CERTS: cert, REDIS_KEY_PREFIX: 'tlsauth:' };
+  test('Redis: rediss:// with a password and the CA in NODE_EXTRA_CA_CERTS is used; a wrong password is degraded, still serving', {
+    timeout: 180_000,
+  }, async () => {
+    const common = {
+      DATABASE_URL: `${ownerUrl}?sslmode=verify-full&sslrootcert=${cert}`,
+      NODE_EXTRA_CA_CERTS: cert,
+      REDIS_KEY_PREFIX: 'tlsauth:',
+    };
     const server = await startServerProcess({ env: { ...common, REDIS_URL: `rediss://:${REDIS_PASSWORD}@127.0.0.1:${redisPort}` } });
     try {
       // /healthz answers before the TLS handshake with Redis is done (slowly, on a loaded machine).

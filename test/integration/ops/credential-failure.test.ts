@@ -54,7 +54,10 @@ describe('a database credential failure under a running server', () => {
     hbaDir = mkdtempSync(join(tmpdir(), 'stockade-hba-'));
     chmodSync(hbaDir, 0o755); // the server runs as the postgres system user
     const hba = join(hbaDir, 'pg_hba.conf');
-    writeFileSync(hba, ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'));
+    writeFileSync(
+      hba,
+      ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+    );
     chmodSync(hba, 0o644);
     server = await startPostgresServer({ settings: { hba_file: hba, password_encryption: 'scram-sha-256' } });
     await superuserQuery(server, `CREATE ROLE stockade LOGIN PASSWORD '${OLD_PASSWORD}'`);
@@ -67,7 +70,9 @@ describe('a database credential failure under a running server', () => {
   });
 
   for (const withRedis of [false, true]) {
-    test(`API answers 503 unavailable with Retry-After, /readyz 503; both recover when the password is back (${withRedis ? 'with' : 'without'} Redis)`, { timeout: 120_000 }, async () => {
+    test(`API answers 503 unavailable with Retry-After, /readyz 503; both recover when the password is back (${withRedis ? 'with' : 'without'} Redis)`, {
+      timeout: 120_000,
+    }, async () => {
       const name = withRedis ? 'stockade_redis' : 'stockade_plain';
       await superuserQuery(server, `CREATE DATABASE ${name} OWNER stockade`);
       const db = openPostgres(`postgres://stockade:${OLD_PASSWORD}@127.0.0.1:${server.port}/${name}`);
@@ -102,7 +107,8 @@ describe('a database credential failure under a running server', () => {
           ...Array.from({ length: 5 }, () => new TestClient(app.url).login('someone', 'wrong password entirely')),
         ]);
         for (const res of responses) answers.push({ status: res.status, retryAfter: res.headers.get('retry-after'), code: res.body?.code });
-        for (const a of answers) assert.deepEqual(a, { status: 503, retryAfter: a.retryAfter, code: 'unavailable' }, JSON.stringify(answers));
+        for (const a of answers)
+          assert.deepEqual(a, { status: 503, retryAfter: a.retryAfter, code: 'unavailable' }, JSON.stringify(answers));
         for (const a of answers) assert.match(String(a.retryAfter), /^\d+$/, 'Retry-After on every 503');
         const balancer = new TestClient(app.url); // a health check carries no cookie
         const ready = await balancer.get('/readyz');
@@ -116,7 +122,11 @@ describe('a database credential failure under a running server', () => {
         await until('/readyz to be 200 again', async () => (await balancer.get('/readyz')).status === 200);
         const items = await merchant.get('/api/items');
         assert.equal(items.status, 200, items.text);
-        assert.deepEqual(items.body.items.map((i: { sku: string }) => i.sku), ['A-1'], 'nothing was written while unavailable');
+        assert.deepEqual(
+          items.body.items.map((i: { sku: string }) => i.sku),
+          ['A-1'],
+          'nothing was written while unavailable',
+        );
       } finally {
         await app.close();
         await db.close();

@@ -66,12 +66,24 @@ describe('logs', () => {
     await call(m, 'DELETE /api/sessions/:id', `/api/sessions/${otherId}`, {}, 204);
     await call(m, 'POST /api/sessions/revoke-others', '/api/sessions/revoke-others', {}, 200);
 
-    const created = await call(m, 'POST /api/items', '/api/items', { body: { sku: 'LOG-1', name: 'Log item', quantity: 3 }, headers: { 'idempotency-key': randomUUID() } }, 201);
+    const created = await call(
+      m,
+      'POST /api/items',
+      '/api/items',
+      { body: { sku: 'LOG-1', name: 'Log item', quantity: 3 }, headers: { 'idempotency-key': randomUUID() } },
+      201,
+    );
     const id = created.body.item.id as string;
     await call(m, 'GET /api/items', '/api/items?q=log&limit=5', {}, 200);
     await call(m, 'GET /api/items/:id', `/api/items/${id}`, {}, 200);
     await call(m, 'PATCH /api/items/:id', `/api/items/${id}`, { body: { name: 'Renamed', version: created.body.item.version } }, 200);
-    await call(m, 'POST /api/items/:id/adjustments', `/api/items/${id}/adjustments`, { body: { delta: 2, reason: 'received' }, headers: { 'idempotency-key': randomUUID() } }, 201);
+    await call(
+      m,
+      'POST /api/items/:id/adjustments',
+      `/api/items/${id}/adjustments`,
+      { body: { delta: 2, reason: 'received' }, headers: { 'idempotency-key': randomUUID() } },
+      201,
+    );
     await call(m, 'GET /api/items/:id/movements', `/api/items/${id}/movements`, {}, 200);
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
     await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
@@ -98,27 +110,46 @@ describe('logs', () => {
     const victim = client();
     const victimUser = await victim.register();
     // A reset link's token is in its path: logged as the route pattern, never as the value.
-    const resetIssued = await call(admin, 'POST /api/admin/users/:id/password-reset', `/api/admin/users/${victimUser.id}/password-reset`, { body: {} }, 201);
+    const resetIssued = await call(
+      admin,
+      'POST /api/admin/users/:id/password-reset',
+      `/api/admin/users/${victimUser.id}/password-reset`,
+      { body: {} },
+      201,
+    );
     const resetToken = String(resetIssued.body.link).split('/').pop() as string;
     secrets.add(resetToken);
     await call(client(), 'GET /api/auth/password-reset/:token', `/api/auth/password-reset/${resetToken}`, {}, 200);
     const resetPassword = 'reset passphrase that must not be logged';
     secrets.add(resetPassword);
-    await call(client(), 'POST /api/auth/password-reset/:token', `/api/auth/password-reset/${resetToken}`, { body: { newPassword: resetPassword } }, 204);
+    await call(
+      client(),
+      'POST /api/auth/password-reset/:token',
+      `/api/auth/password-reset/${resetToken}`,
+      { body: { newPassword: resetPassword } },
+      204,
+    );
     await call(admin, 'POST /api/admin/users/:id/revoke-sessions', `/api/admin/users/${victimUser.id}/revoke-sessions`, {}, 200);
     await call(admin, 'PATCH /api/admin/users/:id', `/api/admin/users/${victimUser.id}`, { body: { disabled: true } }, 200);
 
     await call(m, 'DELETE /api/me', '/api/me', { body: { password: NEW_PASSWORD } }, 204);
     await call(admin, 'POST /api/auth/logout', '/api/auth/logout', {}, 204);
 
-    assert.deepEqual(operationKeys(server.app).filter((op) => !covered.has(op)), [], 'every route driven');
+    assert.deepEqual(
+      operationKeys(server.app).filter((op) => !covered.has(op)),
+      [],
+      'every route driven',
+    );
     assert.ok(lines.length > 60, `${lines.length} log lines`);
     const all = lines.join('');
     for (const secret of secrets) assert.ok(!all.includes(secret), `a secret (${secret.slice(0, 6)}…) is in the log`);
 
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const completed = parsed.filter((l) => l.msg === 'request completed');
-    assert.ok(completed.every((l) => typeof l.requestId === 'string'), 'every request line has its request id');
+    assert.ok(
+      completed.every((l) => typeof l.requestId === 'string'),
+      'every request line has its request id',
+    );
     // Signed-in requests: who, under `auth` (the audit's own userId/sessionId name the subject).
     const withAuth = completed.filter((l) => l.auth);
     assert.ok(withAuth.length >= 20, `${withAuth.length} completed requests name their user`);

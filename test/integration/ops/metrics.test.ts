@@ -102,8 +102,11 @@ describe('live sessions gauge', () => {
     await signedOut.register();
     assert.equal((await signedOut.post('/api/auth/logout')).status, 204);
     // An expired one, written straight into the table: not live.
-    await server.db.query(`UPDATE sessions SET idle_expires_at = now() - interval '1 second'
-                            WHERE id_hash = (SELECT id_hash FROM sessions WHERE user_id = $1 ORDER BY created_at LIMIT 1)`, [user.id]);
+    await server.db.query(
+      `UPDATE sessions SET idle_expires_at = now() - interval '1 second'
+                            WHERE id_hash = (SELECT id_hash FROM sessions WHERE user_id = $1 ORDER BY created_at LIMIT 1)`,
+      [user.id],
+    );
     // The first scrape of this server counts (later ones reuse the count for up to 10 s).
     const text = await scrape(server.url);
     assert.equal(sample(text, 'stockade_active_sessions'), 2);
@@ -129,7 +132,8 @@ describe('local session cache and revocation bus', () => {
     assert.equal((await other.post('/api/auth/logout')).status, 204);
     const text = await scrape(server.url);
 
-    const delta = (metric: string, labels: Record<string, string> = {}) => sampleOr0(text, metric, labels) - sampleOr0(before, metric, labels);
+    const delta = (metric: string, labels: Record<string, string> = {}) =>
+      sampleOr0(text, metric, labels) - sampleOr0(before, metric, labels);
     const stats = server.deps.sessionStack.cache.stats;
     assert.equal(sample(text, 'stockade_session_cache_lookups_total', { result: 'hit' }), stats.hits);
     assert.equal(sample(text, 'stockade_session_cache_lookups_total', { result: 'miss' }), stats.misses);
@@ -153,7 +157,12 @@ describe('metrics with METRICS_TOKEN', () => {
 
   test('a bearer token is required, from anywhere', async () => {
     const c = new TestClient(server.url);
-    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-0123456789abcdef' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer wrong-token-0123456789abcdef' },
+      { authorization: `Basic ${TOKEN}` },
+      { authorization: `Bearer ${TOKEN}x` },
+    ];
     for (const headers of attempts) {
       const res = await c.get('/metrics', { headers });
       assert.equal(res.status, 401, JSON.stringify(headers));

@@ -17,7 +17,13 @@ import { openTestPglite } from '../../support/pglite.js';
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { tags?: string[]; summary?: string; responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }
+    >
+  >;
   components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
 };
 
@@ -74,20 +80,29 @@ describe('OpenAPI document', () => {
         assert.equal(op.tags?.length, 1, where);
         assert.ok(op.summary && op.summary.length > 5, where);
         const statuses = Object.keys(op.responses ?? {});
-        assert.ok(statuses.some((s) => /^2\d\d$/.test(s)), `${where}: no success answer`);
+        assert.ok(
+          statuses.some((s) => /^2\d\d$/.test(s)),
+          `${where}: no success answer`,
+        );
         for (const s of ['500', '503']) {
-          assert.equal(op.responses?.[s]?.content?.['application/problem+json']?.schema?.$ref, '#/components/schemas/Problem', `${where} ${s}`);
+          assert.equal(
+            op.responses?.[s]?.content?.['application/problem+json']?.schema?.$ref,
+            '#/components/schemas/Problem',
+            `${where} ${s}`,
+          );
         }
         if (path.startsWith('/api/')) assert.ok(statuses.includes('400'), `${where}: 400 validation`);
       }
     }
     // Request shapes come from the validation schemas: a required field of a route schema shows up.
-    const login = doc.paths['/api/auth/login']?.post as unknown as { requestBody: { content: Record<string, { schema: { required: string[] } }> } };
+    const login = doc.paths['/api/auth/login']?.post as unknown as {
+      requestBody: { content: Record<string, { schema: { required: string[] } }> };
+    };
     assert.deepEqual(login.requestBody.content['application/json']?.schema.required, ['username', 'password']);
     assert.match(doc.openapi, /^3\.1/);
   });
 
-  test('every JSON success answer is the route\'s own response schema (the one that serializes it)', () => {
+  test("every JSON success answer is the route's own response schema (the one that serializes it)", () => {
     let checked = 0;
     for (const { method, url: routeUrl, route } of registered.filter((r) => !notApi(r.url) && r.documented)) {
       const ok = route.config?.operation?.ok;
@@ -103,7 +118,9 @@ describe('OpenAPI document', () => {
       // The document shows exactly the schema the serializer was compiled from (JSON-equal, but for
       // @fastify/swagger writing `const: x` as `enum: [x]`).
       const asDocumented = JSON.parse(JSON.stringify(declared), (_key, value: unknown) =>
-        value && typeof value === 'object' && 'const' in value ? (({ const: c, ...rest }) => ({ ...rest, enum: [c] }))(value as { const: unknown }) : value,
+        value && typeof value === 'object' && 'const' in value
+          ? (({ const: c, ...rest }) => ({ ...rest, enum: [c] }))(value as { const: unknown })
+          : value,
       );
       assert.deepEqual(answer?.content?.['application/json']?.schema, asDocumented, where);
       checked++;
@@ -132,7 +149,8 @@ describe('OpenAPI document', () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     assert.doesNotMatch(page.headers.get('content-security-policy') ?? '', /unsafe-inline/);
-    for (const [code, e] of Object.entries(ERROR_CODES)) assert.ok(page.text.includes(`id="${code}"><code>${code}</code> (${e.status})`), code);
+    for (const [code, e] of Object.entries(ERROR_CODES))
+      assert.ok(page.text.includes(`id="${code}"><code>${code}</code> (${e.status})`), code);
   });
 
   test('/docs has its own CSP; every other page keeps the strict one', async () => {

@@ -86,7 +86,15 @@ describe('npm start (scripts/start.mjs over dist/)', { timeout: 300_000 }, () =>
     url = `http://127.0.0.1:${port}`;
     script = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs')], {
       cwd: dir,
-      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '' },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: join(dir, 'data'),
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: '',
+        REDIS_URL: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     script.stdout?.on('data', (d) => (output += d));
@@ -110,7 +118,10 @@ describe('npm start (scripts/start.mjs over dist/)', { timeout: 300_000 }, () =>
   test('the compiled server imports a CSV (the worker loads from dist/)', async () => {
     const client = new TestClient(url);
     await client.register();
-    const res = await client.request('POST', '/api/items/import', { raw: 'sku,name,quantity\nBUILT-1,From dist,4\n', contentType: 'text/csv' });
+    const res = await client.request('POST', '/api/items/import', {
+      raw: 'sku,name,quantity\nBUILT-1,From dist,4\n',
+      contentType: 'text/csv',
+    });
     assert.equal(res.status, 200, `${res.text}\n${output}`);
     assert.deepEqual(res.body, { created: 1, updated: 0 });
     const bad = await client.request('POST', '/api/items/import', { raw: 'sku,name,quantity\nBUILT-2,,x\n', contentType: 'text/csv' });

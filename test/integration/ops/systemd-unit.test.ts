@@ -59,7 +59,11 @@ describe('deploy/stockade@.service', () => {
 
     assert.ok(['simple', 'exec'].includes(one(unit, 'Service', 'Type')));
     assert.equal(one(unit, 'Service', 'EnvironmentFile'), '/etc/stockade/%i.env', 'one environment file per instance');
-    assert.match(one(unit, 'Service', 'ExecStart'), /^\/\S+\/node \S+\/dist\/src\/main\.js$/, 'node runs the server itself: signals reach it');
+    assert.match(
+      one(unit, 'Service', 'ExecStart'),
+      /^\/\S+\/node \S+\/dist\/src\/main\.js$/,
+      'node runs the server itself: signals reach it',
+    );
     assert.ok(one(unit, 'Service', 'User') !== 'root');
     assert.equal(one(unit, 'Service', 'KillSignal'), 'SIGTERM');
     assert.ok(Number(one(unit, 'Service', 'TimeoutStopSec')) > 10, 'longer than the 10 s drain bound');
@@ -89,7 +93,12 @@ describe('deploy/stockade@.service', () => {
     // systemd, not JavaScript, expands ${STATE_DIRECTORY} (the directory StateDirectory= made).
     assert.equal(one(service, 'Service', 'ExecStart'), ['/opt/stockade/deploy/backup.sh', '$' + '{STATE_DIRECTORY}'].join(' '));
     assert.equal(one(service, 'Service', 'StateDirectoryMode'), '0700', 'dumps hold password hashes');
-    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['CapabilityBoundingSet', '']] as const) {
+    for (const [key, value] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['ProtectHome', 'yes'],
+      ['CapabilityBoundingSet', ''],
+    ] as const) {
       assert.equal(one(service, 'Service', key), value, `${key}=${value}`);
     }
     const timer = parseUnit(readFileSync(join(ROOT, 'deploy/stockade-backup.timer'), 'utf8'));

@@ -86,7 +86,10 @@ describe('revocation bus', () => {
         assert.ok(await revoked);
         await asking;
         const afterRevoke = answers.slice(answers.findIndex((x) => !x));
-        assert.ok(afterRevoke.every((x) => !x), `round ${round}: once refused, never accepted again`);
+        assert.ok(
+          afterRevoke.every((x) => !x),
+          `round ${round}: once refused, never accepted again`,
+        );
         assert.equal(await victim.store.get(s.idHash), null);
         await waitFor('Redis bus back', () => redisCarrier(victim).up, 5000);
         assert.equal(victim.cache?.enabled, true, 'memory in use: the PostgreSQL carrier never went down');

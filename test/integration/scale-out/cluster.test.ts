@@ -9,7 +9,19 @@ import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { type RedisCluster, startRedisCluster } from '../../support/redis-server.js';
 import { createServerDatabase } from '../../support/test-databases.js';
 import { runStoreContract, sessionFor } from '../sessions/store-contract.js';
-import { configFor, type Fleet, makeUser, rawRedis, readyStack, redisCarrier, redisPrefix, sameSessionOn, signedIn, startFleet, waitFor } from './support.js';
+import {
+  configFor,
+  type Fleet,
+  makeUser,
+  rawRedis,
+  readyStack,
+  redisCarrier,
+  redisPrefix,
+  sameSessionOn,
+  signedIn,
+  startFleet,
+  waitFor,
+} from './support.js';
 
 /**
  * The core of the scale-out suite again on a 3-master Redis Cluster (REDIS_URL listing the nodes): the
@@ -42,7 +54,10 @@ async function countKeys(node: ReturnType<typeof dataNodes>[number], match: stri
 runStoreContract('PostgreSQL server + Redis Cluster tier + local cache', async () => {
   const created = await createServerDatabase();
   const db = openPostgres(created.url);
-  const stack = await readyStack(configFor({ DATABASE_URL: created.url, REDIS_URL: await clusterUrl(), REDIS_KEY_PREFIX: redisPrefix() }), db);
+  const stack = await readyStack(
+    configFor({ DATABASE_URL: created.url, REDIS_URL: await clusterUrl(), REDIS_KEY_PREFIX: redisPrefix() }),
+    db,
+  );
   if (!(stack.redis instanceof Cluster)) throw new Error('not a cluster client');
   return {
     store: stack.store,
@@ -94,7 +109,10 @@ describe('on a Redis Cluster', () => {
     for (const s of sessions) await stack.store.create(s, u, 100);
     const perNode = await Promise.all(dataNodes(raw).map((n) => countKeys(n, `${prefix}s*`)));
     assert.equal(perNode.length, 3);
-    assert.ok(perNode.every((n) => n > 0), `keys on every master: ${perNode}`);
+    assert.ok(
+      perNode.every((n) => n > 0),
+      `keys on every master: ${perNode}`,
+    );
     assert.equal(await fleet.servers[1]!.deps.sessionStore.deleteUser(u.id), 24);
     for (const s of sessions) assert.equal(await raw.exists(keys.sessionKey(s.idHash)), 0);
   });

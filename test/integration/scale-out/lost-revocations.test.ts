@@ -24,7 +24,11 @@ describe('revocations through a server cut off from Redis (S-90)', () => {
   before(async () => {
     redis = await startRedis();
     proxy = await startTcpProxy(redis.port);
-    fleet = await startFleet(3, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redisPrefix() }, (i): Record<string, string> => (i === 0 ? { REDIS_URL: proxy.url } : {}));
+    fleet = await startFleet(
+      3,
+      { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redisPrefix() },
+      (i): Record<string, string> => (i === 0 ? { REDIS_URL: proxy.url } : {}),
+    );
   });
   after(async () => {
     await fleet?.close();
@@ -58,14 +62,18 @@ describe('revocations through a server cut off from Redis (S-90)', () => {
           const status = (await c.get('/api/auth/session')).status;
           if (status === 401) return sent;
           assert.equal(status, 200);
-          if (sent > BOUND_MS) assert.fail(`${what}: ${s.url} accepted a check sent ${sent.toFixed(1)} ms after the revocation answered (bound ${BOUND_MS} ms)`);
+          if (sent > BOUND_MS)
+            assert.fail(
+              `${what}: ${s.url} accepted a check sent ${sent.toFixed(1)} ms after the revocation answered (bound ${BOUND_MS} ms)`,
+            );
           await sleep(5);
         }
       }),
     );
     const end = performance.now() + 300;
     while (performance.now() < end) {
-      for (const s of others()) assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, `${what}: accepted again by ${s.url}`);
+      for (const s of others())
+        assert.equal((await sameSessionOn(client, s.url).get('/api/auth/session')).status, 401, `${what}: accepted again by ${s.url}`);
       await sleep(20);
     }
     process.stdout.write(`# ${what}: first refused check sent ${took.map((t) => t.toFixed(1)).join(' / ')} ms after the answer\n`);
@@ -131,7 +139,9 @@ describe('revocations through a server cut off from Redis (S-90)', () => {
         assert.deepEqual(acceptedAfter, [], `server ${server + 1}: accepted again after refusing`);
         const late = mine.filter((a) => a.status === 200 && a.sent > answered + BOUND_MS);
         assert.deepEqual(late, [], `server ${server + 1}: accepted ${BOUND_MS} ms after the sign-out answered`);
-        process.stdout.write(`# race: server ${server + 1}: ${mine.length} checks, first refusal ${(firstRefused - answered).toFixed(1)} ms after the answer\n`);
+        process.stdout.write(
+          `# race: server ${server + 1}: ${mine.length} checks, first refusal ${(firstRefused - answered).toFixed(1)} ms after the answer\n`,
+        );
       }
     } finally {
       await heal();
@@ -152,13 +162,17 @@ describe('revocations through a server cut off from Redis (S-90)', () => {
       const kill = await sameSessionOn(admin.client, cutServer().url).post(`/api/admin/users/${victim.id}/revoke-sessions`);
       assert.equal(kill.status, 200);
       const t0 = performance.now();
-      await Promise.all([refusedByOthers(victim.client, t0, 'kill switch, laptop'), refusedByOthers(victimPhone, t0, 'kill switch, phone')]);
+      await Promise.all([
+        refusedByOthers(victim.client, t0, 'kill switch, laptop'),
+        refusedByOthers(victimPhone, t0, 'kill switch, phone'),
+      ]);
 
       const others_ = await sameSessionOn(owner.client, cutServer().url).post('/api/sessions/revoke-others');
       assert.equal(others_.status, 200);
       assert.deepEqual(others_.body, { revoked: 1 });
       await refusedByOthers(ownerPhone, performance.now(), 'revoke-others');
-      for (const s of others()) assert.equal((await sameSessionOn(owner.client, s.url).get('/api/auth/session')).status, 200, 'the kept session works');
+      for (const s of others())
+        assert.equal((await sameSessionOn(owner.client, s.url).get('/api/auth/session')).status, 200, 'the kept session works');
     } finally {
       await heal();
     }

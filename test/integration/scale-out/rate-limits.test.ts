@@ -92,7 +92,10 @@ describe('sign-in throttling across three servers', () => {
       statuses.push(res.status);
     }
     assert.deepEqual(statuses.slice(0, 3), [401, 401, 401]);
-    assert.ok(statuses.slice(4).every((s) => s === 429), `locked after 4 failures across servers: ${statuses}`);
+    assert.ok(
+      statuses.slice(4).every((s) => s === 429),
+      `locked after 4 failures across servers: ${statuses}`,
+    );
     for (const s of fleet.servers) {
       const res = await new TestClient(s.url, { secureCookie: false }).login(username);
       assert.equal(res.status, 429, 'every server refuses, even the right password');
@@ -127,7 +130,10 @@ describe('sign-in throttling across three servers', () => {
     }
     const right = await new TestClient(urls[0]!, { secureCookie: false }).login(username, PASSWORD, { localAddress: from });
     const statuses = await Promise.all(guesses);
-    const rows = await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.failure' AND user_id = $1`, [id]);
+    const rows = await fleet.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.failure' AND user_id = $1`,
+      [id],
+    );
     const checked = rows.rows[0]?.n ?? -1;
     assert.equal(right.status, 429, `the right password after 29 guesses in flight (guesses: ${statuses}; ${checked} checked)`);
     assert.ok(checked <= 4, `${checked} guesses were checked; the limit is 4`);

@@ -66,7 +66,14 @@ describe('Redis at start', () => {
       try {
         const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
           cwd: ROOT,
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: database.url, REDIS_URL: redis.url, PORT: '0', HOST: '127.0.0.1' },
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '/tmp',
+            DATABASE_URL: database.url,
+            REDIS_URL: redis.url,
+            PORT: '0',
+            HOST: '127.0.0.1',
+          },
           encoding: 'utf8',
           timeout: 30_000,
         });
@@ -89,7 +96,11 @@ describe('Redis at start', () => {
     try {
       await waitFor('a redis.down line', () => parse(lines).some((l) => l.event === 'redis.down'), 8000);
       proxy.heal();
-      await waitFor('the policy named in the log', () => parse(lines).some((l) => /maxmemory-policy is allkeys-lfu/.test(l.msg ?? '')), 10_000);
+      await waitFor(
+        'the policy named in the log',
+        () => parse(lines).some((l) => /maxmemory-policy is allkeys-lfu/.test(l.msg ?? '')),
+        10_000,
+      );
       await sleep(1000);
       assert.equal(server.deps.sessionStack?.breaker?.up, false, 'Redis not trusted');
       assert.equal(parse(lines).filter((l) => /maxmemory-policy/.test(l.msg ?? '')).length, 1, 'said once');

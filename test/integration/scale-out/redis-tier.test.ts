@@ -180,7 +180,10 @@ describe('Redis tier', () => {
     const u = await makeUser(db);
     for (let round = 0; round < 20; round++) {
       const s = sessionFor(u);
-      await Promise.all([stack.store.create(s, u, 20), new Promise((r) => setTimeout(r, round % 4)).then(() => other.store.deleteUser(u.id))]);
+      await Promise.all([
+        stack.store.create(s, u, 20),
+        new Promise((r) => setTimeout(r, round % 4)).then(() => other.store.deleteUser(u.id)),
+      ]);
       const inPg = (await db.query('SELECT 1 FROM sessions WHERE id_hash = $1', [s.idHash])).rows.length > 0;
       const inRedis = (await raw.exists(keys.sessionKey(s.idHash))) === 1;
       assert.ok(inPg || !inRedis, `round ${round}: Redis has a session PostgreSQL does not`);

@@ -3,7 +3,19 @@ import { after, before, describe, test } from 'node:test';
 import { TestClient } from '../../support/client.js';
 import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { testRedisUrl } from '../../support/test-databases.js';
-import { type Fleet, makeUser, percentile, rawRedis, redisCarrier, redisPrefix, sameSessionOn, signedIn, signedInAdmin, startFleet, waitFor } from './support.js';
+import {
+  type Fleet,
+  makeUser,
+  percentile,
+  rawRedis,
+  redisCarrier,
+  redisPrefix,
+  sameSessionOn,
+  signedIn,
+  signedInAdmin,
+  startFleet,
+  waitFor,
+} from './support.js';
 
 /**
  * Three Stockade servers on one PostgreSQL database and one Redis, behind HAProxy round-robin (no
@@ -36,7 +48,10 @@ describe('three servers behind HAProxy', () => {
     const before = [...served];
     for (let i = 0; i < 12; i++) assert.equal((await client.get('/api/auth/session')).status, 200);
     const spread = served.map((n, i) => n - before[i]!);
-    assert.ok(spread.every((n) => n >= 3), `round-robin reached every server: ${spread}`);
+    assert.ok(
+      spread.every((n) => n >= 3),
+      `round-robin reached every server: ${spread}`,
+    );
     for (const url of urls()) assert.equal((await sameSessionOn(client, url).get('/api/auth/session')).status, 200, url);
   });
 
@@ -106,7 +121,10 @@ describe('three servers behind HAProxy', () => {
     const [origin, ...others] = fleet.servers;
     const lags: number[] = [];
     for (const s of others) {
-      s.deps.sessionStack?.bus?.listen({ onStateChange() {}, onRevocation: (_r, sentAt) => lags.push(performance.timeOrigin + performance.now() - sentAt) });
+      s.deps.sessionStack?.bus?.listen({
+        onStateChange() {},
+        onRevocation: (_r, sentAt) => lags.push(performance.timeOrigin + performance.now() - sentAt),
+      });
     }
     const afterResponse: number[] = [];
     const fromRequest: number[] = [];
@@ -139,7 +157,8 @@ describe('three servers behind HAProxy', () => {
         fromRequest.push(t - t0);
       }
     }
-    const fmt = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(2)} ms, p99 ${percentile(xs, 99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms`;
+    const fmt = (xs: number[]) =>
+      `p50 ${percentile(xs, 50).toFixed(2)} ms, p99 ${percentile(xs, 99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms`;
     const report = [
       `revocation propagation, 200 logouts on server 1, refusal checked on servers 2 and 3 (${afterResponse.length} samples):`,
       `  propagation (revocation published → dropped by the other server): ${fmt(lags)}`,

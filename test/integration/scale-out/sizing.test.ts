@@ -84,7 +84,9 @@ describe('bytes per session', () => {
       const perSession = perSessionKey + perSessionIndex;
       const perSessionUsed = (afterMem - before) / n;
       line(`Redis bytes per session (${n} sessions, ${perUser} per user, prefix "stk:"):`);
-      line(`  value ${(sum(values) / values.length).toFixed(1)} B; MEMORY USAGE session key ${perSessionKey.toFixed(1)} B + user index share ${perSessionIndex.toFixed(1)} B = ${perSession.toFixed(1)} B`);
+      line(
+        `  value ${(sum(values) / values.length).toFixed(1)} B; MEMORY USAGE session key ${perSessionKey.toFixed(1)} B + user index share ${perSessionIndex.toFixed(1)} B = ${perSession.toFixed(1)} B`,
+      );
       line(`  used_memory growth ${perSessionUsed.toFixed(1)} B per session (adds expiry entries, hash-table buckets, allocator rounding)`);
       assert.ok(perSession <= 200, `MEMORY USAGE per session ${perSession.toFixed(1)} B`);
       assert.ok(perSessionUsed < 500, `used_memory per session ${perSessionUsed.toFixed(1)} B`);
@@ -141,7 +143,9 @@ describe('bytes per session', () => {
       );
       const { row, heap, indexes, total } = r.rows[0]!;
       line(`PostgreSQL bytes per session (${n} rows):`);
-      line(`  row (pg_column_size) ${row} B; table ${(Number(heap) / n).toFixed(1)} B + indexes ${(Number(indexes) / n).toFixed(1)} B = ${(Number(total) / n).toFixed(1)} B per session on disk`);
+      line(
+        `  row (pg_column_size) ${row} B; table ${(Number(heap) / n).toFixed(1)} B + indexes ${(Number(indexes) / n).toFixed(1)} B = ${(Number(total) / n).toFixed(1)} B per session on disk`,
+      );
       assert.ok(Number(row) < 300, `row ${row} B`);
       assert.ok(Number(total) / n < 1000);
     } finally {

@@ -57,12 +57,15 @@ runStoreContract('embedded PGlite + local cache (in-process bus)', async () => {
   return fixture(stack, db, () => db.close());
 });
 
-runStoreContract('PostgreSQL server + local cache (LISTEN/NOTIFY bus)', () =>
-  onServerDatabase((url) => ({ DATABASE_URL: url })),
-);
+runStoreContract('PostgreSQL server + local cache (LISTEN/NOTIFY bus)', () => onServerDatabase((url) => ({ DATABASE_URL: url })));
 
 runStoreContract('PostgreSQL server + Redis tier, no local cache', () =>
-  onServerDatabase((url) => ({ DATABASE_URL: url, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: redisPrefix(), SESSION_LOCAL_CACHE_SIZE: '0' })),
+  onServerDatabase((url) => ({
+    DATABASE_URL: url,
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: redisPrefix(),
+    SESSION_LOCAL_CACHE_SIZE: '0',
+  })),
 );
 
 runStoreContract('PostgreSQL server + Redis tier + local cache (Redis bus)', () =>

@@ -63,7 +63,11 @@ export interface Fleet {
  * Redis connections, bus and local cache — everything a separate process would have of its own.
  * `envOf(i)` adds settings for server i alone (e.g. its own route to Redis through a TCP proxy).
  */
-export async function startFleet(n: number, env: Record<string, string>, envOf: (i: number) => Record<string, string> = () => ({})): Promise<Fleet> {
+export async function startFleet(
+  n: number,
+  env: Record<string, string>,
+  envOf: (i: number) => Record<string, string> = () => ({}),
+): Promise<Fleet> {
   const database = await createServerDatabase();
   const db = openPostgres(database.url, { max: 4 });
   const servers: TestServer[] = [];

@@ -34,7 +34,12 @@ runStoreContract('memory', async () => {
   let n = 0;
   return {
     store,
-    makeUser: async () => ({ id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, username: `m${n}`, role: 'merchant', createdAt: new Date() }),
+    makeUser: async () => ({
+      id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+      username: `m${n}`,
+      role: 'merchant',
+      createdAt: new Date(),
+    }),
     disableUser: async (id) => store.disableUser(id),
     changeRole: async (id, role) => store.changeRole(id, role),
     changePassword: async (id) => store.changePassword(id),
@@ -55,4 +60,3 @@ runStoreContract('postgres (server)', async () => {
     await created.drop();
   });
 });
-

@@ -263,16 +263,17 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
           // What the sign-ins authenticated: read before the change, as a sign-in reads before it hashes.
           const admin: SessionUser = { ...user, role: 'admin' };
           const sessions = Array.from({ length: 24 }, () => sessionFor(admin));
-          const creates = sessions.map((s, i) =>
-            new Promise((r) => setTimeout(r, i % 6)).then(() => store.create(s, admin, 100)),
-          );
+          const creates = sessions.map((s, i) => new Promise((r) => setTimeout(r, i % 6)).then(() => store.create(s, admin, 100)));
           const changed = new Promise((r) => setTimeout(r, round % 3)).then(() =>
             change === 'disable' ? fx.disableUser(user.id) : fx.changeRole(user.id, 'merchant'),
           );
           await Promise.all([...creates, changed]);
           for (const s of sessions) {
             const got = await store.get(s.idHash);
-            assert.ok(got === null || (change === 'demotion' && got.user.role === 'merchant'), `round ${round}: a session kept ${got?.user.role}`);
+            assert.ok(
+              got === null || (change === 'demotion' && got.user.role === 'merchant'),
+              `round ${round}: a session kept ${got?.user.role}`,
+            );
           }
         }
       });
@@ -299,7 +300,11 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
         const killed = store.deleteUser(user.id);
         await Promise.all([...rotations, killed]);
         const alive = await store.listUser(user.id);
-        assert.deepEqual(alive.map((s) => s.id), [], `round ${round}: a session rotated during the kill switch survived it`);
+        assert.deepEqual(
+          alive.map((s) => s.id),
+          [],
+          `round ${round}: a session rotated during the kill switch survived it`,
+        );
       }
     });
 

@@ -106,5 +106,8 @@ test('the shipped file removes client headers before appending its own, and chec
   assert.ok(at(/^http-check send meth GET uri \/readyz /) > 0);
   assert.ok(at(/^option redispatch\b/) > 0 && at(/^retries \d+$/) > 0);
   assert.ok(at(/^bind "\$\{STOCKADE_PUBLIC_BIND\}" ssl crt "\$\{STOCKADE_TLS_CERT\}"/) > 0);
-  assert.ok(cfg.every((l) => !/\b(cookie|stick)\b/.test(l)), 'no stickiness');
+  assert.ok(
+    cfg.every((l) => !/\b(cookie|stick)\b/.test(l)),
+    'no stickiness',
+  );
 });

@@ -26,9 +26,12 @@ describe('startPostgresServer', () => {
 
   test('answers on loopback as postgres, with durability off', async () => {
     assert.match(server.url, /^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
-    const rows = await sql(server.url, `SELECT current_user AS u, current_setting('fsync') AS f,
+    const rows = await sql(
+      server.url,
+      `SELECT current_user AS u, current_setting('fsync') AS f,
       current_setting('synchronous_commit') AS s, current_setting('full_page_writes') AS w,
-      split_part(current_setting('server_version'), '.', 1) AS v`);
+      split_part(current_setting('server_version'), '.', 1) AS v`,
+    );
     assert.deepEqual(rows, [{ u: 'postgres', f: 'off', s: 'off', w: 'off', v: '15' }]);
   });
 

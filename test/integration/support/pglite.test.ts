@@ -16,7 +16,10 @@ test('openTestPglite gives migrated, independent in-memory databases', async () 
       `SELECT table_name AS t FROM information_schema.tables
        WHERE table_schema = 'public' AND table_name IN ('users', 'sessions') ORDER BY 1`,
     );
-    assert.deepEqual(tables.rows.map((r) => r.t), ['sessions', 'users']);
+    assert.deepEqual(
+      tables.rows.map((r) => r.t),
+      ['sessions', 'users'],
+    );
     const applied = await first.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     assert.ok((applied.rows[0]?.n ?? 0) >= 1);
 

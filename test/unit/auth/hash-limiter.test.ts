@@ -27,7 +27,10 @@ describe('createHashLimiter', () => {
     const limiter = createHashLimiter({ concurrency: 2, queue: 1 });
     const started: string[] = [];
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => gate(started, n)) as [
-      ReturnType<typeof gate>, ReturnType<typeof gate>, ReturnType<typeof gate>, ReturnType<typeof gate>,
+      ReturnType<typeof gate>,
+      ReturnType<typeof gate>,
+      ReturnType<typeof gate>,
+      ReturnType<typeof gate>,
     ];
     const pa = limiter.run(a.task);
     const pb = limiter.run(b.task);
@@ -84,7 +87,10 @@ describe('createHashLimiter', () => {
     const started: string[] = [];
     const a = gate(started, 'a');
     const pa = limiter.run(a.task);
-    await assert.rejects(limiter.run(async () => 'b'), { code: 'unavailable' });
+    await assert.rejects(
+      limiter.run(async () => 'b'),
+      { code: 'unavailable' },
+    );
     a.finish();
     await pa;
     assert.equal(await limiter.run(async () => 'c'), 'c');

@@ -3,13 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
-import {
-  ARGON2_PARAMS,
-  dummyVerify,
-  hashPassword,
-  prepareDummyHash,
-  verifyPassword,
-} from '../../../src/auth/passwords.js';
+import { ARGON2_PARAMS, dummyVerify, hashPassword, prepareDummyHash, verifyPassword } from '../../../src/auth/passwords.js';
 
 /** 80 printable ASCII characters, different every run. */
 function randomAscii(length: number): string {
@@ -34,10 +28,7 @@ describe('hashPassword', () => {
     const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/.exec(stored);
     assert.ok(m, stored);
     assert.deepEqual(m.slice(1).map(Number), [19456, 2, 1]);
-    assert.deepEqual(
-      [ARGON2_PARAMS.memoryCost, ARGON2_PARAMS.timeCost, ARGON2_PARAMS.parallelism],
-      [19456, 2, 1],
-    );
+    assert.deepEqual([ARGON2_PARAMS.memoryCost, ARGON2_PARAMS.timeCost, ARGON2_PARAMS.parallelism], [19456, 2, 1]);
   });
 
   it('salts: the same password twice gives two different hashes, both verifying', async () => {

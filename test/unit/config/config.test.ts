@@ -29,7 +29,10 @@ describe('config', () => {
     assert.equal(c.login.addressMaxFailures, 30);
     assert.equal(loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: '80' }).login.accountMaxFailures, 80);
     // NIST 800-63B: no more than 100 consecutive failures on one account.
-    assert.throws(() => loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: '101' }), /^ConfigError: LOGIN_ACCOUNT_MAX_FAILURES: 101 is outside 1\.\.100$/);
+    assert.throws(
+      () => loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: '101' }),
+      /^ConfigError: LOGIN_ACCOUNT_MAX_FAILURES: 101 is outside 1\.\.100$/,
+    );
     assert.throws(() => loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: 'many' }), /LOGIN_ACCOUNT_MAX_FAILURES/);
   });
 
@@ -56,7 +59,11 @@ describe('config', () => {
       [{ DATABASE_POOL_SIZE: '100000' }, 'DATABASE_POOL_SIZE'],
     ];
     for (const [env, name] of cases) {
-      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${name}:`), name);
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${name}:`),
+        name,
+      );
     }
   });
 
@@ -71,12 +78,33 @@ describe('config', () => {
       assert.throws(
         () => loadConfig({ TRUST_PROXY: trusting }),
         (err: unknown) =>
-          err instanceof ConfigError && /^TRUST_PROXY: /.test(err.message) && /number of proxies/.test(err.message) && /10\.0\.0\.0\/8/.test(err.message) && !err.message.includes('\n'),
+          err instanceof ConfigError &&
+          /^TRUST_PROXY: /.test(err.message) &&
+          /number of proxies/.test(err.message) &&
+          /10\.0\.0\.0\/8/.test(err.message) &&
+          !err.message.includes('\n'),
         trusting,
       );
     }
-    for (const bad of ['11', '-1', '1.5', '10.0.0.0/33', '::1/129', '10.0.0', '127.0.0.1,', 'proxy.example', '10.0.0.0/8/8', '*', '0.0.0.0/0', '::/0']) {
-      assert.throws(() => loadConfig({ TRUST_PROXY: bad }), (err: unknown) => err instanceof ConfigError && err.message.startsWith('TRUST_PROXY:'), bad);
+    for (const bad of [
+      '11',
+      '-1',
+      '1.5',
+      '10.0.0.0/33',
+      '::1/129',
+      '10.0.0',
+      '127.0.0.1,',
+      'proxy.example',
+      '10.0.0.0/8/8',
+      '*',
+      '0.0.0.0/0',
+      '::/0',
+    ]) {
+      assert.throws(
+        () => loadConfig({ TRUST_PROXY: bad }),
+        (err: unknown) => err instanceof ConfigError && err.message.startsWith('TRUST_PROXY:'),
+        bad,
+      );
     }
   });
 
@@ -103,7 +131,11 @@ describe('config', () => {
       { METRICS_TOKEN: 'same-token-0123456789abcdef', METRICS_TOKEN_PREVIOUS: 'same-token-0123456789abcdef' },
     ];
     for (const env of refused) {
-      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.startsWith('METRICS_TOKEN_PREVIOUS:'), JSON.stringify(env));
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && err.message.startsWith('METRICS_TOKEN_PREVIOUS:'),
+        JSON.stringify(env),
+      );
     }
   });
 

@@ -26,14 +26,30 @@ describe('isDatabaseUnavailable: which database errors are 503 (retry later), no
 
 describe('describeDatabase: the one line a CLI command prints', () => {
   test('host:port/database of a server, never its user or password', () => {
-    assert.equal(describeDatabase({ databaseUrl: 'postgres://stockade:s3cret@db.example:6543/shop?sslmode=verify-full', dataDir: 'x' }), 'PostgreSQL at db.example:6543/shop');
-    assert.equal(describeDatabase({ databaseUrl: 'postgresql://stockade:s3cret@db.example/shop', dataDir: 'x' }), 'PostgreSQL at db.example:5432/shop');
-    assert.equal(describeDatabase({ databaseUrl: 'postgres://stockade@/shop?host=/run/postgresql', dataDir: 'x' }), 'PostgreSQL at /run/postgresql:5432/shop');
-    assert.equal(describeDatabase({ databaseUrl: 'postgres://alice:pw@h', dataDir: 'x' }), 'PostgreSQL at h:5432/alice', 'the database defaults to the user name');
+    assert.equal(
+      describeDatabase({ databaseUrl: 'postgres://stockade:s3cret@db.example:6543/shop?sslmode=verify-full', dataDir: 'x' }),
+      'PostgreSQL at db.example:6543/shop',
+    );
+    assert.equal(
+      describeDatabase({ databaseUrl: 'postgresql://stockade:s3cret@db.example/shop', dataDir: 'x' }),
+      'PostgreSQL at db.example:5432/shop',
+    );
+    assert.equal(
+      describeDatabase({ databaseUrl: 'postgres://stockade@/shop?host=/run/postgresql', dataDir: 'x' }),
+      'PostgreSQL at /run/postgresql:5432/shop',
+    );
+    assert.equal(
+      describeDatabase({ databaseUrl: 'postgres://alice:pw@h', dataDir: 'x' }),
+      'PostgreSQL at h:5432/alice',
+      'the database defaults to the user name',
+    );
   });
 
   test('the absolute path of an embedded database', () => {
-    assert.equal(describeDatabase({ databaseUrl: undefined, dataDir: '/var/lib/stockade/main' }), 'embedded database at /var/lib/stockade/main');
+    assert.equal(
+      describeDatabase({ databaseUrl: undefined, dataDir: '/var/lib/stockade/main' }),
+      'embedded database at /var/lib/stockade/main',
+    );
     assert.equal(describeDatabase({ databaseUrl: undefined, dataDir: './data' }), `embedded database at ${process.cwd()}/data`);
   });
 });

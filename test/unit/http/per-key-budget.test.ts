@@ -5,7 +5,10 @@ import { PerKeyBudget } from '../../../src/http/per-key-budget.js';
 test('a budget per key and window, renewed when the window ends', () => {
   let now = 0;
   const budget = new PerKeyBudget({ perKey: 3, windowMs: 1000, maxKeys: 10, now: () => now });
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => budget.take('a')), [true, true, true, false, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => budget.take('a')),
+    [true, true, true, false, false],
+  );
   assert.equal(budget.take('b'), true, 'another key has its own');
   now = 999;
   assert.equal(budget.take('a'), false);

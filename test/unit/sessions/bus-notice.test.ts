@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type BusListener, decodeNotice, decodeRevocation, encodeNotice, type Notice, type Revocation } from '../../../src/sessions/bus/bus.js';
+import {
+  type BusListener,
+  decodeNotice,
+  decodeRevocation,
+  encodeNotice,
+  type Notice,
+  type Revocation,
+} from '../../../src/sessions/bus/bus.js';
 import { FanoutBus } from '../../../src/sessions/bus/fanout.js';
 import { LocalBus } from '../../../src/sessions/bus/local.js';
 

@@ -38,7 +38,11 @@ describe('LocalBus', () => {
     const b = new LocalBus(db);
     const other = new LocalBus({});
     const heard: string[] = [];
-    for (const [name, bus] of [['a', a], ['b', b], ['other', other]] as const) {
+    for (const [name, bus] of [
+      ['a', a],
+      ['b', b],
+      ['other', other],
+    ] as const) {
       bus.listen({ onRevocation: (r) => heard.push(`${name}:${r.kind}`), onStateChange: () => {} });
     }
     assert.equal(a.up, true);

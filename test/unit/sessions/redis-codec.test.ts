@@ -9,7 +9,13 @@ import { hashToken, newPublicId, newToken } from '../../../src/sessions/tokens.j
 const now = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 
 function pair(over: Partial<SessionRecord> = {}, userOver: Partial<SessionUser> = {}): { s: SessionRecord; u: SessionUser } {
-  const u: SessionUser = { id: 'b3c1a0de-1f2e-4d3c-8b7a-0123456789ab', username: 'alice', role: 'merchant', createdAt: new Date(now - 86_400_000), ...userOver };
+  const u: SessionUser = {
+    id: 'b3c1a0de-1f2e-4d3c-8b7a-0123456789ab',
+    username: 'alice',
+    role: 'merchant',
+    createdAt: new Date(now - 86_400_000),
+    ...userOver,
+  };
   const s: SessionRecord = {
     idHash: hashToken(newToken()),
     id: newPublicId(),
@@ -76,7 +82,10 @@ describe('redis codec', () => {
   });
 
   test('times before createdAt (signed deltas) and long lifetimes round-trip; impossible ones are refused', () => {
-    const { s, u } = pair({ authenticatedAt: new Date(now - 5), absoluteExpiresAt: new Date(now + 400 * 86_400_000) }, { createdAt: new Date(0) });
+    const { s, u } = pair(
+      { authenticatedAt: new Date(now - 5), absoluteExpiresAt: new Date(now + 400 * 86_400_000) },
+      { createdAt: new Date(0) },
+    );
     assert.deepEqual(roundTrip(s, u), { session: s, user: u });
     const backwards = pair({ idleExpiresAt: new Date(now - 1) });
     assert.throws(() => encodeSession(backwards.s, backwards.u), RangeError);

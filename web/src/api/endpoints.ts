@@ -110,8 +110,7 @@ export const items = {
     }),
   summary: () => api<Summary>('/api/inventory/summary'),
   /** Units in and out per UTC day, oldest first, zero days included (extension to docs/api.md). */
-  dailyMovements: (days: number) =>
-    api<{ days: DailyMovements[] }>(withQuery('/api/inventory/movements/daily', { days })),
+  dailyMovements: (days: number) => api<{ days: DailyMovements[] }>(withQuery('/api/inventory/movements/daily', { days })),
 };
 
 export const me = {

@@ -6,8 +6,7 @@ const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maxim
 export const formatNumber = (n: number) => number.format(n);
 
 /** Cents as "1,234.50". Stockade does not know the merchant's currency, so no symbol is shown. */
-export const formatCents = (cents: number | null | undefined) =>
-  cents === null || cents === undefined ? '—' : money.format(cents / 100);
+export const formatCents = (cents: number | null | undefined) => (cents === null || cents === undefined ? '—' : money.format(cents / 100));
 
 /** Cents as the form shows them for editing: "1234.50", "" for none. */
 export const centsToInput = (cents: number | null | undefined) => {
@@ -33,7 +32,10 @@ export function parseCents(input: string): number | null {
 
 /** "42" → 42; "" → null; anything that is not a whole number → NaN. */
 export function parseWhole(input: string, opts: { signed?: boolean } = {}): number | null {
-  const s = input.trim().replace(/^\+/, '').replace(/\u2212/g, '-');
+  const s = input
+    .trim()
+    .replace(/^\+/, '')
+    .replace(/\u2212/g, '-');
   if (s === '') return null;
   const re = opts.signed ? /^-?\d{1,9}$/ : /^\d{1,9}$/;
   return re.test(s) ? Number(s) : Number.NaN;

@@ -53,19 +53,42 @@ function ChangePassword({ user }: { user: User }) {
   return (
     <section class="card" aria-labelledby="pw-title">
       <h2 id="pw-title">Change password</h2>
-      {done ? (
-        <Notice tone="success">Password changed. You were signed out everywhere else.</Notice>
-      ) : null}
+      {done ? <Notice tone="success">Password changed. You were signed out everywhere else.</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form onSubmit={submit} class="stack" aria-label="Change password" noValidate>
         {/* Lets password managers file the new password under the right account; hidden from everyone. */}
         <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
-        <Field label="Current password" type="password" name="current-password" autoComplete="current-password"
-          value={current} onValue={setCurrent} error={errors.currentPassword} required />
-        <Field label="New password" type="password" name="new-password" autoComplete="new-password"
-          value={next} onValue={setNext} error={errors.newPassword} hint="At least 8 characters; common passwords are refused." required />
-        <Field label="Confirm new password" type="password" name="confirm-password" autoComplete="new-password"
-          value={confirm} onValue={setConfirm} error={errors.confirm} required />
+        <Field
+          label="Current password"
+          type="password"
+          name="current-password"
+          autoComplete="current-password"
+          value={current}
+          onValue={setCurrent}
+          error={errors.currentPassword}
+          required
+        />
+        <Field
+          label="New password"
+          type="password"
+          name="new-password"
+          autoComplete="new-password"
+          value={next}
+          onValue={setNext}
+          error={errors.newPassword}
+          hint="At least 8 characters; common passwords are refused."
+          required
+        />
+        <Field
+          label="Confirm new password"
+          type="password"
+          name="confirm-password"
+          autoComplete="new-password"
+          value={confirm}
+          onValue={setConfirm}
+          error={errors.confirm}
+          required
+        />
         <p class="hint">Changing your password signs you out on every other device.</p>
         <div class="actions">
           <button type="submit" class="btn btn--primary" disabled={busy}>
@@ -129,13 +152,20 @@ function DeleteAccount({ user }: { user: User }) {
     <section class="card card--danger" aria-labelledby="delete-title">
       <h2 id="delete-title">Delete my account</h2>
       <p>
-        Deletes your account, your sessions, every item and every stock movement. This cannot be undone. Export your
-        data first if you want a copy.
+        Deletes your account, your sessions, every item and every stock movement. This cannot be undone. Export your data first if you want
+        a copy.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form onSubmit={submit} class="stack" aria-label="Delete account">
-        <Field label="Password" type="password" name="delete-password" autoComplete="current-password"
-          value={password} onValue={setPassword} required />
+        <Field
+          label="Password"
+          type="password"
+          name="delete-password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+          required
+        />
         <Checkbox label="I understand this deletes everything" checked={understood} onChecked={setUnderstood} />
         <div class="actions">
           <button type="submit" class="btn btn--danger" disabled={busy || !understood || !password}>

@@ -103,9 +103,19 @@ export function Admin({ me }: { me: User }) {
             Give this link to {issued.username} yourself (not by a channel an attacker may read). It works once, until{' '}
             {formatDateTime(issued.expiresAt)}; a newer link replaces it.
           </p>
-          <input type="text" readOnly value={issued.link} aria-label={`Reset link for ${issued.username}`} onFocus={(e) => e.currentTarget.select()} />
+          <input
+            type="text"
+            readOnly
+            value={issued.link}
+            aria-label={`Reset link for ${issued.username}`}
+            onFocus={(e) => e.currentTarget.select()}
+          />
           <div class="cell-actions">
-            <button type="button" class="btn btn--small" onClick={() => void navigator.clipboard?.writeText(issued.link).then(() => announce('Link copied.'))}>
+            <button
+              type="button"
+              class="btn btn--small"
+              onClick={() => void navigator.clipboard?.writeText(issued.link).then(() => announce('Link copied.'))}
+            >
               Copy link
             </button>
             <button type="button" class="btn btn--small" onClick={() => setIssued(null)}>

@@ -24,9 +24,7 @@ export function ConflictPanel(props: ConflictPanelProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
 
-  const rows = EDITABLE.filter(
-    (f) => !sameValue(f, props.base, props.theirValues) || !sameValue(f, props.base, props.mine),
-  );
+  const rows = EDITABLE.filter((f) => !sameValue(f, props.base, props.theirValues) || !sameValue(f, props.base, props.mine));
 
   return (
     <section class="conflict" aria-labelledby="conflict-title">
@@ -34,8 +32,7 @@ export function ConflictPanel(props: ConflictPanelProps) {
         Someone else changed this item
       </h2>
       <p>
-        It was saved again on {formatDateTime(props.theirs.updatedAt)} while you were editing. Your changes are not
-        saved yet. Compare them:
+        It was saved again on {formatDateTime(props.theirs.updatedAt)} while you were editing. Your changes are not saved yet. Compare them:
       </p>
       <div class="table-wrap">
         <table class="table table--conflict">

@@ -144,8 +144,8 @@ export function ImportExport() {
         <section class="card" aria-labelledby="import-title">
           <h2 id="import-title">Import</h2>
           <p>
-            Upload a CSV with a header row. New SKUs are created; existing SKUs are updated, and a different quantity
-            is recorded as a stock correction. If any row has a problem, nothing is imported.
+            Upload a CSV with a header row. New SKUs are created; existing SKUs are updated, and a different quantity is recorded as a stock
+            correction. If any row has a problem, nothing is imported.
           </p>
           <p class="hint">
             Columns:{' '}
@@ -155,8 +155,8 @@ export function ImportExport() {
                 {i < COLUMNS.length - 1 ? ', ' : ''}
               </span>
             ))}{' '}
-            (any subset with sku; an export is a valid import). Prices in cents; tags separated by semicolons; an
-            empty quantity leaves the stock as it is.
+            (any subset with sku; an export is a valid import). Prices in cents; tags separated by semicolons; an empty quantity leaves the
+            stock as it is.
           </p>
           <form onSubmit={upload} class="stack" aria-label="Import CSV">
             <div class="field">
@@ -173,8 +173,8 @@ export function ImportExport() {
       {error ? <Notice tone="error">{error}</Notice> : null}
       {result ? (
         <Notice tone="success">
-          Imported {fileName ?? 'the file'}: {formatNumber(result.created)} created, {formatNumber(result.updated)}{' '}
-          updated. <a href={href('/items?sort=-updatedAt')}>See your items</a>
+          Imported {fileName ?? 'the file'}: {formatNumber(result.created)} created, {formatNumber(result.updated)} updated.{' '}
+          <a href={href('/items?sort=-updatedAt')}>See your items</a>
         </Notice>
       ) : null}
       {fileErrors.length > 0 ? (
@@ -229,9 +229,7 @@ export function ImportExport() {
               </tbody>
             </table>
           </div>
-          {rowErrors.size === 0 && body.length > PREVIEW_ROWS ? (
-            <p class="hint">Showing the first {PREVIEW_ROWS} rows.</p>
-          ) : null}
+          {rowErrors.size === 0 && body.length > PREVIEW_ROWS ? <p class="hint">Showing the first {PREVIEW_ROWS} rows.</p> : null}
         </section>
       ) : null}
     </section>

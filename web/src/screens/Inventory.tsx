@@ -91,29 +91,29 @@ export function Inventory() {
       </div>
 
       <search>
-      <form
-        class="filters"
-        aria-label="Filter items"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setFilters({ q: search.trim() });
-        }}
-      >
-        <Field
-          className="filters__search"
-          label="Search by name or SKU"
-          type="search"
-          name="q"
-          value={search}
-          onValue={setSearch}
-          inputMode="search"
-        />
-        <button type="submit" class="btn filters__go">
-          Search
-        </button>
-        <Select label="Sort by" value={sort} options={SORTS} onValue={(s) => setFilters({ sort: s })} />
-        <Checkbox label="Low stock only" checked={lowStock} onChecked={(low) => setFilters({ low })} />
-      </form>
+        <form
+          class="filters"
+          aria-label="Filter items"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setFilters({ q: search.trim() });
+          }}
+        >
+          <Field
+            className="filters__search"
+            label="Search by name or SKU"
+            type="search"
+            name="q"
+            value={search}
+            onValue={setSearch}
+            inputMode="search"
+          />
+          <button type="submit" class="btn filters__go">
+            Search
+          </button>
+          <Select label="Sort by" value={sort} options={SORTS} onValue={(s) => setFilters({ sort: s })} />
+          <Checkbox label="Low stock only" checked={lowStock} onChecked={(low) => setFilters({ low })} />
+        </form>
       </search>
 
       {first.error ? <Notice tone="error">{describeError(first.error)}</Notice> : null}

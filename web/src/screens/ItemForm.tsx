@@ -10,16 +10,7 @@ import { href, navigate } from '../lib/router';
 import { announce } from '../state/announcer';
 import { useDraft } from '../state/drafts';
 import { ConflictPanel } from './ConflictPanel';
-import {
-  API_FIELD,
-  diffPatch,
-  EDITABLE,
-  emptyValues,
-  fromItem,
-  type ItemFormValues,
-  sameValue,
-  toInput,
-} from './itemFormValues';
+import { API_FIELD, diffPatch, EDITABLE, emptyValues, fromItem, type ItemFormValues, sameValue, toInput } from './itemFormValues';
 
 type Errors = Partial<Record<keyof ItemFormValues, string>>;
 
@@ -45,9 +36,7 @@ export function ItemForm({ id }: { id?: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [conflict, setConflict] = useState<Item | null>(null);
-  const [info, setInfo] = useState<string | null>(
-    draft.restored ? 'Your unsaved changes were kept. Review them and save.' : null,
-  );
+  const [info, setInfo] = useState<string | null>(draft.restored ? 'Your unsaved changes were kept. Review them and save.' : null);
 
   useEffect(() => {
     if (!editing || draft.restored || !id) return;
@@ -177,29 +166,80 @@ export function ItemForm({ id }: { id?: string }) {
         <p role="status">Loading…</p>
       ) : (
         <form onSubmit={submit} class="stack form-grid" aria-label={title} noValidate>
-          <Field label="SKU" name="sku" value={values.sku} onValue={setField('sku')} error={errors.sku} required
-            hint="Your own code for this item, unique in your inventory." />
+          <Field
+            label="SKU"
+            name="sku"
+            value={values.sku}
+            onValue={setField('sku')}
+            error={errors.sku}
+            required
+            hint="Your own code for this item, unique in your inventory."
+          />
           <Field label="Name" name="name" value={values.name} onValue={setField('name')} error={errors.name} required />
-          <Field label="Description" name="description" value={values.description}
-            onValue={setField('description')} error={errors.description} multiline className="span-2" />
+          <Field
+            label="Description"
+            name="description"
+            value={values.description}
+            onValue={setField('description')}
+            error={errors.description}
+            multiline
+            className="span-2"
+          />
           {editing ? null : (
-            <Field label="Quantity in stock" name="quantity" value={values.quantity} onValue={setField('quantity')}
-              error={errors.quantity} inputMode="numeric"
-              hint="Later changes go through stock adjustments, so every change is recorded." />
+            <Field
+              label="Quantity in stock"
+              name="quantity"
+              value={values.quantity}
+              onValue={setField('quantity')}
+              error={errors.quantity}
+              inputMode="numeric"
+              hint="Later changes go through stock adjustments, so every change is recorded."
+            />
           )}
-          <Field label="Unit" name="unit" value={values.unit} onValue={setField('unit')} error={errors.unit}
-            hint="e.g. pcs, kg, box" />
-          <Field label="Price" name="price" value={values.price} onValue={setField('price')} error={errors.price}
-            inputMode="decimal" hint="Selling price per unit, e.g. 12.50" />
-          <Field label="Cost" name="cost" value={values.cost} onValue={setField('cost')} error={errors.cost}
-            inputMode="decimal" hint="What one unit costs you; used for stock value." />
-          <Field label="Low-stock threshold" name="lowStockThreshold" value={values.lowStockThreshold}
-            onValue={setField('lowStockThreshold')} error={errors.lowStockThreshold} inputMode="numeric"
-            hint="Flag the item when stock falls to this number or below (0: when it runs out)." />
-          <Field label="Location" name="location" value={values.location} onValue={setField('location')}
-            error={errors.location} hint="Shelf, bin or room." />
-          <Field label="Tags" name="tags" value={values.tags} onValue={setField('tags')} error={errors.tags}
-            hint="Separate tags with commas, e.g. winter, fragile." />
+          <Field label="Unit" name="unit" value={values.unit} onValue={setField('unit')} error={errors.unit} hint="e.g. pcs, kg, box" />
+          <Field
+            label="Price"
+            name="price"
+            value={values.price}
+            onValue={setField('price')}
+            error={errors.price}
+            inputMode="decimal"
+            hint="Selling price per unit, e.g. 12.50"
+          />
+          <Field
+            label="Cost"
+            name="cost"
+            value={values.cost}
+            onValue={setField('cost')}
+            error={errors.cost}
+            inputMode="decimal"
+            hint="What one unit costs you; used for stock value."
+          />
+          <Field
+            label="Low-stock threshold"
+            name="lowStockThreshold"
+            value={values.lowStockThreshold}
+            onValue={setField('lowStockThreshold')}
+            error={errors.lowStockThreshold}
+            inputMode="numeric"
+            hint="Flag the item when stock falls to this number or below (0: when it runs out)."
+          />
+          <Field
+            label="Location"
+            name="location"
+            value={values.location}
+            onValue={setField('location')}
+            error={errors.location}
+            hint="Shelf, bin or room."
+          />
+          <Field
+            label="Tags"
+            name="tags"
+            value={values.tags}
+            onValue={setField('tags')}
+            error={errors.tags}
+            hint="Separate tags with commas, e.g. winter, fragile."
+          />
           <div class="actions span-2">
             <button type="submit" class="btn btn--primary" disabled={busy || conflict !== null}>
               {busy ? 'Saving…' : editing ? 'Save changes' : 'Create item'}

@@ -16,9 +16,7 @@ export function Sessions() {
     () =>
       sessionsApi
         .list()
-        .then((r) =>
-          [...r.sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt)),
-        ),
+        .then((r) => [...r.sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt))),
     [],
   );
   const [error, setError] = useState<string | null>(null);
@@ -58,10 +56,7 @@ export function Sessions() {
     <section class="page">
       <PageTitle title="Where you're signed in" />
       <AccountNav />
-      <p>
-        These are the browsers and devices signed in to your account. If you don't recognise one, sign it out and
-        change your password.
-      </p>
+      <p>These are the browsers and devices signed in to your account. If you don't recognise one, sign it out and change your password.</p>
       {state.error ? <Notice tone="error">{describeError(state.error)}</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
       {state.loading ? <p role="status">Loading…</p> : null}

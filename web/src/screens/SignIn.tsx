@@ -47,14 +47,7 @@ export function SignIn({ notice }: { notice: string | null }) {
         {notice ? <Notice tone={notice.startsWith('Your session ended') ? 'warning' : 'info'}>{notice}</Notice> : null}
         {error ? <Notice tone="error">{error}</Notice> : null}
         <form onSubmit={submit} class="stack" aria-label="Sign in">
-          <Field
-            label="Username"
-            name="username"
-            value={username}
-            onValue={setUsername}
-            autoComplete="username"
-            required
-          />
+          <Field label="Username" name="username" value={username} onValue={setUsername} autoComplete="username" required />
           <Field
             label="Password"
             name="password"
