@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startServerProcess } from '../../fault/support/server-process.js';
+import { selfSignedCertificate } from '../../support/certificates.js';
 import { TestClient } from '../../support/client.js';
 import { type PgServer, startPostgresServer } from '../../support/pg-server.js';
 import { freePort } from '../../support/ports.js';
@@ -70,31 +70,9 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stockade-conn-tls-'));
     chmodSync(dir, 0o755); // PostgreSQL runs as the postgres system user
-    cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
+    const made = selfSignedCertificate(dir);
+    cert = made.certFile;
+    const key = made.keyFile;
     chmodSync(cert, 0o644);
     chmodSync(key, 0o600);
     const hba = join(dir, 'pg_hba.conf');
@@ -204,31 +182,7 @@ describe('TLS and passwords to PostgreSQL and Redis, from the URLs', () => {
       // The database's certificate is replaced by one our CA did not sign (a botched rotation): new
       // connections fail verification. That is 503 with Retry-After and not ready, as for a refused
       // password, never 500; and the server serves again once the right certificate is back.
-      const rogueCert = join(dir, 'rogue-cert.pem');
-      const rogueKey = join(dir, 'rogue-key.pem');
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          rogueKey,
-          '-out',
-          rogueCert,
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ],
-        { stdio: 'pipe' },
-      );
+      const { certFile: rogueCert, keyFile: rogueKey } = selfSignedCertificate(dir, 'rogue-');
       installPgCertificate(rogueCert, rogueKey);
       await superuserQuery(postgres, 'SELECT pg_reload_conf()');
       await superuserQuery(postgres, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'stockade'`);

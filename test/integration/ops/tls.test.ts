@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startServerProcess } from '../../fault/support/server-process.js';
+import { selfSignedCertificate } from '../../support/certificates.js';
 import { PASSWORD, parseSetCookie, uniqueUsername } from '../../support/client.js';
 import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
 
@@ -26,31 +27,7 @@ describe('serving HTTPS directly', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stockade-tls-'));
-    cert = join(dir, 'cert.pem');
-    key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
+    ({ certFile: cert, keyFile: key } = selfSignedCertificate(dir));
     agent = new Agent({ connect: { ca: readFileSync(cert) } });
     database = await createServerDatabase();
   });
