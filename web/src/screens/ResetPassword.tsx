@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { auth } from '../api/endpoints';
 import { ApiError, describeError, fieldErrorMap } from '../api/problem';
 import { Field } from '../components/Field';
+import { AuthCard } from '../components/AuthCard';
 import { Notice } from '../components/Notice';
-import { PageTitle } from '../components/PageTitle';
 import { href, navigate } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
@@ -53,57 +53,50 @@ export function ResetPassword({ token }: { token: string }) {
 
   const invalid = info.error instanceof ApiError && info.error.status === 404;
   return (
-    <div class="auth-page">
-      <div class="auth-card">
-        <p class="auth-brand" aria-hidden="true">
-          <span class="brand__mark" />
-          Stockade
-        </p>
-        <PageTitle title="Set a new password" />
-        {info.loading ? <p role="status">Checking the link…</p> : null}
-        {invalid ? (
-          <Notice tone="error">This link has already been used or has expired. Ask your administrator for a new one.</Notice>
-        ) : info.error ? (
-          <Notice tone="error">{describeError(info.error)}</Notice>
-        ) : null}
-        {error ? <Notice tone="error">{error}</Notice> : null}
-        {info.data ? (
-          <form onSubmit={submit} class="stack" aria-label="Set a new password" noValidate>
-            <p>
-              For the account <strong>{info.data.username}</strong>. Every device signed in to it will be signed out.
-            </p>
-            {/* Lets password managers file the new password under the right account. */}
-            <input type="text" name="username" autoComplete="username" value={info.data.username} readOnly hidden />
-            <Field
-              label="New password"
-              name="newPassword"
-              type="password"
-              value={next}
-              onValue={setNext}
-              error={errors.newPassword}
-              hint="At least 8 characters; common passwords are refused."
-              autoComplete="new-password"
-              required
-            />
-            <Field
-              label="New password again"
-              name="confirm"
-              type="password"
-              value={confirm}
-              onValue={setConfirm}
-              error={errors.confirm}
-              autoComplete="new-password"
-              required
-            />
-            <button type="submit" class="btn btn--primary btn--block" disabled={busy}>
-              {busy ? 'Setting…' : 'Set password'}
-            </button>
-          </form>
-        ) : null}
-        <p class="auth-switch">
-          <a href={href('/signin')}>Back to sign in</a>
-        </p>
-      </div>
-    </div>
+    <AuthCard title="Set a new password">
+      {info.loading ? <p role="status">Checking the link…</p> : null}
+      {invalid ? (
+        <Notice tone="error">This link has already been used or has expired. Ask your administrator for a new one.</Notice>
+      ) : info.error ? (
+        <Notice tone="error">{describeError(info.error)}</Notice>
+      ) : null}
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      {info.data ? (
+        <form onSubmit={submit} class="stack" aria-label="Set a new password" noValidate>
+          <p>
+            For the account <strong>{info.data.username}</strong>. Every device signed in to it will be signed out.
+          </p>
+          {/* Lets password managers file the new password under the right account. */}
+          <input type="text" name="username" autoComplete="username" value={info.data.username} readOnly hidden />
+          <Field
+            label="New password"
+            name="newPassword"
+            type="password"
+            value={next}
+            onValue={setNext}
+            error={errors.newPassword}
+            hint="At least 8 characters; common passwords are refused."
+            autoComplete="new-password"
+            required
+          />
+          <Field
+            label="New password again"
+            name="confirm"
+            type="password"
+            value={confirm}
+            onValue={setConfirm}
+            error={errors.confirm}
+            autoComplete="new-password"
+            required
+          />
+          <button type="submit" class="btn btn--primary btn--block" disabled={busy}>
+            {busy ? 'Setting…' : 'Set password'}
+          </button>
+        </form>
+      ) : null}
+      <p class="auth-switch">
+        <a href={href('/signin')}>Back to sign in</a>
+      </p>
+    </AuthCard>
   );
 }

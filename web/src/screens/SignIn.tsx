@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { auth } from '../api/endpoints';
 import { ApiError, describeError, formatWait } from '../api/problem';
 import { Checkbox, Field } from '../components/Field';
+import { AuthCard } from '../components/AuthCard';
 import { Notice } from '../components/Notice';
-import { PageTitle } from '../components/PageTitle';
 import { href } from '../lib/router';
 import { useCountdown } from '../lib/useCountdown';
 import { signedIn } from '../state/session';
@@ -37,41 +37,34 @@ export function SignIn({ notice }: { notice: string | null }) {
   }
 
   return (
-    <div class="auth-page">
-      <div class="auth-card">
-        <p class="auth-brand" aria-hidden="true">
-          <span class="brand__mark" />
-          Stockade
-        </p>
-        <PageTitle title="Sign in" />
-        {notice ? <Notice tone={notice.startsWith('Your session ended') ? 'warning' : 'info'}>{notice}</Notice> : null}
-        {error ? <Notice tone="error">{error}</Notice> : null}
-        <form onSubmit={submit} class="stack" aria-label="Sign in">
-          <Field label="Username" name="username" value={username} onValue={setUsername} autoComplete="username" required />
-          <Field
-            label="Password"
-            name="password"
-            type="password"
-            value={password}
-            onValue={setPassword}
-            autoComplete="current-password"
-            required
-          />
-          <Checkbox
-            label="Remember me on this device"
-            name="remember"
-            checked={remember}
-            onChecked={setRemember}
-            hint="Stay signed in for up to 30 days. Leave unticked on a shared computer."
-          />
-          <button type="submit" class="btn btn--primary btn--block" disabled={busy || wait > 0}>
-            {wait > 0 ? `Try again in ${formatWait(wait)}` : busy ? 'Signing in…' : 'Sign in'}
-          </button>
-        </form>
-        <p class="auth-switch">
-          New to Stockade? <a href={href('/signup')}>Create an account</a>
-        </p>
-      </div>
-    </div>
+    <AuthCard title="Sign in">
+      {notice ? <Notice tone={notice.startsWith('Your session ended') ? 'warning' : 'info'}>{notice}</Notice> : null}
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form onSubmit={submit} class="stack" aria-label="Sign in">
+        <Field label="Username" name="username" value={username} onValue={setUsername} autoComplete="username" required />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          value={password}
+          onValue={setPassword}
+          autoComplete="current-password"
+          required
+        />
+        <Checkbox
+          label="Remember me on this device"
+          name="remember"
+          checked={remember}
+          onChecked={setRemember}
+          hint="Stay signed in for up to 30 days. Leave unticked on a shared computer."
+        />
+        <button type="submit" class="btn btn--primary btn--block" disabled={busy || wait > 0}>
+          {wait > 0 ? `Try again in ${formatWait(wait)}` : busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p class="auth-switch">
+        New to Stockade? <a href={href('/signup')}>Create an account</a>
+      </p>
+    </AuthCard>
   );
 }

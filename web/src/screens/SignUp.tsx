@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { auth } from '../api/endpoints';
 import { ApiError, describeError, fieldErrorMap } from '../api/problem';
 import { Field } from '../components/Field';
+import { AuthCard } from '../components/AuthCard';
 import { Notice } from '../components/Notice';
-import { PageTitle } from '../components/PageTitle';
 import { href, navigate } from '../lib/router';
 import { announce } from '../state/announcer';
 import { signedIn } from '../state/session';
@@ -54,54 +54,47 @@ export function SignUp() {
   }
 
   return (
-    <div class="auth-page">
-      <div class="auth-card">
-        <p class="auth-brand" aria-hidden="true">
-          <span class="brand__mark" />
-          Stockade
-        </p>
-        <PageTitle title="Create your account" />
-        {error ? <Notice tone="error">{error}</Notice> : null}
-        <form onSubmit={submit} class="stack" aria-label="Create account" noValidate>
-          <Field
-            label="Username"
-            name="username"
-            value={username}
-            onValue={setUsername}
-            autoComplete="username"
-            hint="3–64 characters: a–z, 0–9, dot, dash, underscore."
-            error={errors.username}
-            required
-          />
-          <Field
-            label="Password"
-            name="new-password"
-            type="password"
-            value={password}
-            onValue={setPassword}
-            autoComplete="new-password"
-            hint="At least 8 characters. A long passphrase is best; common passwords are refused."
-            error={errors.password}
-            required
-          />
-          <Field
-            label="Confirm password"
-            name="confirm-password"
-            type="password"
-            value={confirm}
-            onValue={setConfirm}
-            autoComplete="new-password"
-            error={errors.confirm}
-            required
-          />
-          <button type="submit" class="btn btn--primary btn--block" disabled={busy}>
-            {busy ? 'Creating account…' : 'Create account'}
-          </button>
-        </form>
-        <p class="auth-switch">
-          Already have an account? <a href={href('/signin')}>Sign in</a>
-        </p>
-      </div>
-    </div>
+    <AuthCard title="Create your account">
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form onSubmit={submit} class="stack" aria-label="Create account" noValidate>
+        <Field
+          label="Username"
+          name="username"
+          value={username}
+          onValue={setUsername}
+          autoComplete="username"
+          hint="3–64 characters: a–z, 0–9, dot, dash, underscore."
+          error={errors.username}
+          required
+        />
+        <Field
+          label="Password"
+          name="new-password"
+          type="password"
+          value={password}
+          onValue={setPassword}
+          autoComplete="new-password"
+          hint="At least 8 characters. A long passphrase is best; common passwords are refused."
+          error={errors.password}
+          required
+        />
+        <Field
+          label="Confirm password"
+          name="confirm-password"
+          type="password"
+          value={confirm}
+          onValue={setConfirm}
+          autoComplete="new-password"
+          error={errors.confirm}
+          required
+        />
+        <button type="submit" class="btn btn--primary btn--block" disabled={busy}>
+          {busy ? 'Creating account…' : 'Create account'}
+        </button>
+      </form>
+      <p class="auth-switch">
+        Already have an account? <a href={href('/signin')}>Sign in</a>
+      </p>
+    </AuthCard>
   );
 }
