@@ -179,7 +179,7 @@ export function buildSessionStack(config: Config, db: Db, opts: StackOptions = {
             say(
               'warn',
               { event: 'session-bus.redis.down' },
-              'redis pub/sub lost: revocations travel through PostgreSQL alone until it is back',
+              'redis pub/sub lost: revocations travel through PostgreSQL alone and the local cache is off until it is back',
             );
         },
       });

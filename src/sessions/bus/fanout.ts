@@ -11,8 +11,13 @@ import type { BaseBus, BusListener, MessageInfo, Notice, PublishOptions, Revocat
  * a CLI that has no REDIS_URL. Redis alone would lose those until the link came back. Redis stays in
  * the path because on a busy database server it is usually the faster of the two.
  *
- * So the bus is `up` — and the local cache in use — exactly while the PostgreSQL listener is up: that
- * carrier hears every revocation. A lost Redis subscription alone changes nothing but speed.
+ * The bus is `up` — and the local cache in use — only while both listeners are up. PostgreSQL alone would
+ * hear every revocation, but not in time: a publisher waits for its own echo (bus.ts), and Redis writes a
+ * message to every subscriber's connection inside the one PUBLISH, so when the publisher's Redis echo is
+ * back every other server's copy is on the wire too. A NOTIFY reaches each listening backend on its own
+ * schedule; a server that heard revocations through PostgreSQL alone could answer from memory for a
+ * session another server has already reported signed out. So a lost Redis subscription turns the local
+ * cache off (requests read the Redis tier, then PostgreSQL) until it is back: slower, never stale.
  */
 
 /** How long a nonce is remembered: past the carriers' retry horizon (bus.ts), so a late copy is still a duplicate. */
@@ -27,6 +32,8 @@ export class FanoutBus implements RevocationBus {
   private readonly instance = randomBytes(6).toString('base64url');
   private sequence = 0;
   private delivered = 0;
+  /** The combined state as last told to listeners (a carrier's change may not change it). */
+  private wasUp: boolean;
 
   /** `fast`: Redis pub/sub. `sure`: PostgreSQL LISTEN/NOTIFY, the carrier that hears everything. */
   constructor(
@@ -35,21 +42,16 @@ export class FanoutBus implements RevocationBus {
   ) {
     const relay: BusListener = {
       onRevocation: (r, sentAt, info) => this.relay(r, sentAt, info),
-      onStateChange: () => {},
+      onStateChange: () => this.stateChanged(),
       onNotice: (n, info) => this.relayNotice(n, info),
     };
     fast.listen(relay);
     sure.listen(relay);
-    sure.listen({
-      onRevocation() {},
-      onStateChange: (up) => {
-        for (const l of this.listeners) l.onStateChange(up);
-      },
-    });
+    this.wasUp = this.up;
   }
 
   get up(): boolean {
-    return this.sure.up;
+    return this.fast.up && this.sure.up;
   }
 
   /** Counters across both carriers; `received` counts each message once. */
@@ -58,7 +60,7 @@ export class FanoutBus implements RevocationBus {
       published: this.sequence,
       received: this.delivered,
       publishFailures: this.fast.stats.publishFailures + this.sure.stats.publishFailures,
-      downs: this.sure.stats.downs,
+      downs: this.fast.stats.downs + this.sure.stats.downs,
     };
   }
 
@@ -91,6 +93,13 @@ export class FanoutBus implements RevocationBus {
 
   async close(): Promise<void> {
     await Promise.all([this.fast.close(), this.sure.close()]);
+  }
+
+  private stateChanged(): void {
+    const up = this.up;
+    if (up === this.wasUp) return;
+    this.wasUp = up;
+    for (const l of this.listeners) l.onStateChange(up);
   }
 
   private relay(r: Revocation, sentAt: number, info: MessageInfo): void {
