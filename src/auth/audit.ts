@@ -35,6 +35,13 @@ export const AUDIT_TYPES = [
   'export',
   'csrf.failure',
   'authz.denied',
+  'mfa.totp_enrolled',
+  'mfa.totp_confirmed',
+  'mfa.totp_disabled',
+  'mfa.recovery_codes_regenerated',
+  'mfa.recovery_code_used',
+  'mfa.failure',
+  'mfa.reset',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];
@@ -48,6 +55,7 @@ const WARN: ReadonlySet<AuditType> = new Set([
   'account.delete_failure',
   'csrf.failure',
   'authz.denied',
+  'mfa.failure',
 ]);
 
 /** Plain values only; no secrets, no usernames, no full addresses. */

@@ -12,6 +12,10 @@ import { requireUser } from '../guards.js';
 import { publicSession } from '../../sessions/public-session.js';
 import { Type } from 'typebox';
 import { CsrfToken, SessionSchema, SignedInSchema } from '../schemas/sessions.js';
+import type { MfaCookie } from '../mfa-cookie.js';
+import { MfaRequiredSchema, RecoveryCode, TotpCode } from '../schemas/mfa.js';
+import { checkSecondFactorProof } from '../second-factor-proof.js';
+import { startSecondStep, startSession } from '../sign-in.js';
 import { UserSchema } from '../schemas/users.js';
 
 /** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
@@ -19,6 +23,8 @@ import { UserSchema } from '../schemas/users.js';
 export interface AuthRoutesOptions {
   deps: AppDeps;
   cookie: SessionCookie;
+  /** The pending sign-in cookie of a user with a second factor (mfa.ts has the second step). */
+  mfa: MfaCookie;
 }
 
 // Bounded well above any real credential: a 100 KB "password" is refused before any hashing (S-44).
@@ -29,7 +35,7 @@ const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken });
 const Reauthenticated = Type.Object({ session: SessionSchema, csrfToken: CsrfToken });
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie }) => {
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie, mfa }) => {
   const { sessions, authenticator, users, audit, throttle, config } = deps;
 
   const clientOf = (request: FastifyRequest) => ({
@@ -101,7 +107,11 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
           summary: 'Sign in',
           description:
             'Unknown user, wrong password and disabled account get the same 401 in about the same time. Too many failures: 429 with Retry-After.',
-          ok: { status: 200, description: 'Signed in with a fresh token; sets the session cookie.' },
+          ok: {
+            status: 200,
+            description:
+              'Signed in with a fresh token; sets the session cookie. With a second factor enrolled: `{mfaRequired, methods}` and the pending cookie instead (POST /api/auth/login/mfa).',
+          },
           errors: [401, 429],
         },
       },
@@ -112,7 +122,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
           additionalProperties: false,
           properties: { username, password, remember: { type: 'boolean' } },
         },
-        response: { 200: SignedInSchema },
+        response: { 200: Type.Union([SignedInSchema, MfaRequiredSchema]) },
       },
     },
     async (request, reply) => {
@@ -120,22 +130,14 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       await dropPresented(request);
       // Throttled per account and address, audited; every refusal is one uniform 401 or 429.
       const user = await checkSignIn(deps, request, body.username, body.password);
+      // A second factor enrolled: no session yet, only a pending sign-in bound to this one (S-79).
+      const methods = await deps.secondFactors.methods(user.id);
+      if (methods.length > 0) return startSecondStep(deps, mfa, reply, user, body.remember === true, methods);
       // The user was read before the hash; an admin may have disabled or demoted them, or voided the
       // password, since. The store writes the session only for an enabled user whose password is still
       // the one checked, with the role it holds now (S-72): a disabled user or a voided password gets
       // the same 401 as a wrong password, a demoted user is signed in with the new role.
-      const created = await sessions.create(user, clientOf(request), body.remember === true);
-      if (!created) {
-        await audit.event(request, 'login.failure', { userId: user.id });
-        throw wrongCredentials();
-      }
-      await users.recordLogin(user.id);
-      issue(reply, created);
-      await audit.event(request, 'login.success', {
-        userId: user.id,
-        details: { sessionId: created.session.id, remember: body.remember === true },
-      });
-      return { user: publicUser(created.user), session: publicSession(created.session), csrfToken: created.csrfToken };
+      return startSession(deps, cookie, request, reply, user, body.remember === true);
     },
   );
 
@@ -176,20 +178,25 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post<{ Body: { password: string } }>(
+  app.post<{ Body: { password: string; code?: string; recoveryCode?: string } }>(
     '/api/auth/reauthenticate',
     {
       config: {
         access: 'user',
         operation: {
           tag: 'auth',
-          summary: 'Step-up: confirm the password (rotates the token)',
+          summary: 'Step-up: confirm the password, and a code with a second factor enrolled (rotates the token)',
           ok: { status: 200, description: 'Freshly authenticated.' },
           errors: [429],
         },
       },
       schema: {
-        body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
+        body: {
+          type: 'object',
+          required: ['password'],
+          additionalProperties: false,
+          properties: { password, code: TotpCode, recoveryCode: RecoveryCode },
+        },
         response: { 200: Reauthenticated },
       },
     },
@@ -197,10 +204,30 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
+      // With a second factor enrolled, the password alone is not enough (S-81).
+      const { code, recoveryCode } = request.body;
+      const enrolled = (await deps.secondFactors.methods(user.id)).length > 0;
+      if (enrolled && (code === undefined) === (recoveryCode === undefined)) {
+        const message = 'Enter a code from your authenticator app, or a recovery code.';
+        throw new AppError('validation', message, { errors: [{ path: 'code', message }] });
+      }
+      if (!enrolled && (code !== undefined || recoveryCode !== undefined)) {
+        const message = 'Two-factor sign-in is not on for this account.';
+        throw new AppError('validation', message, { errors: [{ path: code !== undefined ? 'code' : 'recoveryCode', message }] });
+      }
       await confirmPassword(deps, request, user, auth.session.id, request.body.password, {
         failure: 'reauth.failure',
         field: 'password',
         message: 'That password is not right.',
+        ...(enrolled
+          ? {
+              secondFactor: {
+                check: async () => (await checkSecondFactorProof(deps, request, user.id, { code, recoveryCode })) !== null,
+                field: code !== undefined ? 'code' : 'recoveryCode',
+                message: 'That code is not right.',
+              },
+            }
+          : {}),
       });
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
