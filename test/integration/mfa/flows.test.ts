@@ -76,12 +76,9 @@ for (const database of ['pglite', 'postgres'] as const) {
     });
 
     test('a code works once: the confirming code, and a code already used to sign in, are refused', async () => {
-      const clientClock = new TestClock();
       const m = await enrolledMerchant(server, clock);
-      // The confirming code's step was used at enrolment (the clock moved on since; step back to it).
-      clientClock.offset = clock.offset - 30_000;
       const a = await passwordStep(server, m.username);
-      assert.equal((await secondStep(a.client, a.cookie, { code: clientClock.nextCode(m.secret) })).status, 401, 'confirming code');
+      assert.equal((await secondStep(a.client, a.cookie, { code: m.confirmingCode })).status, 401, 'confirming code');
       const code = clock.nextCode(m.secret);
       assert.equal((await secondStep(a.client, a.cookie, { code })).status, 200);
       const b = await passwordStep(server, m.username);

@@ -12,11 +12,13 @@ import { type ApiResponse, PASSWORD, parseSetCookie, TestClient } from '../../su
 export class TestClock {
   offset = 0;
   readonly now = () => Date.now() + this.offset;
-  /** The code of the current step (by the server's clock), then one step on: the next call gets a new code. */
+  /**
+   * One step on, then the code of that step: each call a new code, and one in the middle of the
+   * server's ±1 step window (a slow machine may take many seconds before the code is sent).
+   */
   nextCode(secret: Buffer): string {
-    const code = codeAt(secret, this.now());
     this.offset += 30_000;
-    return code;
+    return codeAt(secret, this.now());
   }
 }
 
@@ -26,6 +28,8 @@ export interface Enrolled {
   username: string;
   secret: Buffer;
   recoveryCodes: string[];
+  /** The code that confirmed the enrolment (used: it must not work again). */
+  confirmingCode: string;
 }
 
 /** A merchant with TOTP confirmed (signed in on `client`, which is freshly authenticated). */
@@ -35,10 +39,11 @@ export async function enrolledMerchant(server: TestServer, clock: TestClock): Pr
   const begun = await client.post('/api/me/mfa/totp');
   assert.equal(begun.status, 200, begun.text);
   const secret = Buffer.from(Secret.fromBase32(begun.body.secret).bytes);
-  const confirmed = await client.post('/api/me/mfa/totp/confirm', { code: clock.nextCode(secret) });
+  const confirmingCode = clock.nextCode(secret);
+  const confirmed = await client.post('/api/me/mfa/totp/confirm', { code: confirmingCode });
   assert.equal(confirmed.status, 200, confirmed.text);
   assert.equal(confirmed.body.recoveryCodes.length, 10);
-  return { client, id: user.id, username: user.username, secret, recoveryCodes: confirmed.body.recoveryCodes };
+  return { client, id: user.id, username: user.username, secret, recoveryCodes: confirmed.body.recoveryCodes, confirmingCode };
 }
 
 /** The pending cookie a sign-in answer set, as `name=value` for a Cookie header. */
