@@ -32,7 +32,7 @@ describe('the pending sign-in alone', () => {
         if (access === 'public' || access === 'scraper') continue;
         const method = lower.toUpperCase();
         const target = path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000');
-        for (const headers of [{ cookie }, { cookie, 'x-csrf-token': 'anything' }]) {
+        for (const headers of [{ cookie }, { cookie, 'x-csrf-token': 'anything' }] as Record<string, string>[]) {
           probes++;
           const res = await bare.request(method, target, { headers, ...(method === 'GET' ? {} : { body: {} }) });
           if (res.status !== 401) wrong.push(`${method} ${path}: ${res.status}`);
