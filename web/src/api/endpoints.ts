@@ -6,6 +6,10 @@ import type {
   DailyMovements,
   DeviceSession,
   Item,
+  LoginAnswer,
+  MfaStatus,
+  SecondFactorProof,
+  TotpEnrolment,
   ItemInput,
   ItemPage,
   Movement,
@@ -26,17 +30,20 @@ export const auth = {
       unauthenticatedIsExpected: true,
     }),
   login: (username: string, password: string, remember: boolean) =>
-    api<AuthResponse>('/api/auth/login', {
+    api<LoginAnswer>('/api/auth/login', {
       method: 'POST',
       json: { username, password, remember },
       unauthenticatedIsExpected: true,
     }),
+  /** The second step of a sign-in (the pending cookie from `login` travels by itself). */
+  loginSecondStep: (proof: SecondFactorProof) =>
+    api<AuthResponse>('/api/auth/login/mfa', { method: 'POST', json: proof, unauthenticatedIsExpected: true }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
   session: () => api<AuthResponse>('/api/auth/session', { unauthenticatedIsExpected: true }),
-  reauthenticate: (password: string) =>
+  reauthenticate: (password: string, proof?: SecondFactorProof) =>
     api<Reauthenticated>('/api/auth/reauthenticate', {
       method: 'POST',
-      json: { password },
+      json: { password, ...proof },
       unauthenticatedIsExpected: true,
     }),
   /** Whose reset link this is; never uses it up. 404 for a used, expired or unknown link. */
@@ -118,6 +125,15 @@ export const me = {
   export: () => apiRaw('/api/me/export', { method: 'POST' }),
   activity: () => api<{ events: ActivityEvent[] }>('/api/me/activity'),
   deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } }),
+};
+
+/** The signed-in user's second factor (docs/api.md "Second factor"). */
+export const mfa = {
+  status: () => api<MfaStatus>('/api/me/mfa'),
+  beginTotp: () => api<TotpEnrolment>('/api/me/mfa/totp', { method: 'POST' }),
+  confirmTotp: (code: string) => api<{ recoveryCodes?: string[] }>('/api/me/mfa/totp/confirm', { method: 'POST', json: { code } }),
+  disableTotp: () => api<void>('/api/me/mfa/totp', { method: 'DELETE' }),
+  newRecoveryCodes: () => api<{ recoveryCodes: string[] }>('/api/me/mfa/recovery-codes', { method: 'POST' }),
 };
 
 export const admin = {

@@ -32,6 +32,13 @@ export type Registered = JsonAnswer<'/api/auth/register', 'post', 201>;
 export type Reauthenticated = JsonAnswer<'/api/auth/reauthenticate', 'post', 200>;
 /** register answers without `session`; login and GET /api/auth/session with it. */
 export type AuthResponse = Registered | SignedIn;
+/** A sign-in's password step: signed in, or (a second factor enrolled) `{mfaRequired, methods}`. */
+export type LoginAnswer = JsonAnswer<'/api/auth/login', 'post', 200>;
+export type MfaRequired = Extract<LoginAnswer, { mfaRequired: true }>;
+export type MfaStatus = JsonAnswer<'/api/me/mfa', 'get', 200>;
+export type TotpEnrolment = JsonAnswer<'/api/me/mfa/totp', 'post', 200>;
+/** A second-factor proof: a code from the authenticator app, or a recovery code. */
+export type SecondFactorProof = { code: string } | { recoveryCode: string };
 
 export type Item = Schemas['Item'];
 /** What the create form sends; PATCH sends any of these but quantity, plus `version`. */
