@@ -286,7 +286,7 @@ async function purge(args: string[], io: Out): Promise<void> {
   await withDeps(async (deps) => {
     const counts = await purgeOnce(deps, { auditRetention: deps.config.auditRetention, maxBatches: 100_000 });
     io.out(
-      `purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records, ${counts.passwordResets} reset links${counts.pseudonymKeys ? ', the previous pseudonym key (grace period over)' : ''}`,
+      `purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records, ${counts.passwordResets} reset links${counts.pendingSignIns ? `, ${counts.pendingSignIns} unfinished two-step sign-ins` : ''}${counts.pseudonymKeys ? ', the previous pseudonym key (grace period over)' : ''}`,
     );
   });
 }

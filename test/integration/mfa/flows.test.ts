@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { purgeOnce } from '../../../src/jobs/purge.js';
 import { type TestServer, startTestServer } from '../../support/app.js';
 import { PASSWORD, parseSetCookie, TestClient } from '../../support/client.js';
 import { count } from '../defences/helpers.js';
@@ -120,6 +121,10 @@ for (const database of ['pglite', 'postgres'] as const) {
       const cookie = res.setCookies.find((l) => l.startsWith('__Host-mfa='))!.split(';')[0]!;
       clock.offset += 301_000;
       assert.equal((await secondStep(d, cookie, { code: clock.nextCode(m.secret) })).status, 401, 'expired after 5 minutes');
+      // Expired ones are purged with the rest of the expired data.
+      const purged = await purgeOnce(server.deps, { auditRetention: server.config.auditRetention, clock: clock.now });
+      assert.ok(purged.pendingSignIns >= 1, `purged ${purged.pendingSignIns}`);
+      assert.equal(await count(server, 'pending_sign_ins WHERE user_id = $1', [m.id]), 0);
     });
 
     test('step-up with a second factor needs the password and a code (or a recovery code)', async () => {
