@@ -95,7 +95,8 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, { dep
       const auth = requireUser(request);
       // Guesses here are bounded like step-up (a stolen session must be no oracle for the pending key;
       // the key is fresh and 160 bits, but the throttle costs nothing).
-      const closed = await throttle.quota(`mfa-confirm:${auth.session.id}`, config.login.maxFailures * 4, config.login.failureWindow);
+      const keys = await deps.pseudonyms.keys('mfa-confirm:', 'session', auth.session.id);
+      const closed = await throttle.quota(keys, config.login.maxFailures * 4, config.login.failureWindow);
       if (closed) throw tooManyAttempts(closed, throttle.now());
       const { recoveryCodes } = await secondFactors.confirmTotp(auth.user.id, request.body.code.trim());
       await audit.event(request, 'mfa.totp_confirmed', { userId: auth.user.id, details: { recoveryCodesIssued: recoveryCodes !== null } });
