@@ -110,7 +110,13 @@ export class SecondFactors {
       const secret = this.openSecret(userId, row.secret);
       const step = secret ? matchingStep(secret, code, this.now()) : null;
       if (step === null || step <= Number(row.last_step)) throw wrongCode();
-      await tx.query('UPDATE totp_factors SET confirmed_at = now(), last_step = $2 WHERE user_id = $1', [userId, step]);
+      // Only the key this code was checked against: a new enrolment started meanwhile (another tab)
+      // replaced it, and confirming that one with this code would turn on a key the app never showed.
+      const confirmed = await tx.query(
+        'UPDATE totp_factors SET confirmed_at = now(), last_step = $2 WHERE user_id = $1 AND confirmed_at IS NULL AND secret = $3',
+        [userId, step, row.secret],
+      );
+      if (confirmed.rowCount !== 1) throw new AppError('conflict', 'The enrolment changed meanwhile: start again.');
       return { recoveryCodes: await issueCodesIfFirst(tx, userId) };
     });
   }
