@@ -1374,13 +1374,14 @@ export interface paths {
                         sku: string;
                         name: string;
                         description?: string | null;
+                        quantity?: number;
                         unit?: string | null;
                         priceCents?: number | null;
                         costCents?: number | null;
+                        /** @description Low when quantity <= this (default 0: out of stock). */
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
-                        quantity?: number;
                     };
                 };
             };
@@ -1962,6 +1963,7 @@ export interface paths {
                         unit?: string | null;
                         priceCents?: number | null;
                         costCents?: number | null;
+                        /** @description Low when quantity <= this (default 0: out of stock). */
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
