@@ -162,12 +162,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            status: "ready" | "degraded" | "unavailable";
-                            checks: {
-                                [key: string]: "ok" | "down";
-                            };
-                        };
+                        "application/json": components["schemas"]["Readiness"];
                     };
                 };
                 /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
@@ -187,12 +182,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            status: "ready" | "degraded" | "unavailable";
-                            checks: {
-                                [key: string]: "ok" | "down";
-                            };
-                        };
+                        "application/json": components["schemas"]["Readiness"];
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
@@ -242,14 +232,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                /** Format: date-time */
-                                createdAt: string;
-                            };
+                            user: components["schemas"]["User"];
                             csrfToken: string;
                         };
                     };
@@ -377,31 +360,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                /** Format: date-time */
-                                createdAt: string;
-                            };
-                            session: {
-                                /** @description Public handle of the session; never the token. */
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                authenticatedAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                            };
-                            csrfToken: string;
-                        };
+                        "application/json": components["schemas"]["SignedIn"];
                     };
                 };
                 /** @description `validation`: the request is not valid (`errors` lists the fields). */
@@ -604,31 +563,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                /** Format: date-time */
-                                createdAt: string;
-                            };
-                            session: {
-                                /** @description Public handle of the session; never the token. */
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                authenticatedAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                            };
-                            csrfToken: string;
-                        };
+                        "application/json": components["schemas"]["SignedIn"];
                     };
                 };
                 /** @description `validation`: the request is not valid (`errors` lists the fields). */
@@ -714,20 +649,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            session: {
-                                /** @description Public handle of the session; never the token. */
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                authenticatedAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                            };
+                            session: components["schemas"]["Session"];
                             csrfToken: string;
                         };
                     };
@@ -964,21 +886,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            sessions: {
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                                userAgent: string | null;
-                                /** @description Truncated: IPv4 /24, IPv6 /48. */
-                                ip: string | null;
-                                current: boolean;
-                            }[];
+                            sessions: components["schemas"]["SessionListEntry"][];
                         };
                     };
                 };
@@ -1279,27 +1187,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            }[];
+                            items: components["schemas"]["Item"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
@@ -1393,27 +1281,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
+                            item: components["schemas"]["Item"];
                         };
                     };
                 };
@@ -1757,27 +1625,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
+                            item: components["schemas"]["Item"];
                         };
                     };
                 };
@@ -1979,27 +1827,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
+                            item: components["schemas"]["Item"];
                         };
                     };
                 };
@@ -2135,41 +1963,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
-                            movement: {
-                                /** @description Opaque id. */
-                                id: string;
-                                /** @description Opaque id. */
-                                itemId: string;
-                                delta: number;
-                                quantityAfter: number;
-                                reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
-                                note: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** @description The user who made the change; null once that account is gone. */
-                                by: string | null;
-                            };
+                            item: components["schemas"]["Item"];
+                            movement: components["schemas"]["Movement"];
                         };
                     };
                 };
@@ -2293,20 +2088,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            movements: {
-                                /** @description Opaque id. */
-                                id: string;
-                                /** @description Opaque id. */
-                                itemId: string;
-                                delta: number;
-                                quantityAfter: number;
-                                reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
-                                note: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** @description The user who made the change; null once that account is gone. */
-                                by: string | null;
-                            }[];
+                            movements: components["schemas"]["Movement"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
@@ -2401,12 +2183,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            itemCount: number;
-                            totalUnits: number;
-                            stockValueCents: number;
-                            lowStockCount: number;
-                        };
+                        "application/json": components["schemas"]["Summary"];
                     };
                 };
                 /** @description `validation`: the request is not valid (`errors` lists the fields). */
@@ -2589,17 +2366,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            users: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                disabled: boolean;
-                                activeSessions: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                lastLoginAt: string | null;
-                            }[];
+                            users: components["schemas"]["AdminUser"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
@@ -2825,17 +2592,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                disabled: boolean;
-                                activeSessions: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                lastLoginAt: string | null;
-                            };
+                            user: components["schemas"]["AdminUser"];
                         };
                     };
                 };
@@ -2955,23 +2712,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            events: {
-                                /** @description Opaque id. */
-                                id: string;
-                                type: string;
-                                /** Format: date-time */
-                                at: string;
-                                userId: string | null;
-                                actorId: string | null;
-                                /** @description Pseudonym of a deleted account. */
-                                subject: string | null;
-                                ip: string | null;
-                                userAgent: string | null;
-                                requestId: string | null;
-                                details: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
+                            events: components["schemas"]["AuditEvent"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
@@ -3367,14 +3108,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            events: {
-                                type: string;
-                                /** Format: date-time */
-                                at: string;
-                                ip: string | null;
-                                userAgent: string | null;
-                                byAdmin: boolean;
-                            }[];
+                            events: components["schemas"]["ActivityEvent"][];
                         };
                     };
                 };
@@ -3692,27 +3426,7 @@ export interface components {
                 message: string;
             }[];
             /** @description On a stale `version` (409): the item as it is now. */
-            current?: {
-                /** @description Opaque id. */
-                id: string;
-                sku: string;
-                name: string;
-                description: string | null;
-                quantity: number;
-                unit: string | null;
-                priceCents: number | null;
-                costCents: number | null;
-                /** @description Low when quantity <= this (default 0: out of stock). */
-                lowStockThreshold: number;
-                location: string | null;
-                tags: string[];
-                /** @description Send it back with a PATCH (optimistic concurrency). */
-                version: number;
-                /** Format: date-time */
-                createdAt: string;
-                /** Format: date-time */
-                updatedAt: string;
-            };
+            current?: components["schemas"]["Item"];
         };
         User: {
             /** @description Opaque id. */
@@ -3752,28 +3466,8 @@ export interface components {
             current: boolean;
         };
         SignedIn: {
-            user: {
-                /** @description Opaque id. */
-                id: string;
-                username: string;
-                role: "merchant" | "admin";
-                /** Format: date-time */
-                createdAt: string;
-            };
-            session: {
-                /** @description Public handle of the session; never the token. */
-                id: string;
-                /** Format: date-time */
-                createdAt: string;
-                /** Format: date-time */
-                lastSeenAt: string;
-                /** Format: date-time */
-                authenticatedAt: string;
-                /** Format: date-time */
-                idleExpiresAt: string;
-                /** Format: date-time */
-                absoluteExpiresAt: string;
-            };
+            user: components["schemas"]["User"];
+            session: components["schemas"]["Session"];
             csrfToken: string;
         };
         Item: {
