@@ -6,7 +6,7 @@ import { ERROR_CODES } from '../../errors.js';
 import { type Access, publicScope } from '../access.js';
 import { referenceComponents } from './openapi-components.js';
 import type { Operation as OperationDoc } from '../operation.js';
-import { responsesFor } from './openapi-operations.js';
+import { PROBLEM_RESPONSES, responsesFor } from './openapi-operations.js';
 
 /**
  * The OpenAPI 3.1 document of the HTTP contract, at /docs/json (and /docs/yaml), browsable at /docs.
@@ -108,6 +108,7 @@ function complete(doc: { paths?: Record<string, Record<string, Operation>>; comp
   }
   // Last: the answers added above reference Problem already; the routes' own shapes become references here.
   referenceComponents(doc);
+  doc.components = { ...doc.components, responses: PROBLEM_RESPONSES };
   return doc;
 }
 

@@ -17,15 +17,10 @@ import { openTestPglite } from '../../support/pglite.js';
 
 type Doc = {
   openapi: string;
-  paths: Record<
-    string,
-    Record<
-      string,
-      { tags?: string[]; summary?: string; responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }
-    >
-  >;
-  components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+  paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses?: Record<string, Answer> }>>;
+  components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }>; responses: Record<string, Answer> };
 };
+type Answer = { $ref?: string; content?: Record<string, { schema?: { $ref?: string } }> };
 
 /** Routes that are not part of the API: the UI's own pages and assets (and the web app's files). */
 const notApi = (url: string) => url === '/docs' || url.startsWith('/docs/');
@@ -67,6 +62,13 @@ describe('OpenAPI document', () => {
     assert.ok(component, `${$ref} is in the components`);
     return { ...(resolved(component) as object), ...rest };
   };
+  /** An operation's answer, or the shared one it references (components.responses). */
+  const answerOf = (answer: Answer | undefined): Answer | undefined => {
+    if (answer?.$ref === undefined) return answer;
+    const shared = doc.components.responses[answer.$ref.replace('#/components/responses/', '')];
+    assert.ok(shared, `${answer.$ref} is in the components`);
+    return shared;
+  };
   const constAsEnum = (schema: unknown): unknown =>
     JSON.parse(JSON.stringify(schema), (_key, value: unknown) =>
       value && typeof value === 'object' && 'const' in value
@@ -103,7 +105,7 @@ describe('OpenAPI document', () => {
         );
         for (const s of ['500', '503']) {
           assert.equal(
-            op.responses?.[s]?.content?.['application/problem+json']?.schema?.$ref,
+            answerOf(op.responses?.[s])?.content?.['application/problem+json']?.schema?.$ref,
             '#/components/schemas/Problem',
             `${where} ${s}`,
           );
@@ -153,6 +155,8 @@ describe('OpenAPI document', () => {
       properties?: Record<string, unknown>;
     };
     assert.deepEqual(one?.properties?.item, { $ref: '#/components/schemas/Item' });
+    // The failure answers, the same everywhere, are written once too.
+    assert.deepEqual(doc.paths['/api/items/{id}']?.get?.responses?.['404'], { $ref: '#/components/responses/NotFound' });
     // Components reference each other too; a copy with its own description keeps it beside the reference.
     const signedIn = doc.components.schemas.SignedIn as { properties?: Record<string, unknown> };
     assert.deepEqual(signedIn.properties?.user, { $ref: '#/components/schemas/User' });
