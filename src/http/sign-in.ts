@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditDetails } from '../auth/audit.js';
+import type { SignInMethod } from '../auth/second-factor/second-factors.js';
 import { wrongCredentials } from '../auth/password-checks.js';
 import { publicUser, type UserRow } from '../auth/users.js';
 import { deviceSummary, truncateIp } from '../lib/client-info.js';
@@ -57,7 +58,7 @@ export async function startSecondStep(
   reply: FastifyReply,
   user: UserRow,
   remember: boolean,
-  methods: string[],
+  methods: SignInMethod[],
 ) {
   const token = await deps.pendingSignIns.create(user, remember);
   mfa.set(reply, token);

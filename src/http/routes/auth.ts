@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
@@ -13,10 +14,11 @@ import { publicSession } from '../../sessions/public-session.js';
 import { Type } from 'typebox';
 import { CsrfToken, SessionSchema, SignedInSchema } from '../schemas/sessions.js';
 import type { MfaCookie } from '../mfa-cookie.js';
-import { MfaRequiredSchema, RecoveryCode, TotpCode } from '../schemas/mfa.js';
+import { MfaRequiredSchema } from '../schemas/mfa.js';
 import { checkSecondFactorProof } from '../second-factor-proof.js';
 import { startSecondStep, startSession } from '../sign-in.js';
 import { UserSchema } from '../schemas/users.js';
+import { LoginBody, PasswordChangeBody, ReauthBody, RegisterBody } from '../schemas/requests/auth.js';
 
 /** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
 
@@ -27,15 +29,11 @@ export interface AuthRoutesOptions {
   mfa: MfaCookie;
 }
 
-// Bounded well above any real credential: a 100 KB "password" is refused before any hashing (S-44).
-const username = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
-
 // Answers: sign-up has no session to show yet; step-up shows the rotated one.
 const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken });
 const Reauthenticated = Type.Object({ session: SessionSchema, csrfToken: CsrfToken });
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie, mfa }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, cookie, mfa }) => {
   const { sessions, authenticator, users, audit, throttle, config } = deps;
 
   const clientOf = (request: FastifyRequest) => ({
@@ -52,7 +50,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     if (presented) await sessions.revokeToken(presented);
   };
 
-  app.post<{ Body: { username: string; password: string } }>(
+  app.post(
     '/api/auth/register',
     {
       config: {
@@ -65,12 +63,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          additionalProperties: false,
-          properties: { username, password },
-        },
+        body: RegisterBody,
         response: { 201: Registered },
       },
     },
@@ -97,7 +90,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
+  app.post(
     '/api/auth/login',
     {
       config: {
@@ -116,12 +109,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          additionalProperties: false,
-          properties: { username, password, remember: { type: 'boolean' } },
-        },
+        body: LoginBody,
         response: { 200: Type.Union([SignedInSchema, MfaRequiredSchema]) },
       },
     },
@@ -178,7 +166,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post<{ Body: { password: string; code?: string; recoveryCode?: string } }>(
+  app.post(
     '/api/auth/reauthenticate',
     {
       config: {
@@ -191,12 +179,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['password'],
-          additionalProperties: false,
-          properties: { password, code: TotpCode, recoveryCode: RecoveryCode },
-        },
+        body: ReauthBody,
         response: { 200: Reauthenticated },
       },
     },
@@ -237,7 +220,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+  app.post(
     '/api/auth/password',
     {
       config: {
@@ -250,12 +233,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['currentPassword', 'newPassword'],
-          additionalProperties: false,
-          properties: { currentPassword: password, newPassword: password },
-        },
+        body: PasswordChangeBody,
         response: { 200: Type.Object({ csrfToken: CsrfToken }) },
       },
     },

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { type Counter, tooManyAttempts } from '../../auth/throttle.js';
 import { isUserId } from '../../auth/users.js';
@@ -7,9 +7,11 @@ import type { AppDeps } from '../../wiring/deps.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireAdmin, requireFreshAuth, requireUser } from '../guards.js';
 import type { MfaCookie } from '../mfa-cookie.js';
-import { MfaStatusSchema, RecoveryCodesSchema, SecondStepBody, TotpCode, TotpEnrolmentSchema } from '../schemas/mfa.js';
+import { MfaStatusSchema, RecoveryCodesSchema, TotpEnrolmentSchema } from '../schemas/mfa.js';
+import { IdParams } from '../schemas/requests/common.js';
+import { SecondStepBody, TotpConfirmBody } from '../schemas/requests/mfa.js';
 import { SignedInSchema } from '../schemas/sessions.js';
-import { checkSecondFactorProof, type SecondFactorProof } from '../second-factor-proof.js';
+import { checkSecondFactorProof } from '../second-factor-proof.js';
 import { startSession } from '../sign-in.js';
 
 /**
@@ -30,7 +32,7 @@ export interface MfaRoutesOptions {
 
 const notSignedIn = () => new AppError('unauthenticated', 'The sign-in has expired or the code is not right. Sign in again.');
 
-export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, { deps, cookie, mfa }) => {
+export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app, { deps, cookie, mfa }) => {
   const { secondFactors, audit, config, sessions, throttle } = deps;
 
   app.get(
@@ -72,7 +74,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, { dep
     },
   );
 
-  app.post<{ Body: { code: string } }>(
+  app.post(
     '/api/me/mfa/totp/confirm',
     {
       config: {
@@ -87,7 +89,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, { dep
         },
       },
       schema: {
-        body: Type.Object({ code: TotpCode }, { additionalProperties: false }),
+        body: TotpConfirmBody,
         response: { 200: Type.Object({ recoveryCodes: Type.Optional(RecoveryCodesSchema) }) },
       },
     },
@@ -151,7 +153,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, { dep
     },
   );
 
-  app.post<{ Body: SecondFactorProof }>(
+  app.post(
     '/api/auth/login/mfa',
     {
       config: {
@@ -208,7 +210,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, { dep
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/admin/users/:id/reset-mfa',
     {
       config: {
@@ -220,7 +222,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, { dep
           ok: { status: 204, description: 'Removed; every session of the user ended.' },
         },
       },
-      schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
+      schema: { params: IdParams },
     },
     async (request, reply) => {
       const auth = requireAdmin(request);

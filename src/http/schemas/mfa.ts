@@ -21,13 +21,3 @@ export const TotpEnrolmentSchema = Type.Object({
 });
 
 export const RecoveryCodesSchema = Type.Array(Type.String(), { minItems: 10, maxItems: 10 });
-
-/** Request bodies. */
-export const TotpCode = Type.String({ minLength: 1, maxLength: 16 });
-export const RecoveryCode = Type.String({ minLength: 1, maxLength: 64 });
-
-/** The second step: one way to finish (passkeys add `{passkey}` here). */
-export const SecondStepBody = Type.Union([
-  Type.Object({ code: TotpCode }, { additionalProperties: false }),
-  Type.Object({ recoveryCode: RecoveryCode }, { additionalProperties: false }),
-]);
