@@ -9,6 +9,12 @@ import { RedisRateLimitStore } from '../auth/redis-rate-limit-store.js';
 import type { RateLimitStore } from '../auth/rate-limit-store.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { Users } from '../auth/users.js';
+import { EmailAddresses } from '../auth/email-addresses.js';
+import { Notices } from '../auth/notices.js';
+import { noSecondFactor, type SecondFactor } from '../auth/second-factor.js';
+import { createMailMetrics, type MailMetrics } from '../mail/metrics.js';
+import { MailQueue } from '../mail/queue.js';
+import { createMailTransport, type MailTransport } from '../mail/transport.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from 'pino';
@@ -47,6 +53,19 @@ export interface AppDeps {
   readonly accounts: Accounts;
   /** One-time password-reset links (issued by an admin or the CLI; used by the owner). */
   readonly passwordResets: PasswordResets;
+  /** Outbound mail: the durable queue (requests enqueue), and where this server's worker sends (jobs/mail-worker.ts). */
+  readonly mailQueue: MailQueue;
+  readonly mailTransport: MailTransport;
+  readonly mailMetrics: MailMetrics;
+  /** The user's e-mail address and its verification. */
+  readonly emailAddresses: EmailAddresses;
+  /** Security notices by mail (password changed, new device, second factor removed). */
+  readonly notices: Notices;
+  /**
+   * The second factor as the reset link checks it. "None enrolled" until the second-factor work
+   * provides its implementation here (auth/second-factor.ts).
+   */
+  readonly secondFactor: SecondFactor;
   /** Called by close(): stores, buses, timers added by later layers register here. */
   readonly closers: (() => Promise<void>)[];
 }
@@ -107,6 +126,8 @@ export function createDeps(
     },
     overrides.clock,
   );
+  const mailQueue = new MailQueue(db);
+  const mailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir });
   const deps: AppDeps = {
     config,
     db,
@@ -124,6 +145,12 @@ export function createDeps(
     audit: new AuditLog(db),
     accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
+    mailQueue,
+    mailTransport,
+    mailMetrics: createMailMetrics(metrics.registry, mailQueue),
+    emailAddresses: new EmailAddresses(db, mailQueue, config.publicUrl, overrides.clock),
+    notices: new Notices(db, mailQueue),
+    secondFactor: noSecondFactor,
     closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };
   return deps;

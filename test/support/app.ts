@@ -4,6 +4,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { type AppDeps, closeDeps, createDeps } from '../../src/wiring/deps.js';
+import { type MailWorker, type MailWorkerOptions, startMailWorker } from '../../src/jobs/mail-worker.js';
 import type { SessionStore } from '../../src/sessions/stores/store.js';
 import { openTestPglite } from './pglite.js';
 import { checkResponsesAgainstContract } from './response-contract.js';
@@ -21,6 +22,8 @@ export interface TestServer {
   readonly deps: AppDeps;
   readonly config: Config;
   readonly db: Db;
+  /** This server's mail worker, unless the test turned it off. */
+  readonly mailWorker: MailWorker | undefined;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,8 @@ export interface TestServerOptions {
   logLines?: string[];
   /** Serve this built web app at / (the browser tests build web/ into a temporary directory). */
   webRoot?: string;
+  /** The mail worker as main.ts runs it (default), with these options, or none (`false`: mail stays queued). */
+  mailWorker?: false | Omit<MailWorkerOptions, 'log'>;
 }
 
 const TEST_ENV: Record<string, string> = {
@@ -74,6 +79,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   await app.listen({ host: '127.0.0.1', port: config.port });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
+  const mailWorker =
+    opts.mailWorker === false
+      ? undefined
+      : startMailWorker(deps.mailQueue, deps.mailTransport, { log: deps.log, metrics: deps.mailMetrics, ...opts.mailWorker });
+  if (mailWorker) deps.closers.push(() => mailWorker.stop());
   const ownsDb = !opts.db;
   return {
     url: `http://127.0.0.1:${address.port}`,
@@ -81,6 +91,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     deps,
     config,
     db,
+    mailWorker,
     async close() {
       await app.close();
       if (ownsDb) await closeDeps(deps);
