@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
  * part and a domain with a dot, no spaces or control characters, at most 254 characters (RFC 5321's
  * path limit). Whether the address works is proven by the verification link, not by parsing.
  */
-const SHAPE = /^[^\s@"<>()[\],;:\\\p{Cc}]{1,64}@[^\s@"<>()[\],;:\\\p{Cc}]+\.[^\s@"<>()[\],;:\\\p{Cc}]+$/u;
+const SHAPE = /^[^\s@"<>()[\],;:\\\p{Cc}\p{Cs}]{1,64}@[^\s@"<>()[\],;:\\\p{Cc}\p{Cs}]+\.[^\s@"<>()[\],;:\\\p{Cc}\p{Cs}]+$/u;
 
 export function parseEmail(raw: string): { email: string; key: string } {
   const email = raw.normalize('NFKC').trim();

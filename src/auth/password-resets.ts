@@ -150,11 +150,12 @@ export class PasswordResets {
    */
   async recordFactorFailure(token: string): Promise<void> {
     if (!TOKEN_SHAPE.test(token)) return;
+    // One statement: the failure that reaches the limit marks the link used, so it answers 404 like any dead link.
     await this.db.query(
-      `WITH counted AS (
-         UPDATE password_resets SET factor_failures = factor_failures + 1
-          WHERE token_hash = $1 AND used_at IS NULL RETURNING token_hash, factor_failures)
-       DELETE FROM password_resets WHERE token_hash IN (SELECT token_hash FROM counted WHERE factor_failures >= $2)`,
+      `UPDATE password_resets
+          SET factor_failures = factor_failures + 1,
+              used_at = CASE WHEN factor_failures + 1 >= $2 THEN now() ELSE used_at END
+        WHERE token_hash = $1 AND used_at IS NULL`,
       [hashToken(token), MAX_FACTOR_FAILURES],
     );
   }

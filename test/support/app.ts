@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -44,6 +47,9 @@ export interface TestServerOptions {
 }
 
 const TEST_ENV: Record<string, string> = {
+  // Files a server writes (the mail outbox without SMTP_URL) go to a directory of this test process,
+  // never to the checkout's ./data.
+  DATA_DIR: mkdtempSync(join(tmpdir(), 'stockade-test-data-')),
   HOST: '127.0.0.1',
   PORT: '0',
   LOG_LEVEL: 'info',

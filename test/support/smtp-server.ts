@@ -9,6 +9,7 @@ import { SMTPServer } from 'smtp-server';
  * test certificate (test/support/certificates.ts).
  */
 export interface ReceivedMail {
+  /** Lower-cased (the domain is case-insensitive, and tests compare with their own spelling). */
   readonly to: string[];
   readonly subject: string;
   readonly text: string;
@@ -37,7 +38,7 @@ export interface SmtpServerOptions {
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
   const list = Array.isArray(field) ? field : field ? [field] : [];
-  return list.flatMap((a) => a.value.map((v) => v.address ?? ''));
+  return list.flatMap((a) => a.value.map((v) => (v.address ?? '').toLowerCase()));
 }
 
 export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<TestSmtpServer> {

@@ -86,6 +86,8 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       // Only an admin disabling the account in the instant since it was made: it exists, and is not usable.
       if (!created) throw wrongCredentials();
       issue(reply, created);
+      // The account's first device: remembered, so a sign-in from another one is noticed (auth/notices.ts).
+      await deps.notices.signedIn(user.id, created.session.userAgent, created.session.ip, { notify: false });
       await audit.event(request, 'account.created', { userId: user.id, details: { sessionId: created.session.id } });
       return reply.status(201).send({ user: publicUser(created.user), csrfToken: created.csrfToken });
     },
@@ -130,6 +132,8 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         throw wrongCredentials();
       }
       await users.recordLogin(user.id);
+      // A device (summary + network) this account has not signed in from before: the owner is mailed.
+      await deps.notices.signedIn(user.id, created.session.userAgent, created.session.ip, { notify: true });
       issue(reply, created);
       await audit.event(request, 'login.success', {
         userId: user.id,
@@ -250,6 +254,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
       const revoked = await sessions.revokeUser(user.id, rotated.session);
       issue(reply, rotated);
+      await deps.notices.passwordChanged(user.id, 'changed');
       await audit.event(request, 'password.changed', { userId: user.id, details: { sessionsRevoked: revoked } });
       return { csrfToken: rotated.csrfToken };
     },
