@@ -7,6 +7,7 @@ import { simpleParser } from 'mailparser';
 import type { Db } from '../../../src/db/db.js';
 import { openPostgres } from '../../../src/db/postgres.js';
 import type { OutgoingMail } from '../../../src/mail/message.js';
+import { purgeOnce } from '../../../src/jobs/purge.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { selfSignedCertificate } from '../../support/certificates.js';
 import { openTestPglite } from '../../support/pglite.js';
@@ -173,6 +174,36 @@ describe('mail over SMTP', () => {
       }
     });
   }
+});
+
+describe('retention', () => {
+  test('expired verification links and mails given up on a week ago are purged; the rest stays', async () => {
+    const server = await startTestServer({ mailWorker: false });
+    try {
+      const u = await server.deps.users.create(`purge-${Date.now()}`, '$argon2id$v=19$m=19456,t=2,p=1$unused$unused');
+      await server.db.query(
+        `INSERT INTO email_verifications (token_hash, user_id, email, email_key, expires_at)
+         VALUES ('\\x01', $1, 'a@example.test', 'a@example.test', now() - interval '1 second')`,
+        [u.id],
+      );
+      await server.db.query(
+        `INSERT INTO mail_queue (kind, recipient, subject, text_body, html_body, failed_at) VALUES
+           ('test', 'old@example.test', '', '', '', now() - interval '8 days'),
+           ('test', 'recent@example.test', '', '', '', now() - interval '1 day'),
+           ('test', 'waiting@example.test', 's', 't', 'h', NULL)`,
+      );
+      const counts = await purgeOnce(server.deps, { auditRetention: server.config.auditRetention });
+      assert.equal(counts.emailVerifications, 1);
+      assert.equal(counts.mailGivenUp, 1);
+      const left = await server.db.query<{ recipient: string }>('SELECT recipient FROM mail_queue ORDER BY recipient');
+      assert.deepEqual(
+        left.rows.map((r) => r.recipient),
+        ['recent@example.test', 'waiting@example.test'],
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('mail without SMTP_URL: the outbox', () => {
