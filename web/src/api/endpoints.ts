@@ -44,10 +44,24 @@ export const auth = {
     api<{ username: string; mfaRequired: boolean }>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       unauthenticatedIsExpected: true,
     }),
-  resetPassword: (token: string, newPassword: string) =>
+  resetPassword: (token: string, newPassword: string, code?: string) =>
     api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       method: 'POST',
-      json: { newPassword },
+      json: code ? { newPassword, code } : { newPassword },
+      unauthenticatedIsExpected: true,
+    }),
+  /** "Forgot password?": always 202, whether or not the account exists (a link goes to a verified address only). */
+  requestReset: (login: string) =>
+    api<Record<string, never>>('/api/auth/password-reset', {
+      method: 'POST',
+      json: { login },
+      unauthenticatedIsExpected: true,
+    }),
+  /** Confirms an address with the token from its mail; works signed in or not. */
+  verifyEmail: (token: string) =>
+    api<{ user: { username: string; email: string | null; emailVerified: boolean } }>('/api/auth/verify-email', {
+      method: 'POST',
+      json: { token },
       unauthenticatedIsExpected: true,
     }),
   changePassword: (currentPassword: string, newPassword: string) =>
@@ -118,6 +132,9 @@ export const me = {
   export: () => apiRaw('/api/me/export', { method: 'POST' }),
   activity: () => api<{ events: ActivityEvent[] }>('/api/me/activity'),
   deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } }),
+  email: () => api<{ email: string | null; emailVerified: boolean; pendingEmail: string | null }>('/api/me/email'),
+  /** Needs a fresh authentication (the client asks for the password and retries). */
+  setEmail: (email: string) => api<Record<string, never>>('/api/me/email', { method: 'PUT', json: { email } }),
 };
 
 export const admin = {
