@@ -11,6 +11,22 @@ import { uniqueAddress, verifyAddress, waitUntil } from './helpers.js';
  * PUBLIC_URL that works signed in or not, one account per verified address (no enumeration), the old
  * address told of a change, in the export, gone with the account.
  */
+test('setting an address needs a fresh authentication', async () => {
+  const server = await startTestServer({ env: { SESSION_REAUTH_WINDOW: '1s' } });
+  try {
+    const m = await signedInMerchant(server);
+    await new Promise((r) => setTimeout(r, 1500));
+    const stale = await m.client.request('PUT', '/api/me/email', { body: { email: uniqueAddress('stale') } });
+    assert.equal(stale.status, 403);
+    assert.equal(stale.body.code, 'reauth_required');
+    assert.equal(await count(server, 'email_verifications WHERE user_id = $1', [m.id]), 0, 'nothing changed');
+    assert.equal((await m.client.post('/api/auth/reauthenticate', { password: PASSWORD })).status, 200);
+    assert.equal((await m.client.request('PUT', '/api/me/email', { body: { email: uniqueAddress('fresh') } })).status, 202);
+  } finally {
+    await server.close();
+  }
+});
+
 for (const database of ['pglite', 'postgres'] as const) {
   describe(`e-mail addresses on ${database}`, () => {
     let server: TestServer;

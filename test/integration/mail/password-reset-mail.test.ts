@@ -5,6 +5,7 @@ import { startTestServer, type TestServer } from '../../support/app.js';
 import { type ApiResponse, PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
 import { linkIn, startSmtpServer, type TestSmtpServer, tokenOf } from '../../support/smtp-server.js';
 import { count, freshAddress, signedInMerchant } from '../defences/helpers.js';
+import { testRedisUrl, uniqueName } from '../../support/test-databases.js';
 import { uniqueAddress, verifyAddress, waitUntil } from './helpers.js';
 
 /**
@@ -16,14 +17,28 @@ import { uniqueAddress, verifyAddress, waitUntil } from './helpers.js';
 const NEW_PASSWORD = 'a fresh and rather long passphrase';
 const PUBLIC_URL = 'https://shop.example';
 
-for (const database of ['pglite', 'postgres'] as const) {
-  describe(`password reset by mail on ${database}`, () => {
+// PGlite, a PostgreSQL server, and a PostgreSQL server with Redis (the throttles then count in Redis).
+for (const [database, redis] of [
+  ['pglite', false],
+  ['postgres', false],
+  ['postgres', true],
+] as const) {
+  describe(`password reset by mail on ${database}${redis ? ' with Redis' : ''}`, () => {
     let server: TestServer;
     let smtp: TestSmtpServer;
     const logLines: string[] = [];
     before(async () => {
       smtp = await startSmtpServer();
-      server = await startTestServer({ database, logLines, env: { PUBLIC_URL, SMTP_URL: smtp.url, PASSWORD_RESET_ADDRESS_MAX: '1000' } });
+      server = await startTestServer({
+        database,
+        logLines,
+        env: {
+          PUBLIC_URL,
+          SMTP_URL: smtp.url,
+          PASSWORD_RESET_ADDRESS_MAX: '1000',
+          ...(redis ? { REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: `${uniqueName('mail')}:` } : {}),
+        },
+      });
     });
     after(async () => {
       await server.close();
