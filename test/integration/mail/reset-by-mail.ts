@@ -14,15 +14,11 @@ import { uniqueAddress, verifyAddress, waitUntil } from './helpers.js';
  * whatever the Host says, a GET never uses it, one POST does (racing: one wins), every session ends, the
  * lockout lifts, the owner is told; a dead mail server delays the mail, never the answer.
  */
-const NEW_PASSWORD = 'a fresh and rather long passphrase';
-const PUBLIC_URL = 'https://shop.example';
+export const NEW_PASSWORD = 'a fresh and rather long passphrase';
+export const PUBLIC_URL = 'https://shop.example';
 
-// PGlite, a PostgreSQL server, and a PostgreSQL server with Redis (the throttles then count in Redis).
-for (const [database, redis] of [
-  ['pglite', false],
-  ['postgres', false],
-  ['postgres', true],
-] as const) {
+/** The reset-by-mail suite on one store: PGlite, a PostgreSQL server, or a server with Redis (the throttles then count in Redis). */
+export function resetByMailSuite(database: 'pglite' | 'postgres', redis: boolean): void {
   describe(`password reset by mail on ${database}${redis ? ' with Redis' : ''}`, () => {
     let server: TestServer;
     let smtp: TestSmtpServer;
@@ -266,74 +262,3 @@ for (const [database, redis] of [
     });
   });
 }
-
-describe('password reset while the mail server is down', () => {
-  test('202 at once; the mail arrives after the mail server is back', async () => {
-    const smtp = await startSmtpServer();
-    const server = await startTestServer({ env: { PUBLIC_URL, SMTP_URL: smtp.url }, mailWorker: { backoff: () => 1 } });
-    try {
-      const m = await signedInMerchant(server);
-      const email = await verifyAddress(server, smtp, m.client);
-      await smtp.stop();
-      const asked = await new TestClient(server.url).post('/api/auth/password-reset', { login: m.username });
-      assert.equal(asked.status, 202, 'answered without the mail server');
-      await waitUntil(
-        'a failed attempt',
-        async () => (await count(server, 'mail_queue WHERE attempts >= 1 AND last_error IS NOT NULL')) >= 1,
-      );
-      await smtp.start();
-      const mail = await smtp.waitFor((x) => x.to.includes(email) && x.subject === 'Reset your Stockade password');
-      const token = tokenOf(linkIn(mail, 'reset'));
-      assert.equal((await new TestClient(server.url).get(`/api/auth/password-reset/${token}`)).status, 200);
-    } finally {
-      await server.close();
-      await smtp.stop();
-    }
-  });
-});
-
-describe('reset request timing', () => {
-  let server: TestServer;
-  let smtp: TestSmtpServer;
-  before(async () => {
-    smtp = await startSmtpServer();
-    server = await startTestServer({ env: { PUBLIC_URL, SMTP_URL: smtp.url, PASSWORD_RESET_ADDRESS_MAX: '100000' } });
-  });
-  after(async () => {
-    await server.close();
-    await smtp.stop();
-  });
-
-  test('a known login and an unknown one answer within 1.5× of each other (median of many)', async () => {
-    const N = 25;
-    // Accounts with a verified address, made directly (the timing is of the request, not of sign-up).
-    const known: string[] = [];
-    for (let i = 0; i < N; i++) {
-      const u = await server.deps.users.create(uniqueUsername('timing'), '$argon2id$v=19$m=19456,t=2,p=1$unused$unused');
-      const email = uniqueAddress('timing');
-      await server.db.query('UPDATE users SET email = $2, email_key = $2, email_verified_at = now() WHERE id = $1', [u.id, email]);
-      known.push(u.username);
-    }
-    const time = async (login: string) => {
-      const t0 = process.hrtime.bigint();
-      const res = await new TestClient(server.url).post('/api/auth/password-reset', { login });
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      assert.equal(res.status, 202);
-      return ms;
-    };
-    const k: number[] = [];
-    const u: number[] = [];
-    // Interleaved, so a noisy stretch of the machine falls on both alike.
-    for (let i = 0; i < N; i++) {
-      k.push(await time(known[i] as string));
-      u.push(await time(uniqueUsername('unknown')));
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-    const [mk, mu] = [median(k), median(u)];
-    console.log(
-      `reset request timing: known median ${mk.toFixed(1)} ms, unknown median ${mu.toFixed(1)} ms, ratio ${(Math.max(mk, mu) / Math.min(mk, mu)).toFixed(3)}`,
-    );
-    assert.ok(Math.max(mk, mu) / Math.min(mk, mu) < 1.5, `known ${mk} ms vs unknown ${mu} ms`);
-    await waitUntil(`${N} mails`, () => smtp.received.length >= N);
-  });
-});
