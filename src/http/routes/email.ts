@@ -1,10 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { publicUser } from '../../auth/users.js';
 import { AppError } from '../../errors.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { requireFreshAuth, requireUser } from '../guards.js';
-import { UserSchema } from '../schemas/users.js';
+import { EmailStateSchema, UserWithEmailSchema } from '../schemas/email.js';
+import { EmailBody, VerifyEmailBody } from '../schemas/requests/mail.js';
 
 /**
  * The user's e-mail address (docs/api.md "E-mail and account recovery"): set it (a link goes to the new
@@ -12,23 +13,7 @@ import { UserSchema } from '../schemas/users.js';
  * mail is often opened on another device. auth/email-addresses.ts has the rules and the reasons.
  */
 
-const EmailBody = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\p{Cc}\\p{Cs}]+$' }) },
-  { additionalProperties: false },
-);
-const TokenBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
-const EmailState = Type.Object({
-  email: Type.Union([Type.String(), Type.Null()]),
-  emailVerified: Type.Boolean(),
-  pendingEmail: Type.Union([Type.String(), Type.Null()]),
-});
-const UserWithEmail = Type.Object({
-  ...UserSchema.properties,
-  email: Type.Union([Type.String(), Type.Null()]),
-  emailVerified: Type.Boolean(),
-});
-
-export const emailRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+export const emailRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { emailAddresses, audit, config, users } = deps;
 
   app.get(
@@ -42,12 +27,12 @@ export const emailRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
           ok: { status: 200, description: 'The verified address (or null) and an address waiting for its link (or null).' },
         },
       },
-      schema: { response: { 200: EmailState } },
+      schema: { response: { 200: EmailStateSchema } },
     },
     async (request) => emailAddresses.state(requireUser(request).user.id),
   );
 
-  app.put<{ Body: Static<typeof EmailBody> }>(
+  app.put(
     '/api/me/email',
     {
       config: {
@@ -72,7 +57,7 @@ export const emailRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Body: Static<typeof TokenBody> }>(
+  app.post(
     '/api/auth/verify-email',
     {
       config: {
@@ -86,7 +71,7 @@ export const emailRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
           errors: [404, 409],
         },
       },
-      schema: { body: TokenBody, response: { 200: Type.Object({ user: UserWithEmail }) } },
+      schema: { body: VerifyEmailBody, response: { 200: Type.Object({ user: UserWithEmailSchema }) } },
     },
     async (request) => {
       const done = await emailAddresses.verify(request.body.token);

@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { requestPasswordReset } from '../../auth/reset-requests.js';
 import type { AppDeps } from '../../wiring/deps.js';
+import { ResetRequestBody } from '../schemas/requests/mail.js';
 
 /**
  * "Forgot password?": POST /api/auth/password-reset {login} mails a reset link to the account's
@@ -9,14 +10,8 @@ import type { AppDeps } from '../../wiring/deps.js';
  * (auth/reset-requests.ts has how); a 429 is about the asker, never the account.
  */
 
-// No control characters or lone surrogates: no username or address holds one (and PostgreSQL text cannot hold NUL).
-const RequestBody = Type.Object(
-  { login: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\p{Cc}\\p{Cs}]+$' }) },
-  { additionalProperties: false },
-);
-
-export const passwordResetRequestRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
-  app.post<{ Body: Static<typeof RequestBody> }>(
+export const passwordResetRequestRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  app.post(
     '/api/auth/password-reset',
     {
       config: {
@@ -30,7 +25,7 @@ export const passwordResetRequestRoutes: FastifyPluginAsync<{ deps: AppDeps }> =
           errors: [429],
         },
       },
-      schema: { body: RequestBody, response: { 202: Type.Object({}) } },
+      schema: { body: ResetRequestBody, response: { 202: Type.Object({}) } },
     },
     async (request, reply) => {
       const { config } = deps;

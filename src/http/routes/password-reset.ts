@@ -1,12 +1,14 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { resetLink } from '../../auth/password-resets.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
-import type { SecondFactorProof } from '../../auth/second-factor.js';
 import { tooManyAttempts } from '../../auth/throttle.js';
 import { requireAdmin, requireFreshAuth } from '../guards.js';
 import { Type } from 'typebox';
 import { Time } from '../schemas/common.js';
+import { ResetIssueBody } from '../schemas/requests/admin.js';
+import { NewPasswordBody, ResetTokenParams } from '../schemas/requests/auth.js';
+import { IdParams } from '../schemas/requests/common.js';
 
 /**
  * Password-reset links (v2 "E-mail and account recovery"): an administrator issues one for a user
@@ -19,17 +21,10 @@ import { Time } from '../schemas/common.js';
  * scanners and link previews open links); only the POST that sets a password does, once.
  */
 
-const tokenParams = {
-  type: 'object',
-  required: ['token'],
-  properties: { token: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;
-const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } as const;
-
-export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { passwordResets, sessions, audit, config } = deps;
 
-  app.get<{ Params: { token: string } }>(
+  app.get(
     '/api/auth/password-reset/:token',
     {
       config: {
@@ -43,7 +38,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
           errors: [404],
         },
       },
-      schema: { params: tokenParams, response: { 200: Type.Object({ username: Type.String(), mfaRequired: Type.Boolean() }) } },
+      schema: { params: ResetTokenParams, response: { 200: Type.Object({ username: Type.String(), mfaRequired: Type.Boolean() }) } },
     },
     async (request) => {
       const { username, userId } = await passwordResets.peek(request.params.token);
@@ -51,7 +46,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
     },
   );
 
-  app.post<{ Params: { token: string }; Body: { newPassword: string } & SecondFactorProof }>(
+  app.post(
     '/api/auth/password-reset/:token',
     {
       config: {
@@ -66,19 +61,8 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
         },
       },
       schema: {
-        params: tokenParams,
-        body: {
-          type: 'object',
-          required: ['newPassword'],
-          additionalProperties: false,
-          properties: {
-            newPassword: { type: 'string', minLength: 1, maxLength: 1024 },
-            // A TOTP code (RFC 6238, 6 digits) and a recovery code are plain ASCII: anything else is a 400.
-            code: { type: 'string', pattern: '^[0-9]{6}$' },
-            recoveryCode: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
-            passkey: { type: 'object' },
-          },
-        },
+        params: ResetTokenParams,
+        body: NewPasswordBody,
       },
     },
     async (request, reply) => {
@@ -106,7 +90,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { invalidatePassword?: boolean } }>(
+  app.post(
     '/api/admin/users/:id/password-reset',
     {
       config: {
@@ -120,13 +104,9 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
         },
       },
       schema: {
-        params: idParams,
+        params: IdParams,
         response: { 201: Type.Object({ link: Type.String(), expiresAt: Time }) },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { invalidatePassword: { type: 'boolean' } },
-        },
+        body: ResetIssueBody,
       },
     },
     async (request, reply) => {
