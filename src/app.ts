@@ -22,6 +22,8 @@ import { authRoutes } from './http/routes/auth.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
+import { emailRoutes } from './http/routes/email.js';
+import { passwordResetRequestRoutes } from './http/routes/password-reset-request.js';
 import { privacyRoutes } from './http/routes/privacy.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 
@@ -139,6 +141,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
+  await app.register(emailRoutes, { deps });
+  await app.register(passwordResetRequestRoutes, { deps });
   await app.register(privacyRoutes, { deps, cookie });
 
   if (options.webRoot && existsSync(options.webRoot)) {

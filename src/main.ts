@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
 import { closeDeps, createDeps } from './wiring/deps.js';
 import { startPurgeJob } from './jobs/purge.js';
+import { startMailWorker } from './jobs/mail-worker.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
 
@@ -80,6 +81,10 @@ async function main(): Promise<void> {
   }
   // Retention: expired sessions, old audit rows, dead throttling records; off the request path.
   deps.closers.push(startPurgeJob(deps, { intervalSeconds: config.purgeInterval, auditRetention: config.auditRetention, log: app.log }));
+  // Outbound mail, off the request path: this server's share of the queue (every server runs one).
+  const mailWorker = startMailWorker(deps.mailQueue, deps.mailTransport, { log: app.log, metrics: deps.mailMetrics });
+  deps.closers.push(() => mailWorker.stop());
+  if (!config.mail.smtpUrl) app.log.info('SMTP_URL not set: mail is written as .eml files to DATA_DIR/outbox/');
 
   /*
    * Graceful shutdown. app.close() stops accepting connections and closes idle keep-alive ones at once;

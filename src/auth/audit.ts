@@ -29,6 +29,10 @@ export const AUDIT_TYPES = [
   'admin.role_changed',
   'password.reset_issued',
   'password.reset',
+  'password.reset_requested',
+  'password.reset_factor_failure',
+  'email.change_requested',
+  'email.verified',
   'pseudonym_key.rotated',
   'account.deleted',
   'account.delete_failure',
@@ -56,6 +60,7 @@ const WARN: ReadonlySet<AuditType> = new Set([
   'csrf.failure',
   'authz.denied',
   'mfa.failure',
+  'password.reset_factor_failure',
 ]);
 
 /** Plain values only; no secrets, no usernames, no full addresses. */

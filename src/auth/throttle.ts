@@ -275,6 +275,25 @@ export class LoginThrottle {
     return this.pseudonyms.keys(`${purpose}:address:`, 'address', addressGroup(ip));
   }
 
+  /** Counter keys of any other value for `purpose` (pseudonymised like the sign-in keys; current key first). */
+  async pseudonymKeys(prefix: string, kind: string, value: string): Promise<string[]> {
+    return this.pseudonyms.keys(prefix, kind, value);
+  }
+
+  /**
+   * Lifts the account's lockout: its cross-address counter, and its counter at `ip` (the address that
+   * completed a reset, where the owner most likely locked themselves out). A completed password reset
+   * proved the owner holds the link, so earlier guesses no longer keep them out. The address's own
+   * counter (all accounts) stays: it is not the account's.
+   */
+  async clearAccount(username: string, ip: string | undefined): Promise<void> {
+    const { account, pair } = await this.pseudonymsOf(username, ip);
+    await Promise.all([
+      ...account.map((p) => this.store.reset(`login:account:${p}`)),
+      ...pair.map((p) => this.store.reset(`login:pair:${p}`)),
+    ]);
+  }
+
   now(): number {
     return this.clock();
   }

@@ -40,6 +40,8 @@ export async function startSession(
     throw wrongCredentials();
   }
   await deps.users.recordLogin(user.id);
+  // A device (summary + network) this account has not signed in from before: the owner is mailed.
+  await deps.notices.signedIn(user.id, created.session.userAgent, created.session.ip, { notify: true });
   cookie.set(reply, created.token, created.session, deps.sessions.cookieMaxAge(created.session));
   await deps.audit.event(request, 'login.success', {
     userId: user.id,

@@ -13,6 +13,12 @@ import { PendingSignIns } from '../auth/second-factor/pending-sign-ins.js';
 import { SecondFactors } from '../auth/second-factor/second-factors.js';
 import { SecretBox, type SecretKeys } from '../auth/second-factor/secret-box.js';
 import { loadSecretKeys } from '../auth/second-factor/secret-keys.js';
+import { EmailAddresses } from '../auth/email-addresses.js';
+import { Notices } from '../auth/notices.js';
+import type { SecondFactor } from '../auth/second-factor.js';
+import { createMailMetrics, type MailMetrics } from '../mail/metrics.js';
+import { MailQueue } from '../mail/queue.js';
+import { createMailTransport, type MailTransport } from '../mail/transport.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from 'pino';
@@ -57,6 +63,18 @@ export interface AppDeps {
   readonly secondFactors: SecondFactors;
   /** Sign-ins waiting for their second step. */
   readonly pendingSignIns: PendingSignIns;
+  /** Outbound mail: the durable queue (requests enqueue), and where this server's worker sends (jobs/mail-worker.ts). */
+  readonly mailQueue: MailQueue;
+  readonly mailTransport: MailTransport;
+  readonly mailMetrics: MailMetrics;
+  /** The user's e-mail address and its verification. */
+  readonly emailAddresses: EmailAddresses;
+  /** Security notices by mail (password changed, new device, second factor removed). */
+  readonly notices: Notices;
+  /**
+   * The second factor as the reset link checks it (auth/second-factor.ts), answered by `secondFactors`.
+   */
+  readonly secondFactor: SecondFactor;
   /** Called by close(): stores, buses, timers added by later layers register here. */
   readonly closers: (() => Promise<void>)[];
 }
@@ -125,6 +143,9 @@ export function createDeps(
   );
   const secretKeys = overrides.secretKeys;
   const secretBox = new SecretBox(() => secretKeys ?? loadSecretKeys(config));
+  const secondFactors = new SecondFactors(db, secretBox, overrides.clock);
+  const mailQueue = new MailQueue(db);
+  const mailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir });
   const deps: AppDeps = {
     config,
     db,
@@ -143,8 +164,14 @@ export function createDeps(
     accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
     secretBox,
-    secondFactors: new SecondFactors(db, secretBox, overrides.clock),
+    secondFactors,
     pendingSignIns: new PendingSignIns(db, overrides.clock),
+    mailQueue,
+    mailTransport,
+    mailMetrics: createMailMetrics(metrics.registry, mailQueue),
+    emailAddresses: new EmailAddresses(db, mailQueue, config.publicUrl, overrides.clock),
+    notices: new Notices(db, mailQueue),
+    secondFactor: secondFactors.forRecovery(),
     closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };
   return deps;

@@ -1,3 +1,4 @@
+import type { SecondFactor } from '../second-factor.js';
 import QRCode from 'qrcode';
 import type { Db, Queryable } from '../../db/db.js';
 import { AppError } from '../../errors.js';
@@ -146,6 +147,21 @@ export class SecondFactors {
    * A TOTP code at sign-in or step-up: true when it matches a step after the last one accepted, and
    * this call is the one that moved the user's last step there (each code once, across servers).
    */
+  /**
+   * The second factor as a password reset checks it (auth/second-factor.ts): whether any factor is
+   * enrolled, and a code or recovery code used up exactly as at sign-in (each once).
+   */
+  forRecovery(): SecondFactor {
+    return {
+      enrolled: (userId) => hasSecondFactor(this.db, userId),
+      verify: async (userId, proof) => {
+        if (proof.code !== undefined) return this.verifyTotp(userId, proof.code);
+        if (proof.recoveryCode !== undefined) return (await this.useRecoveryCode(userId, proof.recoveryCode)) !== null;
+        return false;
+      },
+    };
+  }
+
   async verifyTotp(userId: string, code: string): Promise<boolean> {
     const res = await this.db.query<{ secret: Buffer; last_step: string }>(
       'SELECT secret, last_step FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL',

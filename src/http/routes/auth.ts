@@ -85,6 +85,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       // Only an admin disabling the account in the instant since it was made: it exists, and is not usable.
       if (!created) throw wrongCredentials();
       issue(reply, created);
+      // The account's first device: remembered, so a sign-in from another one is noticed (auth/notices.ts).
+      await deps.notices.signedIn(user.id, created.session.userAgent, created.session.ip, { notify: false });
       await audit.event(request, 'account.created', { userId: user.id, details: { sessionId: created.session.id } });
       return reply.status(201).send({ user: publicUser(created.user), csrfToken: created.csrfToken });
     },
@@ -255,6 +257,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
       const revoked = await sessions.revokeUser(user.id, rotated.session);
       issue(reply, rotated);
+      await deps.notices.passwordChanged(user.id, 'changed');
       await audit.event(request, 'password.changed', { userId: user.id, details: { sessionsRevoked: revoked } });
       return { csrfToken: rotated.csrfToken };
     },

@@ -125,6 +125,9 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       if (!(await secondFactors.disableTotp(auth.user.id))) throw new AppError('not_found', 'Two-factor sign-in is not on.');
       // A weaker sign-in from now on: whoever signed in elsewhere with the factor's help is out.
       const revoked = await sessions.revokeUser(auth.user.id, auth.session);
+      // A reset link issued while the factor guarded it must not outlive the change; the owner is told.
+      await deps.passwordResets.voidAll(auth.user.id);
+      await deps.notices.secondFactorRemoved(auth.user.id, 'removed');
       await audit.event(request, 'mfa.totp_disabled', { userId: auth.user.id, details: { sessionsRevoked: revoked } });
       return reply.status(204).send();
     },
@@ -232,6 +235,8 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       const removed = await secondFactors.removeAll(target);
       // The admin's own sessions stay when they reset themselves: only the others go.
       const revoked = await sessions.revokeUser(target, target === auth.user.id ? auth.session : undefined);
+      await deps.passwordResets.voidAll(target);
+      await deps.notices.secondFactorRemoved(target, 'reset');
       await audit.event(request, 'mfa.reset', {
         userId: target,
         actorId: auth.user.id,

@@ -95,6 +95,11 @@ describe('logs', () => {
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
     await call(m, 'POST /api/me/export', '/api/me/export', {}, 200);
+    await call(m, 'GET /api/me/email', '/api/me/email', {}, 200);
+    await call(m, 'PUT /api/me/email', '/api/me/email', { body: { email: `${username}@example.test` } }, 202);
+    // The link went to the outbox; an unknown one is enough to drive the route (a token in a body is not logged).
+    await call(client(), 'POST /api/auth/verify-email', '/api/auth/verify-email', { body: { token: 'A'.repeat(43) } }, 404);
+    await call(client(), 'POST /api/auth/password-reset', '/api/auth/password-reset', { body: { login: username } }, 202);
     await call(m, 'POST /api/auth/password', '/api/auth/password', { body: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } }, 200);
     // Second factor: the key, the recovery codes and the pending cookie never reach the log. (The
     // six-digit codes are not searched for: any six digits may appear in a timestamp.)

@@ -39,6 +39,11 @@ import type {
   SessionList,
   SignedIn,
   Summary,
+  EmailState,
+  EmailVerified,
+  ResetLinkRequestInput,
+  SetEmailInput,
+  VerifyEmailInput,
 } from './types';
 
 /** Typed wrappers over the public API, one per route in docs/api.md. */
@@ -72,10 +77,24 @@ export const auth = {
     api<ResetLinkInfo>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       unauthenticatedIsExpected: true,
     }),
-  resetPassword: (token: string, newPassword: string) =>
+  resetPassword: (token: string, newPassword: string, code?: string) =>
     api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       method: 'POST',
-      json: { newPassword } satisfies ResetPasswordInput,
+      json: (code ? { newPassword, code } : { newPassword }) satisfies ResetPasswordInput,
+      unauthenticatedIsExpected: true,
+    }),
+  /** "Forgot password?": always 202, whether or not the account exists (a link goes to a verified address only). */
+  requestReset: (login: string) =>
+    api<Record<string, never>>('/api/auth/password-reset', {
+      method: 'POST',
+      json: { login } satisfies ResetLinkRequestInput,
+      unauthenticatedIsExpected: true,
+    }),
+  /** Confirms an address with the token from its mail; works signed in or not. */
+  verifyEmail: (token: string) =>
+    api<EmailVerified>('/api/auth/verify-email', {
+      method: 'POST',
+      json: { token } satisfies VerifyEmailInput,
       unauthenticatedIsExpected: true,
     }),
   changePassword: (currentPassword: string, newPassword: string) =>
@@ -143,6 +162,9 @@ export const me = {
   export: () => apiRaw('/api/me/export', { method: 'POST' }),
   activity: () => api<ActivityPage>('/api/me/activity'),
   deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } satisfies DeleteAccountInput }),
+  email: () => api<EmailState>('/api/me/email'),
+  /** Needs a fresh authentication (the client asks for the password and retries). */
+  setEmail: (email: string) => api<Record<string, never>>('/api/me/email', { method: 'PUT', json: { email } satisfies SetEmailInput }),
 };
 
 /** The signed-in user's second factor (docs/api.md "Second factor"). */

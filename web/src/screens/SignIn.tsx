@@ -120,6 +120,9 @@ export function SignIn({ notice }: { notice: string | null }) {
         </button>
       </form>
       <p class="auth-switch">
+        <a href={href('/forgot')}>Forgot password?</a>
+      </p>
+      <p class="auth-switch">
         New to Stockade? <a href={href('/signup')}>Create an account</a>
       </p>
     </AuthCard>

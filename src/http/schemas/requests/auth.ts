@@ -38,4 +38,17 @@ export type PasswordChangeBody = Static<typeof PasswordChangeBody>;
 /** `:token` of a password-reset link. */
 export const ResetTokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export const NewPasswordBody = Type.Object({ newPassword: Password }, { additionalProperties: false });
+/**
+ * The reset link's POST: the new password and, when the user has a second factor, one of its proofs
+ * (docs/api.md "E-mail and account recovery"). A TOTP code (RFC 6238, 6 digits) and a recovery code are
+ * plain ASCII: anything else is a 400 before anything is looked up.
+ */
+export const NewPasswordBody = Type.Object(
+  {
+    newPassword: Password,
+    code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+    recoveryCode: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' })),
+    passkey: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: false },
+);
