@@ -26,17 +26,17 @@ function cells(item: Item): string[] {
 }
 
 /** The export as text chunks: a UTF-8 BOM (so spreadsheets detect the encoding), header, then rows. */
-export async function* exportCsv(db: Db, merchantId: string, batchSize = BATCH): AsyncGenerator<string> {
+export async function* exportCsv(db: Db, shopId: string, batchSize = BATCH): AsyncGenerator<string> {
   yield `\uFEFF${stringify([ITEM_FIELDS as readonly string[] as string[]])}`;
   let after: { createdAt: Date; id: string } | null = null;
   for (;;) {
     const position: { createdAt: Date; id: string } | null = after;
-    const res: QueryResult<ItemRow> = await inTenant(db, merchantId, (tx) =>
+    const res: QueryResult<ItemRow> = await inTenant(db, shopId, (tx) =>
       tx.query<ItemRow>(
         `SELECT ${ITEM_COLUMNS} FROM items
-         WHERE merchant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+         WHERE shop_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
          ORDER BY created_at, id LIMIT $4`,
-        [merchantId, position?.createdAt ?? null, position?.id ?? null, batchSize],
+        [shopId, position?.createdAt ?? null, position?.id ?? null, batchSize],
       ),
     );
     if (res.rows.length > 0) yield stringify(res.rows.map((row) => cells(toItem(row))));

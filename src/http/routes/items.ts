@@ -10,6 +10,7 @@ import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js
 import { importCsv } from '../../inventory/import.js';
 import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
+import { firstShopOf } from '../../shops/shops.js';
 import { adjustStock, listMovements } from '../../inventory/movements.js';
 import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
@@ -50,7 +51,7 @@ export interface ItemsRoutesOptions {
   db: Db;
   throttle: LoginThrottle;
   pseudonyms: Pseudonyms;
-  /** Imports per merchant: `max` in a run with less than `window` seconds between them (IMPORT_MAX, IMPORT_WINDOW). */
+  /** Imports per shop: `max` in a run with less than `window` seconds between them (IMPORT_MAX, IMPORT_WINDOW). */
   importQuota: { max: number; window: number };
 }
 
@@ -58,6 +59,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
   // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
   const merchant = { access: 'merchant' } as const;
+  // The shop the request works in. Until sessions carry their active shop (issue 13, next stage) it is
+  // the user's shop, looked up per request: one indexed read, and never a copy that could outlive a change.
+  const requireShop = async (request: FastifyRequest) => {
+    const auth = requireMerchant(request);
+    const shopId = await firstShopOf(db, auth.user.id);
+    if (!shopId) throw new AppError('forbidden', 'You have no shop to work in.');
+    return { ...auth, shopId };
+  };
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/items',
@@ -69,9 +78,9 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { querystring: itemsQuery, response: { 200: ItemPage } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
+      const { shopId } = await requireShop(request);
       const q = request.query;
-      return listItems(db, merchantId, {
+      return listItems(db, shopId, {
         q: q.q,
         lowStock: q.lowStock === 'true' || q.lowStock === '1',
         sort: q.sort,
@@ -97,9 +106,9 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { body: newItemBody, response: { 201: ItemEnvelope } },
     },
     async (request, reply) => {
-      const { merchantId, user } = requireMerchant(request);
+      const { shopId, user } = await requireShop(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
-      return sendOutcome(reply, 201, await createItem(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
+      return sendOutcome(reply, 201, await createItem(db, shopId, request.body, { by: user.id, idempotency: ticket }));
     },
   );
 
@@ -118,8 +127,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       },
     },
     async (request, reply) => {
-      const { merchantId } = requireMerchant(request);
-      const chunks = exportCsv(db, merchantId)[Symbol.asyncIterator]();
+      const { shopId } = await requireShop(request);
+      const chunks = exportCsv(db, shopId)[Symbol.asyncIterator]();
       // The header and the first batch are read before answering, so a database failure is still a
       // proper problem response; a failure later can only cut the stream short.
       const header = await chunks.next();
@@ -159,7 +168,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
             idempotent: true,
             requestBody: { contentType: 'text/csv', description: 'UTF-8 CSV with a header row, up to 20 MiB.' },
             description:
-              'Parsed on a worker thread, written in one transaction. One import at a time per merchant (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).',
+              'Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).',
             ok: { status: 200, description: 'Counts.' },
             errors: [409, 422, 429],
           },
@@ -167,7 +176,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
         schema: { response: { 200: ImportCounts } },
       },
       async (request, reply) => {
-        const { merchantId, user } = requireMerchant(request);
+        const { shopId, user } = await requireShop(request);
         if (!Buffer.isBuffer(request.body)) {
           throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
         }
@@ -175,11 +184,11 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
         const key = header === undefined ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
         // Counted before any work, refused or not: a file that is all errors costs the server as much as a
         // good one, and is exactly what someone repeating it would send. Keyed by pseudonym like the export.
-        const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'user', merchantId), importQuota.max, importQuota.window);
+        const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'shop', shopId), importQuota.max, importQuota.window);
         if (closedUntil) throw tooManyAttempts(closedUntil, throttle.now());
         const outcome = await importCsv(
           db,
-          merchantId,
+          shopId,
           request.body,
           {
             by: user.id,
@@ -199,8 +208,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams, response: { 200: ItemEnvelope } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return { item: await getItem(db, merchantId, request.params.id) };
+      const { shopId } = await requireShop(request);
+      return { item: await getItem(db, shopId, request.params.id) };
     },
   );
 
@@ -219,8 +228,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams, body: patchBody, response: { 200: ItemEnvelope } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return { item: await updateItem(db, merchantId, request.params.id, request.body) };
+      const { shopId } = await requireShop(request);
+      return { item: await updateItem(db, shopId, request.params.id, request.body) };
     },
   );
 
@@ -234,8 +243,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams },
     },
     async (request, reply) => {
-      const { merchantId } = requireMerchant(request);
-      await deleteItem(db, merchantId, request.params.id);
+      const { shopId } = await requireShop(request);
+      await deleteItem(db, shopId, request.params.id);
       return reply.status(204).send();
     },
   );
@@ -257,9 +266,9 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams, body: adjustmentBody, response: { 201: Adjusted } },
     },
     async (request, reply) => {
-      const { merchantId, user } = requireMerchant(request);
+      const { shopId, user } = await requireShop(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
-      const outcome = await adjustStock(db, merchantId, request.params.id, request.body, {
+      const outcome = await adjustStock(db, shopId, request.params.id, request.body, {
         by: user.id,
         idempotency: ticket,
       });
@@ -281,8 +290,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams, querystring: movementsQuery, response: { 200: MovementPage } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return listMovements(db, merchantId, request.params.id, {
+      const { shopId } = await requireShop(request);
+      return listMovements(db, shopId, request.params.id, {
         cursor: request.query.cursor,
         limit: toInt(request.query.limit),
       });
@@ -300,9 +309,9 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { response: { 200: SummarySchema } },
     },
     async (request, reply) => {
-      const { merchantId } = requireMerchant(request);
+      const { shopId } = await requireShop(request);
       // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
-      return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
+      return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, shopId)));
     },
   );
 
@@ -322,8 +331,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { querystring: dailyMovementsQuery, response: { 200: DailyMovements } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return { days: await getDailyMovements(db, merchantId, toInt(request.query.days) ?? DEFAULT_DAYS) };
+      const { shopId } = await requireShop(request);
+      return { days: await getDailyMovements(db, shopId, toInt(request.query.days) ?? DEFAULT_DAYS) };
     },
   );
 };
