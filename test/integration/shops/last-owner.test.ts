@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Users } from '../../../src/auth/users.js';
 import { AppError } from '../../../src/errors.js';
-import { keepingAnOwner, openShop } from '../../../src/shops/shops.js';
+import { keepingAnOwner, openShop, releaseShopsOf } from '../../../src/shops/shops.js';
 import { uniqueUsername } from '../../support/client.js';
 import { BACKENDS, openTestDb, type TestDb } from '../inventory/fixtures.js';
 
@@ -100,6 +100,39 @@ for (const backend of BACKENDS) {
       const { shop } = await shopWithOwners(2);
       await t.db.query('DELETE FROM shops WHERE id = $1', [shop]);
       assert.equal(await ownersLeft(shop), 0);
+    });
+
+    test('account deletion: a shop the user alone belongs to goes; the last owner of a shared shop is refused, nothing touched', async () => {
+      const {
+        shop: alone,
+        owners: [solo],
+      } = await shopWithOwners(1);
+      await keepingAnOwner(t.db, async (tx) => {
+        await releaseShopsOf(tx, solo!);
+        await tx.query('DELETE FROM users WHERE id = $1', [solo]);
+      });
+      assert.equal((await t.db.query('SELECT 1 FROM shops WHERE id = $1', [alone])).rows.length, 0);
+
+      const {
+        shop,
+        owners: [owner],
+      } = await shopWithOwners(1);
+      const clerk = (await new Users(t.db).create(uniqueUsername('clerk'), 'x')).id;
+      await t.db.query(`INSERT INTO memberships (shop_id, user_id, role) VALUES ($1, $2, 'clerk')`, [shop, clerk]);
+      await assert.rejects(
+        keepingAnOwner(t.db, async (tx) => {
+          await releaseShopsOf(tx, owner!);
+          await tx.query('DELETE FROM users WHERE id = $1', [owner]);
+        }),
+        (err) => err instanceof AppError && err.code === 'conflict',
+      );
+      // The database refuses it too when the code's check is skipped (the user row's cascade).
+      await assert.rejects(
+        keepingAnOwner(t.db, (tx) => tx.query('DELETE FROM users WHERE id = $1', [owner])),
+        (err) => err instanceof AppError && err.code === 'conflict',
+      );
+      assert.equal(await ownersLeft(shop), 1);
+      assert.equal((await t.db.query('SELECT 1 FROM users WHERE id = $1', [owner])).rows.length, 1);
     });
   });
 }
