@@ -1595,7 +1595,7 @@ export interface paths {
         put?: never;
         /**
          * Import items from CSV (all rows or none)
-         * @description Parsed on a worker thread, written in one transaction. One import at a time per merchant (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).
+         * @description Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).
          */
         post: {
             parameters: {
