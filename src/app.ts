@@ -6,6 +6,7 @@ import { AppError } from './errors.js';
 import { truncateIp } from './lib/client-info.js';
 import { trustProxyOption } from './lib/trust-proxy.js';
 import { accessPlugin, publicScope } from './http/access.js';
+import { activeMembership } from './shops/membership.js';
 import { sessionCookie } from './http/cookies.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
@@ -76,7 +77,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
 
   // Before any plugin that adds routes: every route must declare who may call it, and this enforces it
   // (a route without a declaration stops buildApp; access.ts).
-  await app.register(accessPlugin);
+  await app.register(accessPlugin, { membershipOf: (auth) => activeMembership(deps.db, auth.user.id, auth.session.idHash) });
   const cookie = sessionCookie(config.cookieSecure);
   // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
   await app.register(securityPlugin, { hsts: config.cookieSecure || options.https !== undefined });

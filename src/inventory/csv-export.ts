@@ -16,8 +16,8 @@ import type { Item } from './types.js';
 
 const BATCH = 500;
 
-function cells(item: Item): string[] {
-  return ITEM_FIELDS.map((field) => {
+function cells(item: Item, fields: readonly (typeof ITEM_FIELDS)[number][]): string[] {
+  return fields.map((field) => {
     const value = item[field];
     if (value === null) return '';
     if (Array.isArray(value)) return escapeCell(value.join(TAG_SEPARATOR));
@@ -26,8 +26,13 @@ function cells(item: Item): string[] {
 }
 
 /** The export as text chunks: a UTF-8 BOM (so spreadsheets detect the encoding), header, then rows. */
-export async function* exportCsv(db: Db, shopId: string, batchSize = BATCH): AsyncGenerator<string> {
-  yield `\uFEFF${stringify([ITEM_FIELDS as readonly string[] as string[]])}`;
+/**
+ * `hideCost` (below manager): the cost column is left out, not emptied — an empty column would wipe
+ * every cost if a manager imported the file back; a missing one leaves costs alone.
+ */
+export async function* exportCsv(db: Db, shopId: string, batchSize = BATCH, hideCost = false): AsyncGenerator<string> {
+  const fields = hideCost ? ITEM_FIELDS.filter((f) => f !== 'costCents') : ITEM_FIELDS;
+  yield `\uFEFF${stringify([fields as readonly string[] as string[]])}`;
   let after: { createdAt: Date; id: string } | null = null;
   for (;;) {
     const position: { createdAt: Date; id: string } | null = after;
@@ -39,7 +44,7 @@ export async function* exportCsv(db: Db, shopId: string, batchSize = BATCH): Asy
         [shopId, position?.createdAt ?? null, position?.id ?? null, batchSize],
       ),
     );
-    if (res.rows.length > 0) yield stringify(res.rows.map((row) => cells(toItem(row))));
+    if (res.rows.length > 0) yield stringify(res.rows.map((row) => cells(toItem(row), fields)));
     const last = res.rows[res.rows.length - 1];
     if (!last || res.rows.length < batchSize) return;
     after = { createdAt: new Date(last.created_at), id: last.id };

@@ -10,11 +10,13 @@ import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js
 import { importCsv } from '../../inventory/import.js';
 import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
-import { firstShopOf } from '../../shops/shops.js';
+import { atLeast } from '../../shops/membership.js';
+import type { ShopRole } from '../../shops/shops.js';
+import { summaryWithoutValue, withoutCost } from '../../inventory/cost-visibility.js';
 import { adjustStock, listMovements } from '../../inventory/movements.js';
 import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
-import { requireMerchant } from '../guards.js';
+import { requireShop } from '../guards.js';
 import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
 import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
 
@@ -58,35 +60,34 @@ export interface ItemsRoutesOptions {
 export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
   // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
   // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
-  const merchant = { access: 'merchant' } as const;
-  // The shop the request works in. Until sessions carry their active shop (issue 13, next stage) it is
-  // the user's shop, looked up per request: one indexed read, and never a copy that could outlive a change.
-  const requireShop = async (request: FastifyRequest) => {
-    const auth = requireMerchant(request);
-    const shopId = await firstShopOf(db, auth.user.id);
-    if (!shopId) throw new AppError('forbidden', 'You have no shop to work in.');
-    return { ...auth, shopId };
-  };
+  // Each route states the least shop role it needs (docs/api.md "Shops, members, invitations"):
+  // reading is for every member, stock adjustments for clerks, editing the catalogue and imports for
+  // managers. Cost fields are hidden below manager (cost-visibility.ts).
+  const viewer = { access: 'shop:viewer' } as const;
+  const clerk = { access: 'shop:clerk' } as const;
+  const manager = { access: 'shop:manager' } as const;
+  const seesCost = (role: ShopRole) => atLeast(role, 'manager');
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/items',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } },
       },
       schema: { querystring: itemsQuery, response: { 200: ItemPage } },
     },
     async (request) => {
-      const { shopId } = await requireShop(request);
+      const { shopId, role } = requireShop(request);
       const q = request.query;
-      return listItems(db, shopId, {
+      const page = await listItems(db, shopId, {
         q: q.q,
         lowStock: q.lowStock === 'true' || q.lowStock === '1',
         sort: q.sort,
         cursor: q.cursor,
         limit: toInt(q.limit),
       });
+      return seesCost(role) ? page : withoutCost(page);
     },
   );
 
@@ -94,7 +95,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/items',
     {
       config: {
-        ...merchant,
+        ...manager,
         operation: {
           tag: 'inventory',
           summary: 'Create an item',
@@ -106,7 +107,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { body: newItemBody, response: { 201: ItemEnvelope } },
     },
     async (request, reply) => {
-      const { shopId, user } = await requireShop(request);
+      const { shopId, user } = requireShop(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
       return sendOutcome(reply, 201, await createItem(db, shopId, request.body, { by: user.id, idempotency: ticket }));
     },
@@ -117,7 +118,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/items/export.csv',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: {
           tag: 'inventory',
           summary: "Export all the merchant's items as CSV",
@@ -127,8 +128,8 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       },
     },
     async (request, reply) => {
-      const { shopId } = await requireShop(request);
-      const chunks = exportCsv(db, shopId)[Symbol.asyncIterator]();
+      const { shopId, role } = requireShop(request);
+      const chunks = exportCsv(db, shopId, undefined, !seesCost(role))[Symbol.asyncIterator]();
       // The header and the first batch are read before answering, so a database failure is still a
       // proper problem response; a failure later can only cut the stream short.
       const header = await chunks.next();
@@ -161,7 +162,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       '/api/items/import',
       {
         config: {
-          ...merchant,
+          ...manager,
           operation: {
             tag: 'inventory',
             summary: 'Import items from CSV (all rows or none)',
@@ -176,7 +177,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
         schema: { response: { 200: ImportCounts } },
       },
       async (request, reply) => {
-        const { shopId, user } = await requireShop(request);
+        const { shopId, user } = requireShop(request);
         if (!Buffer.isBuffer(request.body)) {
           throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
         }
@@ -204,12 +205,13 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   app.get<{ Params: IdParams }>(
     '/api/items/:id',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
+      config: { ...viewer, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
       schema: { params: idParams, response: { 200: ItemEnvelope } },
     },
     async (request) => {
-      const { shopId } = await requireShop(request);
-      return { item: await getItem(db, shopId, request.params.id) };
+      const { shopId, role } = requireShop(request);
+      const body = { item: await getItem(db, shopId, request.params.id) };
+      return seesCost(role) ? body : withoutCost(body);
     },
   );
 
@@ -217,7 +219,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/items/:id',
     {
       config: {
-        ...merchant,
+        ...manager,
         operation: {
           tag: 'inventory',
           summary: 'Edit an item (not its quantity)',
@@ -228,7 +230,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams, body: patchBody, response: { 200: ItemEnvelope } },
     },
     async (request) => {
-      const { shopId } = await requireShop(request);
+      const { shopId } = requireShop(request);
       return { item: await updateItem(db, shopId, request.params.id, request.body) };
     },
   );
@@ -237,13 +239,13 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/items/:id',
     {
       config: {
-        ...merchant,
+        ...manager,
         operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
       },
       schema: { params: idParams },
     },
     async (request, reply) => {
-      const { shopId } = await requireShop(request);
+      const { shopId } = requireShop(request);
       await deleteItem(db, shopId, request.params.id);
       return reply.status(204).send();
     },
@@ -253,7 +255,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/items/:id/adjustments',
     {
       config: {
-        ...merchant,
+        ...clerk,
         operation: {
           tag: 'inventory',
           summary: 'Adjust stock (one ledger row)',
@@ -266,13 +268,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams, body: adjustmentBody, response: { 201: Adjusted } },
     },
     async (request, reply) => {
-      const { shopId, user } = await requireShop(request);
+      const { shopId, user, role } = requireShop(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
       const outcome = await adjustStock(db, shopId, request.params.id, request.body, {
         by: user.id,
         idempotency: ticket,
       });
-      return sendOutcome(reply, 201, outcome);
+      // A clerk's answer (fresh or replayed) shows the item without its cost.
+      return sendOutcome(reply, 201, seesCost(role) ? outcome : { ...outcome, result: withoutCost(outcome.result) });
     },
   );
 
@@ -280,7 +283,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/items/:id/movements',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: {
           tag: 'inventory',
           summary: "An item's ledger, newest first",
@@ -290,7 +293,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { params: idParams, querystring: movementsQuery, response: { 200: MovementPage } },
     },
     async (request) => {
-      const { shopId } = await requireShop(request);
+      const { shopId } = requireShop(request);
       return listMovements(db, shopId, request.params.id, {
         cursor: request.query.cursor,
         limit: toInt(request.query.limit),
@@ -302,16 +305,17 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/inventory/summary',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: { tag: 'inventory', summary: 'Totals for the dashboard', ok: { status: 200, description: 'Totals.' } },
       },
       // Documents the body; the handler sends a string, which Fastify does not pass to the serializer.
       schema: { response: { 200: SummarySchema } },
     },
     async (request, reply) => {
-      const { shopId } = await requireShop(request);
+      const { shopId, role } = requireShop(request);
+      const summary = await getSummary(db, shopId);
       // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
-      return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, shopId)));
+      return reply.type('application/json; charset=utf-8').send(summaryJson(seesCost(role) ? summary : summaryWithoutValue(summary)));
     },
   );
 
@@ -320,7 +324,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     '/api/inventory/movements/daily',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: {
           tag: 'inventory',
           summary: 'Units in and out per UTC day, for the dashboard chart (extension to docs/api.md)',
@@ -331,7 +335,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       schema: { querystring: dailyMovementsQuery, response: { 200: DailyMovements } },
     },
     async (request) => {
-      const { shopId } = await requireShop(request);
+      const { shopId } = requireShop(request);
       return { days: await getDailyMovements(db, shopId, toInt(request.query.days) ?? DEFAULT_DAYS) };
     },
   );

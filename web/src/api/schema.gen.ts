@@ -2402,7 +2402,7 @@ export interface paths {
                         "application/json": {
                             itemCount: number;
                             totalUnits: number;
-                            stockValueCents: number;
+                            stockValueCents: number | null;
                             lowStockCount: number;
                         };
                     };
@@ -3812,7 +3812,7 @@ export interface components {
         Summary: {
             itemCount: number;
             totalUnits: number;
-            stockValueCents: number;
+            stockValueCents: number | null;
             lowStockCount: number;
         };
         AdminUser: {
