@@ -19,6 +19,7 @@ import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { itemsRoutes } from './http/routes/items.js';
+import { shopsRoutes } from './http/routes/shops.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
 import { privacyRoutes } from './http/routes/privacy.js';
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     pseudonyms: deps.pseudonyms,
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
+  await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
   await app.register(privacyRoutes, { deps, cookie });

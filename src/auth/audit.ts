@@ -35,6 +35,7 @@ export const AUDIT_TYPES = [
   'export',
   'csrf.failure',
   'authz.denied',
+  'shop.created',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -42,6 +42,21 @@ const toShop = (r: ShopRow): Shop => ({
   createdAt: r.created_at,
 });
 
+/**
+ * A shop name as typed: trimmed, 1 to 100 characters, no control characters (PostgreSQL text cannot
+ * hold NUL: it would be a 500) and no lone surrogates (not text at all; with the u flag a paired surrogate is one code point, never Cs). 400 `validation` otherwise.
+ */
+export function checkShopName(raw: string): string {
+  const name = raw.normalize('NFC').trim();
+  const length = [...name].length;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (length < 1 || length > 100 || /[\u0000-\u001f\u007f]/.test(name) || /\p{Cs}/u.test(name)) {
+    const message = 'Use 1 to 100 characters, without control characters.';
+    throw new AppError('validation', message, { errors: [{ path: 'name', message }] });
+  }
+  return name;
+}
+
 /** The name a new account's shop gets when the user gives none (and every pre-shops merchant's). */
 export const defaultShopName = (username: string): string => `${username}'s shop`.slice(0, 100);
 
@@ -65,6 +80,46 @@ export async function firstShopOf(db: Queryable, userId: string): Promise<string
     [userId],
   );
   return res.rows[0]?.shop_id ?? null;
+}
+
+/** A shop as the session sees it: the shop and the caller's role in it. */
+export interface ActiveShop {
+  readonly id: string;
+  readonly name: string;
+  readonly role: ShopRole;
+  readonly currency: string;
+  readonly timezone: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Makes `shopId` the active shop of one session (POST /api/auth/shop): no token rotation, the role is
+ * read per request anyway (membership.ts). Null — and nothing changed — when the user is not a member
+ * (a foreign, unknown or malformed id alike: the caller answers 404) or the session row is gone.
+ */
+export async function switchShop(db: Queryable, userId: string, sessionIdHash: Buffer, shopId: string): Promise<ActiveShop | null> {
+  if (!UUID.test(shopId)) return null;
+  const res = await db.query<ShopRow & { role: ShopRole }>(
+    `WITH switched AS (
+       UPDATE sessions s SET active_shop_id = m.shop_id
+         FROM memberships m
+        WHERE s.id_hash = $1 AND s.user_id = $2 AND m.user_id = $2 AND m.shop_id = $3
+       RETURNING m.shop_id, m.role)
+     SELECT sh.${SHOP_COLUMNS.split(', ').join(', sh.')}, sw.role FROM switched sw JOIN shops sh ON sh.id = sw.shop_id`,
+    [sessionIdHash, userId, shopId],
+  );
+  const r = res.rows[0];
+  return r ? { id: r.id, name: r.name, role: r.role, currency: r.currency, timezone: r.timezone } : null;
+}
+
+/** POST /api/shops: a new shop owned by the user, made the active shop of the calling session. */
+export async function openShopFor(db: Db, userId: string, sessionIdHash: Buffer, name: string): Promise<ActiveShop> {
+  return db.transaction(async (tx) => {
+    const shop = await openShop(tx, userId, name);
+    await tx.query('UPDATE sessions SET active_shop_id = $1 WHERE id_hash = $2 AND user_id = $3', [shop.id, sessionIdHash, userId]);
+    return { id: shop.id, name: shop.name, role: 'owner', currency: shop.currency, timezone: shop.timezone };
+  });
 }
 
 const LAST_OWNER = 'shops_keep_an_owner';
