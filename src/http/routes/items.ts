@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import type { Pseudonyms } from '../../auth/pseudonyms.js';
 import { type LoginThrottle, tooManyAttempts } from '../../auth/throttle.js';
 import type { Db } from '../../db/db.js';
@@ -17,22 +19,26 @@ import { adjustStock, listMovements } from '../../inventory/movements.js';
 import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
 import { requireShop } from '../guards.js';
-import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
 import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
+import { IdParams } from '../schemas/requests/common.js';
+import {
+  AdjustmentBody,
+  DailyMovementsQuery,
+  ItemPatchBody,
+  ItemsQuery,
+  MovementsQuery,
+  NewItemBody,
+} from '../schemas/requests/inventory.js';
 
 /*
- * docs/api.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
+ * docs/api.md "Inventory". Thin: each handler reads the shop on its first line (from the session, never
  * from the request), converts the query strings, and calls one repository function,
- * which scopes everything to that merchant. Schemas reject unknown fields and wrong types (400); the
+ * which scopes everything to that shop. Schemas reject unknown fields and wrong types (400); the
  * repository re-checks everything the schemas cannot express (NUL, lone surrogates, bidi overrides, …).
  */
 
 /** CSV import bodies may be this large; every other body keeps the global 1 MiB. */
 export const CSV_BODY_LIMIT = 20 * 1024 * 1024;
-
-interface IdParams {
-  id: string;
-}
 
 /** The request's Idempotency-Key, bound to what the request says (method, path, body). */
 function ticketOf(request: FastifyRequest, body: string): IdempotencyTicket | undefined {
@@ -57,10 +63,9 @@ export interface ItemsRoutesOptions {
   importQuota: { max: number; window: number };
 }
 
-export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
-  // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
-  // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
-  // Each route states the least shop role it needs (docs/api.md "Shops, members, invitations"):
+export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
+  // access.ts checks the declared role before the body is even read (a stranger, or a viewer, cannot
+  // make us parse a 20 MiB CSV); requireShop only reads the shop and role it found. Each route states the least shop role it needs (docs/api.md "Shops, members, invitations"):
   // reading is for every member, stock adjustments for clerks, editing the catalogue and imports for
   // managers. Cost fields are hidden below manager (cost-visibility.ts).
   const viewer = { access: 'shop:viewer' } as const;
@@ -68,14 +73,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
   const manager = { access: 'shop:manager' } as const;
   const seesCost = (role: ShopRole) => atLeast(role, 'manager');
 
-  app.get<{ Querystring: Record<string, string | undefined> }>(
+  app.get(
     '/api/items',
     {
       config: {
         ...viewer,
         operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } },
       },
-      schema: { querystring: itemsQuery, response: { 200: ItemPage } },
+      schema: { querystring: ItemsQuery, response: { 200: ItemPage } },
     },
     async (request) => {
       const { shopId, role } = requireShop(request);
@@ -104,7 +109,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           errors: [409],
         },
       },
-      schema: { body: newItemBody, response: { 201: ItemEnvelope } },
+      schema: { body: NewItemBody, response: { 201: ItemEnvelope } },
     },
     async (request, reply) => {
       const { shopId, user } = requireShop(request);
@@ -202,11 +207,11 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     );
   });
 
-  app.get<{ Params: IdParams }>(
+  app.get(
     '/api/items/:id',
     {
       config: { ...viewer, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
-      schema: { params: idParams, response: { 200: ItemEnvelope } },
+      schema: { params: IdParams, response: { 200: ItemEnvelope } },
     },
     async (request) => {
       const { shopId, role } = requireShop(request);
@@ -215,7 +220,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.patch<{ Params: IdParams }>(
+  app.patch(
     '/api/items/:id',
     {
       config: {
@@ -227,7 +232,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           errors: [409],
         },
       },
-      schema: { params: idParams, body: patchBody, response: { 200: ItemEnvelope } },
+      schema: { params: IdParams, body: ItemPatchBody, response: { 200: ItemEnvelope } },
     },
     async (request) => {
       const { shopId } = requireShop(request);
@@ -235,14 +240,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.delete<{ Params: IdParams }>(
+  app.delete(
     '/api/items/:id',
     {
       config: {
         ...manager,
         operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
       },
-      schema: { params: idParams },
+      schema: { params: IdParams },
     },
     async (request, reply) => {
       const { shopId } = requireShop(request);
@@ -251,7 +256,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.post<{ Params: IdParams }>(
+  app.post(
     '/api/items/:id/adjustments',
     {
       config: {
@@ -265,7 +270,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           errors: [409],
         },
       },
-      schema: { params: idParams, body: adjustmentBody, response: { 201: Adjusted } },
+      schema: { params: IdParams, body: AdjustmentBody, response: { 201: Adjusted } },
     },
     async (request, reply) => {
       const { shopId, user, role } = requireShop(request);
@@ -279,7 +284,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.get<{ Params: IdParams; Querystring: Record<string, string | undefined> }>(
+  app.get(
     '/api/items/:id/movements',
     {
       config: {
@@ -290,7 +295,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           ok: { status: 200, description: 'A page of movements.' },
         },
       },
-      schema: { params: idParams, querystring: movementsQuery, response: { 200: MovementPage } },
+      schema: { params: IdParams, querystring: MovementsQuery, response: { 200: MovementPage } },
     },
     async (request) => {
       const { shopId } = requireShop(request);
@@ -315,12 +320,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       const { shopId, role } = requireShop(request);
       const summary = await getSummary(db, shopId);
       // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
-      return reply.type('application/json; charset=utf-8').send(summaryJson(seesCost(role) ? summary : summaryWithoutValue(summary)));
+      // The JSON text goes out as is (Fastify serializes objects only); the declared type is the object's.
+      const json = summaryJson(seesCost(role) ? summary : summaryWithoutValue(summary)) as unknown as Static<typeof SummarySchema>;
+      return reply.type('application/json; charset=utf-8').send(json);
     },
   );
 
   // Not in docs/api.md: our extension for the dashboard chart (README "The HTTP API").
-  app.get<{ Querystring: { days?: string } }>(
+  app.get(
     '/api/inventory/movements/daily',
     {
       config: {
@@ -332,7 +339,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           ok: { status: 200, description: 'Per-day totals.' },
         },
       },
-      schema: { querystring: dailyMovementsQuery, response: { 200: DailyMovements } },
+      schema: { querystring: DailyMovementsQuery, response: { 200: DailyMovements } },
     },
     async (request) => {
       const { shopId } = requireShop(request);

@@ -1,10 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuditLog } from '../../auth/audit.js';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
 import { checkShopName, openShopFor, switchShop } from '../../shops/shops.js';
 import { requireMerchant } from '../guards.js';
+import { NewShopBody, SwitchShopBody } from '../schemas/requests/shops.js';
 import { ShopEnvelope } from '../schemas/shops.js';
 
 /*
@@ -19,11 +19,8 @@ export interface ShopsRoutesOptions {
   audit: AuditLog;
 }
 
-const SwitchBody = Type.Object({ shopId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
-const NewShopBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
-
-export const shopsRoutes: FastifyPluginAsync<ShopsRoutesOptions> = async (app, { db, audit }) => {
-  app.post<{ Body: Static<typeof SwitchBody> }>(
+export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = async (app, { db, audit }) => {
+  app.post(
     '/api/auth/shop',
     {
       config: {
@@ -36,7 +33,7 @@ export const shopsRoutes: FastifyPluginAsync<ShopsRoutesOptions> = async (app, {
           errors: [404],
         },
       },
-      schema: { body: SwitchBody, response: { 200: ShopEnvelope } },
+      schema: { body: SwitchShopBody, response: { 200: ShopEnvelope } },
     },
     async (request) => {
       const { user, session } = requireMerchant(request);
@@ -46,7 +43,7 @@ export const shopsRoutes: FastifyPluginAsync<ShopsRoutesOptions> = async (app, {
     },
   );
 
-  app.post<{ Body: Static<typeof NewShopBody> }>(
+  app.post(
     '/api/shops',
     {
       config: {
