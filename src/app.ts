@@ -8,6 +8,8 @@ import { trustProxyOption } from './lib/trust-proxy.js';
 import { accessPlugin, publicScope } from './http/access.js';
 import { activeMembership } from './shops/membership.js';
 import { sessionCookie } from './http/cookies.js';
+import { mfaCookie } from './http/mfa-cookie.js';
+import { mfaRoutes } from './http/routes/mfa.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -127,7 +129,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // Redis and the revocation bus report as optional checks: down means degraded (slower), not unready.
   const checks = [...(deps.sessionStack?.readinessChecks ?? []), ...(options.readinessChecks ?? [])];
   await app.register(opsRoutes, { deps, checks });
-  await app.register(authRoutes, { deps, cookie });
+  const mfa = mfaCookie(config.cookieSecure);
+  await app.register(authRoutes, { deps, cookie, mfa });
+  await app.register(mfaRoutes, { deps, cookie, mfa });
   await app.register(sessionRoutes, { deps, cookie });
   await app.register(itemsRoutes, {
     db: deps.db,

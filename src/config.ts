@@ -84,6 +84,12 @@ export interface Config {
   readonly publicUrl: string;
   /** Seconds a password-reset link stays usable (PASSWORD_RESET_TTL). */
   readonly passwordResetTtl: number;
+  /** SECRET_KEY: base64 of the 32-byte key sealing second-factor secrets (auth/second-factor/secret-keys.ts). */
+  readonly secretKey: string | undefined;
+  /** SECRET_KEY_FILE: a file holding that key instead. */
+  readonly secretKeyFile: string | undefined;
+  /** SECRET_KEY_PREVIOUS: older keys (comma-separated) that still open what they sealed, during a rotation. */
+  readonly secretKeyPrevious: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -214,6 +220,14 @@ export function loadConfig(env: Env = process.env): Config {
   const passwordResetTtl = duration(env, 'PASSWORD_RESET_TTL', '30m');
   if (passwordResetTtl > 86400) throw new ConfigError('PASSWORD_RESET_TTL: at most 24h (a reset link is a password)');
 
+  const secretKey = env.SECRET_KEY?.trim() || undefined;
+  const secretKeyFile = env.SECRET_KEY_FILE?.trim() || undefined;
+  if (secretKey && secretKeyFile) throw new ConfigError('SECRET_KEY_FILE: set SECRET_KEY or SECRET_KEY_FILE, not both');
+  const secretKeyPrevious = (env.SECRET_KEY_PREVIOUS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
   const config: Config = {
     port,
     host,
@@ -267,6 +281,9 @@ export function loadConfig(env: Env = process.env): Config {
     metricsTokens: [metricsToken, metricsTokenPrevious].filter((t): t is string => t !== undefined),
     publicUrl,
     passwordResetTtl,
+    secretKey,
+    secretKeyFile,
+    secretKeyPrevious,
   };
   return deepFreeze(config);
 }

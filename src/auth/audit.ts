@@ -36,6 +36,13 @@ export const AUDIT_TYPES = [
   'csrf.failure',
   'authz.denied',
   'shop.created',
+  'mfa.totp_enrolled',
+  'mfa.totp_confirmed',
+  'mfa.totp_disabled',
+  'mfa.recovery_codes_regenerated',
+  'mfa.recovery_code_used',
+  'mfa.failure',
+  'mfa.reset',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];
@@ -49,6 +56,7 @@ const WARN: ReadonlySet<AuditType> = new Set([
   'account.delete_failure',
   'csrf.failure',
   'authz.denied',
+  'mfa.failure',
 ]);
 
 /** Plain values only; no secrets, no usernames, no full addresses. */

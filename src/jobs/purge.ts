@@ -1,5 +1,6 @@
 import type { AuditLog } from '../auth/audit.js';
 import type { PasswordResets } from '../auth/password-resets.js';
+import type { PendingSignIns } from '../auth/second-factor/pending-sign-ins.js';
 import { dropExpiredPreviousKey } from '../auth/pseudonym-rotation.js';
 import type { Queryable } from '../db/db.js';
 import type { RateLimitStore } from '../auth/rate-limit-store.js';
@@ -20,6 +21,8 @@ export interface PurgeDeps {
   audit: AuditLog;
   rateLimitStore: RateLimitStore;
   passwordResets: PasswordResets;
+  /** Sign-ins that never took their second step (5 minutes each). */
+  pendingSignIns: PendingSignIns;
   /** For the previous pseudonym key past its grace period (pseudonym-rotation.ts); skipped without. */
   db?: Queryable;
 }
@@ -29,6 +32,7 @@ export interface PurgeCounts {
   auditEvents: number;
   rateLimits: number;
   passwordResets: number;
+  pendingSignIns: number;
   /** 1 when the previous pseudonym key's grace period was over and it was deleted. */
   pseudonymKeys: number;
 }
@@ -64,8 +68,9 @@ export async function purgeOnce(deps: PurgeDeps, opts: PurgeOptions): Promise<Pu
   const auditEvents = await drain((n) => deps.audit.purgeBefore(cutoff, n), batchSize, maxBatches);
   const rateLimits = await drain((n) => deps.rateLimitStore.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
   const passwordResets = await drain((n) => deps.passwordResets.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
+  const pendingSignIns = await drain((n) => deps.pendingSignIns.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
   const pseudonymKeys = deps.db && (await dropExpiredPreviousKey(deps.db)) ? 1 : 0;
-  return { sessions, auditEvents, rateLimits, passwordResets, pseudonymKeys };
+  return { sessions, auditEvents, rateLimits, passwordResets, pendingSignIns, pseudonymKeys };
 }
 
 export interface PurgeLogger {
@@ -83,7 +88,7 @@ export function startPurgeJob(deps: PurgeDeps, opts: PurgeOptions & { intervalSe
     if (running) return;
     running = purgeOnce(deps, opts)
       .then((counts) => {
-        if (counts.sessions || counts.auditEvents || counts.rateLimits || counts.pseudonymKeys)
+        if (counts.sessions || counts.auditEvents || counts.rateLimits || counts.pendingSignIns || counts.pseudonymKeys)
           opts.log.info({ event: 'purge', ...counts }, 'purged expired data');
       })
       .catch((err) => opts.log.error({ err, event: 'purge' }, 'purge failed; retrying at the next interval'))

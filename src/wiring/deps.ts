@@ -9,6 +9,10 @@ import { RedisRateLimitStore } from '../auth/redis-rate-limit-store.js';
 import type { RateLimitStore } from '../auth/rate-limit-store.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { Users } from '../auth/users.js';
+import { PendingSignIns } from '../auth/second-factor/pending-sign-ins.js';
+import { SecondFactors } from '../auth/second-factor/second-factors.js';
+import { SecretBox, type SecretKeys } from '../auth/second-factor/secret-box.js';
+import { loadSecretKeys } from '../auth/second-factor/secret-keys.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from 'pino';
@@ -47,6 +51,12 @@ export interface AppDeps {
   readonly accounts: Accounts;
   /** One-time password-reset links (issued by an admin or the CLI; used by the owner). */
   readonly passwordResets: PasswordResets;
+  /** Seals second-factor secrets under SECRET_KEY (loaded at first use; main.ts loads it at start). */
+  readonly secretBox: SecretBox;
+  /** TOTP and recovery codes (auth/second-factor/). */
+  readonly secondFactors: SecondFactors;
+  /** Sign-ins waiting for their second step. */
+  readonly pendingSignIns: PendingSignIns;
   /** Called by close(): stores, buses, timers added by later layers register here. */
   readonly closers: (() => Promise<void>)[];
 }
@@ -54,7 +64,13 @@ export interface AppDeps {
 export function createDeps(
   config: Config,
   database: Db,
-  overrides: { sessionStore?: SessionStore; rateLimitStore?: RateLimitStore; clock?: () => number; log?: LogSink } = {},
+  overrides: {
+    sessionStore?: SessionStore;
+    rateLimitStore?: RateLimitStore;
+    clock?: () => number;
+    log?: LogSink;
+    secretKeys?: SecretKeys;
+  } = {},
 ): AppDeps {
   const metrics = createMetrics();
   const log = createLogger(config, overrides.log);
@@ -107,6 +123,8 @@ export function createDeps(
     },
     overrides.clock,
   );
+  const secretKeys = overrides.secretKeys;
+  const secretBox = new SecretBox(() => secretKeys ?? loadSecretKeys(config));
   const deps: AppDeps = {
     config,
     db,
@@ -124,6 +142,9 @@ export function createDeps(
     audit: new AuditLog(db),
     accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
+    secretBox,
+    secondFactors: new SecondFactors(db, secretBox, overrides.clock),
+    pendingSignIns: new PendingSignIns(db, overrides.clock),
     closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };
   return deps;

@@ -36,6 +36,7 @@ const NO_INPUT = new Set([
   'GET /api/items/export.csv',
   'GET /api/inventory/summary',
   'POST /api/me/export',
+  'GET /api/me/mfa',
 ]);
 
 type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
@@ -100,6 +101,8 @@ describe('hostile input on every route', () => {
       'POST /api/admin/users/:id/password-reset': { invalidatePassword: false },
       'POST /api/auth/shop': { shopId: myShop },
       'POST /api/shops': { name: 'Fuzz shop' },
+      'POST /api/me/mfa/totp/confirm': { code: '123456' },
+      'POST /api/auth/login/mfa': { code: '123456' },
     };
     const idFor = (path: string) =>
       path.startsWith('/api/items')

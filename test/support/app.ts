@@ -7,6 +7,7 @@ import { type AppDeps, closeDeps, createDeps } from '../../src/wiring/deps.js';
 import type { SessionStore } from '../../src/sessions/stores/store.js';
 import { openTestPglite } from './pglite.js';
 import { checkResponsesAgainstContract } from './response-contract.js';
+import { TEST_SECRET_KEY } from './secret-key.js';
 import { createServerDatabase } from './test-databases.js';
 
 /**
@@ -36,6 +37,8 @@ export interface TestServerOptions {
   logLines?: string[];
   /** Serve this built web app at / (the browser tests build web/ into a temporary directory). */
   webRoot?: string;
+  /** The app's clock (sessions, throttling, TOTP steps): a test moves it forward to use the next TOTP code. */
+  clock?: () => number;
 }
 
 const TEST_ENV: Record<string, string> = {
@@ -45,6 +48,8 @@ const TEST_ENV: Record<string, string> = {
   // Every test client signs up from 127.0.0.1: one address for the whole suite (the sign-up quota
   // itself is tested with its own small limit in test/integration/defences/register-quota.test.ts).
   REGISTER_ADDRESS_MAX: '1000000',
+  // Seals second-factor secrets; a real deployment makes its own (docs/operations.md).
+  SECRET_KEY: TEST_SECRET_KEY,
 };
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -63,6 +68,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const lines = opts.logLines;
   const deps = createDeps(config, db, {
     ...(opts.sessionStore ? { sessionStore: opts.sessionStore } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...(lines ? { log: { write: (line: string) => void lines.push(line) } } : {}),
   });
   const app = await buildApp(deps, {

@@ -22,6 +22,7 @@ import { ItemDetail } from './screens/ItemDetail';
 import { ItemForm } from './screens/ItemForm';
 import { NotFound } from './screens/NotFound';
 import { ResetPassword } from './screens/ResetPassword';
+import { Security } from './screens/Security';
 import { Sessions } from './screens/Sessions';
 import { SignIn } from './screens/SignIn';
 import { SignUp } from './screens/SignUp';
@@ -43,6 +44,7 @@ function screenFor(r: Route, user: User) {
   const p = r.path;
   if (p === '/account') return <Account user={user} />;
   if (p === '/account/sessions') return <Sessions />;
+  if (p === '/account/security') return <Security />;
   if (p === '/account/activity') return <Activity />;
   if (user.role === 'admin') return p === '/' || p === '/admin' ? <Admin me={user} /> : <NotFound />;
   if (p === '/') return <Dashboard />;

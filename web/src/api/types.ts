@@ -43,6 +43,17 @@ export type PasswordChangeInput = JsonBody<'/api/auth/password', 'post'>;
 export type ResetPasswordInput = JsonBody<'/api/auth/password-reset/{token}', 'post'>;
 export type DeleteAccountInput = JsonBody<'/api/me', 'delete'>;
 export type SessionList = JsonAnswer<'/api/sessions', 'get', 200>;
+/** A sign-in's password step: signed in, or (a second factor enrolled) `{mfaRequired, methods}`. */
+export type LoginAnswer = JsonAnswer<'/api/auth/login', 'post', 200>;
+export type MfaRequired = Extract<LoginAnswer, { mfaRequired: true }>;
+export type MfaStatus = JsonAnswer<'/api/me/mfa', 'get', 200>;
+export type TotpEnrolment = JsonAnswer<'/api/me/mfa/totp', 'post', 200>;
+export type TotpConfirmInput = JsonBody<'/api/me/mfa/totp/confirm', 'post'>;
+export type TotpConfirmAnswer = JsonAnswer<'/api/me/mfa/totp/confirm', 'post', 200>;
+export type RecoveryCodesAnswer = JsonAnswer<'/api/me/mfa/recovery-codes', 'post', 200>;
+export type SecondStepInput = JsonBody<'/api/auth/login/mfa', 'post'>;
+/** A second-factor proof: a code from the authenticator app, or a recovery code. */
+export type SecondFactorProof = SecondStepInput;
 
 export type Item = Schemas['Item'];
 /** What the create form sends; PATCH sends any of these but quantity, plus `version`. */

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { RecoveryCode, TotpCode } from './mfa.js';
 
 /*
  * Requests of the sign-up, sign-in, step-up, password and password-reset routes. Credentials are bounded
@@ -20,6 +21,16 @@ export type LoginBody = Static<typeof LoginBody>;
 /** Step-up, and account deletion: the password again. */
 export const PasswordBody = Type.Object({ password: Password }, { additionalProperties: false });
 export type PasswordBody = Static<typeof PasswordBody>;
+
+/**
+ * Step-up (POST /api/auth/reauthenticate): the password, and with a second factor enrolled a code or a
+ * recovery code (docs/security.md S-81; the handler says which is needed).
+ */
+export const ReauthBody = Type.Object(
+  { password: Password, code: Type.Optional(TotpCode), recoveryCode: Type.Optional(RecoveryCode) },
+  { additionalProperties: false },
+);
+export type ReauthBody = Static<typeof ReauthBody>;
 
 export const PasswordChangeBody = Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false });
 export type PasswordChangeBody = Static<typeof PasswordChangeBody>;
