@@ -69,19 +69,6 @@ export async function openShop(tx: Queryable, ownerId: string, name: string): Pr
   return toShop(shop);
 }
 
-/**
- * The shop a user works in until sessions carry their active shop: their earliest membership (every
- * account has exactly one shop until staff can be invited). Null: no shop (an admin, or a demoted admin
- * who never had one), which shop routes answer with 403.
- */
-export async function firstShopOf(db: Queryable, userId: string): Promise<string | null> {
-  const res = await db.query<{ shop_id: string }>(
-    'SELECT shop_id FROM memberships WHERE user_id = $1 ORDER BY joined_at, shop_id LIMIT 1',
-    [userId],
-  );
-  return res.rows[0]?.shop_id ?? null;
-}
-
 /** A shop as the session sees it: the shop and the caller's role in it. */
 export interface ActiveShop {
   readonly id: string;
