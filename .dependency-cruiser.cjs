@@ -7,7 +7,8 @@
  *   http/                          Fastify plugins and routes (the only layer that knows Fastify)
  *   wiring/                        the composition root: builds every store and service from config
  *   jobs/, privacy/                use-cases over several domain layers
- *   auth/, sessions/, inventory/   the domain
+ *   auth/, sessions/, inventory/,  the domain
+ *   shops/
  *   observability/, redis/, db/    infrastructure
  *   lib/, config.ts, errors.ts     pure helpers used by every layer
  *
@@ -97,7 +98,7 @@ module.exports = {
       name: 'domain-not-up',
       severity: 'error',
       comment: 'auth/, sessions/, inventory/ do not import the use-case layers above them (jobs/, privacy/).',
-      from: { path: '^src/(auth|sessions|inventory)/' },
+      from: { path: '^src/(auth|sessions|inventory|shops)/' },
       to: { path: '^src/(jobs|privacy)/' },
     },
   ],

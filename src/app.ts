@@ -6,6 +6,7 @@ import { AppError } from './errors.js';
 import { truncateIp } from './lib/client-info.js';
 import { trustProxyOption } from './lib/trust-proxy.js';
 import { accessPlugin, publicScope } from './http/access.js';
+import { activeMembership } from './shops/membership.js';
 import { sessionCookie } from './http/cookies.js';
 import { mfaCookie } from './http/mfa-cookie.js';
 import { mfaRoutes } from './http/routes/mfa.js';
@@ -20,6 +21,7 @@ import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { itemsRoutes } from './http/routes/items.js';
+import { shopsRoutes } from './http/routes/shops.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
 import { emailRoutes } from './http/routes/email.js';
@@ -80,7 +82,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
 
   // Before any plugin that adds routes: every route must declare who may call it, and this enforces it
   // (a route without a declaration stops buildApp; access.ts).
-  await app.register(accessPlugin);
+  await app.register(accessPlugin, { membershipOf: (auth) => activeMembership(deps.db, auth.user.id, auth.session.idHash) });
   const cookie = sessionCookie(config.cookieSecure);
   // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
   await app.register(securityPlugin, { hsts: config.cookieSecure || options.https !== undefined });
@@ -139,6 +141,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     pseudonyms: deps.pseudonyms,
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
+  await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
   await app.register(emailRoutes, { deps });

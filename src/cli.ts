@@ -304,10 +304,10 @@ async function runMigrate(args: string[], io: Out): Promise<void> {
 }
 
 /**
- * Counts across all merchants. items/movements are under FORCE ROW LEVEL SECURITY, so a database user
+ * Counts across all shops. items/movements are under FORCE ROW LEVEL SECURITY, so a database user
  * that does not bypass RLS (the usual non-superuser owner) sees none of their rows outside a tenant:
- * then they are counted merchant by merchant, each inside its own tenant transaction (one small query
- * per merchant; fine for a command run by hand).
+ * then they are counted shop by shop, each inside its own tenant transaction (one small query
+ * per shop; fine for a command run by hand).
  */
 async function stats(args: string[], io: Out): Promise<void> {
   const json = args.includes('--json');
@@ -335,9 +335,8 @@ async function stats(args: string[], io: Out): Promise<void> {
     if (row.sees_all === true) {
       add((await db.query<{ items: string; movements: string }>(countSql)).rows[0]);
     } else {
-      const merchants = await db.query<{ id: string }>(`SELECT id FROM users WHERE role = 'merchant'`);
-      for (const m of merchants.rows)
-        add((await db.tenant(m.id, (tx) => tx.query<{ items: string; movements: string }>(countSql))).rows[0]);
+      const shops = await db.query<{ id: string }>('SELECT id FROM shops');
+      for (const m of shops.rows) add((await db.tenant(m.id, (tx) => tx.query<{ items: string; movements: string }>(countSql))).rows[0]);
     }
     const n = (k: string) => Number(row[k] ?? 0);
     const out = {

@@ -39,6 +39,7 @@ export const AUDIT_TYPES = [
   'export',
   'csrf.failure',
   'authz.denied',
+  'shop.created',
   'mfa.totp_enrolled',
   'mfa.totp_confirmed',
   'mfa.totp_disabled',

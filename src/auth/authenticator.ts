@@ -1,3 +1,4 @@
+import type { Queryable } from '../db/db.js';
 import { AppError, type FieldError } from '../errors.js';
 import type { Role } from './user.js';
 import type { HashLimiter } from './hash-limiter.js';
@@ -18,14 +19,20 @@ export class Authenticator {
     private readonly limiter: HashLimiter,
   ) {}
 
-  async register(username: string, password: string, role: Role = 'merchant'): Promise<UserRow> {
+  /** `setUp` runs in the transaction that creates the user (sign-up opens the user's shop there). */
+  async register(
+    username: string,
+    password: string,
+    role: Role = 'merchant',
+    setUp?: (tx: Queryable, user: UserRow) => Promise<void>,
+  ): Promise<UserRow> {
     const errors: FieldError[] = [];
     const nameError = checkUsername(username);
     if (nameError) errors.push(nameError);
     errors.push(...checkNewPassword(password, { username }));
     if (errors.length > 0) throw new AppError('validation', 'The account could not be created.', { errors });
     const hash = await this.limiter.run(() => hashPassword(password));
-    return this.users.create(username, hash, role);
+    return setUp ? this.users.createWith(username, hash, role, setUp) : this.users.create(username, hash, role);
   }
 
   /** The user when the password is right and the account enabled; null for every other case. */

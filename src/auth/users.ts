@@ -73,6 +73,23 @@ export class Users {
     return toUser(row);
   }
 
+  /**
+   * `create`, and `setUp` in the same transaction: sign-up opens the user's shop with the account, so a
+   * failure of either leaves neither.
+   */
+  async createWith(
+    username: string,
+    passwordHash: string,
+    role: Role,
+    setUp: (tx: Queryable, user: UserRow) => Promise<void>,
+  ): Promise<UserRow> {
+    return this.db.transaction(async (tx) => {
+      const user = await this.create(username, passwordHash, role, tx);
+      await setUp(tx, user);
+      return user;
+    });
+  }
+
   async findByUsername(username: string): Promise<UserRow | null> {
     // PostgreSQL text cannot hold NUL: the query would fail (500). No stored name contains one.
     if (username.includes('\u0000')) return null;

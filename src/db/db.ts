@@ -36,11 +36,11 @@ export interface Db extends Queryable {
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
-   * A transaction scoped to one merchant: it drops to the non-owner role `stockade_app` and sets
-   * `app.merchant_id`, so PostgreSQL row-level security confines every statement to that tenant even if
+   * A transaction scoped to one shop (the tenant): it drops to the non-owner role `stockade_app` and sets
+   * `app.shop_id`, so PostgreSQL row-level security confines every statement to that tenant even if
    * the SQL forgets its WHERE clause.
    */
-  tenant<T>(merchantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  tenant<T>(shopId: string, fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -50,8 +50,8 @@ export interface Db extends Queryable {
 export const APP_ROLE = 'stockade_app';
 
 /** SQL run at the start of every tenant transaction (role first, then the tenant setting). */
-export async function enterTenant(tx: Queryable, merchantId: string): Promise<void> {
+export async function enterTenant(tx: Queryable, shopId: string): Promise<void> {
   await tx.query(`SET LOCAL ROLE ${APP_ROLE}`);
   // set_config(…, true) is SET LOCAL with a bind parameter, so the id is never spliced into SQL.
-  await tx.query(`SELECT set_config('app.merchant_id', $1, true)`, [merchantId]);
+  await tx.query(`SELECT set_config('app.shop_id', $1, true)`, [shopId]);
 }

@@ -35,10 +35,10 @@ export async function openPglite(dataDir: string | undefined, opts: Pick<PGliteO
     kind: 'pglite',
     query: plain.query,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
-    tenant: (merchantId, fn) =>
+    tenant: (shopId, fn) =>
       pg.transaction(async (tx) => {
         const q = wrap(tx);
-        await enterTenant(q, merchantId);
+        await enterTenant(q, shopId);
         return fn(q);
       }),
     async ping() {

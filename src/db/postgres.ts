@@ -29,7 +29,7 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
   // An idle client that loses its server emits 'error' on the pool; unhandled it would crash the process.
   pool.on('error', () => {});
 
-  async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>, merchantId?: string): Promise<T> {
+  async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>, shopId?: string): Promise<T> {
     const client = await pool.connect();
     let broken = false;
     // pg-pool listens for errors on idle clients only. A checked-out client whose server goes away (a
@@ -43,7 +43,7 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
     try {
       await client.query('BEGIN');
       const tx = wrap(client);
-      if (merchantId !== undefined) await enterTenant(tx, merchantId);
+      if (shopId !== undefined) await enterTenant(tx, shopId);
       const out = await fn(tx);
       await client.query('COMMIT');
       return out;
@@ -65,7 +65,7 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
     kind: 'postgres',
     query: plain.query,
     transaction: (fn) => inTransaction(fn),
-    tenant: (merchantId, fn) => inTransaction(fn, merchantId),
+    tenant: (shopId, fn) => inTransaction(fn, shopId),
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -1,7 +1,10 @@
-import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../errors.js';
 import type { Role } from '../auth/user.js';
+import type { Authenticated } from '../sessions/session.js';
+import { atLeast, type Membership } from '../shops/membership.js';
+import type { ShopRole } from '../shops/shops.js';
 
 /*
  * Default deny (docs/security.md S-47: only routes declared public are; S-51: function-level checks).
@@ -28,19 +31,30 @@ import type { Role } from '../auth/user.js';
  * - `public`: anyone, signed in or not (sign-in, health, the reset link);
  * - `scraper`: not a session — the route checks the metrics bearer token or loopback itself (metrics.ts);
  * - `user`: any signed-in user, whatever their role;
- * - a platform role (`merchant`, `admin`): signed in with exactly that role.
- * Room to grow: the shops issue adds roles within a shop (`shop:viewer`, `shop:clerk`, …, e.g.
- * `` `shop:${ShopRole}` ``), checked against the shop the path names; each new value needs its entry in
- * CHECKS below, and the compiler asks for it.
+ * - a platform role (`merchant`, `admin`): signed in with exactly that role;
+ * - a shop role (`shop:viewer`, `shop:clerk`, `shop:manager`, `shop:owner`), meaning *at least* that role
+ *   in the session's active shop (docs/api.md "Shops, members, invitations": viewer < clerk < manager <
+ *   owner). No session 401; a platform admin (whose memberships lie dormant) or no active shop 403; a
+ *   role below the declared one 403. The membership is read fresh for each such request (shops/membership.ts)
+ *   and left on `request.membership` for guards.ts's requireShop.
+ * Each new value needs its entry in CHECKS below, and the compiler asks for it.
  */
-export type Access = 'public' | 'scraper' | 'user' | Role;
+export type ShopAccess = `shop:${ShopRole}`;
+export type Access = 'public' | 'scraper' | 'user' | Role | ShopAccess;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call this route (required at runtime on every route; see src/http/access.ts). */
     access?: Access;
   }
+  interface FastifyRequest {
+    /** The caller's membership in the active shop, set by a `shop:*` access check; null elsewhere. */
+    membership: Membership | null;
+  }
 }
+
+/** How a shop check learns the caller's membership in their active shop (app.ts passes the database's). */
+export type MembershipOf = (auth: Authenticated) => Promise<Membership | null>;
 
 const unauthenticated = () => new AppError('unauthenticated', 'Sign in to continue.');
 
@@ -58,16 +72,38 @@ function withRole(role: Role, refusal: string): onRequestHookHandler {
   };
 }
 
-/** The request-time check of each declaration; null: nothing to check here. */
-const CHECKS: Readonly<Record<Access, onRequestHookHandler | null>> = {
-  public: null,
-  scraper: null,
-  user: signedIn,
-  merchant: withRole('merchant', 'Only merchants have an inventory.'),
-  admin: withRole('admin', 'Administrators only.'),
-};
+function withShopRole(min: ShopRole, membershipOf: MembershipOf): onRequestHookHandler {
+  return async (request: FastifyRequest) => {
+    const auth = request.auth;
+    if (!auth) throw unauthenticated();
+    // An admin's memberships are dormant: admins never read a shop's inventory (S-51).
+    if (auth.user.role !== 'merchant') throw new AppError('forbidden', 'Administrators have no shop.');
+    const membership = await membershipOf(auth);
+    if (!membership) throw new AppError('forbidden', 'You are not working in a shop.');
+    if (!atLeast(membership.role, min)) throw new AppError('forbidden', 'Your role in this shop does not allow this.');
+    request.membership = membership;
+  };
+}
 
-const isAccess = (value: unknown): value is Access => typeof value === 'string' && Object.hasOwn(CHECKS, value);
+/** The request-time check of each declaration; null: nothing to check here. */
+function checks(membershipOf: MembershipOf): Readonly<Record<Access, onRequestHookHandler | null>> {
+  return {
+    public: null,
+    scraper: null,
+    user: signedIn,
+    merchant: withRole('merchant', 'Only merchants have an inventory.'),
+    admin: withRole('admin', 'Administrators only.'),
+    'shop:viewer': withShopRole('viewer', membershipOf),
+    'shop:clerk': withShopRole('clerk', membershipOf),
+    'shop:manager': withShopRole('manager', membershipOf),
+    'shop:owner': withShopRole('owner', membershipOf),
+  };
+}
+
+const KNOWN = checks(async () => null);
+export const isAccess = (value: unknown): value is Access => typeof value === 'string' && Object.hasOwn(KNOWN, value);
+export const isShopAccess = (value: unknown): value is ShopAccess =>
+  typeof value === 'string' && value.startsWith('shop:') && isAccess(value);
 
 /**
  * Routes of plugins we do not own (the docs UI, the web app's static files) cannot carry a declaration:
@@ -86,7 +122,19 @@ export const publicScope =
 
 const describe = (route: RouteOptions) => `${[route.method].flat().join(',')} ${route.url}`;
 
-async function access(app: FastifyInstance) {
+export interface AccessOptions {
+  /** Required once any route is declared `shop:*`; without it such a route stops buildApp. */
+  membershipOf?: MembershipOf;
+}
+
+async function access(app: FastifyInstance, { membershipOf }: AccessOptions) {
+  const CHECKS = checks(
+    membershipOf ??
+      (async () => {
+        throw new Error('access: a shop route was called but the access plugin was given no membershipOf');
+      }),
+  );
+  app.decorateRequest('membership', null);
   // `this` is the instance the route is registered on (Fastify calls onRoute hooks with it), which is how
   // a route inside a publicScope is recognised. Throwing here fails that plugin's registration, and so
   // buildApp and the server's start.
@@ -107,4 +155,4 @@ async function access(app: FastifyInstance) {
 // Registered before every plugin that adds routes (app.ts). It needs no other plugin to be registered
 // first: request.auth is filled by the session plugin's global onRequest hook, which always runs before
 // a route's own hooks.
-export const accessPlugin = fp(access, { name: 'stockade-access', fastify: '5.x' });
+export const accessPlugin = fp<AccessOptions>(access, { name: 'stockade-access', fastify: '5.x' });

@@ -1,12 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Authenticated } from '../sessions/session.js';
+import type { Membership } from '../shops/membership.js';
 
 /*
  * Typed accessors of what the access guard (access.ts) has already decided. Who may call a route is its
  * `config: { access }` declaration, enforced before the handler runs; a handler that needs the user, the
- * session or the merchant id reads them here:
- *   const { merchantId, user } = requireMerchant(request);
+ * session, or the shop and role, reads them here:
+ *   const { shopId, role, user } = requireShop(request);
  * These never refuse a caller. Reaching one without what it returns means the route's declaration and its
  * handler disagree (say `access: 'user'` on a route that needs a merchant): a programming error, answered
  * as a 500 with nothing in it and logged, so it shows up in the first test that calls the route rather
@@ -32,11 +33,22 @@ export function requireUser(request: FastifyRequest): Authenticated {
   return request.auth;
 }
 
-/** A merchant is the tenant: `user.id` is the merchant id every inventory query is scoped by. */
-export function requireMerchant(request: FastifyRequest): Authenticated & { merchantId: string } {
+/** The merchant of a route declared `merchant`. */
+export function requireMerchant(request: FastifyRequest): Authenticated {
   const auth = requireUser(request);
   if (auth.user.role !== 'merchant') throw misdeclared(request, 'a merchant');
-  return { ...auth, merchantId: auth.user.id };
+  return auth;
+}
+
+/**
+ * The shop a route declared `shop:*` works in, and the caller's role there: the access check read them
+ * (fresh, for this request) and decided already. `shopId` scopes every inventory query.
+ */
+export function requireShop(request: FastifyRequest): Authenticated & Membership {
+  const auth = requireUser(request);
+  const membership = request.membership;
+  if (!membership) throw misdeclared(request, 'a shop membership');
+  return { ...auth, ...membership };
 }
 
 /** The administrator of a route declared `admin` (actions are recorded with their id). */

@@ -7,7 +7,7 @@
  */
 
 export interface Operation {
-  tag: 'auth' | 'sessions' | 'inventory' | 'admin' | 'privacy' | 'operations';
+  tag: 'auth' | 'sessions' | 'inventory' | 'shops' | 'admin' | 'privacy' | 'operations';
   summary: string;
   description?: string;
   /**

@@ -16,8 +16,8 @@ import type { Item } from './types.js';
 
 const BATCH = 500;
 
-function cells(item: Item): string[] {
-  return ITEM_FIELDS.map((field) => {
+function cells(item: Item, fields: readonly (typeof ITEM_FIELDS)[number][]): string[] {
+  return fields.map((field) => {
     const value = item[field];
     if (value === null) return '';
     if (Array.isArray(value)) return escapeCell(value.join(TAG_SEPARATOR));
@@ -26,20 +26,25 @@ function cells(item: Item): string[] {
 }
 
 /** The export as text chunks: a UTF-8 BOM (so spreadsheets detect the encoding), header, then rows. */
-export async function* exportCsv(db: Db, merchantId: string, batchSize = BATCH): AsyncGenerator<string> {
-  yield `\uFEFF${stringify([ITEM_FIELDS as readonly string[] as string[]])}`;
+/**
+ * `hideCost` (below manager): the cost column is left out, not emptied — an empty column would wipe
+ * every cost if a manager imported the file back; a missing one leaves costs alone.
+ */
+export async function* exportCsv(db: Db, shopId: string, batchSize = BATCH, hideCost = false): AsyncGenerator<string> {
+  const fields = hideCost ? ITEM_FIELDS.filter((f) => f !== 'costCents') : ITEM_FIELDS;
+  yield `\uFEFF${stringify([fields as readonly string[] as string[]])}`;
   let after: { createdAt: Date; id: string } | null = null;
   for (;;) {
     const position: { createdAt: Date; id: string } | null = after;
-    const res: QueryResult<ItemRow> = await inTenant(db, merchantId, (tx) =>
+    const res: QueryResult<ItemRow> = await inTenant(db, shopId, (tx) =>
       tx.query<ItemRow>(
         `SELECT ${ITEM_COLUMNS} FROM items
-         WHERE merchant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+         WHERE shop_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
          ORDER BY created_at, id LIMIT $4`,
-        [merchantId, position?.createdAt ?? null, position?.id ?? null, batchSize],
+        [shopId, position?.createdAt ?? null, position?.id ?? null, batchSize],
       ),
     );
-    if (res.rows.length > 0) yield stringify(res.rows.map((row) => cells(toItem(row))));
+    if (res.rows.length > 0) yield stringify(res.rows.map((row) => cells(toItem(row), fields)));
     const last = res.rows[res.rows.length - 1];
     if (!last || res.rows.length < batchSize) return;
     after = { createdAt: new Date(last.created_at), id: last.id };

@@ -32,14 +32,14 @@ export interface DailyMovements {
  * "Today" is the database's now() in UTC, the same clock that stamped created_at, so an adjustment just
  * made always lands on the last day whatever the app server's clock or TimeZone says. The days are
  * integers added to a date (never a timestamptz series, whose day boundaries would follow the session's
- * TimeZone). The window is a range on created_at, so a future index on (merchant_id, created_at) would
+ * TimeZone). The window is a range on created_at, so a future index on (shop_id, created_at) would
  * serve it; today it reads the merchant's rows through movements_by_item. Sums of int4 are int8 (a
  * string from node-postgres): toInt refuses rather than rounds if one ever exceeds 2^53.
  */
-export async function getDailyMovements(db: Db, merchantId: string, days: number): Promise<DailyMovements[]> {
+export async function getDailyMovements(db: Db, shopId: string, days: number): Promise<DailyMovements[]> {
   // The route's schema already bounds it; a caller passing anything else is a bug, not a client error.
   if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) throw new Error(`daily movements: bad days ${days}`);
-  const res = await inTenant(db, merchantId, (tx) =>
+  const res = await inTenant(db, shopId, (tx) =>
     tx.query<{ date: string; units_in: number | string; units_out: number | string; movements: number | string }>(
       `WITH span AS (
          SELECT (now() AT TIME ZONE 'UTC')::date - ($2::int - 1) AS first_day
@@ -50,7 +50,7 @@ export async function getDailyMovements(db: Db, merchantId: string, days: number
                 sum(-m.delta) FILTER (WHERE m.delta < 0) AS units_out,
                 count(*) AS movements
          FROM movements m, span
-         WHERE m.merchant_id = $1
+         WHERE m.shop_id = $1
            AND m.created_at >= (span.first_day::timestamp AT TIME ZONE 'UTC')
          GROUP BY 1
        )
@@ -62,7 +62,7 @@ export async function getDailyMovements(db: Db, merchantId: string, days: number
        CROSS JOIN generate_series(0, $2::int - 1) AS i
        LEFT JOIN per_day ON per_day.day = span.first_day + i
        ORDER BY i`,
-      [merchantId, days],
+      [shopId, days],
     ),
   );
   return res.rows.map((row) => ({

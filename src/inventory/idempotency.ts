@@ -32,21 +32,21 @@ export function requestHash(method: string, path: string, body: string): string 
 
 export async function idempotent<T>(
   tx: Queryable,
-  merchantId: string,
+  shopId: string,
   ticket: IdempotencyTicket | undefined,
   fn: () => Promise<T>,
 ): Promise<Outcome<T>> {
   if (!ticket) return { result: await fn(), replayed: false };
-  await tx.query(`DELETE FROM idempotency_keys WHERE merchant_id = $1 AND created_at < now() - interval '24 hours'`, [merchantId]);
+  await tx.query(`DELETE FROM idempotency_keys WHERE shop_id = $1 AND created_at < now() - interval '24 hours'`, [shopId]);
   const claimed = await tx.query(
-    `INSERT INTO idempotency_keys (merchant_id, key, request_hash) VALUES ($1, $2, $3)
-     ON CONFLICT (merchant_id, key) DO NOTHING RETURNING key`,
-    [merchantId, ticket.key, ticket.requestHash],
+    `INSERT INTO idempotency_keys (shop_id, key, request_hash) VALUES ($1, $2, $3)
+     ON CONFLICT (shop_id, key) DO NOTHING RETURNING key`,
+    [shopId, ticket.key, ticket.requestHash],
   );
   if (claimed.rows.length === 0) {
     const prior = await tx.query<{ request_hash: string; response: T }>(
-      'SELECT request_hash, response FROM idempotency_keys WHERE merchant_id = $1 AND key = $2',
-      [merchantId, ticket.key],
+      'SELECT request_hash, response FROM idempotency_keys WHERE shop_id = $1 AND key = $2',
+      [shopId, ticket.key],
     );
     const row = prior.rows[0];
     // The claim and the response commit together, so a visible record always has its response.
@@ -57,8 +57,8 @@ export async function idempotent<T>(
     return { result: row.response, replayed: true };
   }
   const result = await fn();
-  await tx.query('UPDATE idempotency_keys SET response = $3::jsonb WHERE merchant_id = $1 AND key = $2', [
-    merchantId,
+  await tx.query('UPDATE idempotency_keys SET response = $3::jsonb WHERE shop_id = $1 AND key = $2', [
+    shopId,
     ticket.key,
     JSON.stringify(result),
   ]);

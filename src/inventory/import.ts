@@ -50,16 +50,16 @@ const TAGS_FROM_JSON = 'ARRAY(SELECT jsonb_array_elements_text(r.tags::jsonb))';
 
 async function insertLedger(
   tx: Queryable,
-  merchantId: string,
+  shopId: string,
   by: string,
   entries: { itemId: string; delta: number; after: number }[],
 ): Promise<void> {
   if (entries.length === 0) return;
   await tx.query(
-    `INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason, note, created_by)
+    `INSERT INTO movements (shop_id, item_id, delta, quantity_after, reason, note, created_by)
      SELECT $1, r.item_id, r.delta, r.after, 'correction', $5, $6
      FROM unnest($2::uuid[], $3::int[], $4::int[]) AS r(item_id, delta, after)`,
-    [merchantId, entries.map((e) => e.itemId), entries.map((e) => e.delta), entries.map((e) => e.after), NOTE, by],
+    [shopId, entries.map((e) => e.itemId), entries.map((e) => e.delta), entries.map((e) => e.after), NOTE, by],
   );
 }
 
@@ -118,7 +118,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function writeRows(
   tx: Queryable,
   max: BatchSize,
-  merchantId: string,
+  shopId: string,
   by: string,
   rows: ImportRow[],
   columns: ItemFieldName[],
@@ -126,8 +126,8 @@ async function writeRows(
   const existing = new Map<string, Item>();
   for (const batch of batches(rows, max, (r) => r.skuKey.length + 64)) {
     const found = await tx.query<ItemRow & { sku_key: string }>(
-      `SELECT ${ITEM_COLUMNS}, sku_key FROM items WHERE merchant_id = $1 AND sku_key = ANY($2::text[]) FOR UPDATE`,
-      [merchantId, batch.map((r) => r.skuKey)],
+      `SELECT ${ITEM_COLUMNS}, sku_key FROM items WHERE shop_id = $1 AND sku_key = ANY($2::text[]) FOR UPDATE`,
+      [shopId, batch.map((r) => r.skuKey)],
     );
     for (const row of found.rows) existing.set(row.sku_key, toItem(row));
     await yieldToLoop();
@@ -152,17 +152,17 @@ async function writeRows(
 
   for (const batch of batches(creates, max, (r) => rowChars(r.fields))) {
     const inserted = await tx.query<{ id: string; quantity: number }>(
-      `INSERT INTO items (merchant_id, ${UNNEST_COLUMNS})
+      `INSERT INTO items (shop_id, ${UNNEST_COLUMNS})
        SELECT $1, r.sku, r.sku_key, r.name, r.name_key, r.description, r.quantity, r.unit, r.price_cents,
               r.cost_cents, r.low_stock_threshold, r.location, ${TAGS_FROM_JSON}
        FROM unnest(${UNNEST_ARGS(2)}) AS r(${UNNEST_COLUMNS})
        RETURNING id, quantity`,
-      [merchantId, ...columnsOf(batch)],
+      [shopId, ...columnsOf(batch)],
     );
     await yieldToLoop();
     await insertLedger(
       tx,
-      merchantId,
+      shopId,
       by,
       inserted.rows.filter((r) => r.quantity > 0).map((r) => ({ itemId: r.id, delta: r.quantity, after: r.quantity })),
     );
@@ -175,13 +175,13 @@ async function writeRows(
          cost_cents = r.cost_cents, low_stock_threshold = r.low_stock_threshold, location = r.location,
          tags = ${TAGS_FROM_JSON}, version = i.version + 1, updated_at = date_trunc('milliseconds', now())
        FROM unnest($2::uuid[], ${UNNEST_ARGS(3)}) AS r(id, ${UNNEST_COLUMNS})
-       WHERE i.merchant_id = $1 AND i.id = r.id`,
-      [merchantId, batch.map((u) => u.id), ...columnsOf(batch)],
+       WHERE i.shop_id = $1 AND i.id = r.id`,
+      [shopId, batch.map((u) => u.id), ...columnsOf(batch)],
     );
     await yieldToLoop();
     await insertLedger(
       tx,
-      merchantId,
+      shopId,
       by,
       batch
         .filter((u) => u.fields.quantity !== u.before)
@@ -193,12 +193,12 @@ async function writeRows(
 }
 
 /*
- * One import at a time per merchant. This server: a set of merchants whose import is between parse and
+ * One import at a time per shop. This server: a set of shops whose import is between parse and
  * commit (one per app, passed in by the route), so a second one is refused before it costs a worker. Across servers: a transaction-level
  * advisory lock taken first thing in the write transaction (released by COMMIT, ROLLBACK or a dropped
  * connection, so a crash cannot leave it held). Two servers may both parse, but only one writes; the
  * other answers 409 like a second import on the same server. The lock key is (IMPORT_LOCK, hash of the
- * merchant id): a hash collision between two merchants can only refuse an import with 409, never mix data.
+ * shop id): a hash collision between two shops can only refuse an import with 409, never mix data.
  */
 /** For callers that pass no set of their own (tests, scripts): one per process. */
 const importingHere = new Set<string>();
@@ -222,17 +222,17 @@ export interface ImportContext extends WriteContext {
  * Imports a CSV: validates every row off the event loop (422 with row errors, nothing written), then
  * creates new SKUs and updates existing ones in one transaction. `updated` counts items that actually
  * changed, so importing an unmodified export answers {created: 0, updated: 0}. A second import of the
- * same merchant while one runs → 409 `conflict` (Retry-After: 5).
+ * same shop while one runs → 409 `conflict` (Retry-After: 5).
  */
 export async function importCsv(
   db: Db,
-  merchantId: string,
+  shopId: string,
   csv: string | Uint8Array,
   ctx: ImportContext,
   importing: Set<string> = importingHere,
 ): Promise<Outcome<{ created: number; updated: number }>> {
-  if (importing.has(merchantId)) throw importRunning();
-  importing.add(merchantId);
+  if (importing.has(shopId)) throw importRunning();
+  importing.add(shopId);
   try {
     const { parsed, requestHash } = await parseImportOffLoop({
       csv,
@@ -240,18 +240,15 @@ export async function importCsv(
     });
     const ticket = ctx.keyed && requestHash ? { key: ctx.keyed.key, requestHash } : ctx.idempotency;
     const { rows, columns } = parsed;
-    return await inTenant(db, merchantId, async (tx) => {
-      const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS ok', [
-        IMPORT_LOCK,
-        merchantId,
-      ]);
+    return await inTenant(db, shopId, async (tx) => {
+      const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS ok', [IMPORT_LOCK, shopId]);
       if (lock.rows[0]?.ok !== true) throw importRunning();
-      return idempotent(tx, merchantId, ticket, async () => {
+      return idempotent(tx, shopId, ticket, async () => {
         try {
-          return await writeRows(tx, BATCH[db.kind], merchantId, ctx.by, rows, columns);
+          return await writeRows(tx, BATCH[db.kind], shopId, ctx.by, rows, columns);
         } catch (err) {
           // Another request created one of these SKUs between our lookup and our insert.
-          if (isUniqueViolation(err, 'items_merchant_sku_key')) {
+          if (isUniqueViolation(err, 'items_shop_sku_key')) {
             throw new AppError('conflict', 'Items were changed while importing; retry the import.');
           }
           throw err;
@@ -259,6 +256,6 @@ export async function importCsv(
       });
     });
   } finally {
-    importing.delete(merchantId);
+    importing.delete(shopId);
   }
 }

@@ -8,7 +8,7 @@ import { assertItemId, inTenant, isUniqueViolation } from './tenant.js';
 import { fold } from './text.js';
 import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
 
-/* Items: create, read, edit (optimistic concurrency), delete. Every function takes the merchant first. */
+/* Items: create, read, edit (optimistic concurrency), delete. Every function takes the shop first. */
 
 function skuTaken(): AppError {
   return new AppError('conflict', 'An item with this SKU already exists.', {
@@ -17,14 +17,14 @@ function skuTaken(): AppError {
 }
 
 /** Inserts one item (no ledger row; callers that set a quantity record it). Used by create and import. */
-export async function insertItem(tx: Queryable, merchantId: string, f: ItemFields): Promise<Item> {
+export async function insertItem(tx: Queryable, shopId: string, f: ItemFields): Promise<Item> {
   const res = await tx.query<ItemRow>(
-    `INSERT INTO items (merchant_id, sku, sku_key, name, name_key, description, quantity, unit, price_cents,
+    `INSERT INTO items (shop_id, sku, sku_key, name, name_key, description, quantity, unit, price_cents,
        cost_cents, low_stock_threshold, location, tags)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      RETURNING ${ITEM_COLUMNS}`,
     [
-      merchantId,
+      shopId,
       f.sku,
       fold(f.sku),
       f.name,
@@ -44,21 +44,21 @@ export async function insertItem(tx: Queryable, merchantId: string, f: ItemField
 
 /** A new item. A starting quantity is written to the ledger too (reason `correction`), so the ledger
  * always sums to the stock. 409 `conflict` if the SKU (case- and width-insensitively) exists. */
-export async function createItem(db: Db, merchantId: string, input: unknown, ctx: WriteContext): Promise<Outcome<{ item: Item }>> {
+export async function createItem(db: Db, shopId: string, input: unknown, ctx: WriteContext): Promise<Outcome<{ item: Item }>> {
   const checked = checkNewItem(input);
   if (!checked.ok) throw validation(checked.errors);
   const fields = checked.value;
-  return inTenant(db, merchantId, (tx) =>
-    idempotent(tx, merchantId, ctx.idempotency, async () => {
+  return inTenant(db, shopId, (tx) =>
+    idempotent(tx, shopId, ctx.idempotency, async () => {
       let item: Item;
       try {
-        item = await insertItem(tx, merchantId, fields);
+        item = await insertItem(tx, shopId, fields);
       } catch (err) {
-        if (isUniqueViolation(err, 'items_merchant_sku_key')) throw skuTaken();
+        if (isUniqueViolation(err, 'items_shop_sku_key')) throw skuTaken();
         throw err;
       }
       if (item.quantity > 0) {
-        await recordMovement(tx, merchantId, ctx.by, {
+        await recordMovement(tx, shopId, ctx.by, {
           itemId: item.id,
           delta: item.quantity,
           quantityAfter: item.quantity,
@@ -71,15 +71,15 @@ export async function createItem(db: Db, merchantId: string, input: unknown, ctx
   );
 }
 
-export async function findItem(tx: Queryable, merchantId: string, id: string): Promise<Item | undefined> {
-  const res = await tx.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE merchant_id = $1 AND id = $2`, [merchantId, id]);
+export async function findItem(tx: Queryable, shopId: string, id: string): Promise<Item | undefined> {
+  const res = await tx.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE shop_id = $1 AND id = $2`, [shopId, id]);
   const row = res.rows[0];
   return row ? toItem(row) : undefined;
 }
 
-export async function getItem(db: Db, merchantId: string, id: string): Promise<Item> {
+export async function getItem(db: Db, shopId: string, id: string): Promise<Item> {
   assertItemId(id);
-  const item = await inTenant(db, merchantId, (tx) => findItem(tx, merchantId, id));
+  const item = await inTenant(db, shopId, (tx) => findItem(tx, shopId, id));
   if (!item) throw notFound('No such item.');
   return item;
 }
@@ -88,12 +88,12 @@ export async function getItem(db: Db, merchantId: string, id: string): Promise<I
  * Edits fields (never quantity) if `version` is still the current one, and bumps it. A stale version is
  * 409 `conflict` with the current item in the problem (`current`), so the client can merge and retry.
  */
-export async function updateItem(db: Db, merchantId: string, id: string, input: unknown): Promise<Item> {
+export async function updateItem(db: Db, shopId: string, id: string, input: unknown): Promise<Item> {
   assertItemId(id);
   const checked = checkPatch(input);
   if (!checked.ok) throw validation(checked.errors);
   const { version, ...patch } = checked.value;
-  const params: unknown[] = [merchantId, id, version];
+  const params: unknown[] = [shopId, id, version];
   const sets: string[] = [];
   for (const [field, value] of Object.entries(patch)) {
     const column = COLUMN_OF[field as keyof typeof COLUMN_OF];
@@ -120,21 +120,21 @@ export async function updateItem(db: Db, merchantId: string, id: string, input: 
     const cost = patch.costCents === undefined ? 'cost_cents' : `${param(patch.costCents)}::bigint`;
     withinBound = `quantity::numeric * greatest(coalesce(${price}, 0), coalesce(${cost}, 0)) <= ${param(LIMITS.stockValue)}`;
   }
-  return inTenant(db, merchantId, async (tx) => {
+  return inTenant(db, shopId, async (tx) => {
     let res: { rows: ItemRow[] };
     try {
       res = await tx.query<ItemRow>(
-        `UPDATE items SET ${sets.join(', ')} WHERE merchant_id = $1 AND id = $2 AND version = $3 AND ${withinBound}
+        `UPDATE items SET ${sets.join(', ')} WHERE shop_id = $1 AND id = $2 AND version = $3 AND ${withinBound}
          RETURNING ${ITEM_COLUMNS}`,
         params,
       );
     } catch (err) {
-      if (isUniqueViolation(err, 'items_merchant_sku_key')) throw skuTaken();
+      if (isUniqueViolation(err, 'items_shop_sku_key')) throw skuTaken();
       throw err;
     }
     const row = res.rows[0];
     if (row) return toItem(row);
-    const current = await findItem(tx, merchantId, id);
+    const current = await findItem(tx, shopId, id);
     if (!current) throw notFound('No such item.');
     if (pricing && current.version === version) {
       const next = {
@@ -154,10 +154,8 @@ export async function updateItem(db: Db, merchantId: string, id: string, input: 
 }
 
 /** Deletes an item and, by cascade, its ledger. */
-export async function deleteItem(db: Db, merchantId: string, id: string): Promise<void> {
+export async function deleteItem(db: Db, shopId: string, id: string): Promise<void> {
   assertItemId(id);
-  const res = await inTenant(db, merchantId, (tx) =>
-    tx.query('DELETE FROM items WHERE merchant_id = $1 AND id = $2 RETURNING id', [merchantId, id]),
-  );
+  const res = await inTenant(db, shopId, (tx) => tx.query('DELETE FROM items WHERE shop_id = $1 AND id = $2 RETURNING id', [shopId, id]));
   if (res.rows.length === 0) throw notFound('No such item.');
 }

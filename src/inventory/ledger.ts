@@ -16,11 +16,11 @@ export interface NewMovement {
   note: string | null;
 }
 
-export async function recordMovement(tx: Queryable, merchantId: string, by: string, m: NewMovement): Promise<Movement> {
+export async function recordMovement(tx: Queryable, shopId: string, by: string, m: NewMovement): Promise<Movement> {
   const res = await tx.query<MovementRow>(
-    `INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason, note, created_by)
+    `INSERT INTO movements (shop_id, item_id, delta, quantity_after, reason, note, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${MOVEMENT_COLUMNS}`,
-    [merchantId, m.itemId, m.delta, m.quantityAfter, m.reason, m.note, by],
+    [shopId, m.itemId, m.delta, m.quantityAfter, m.reason, m.note, by],
   );
   return toMovement(res.rows[0] as MovementRow);
 }

@@ -92,7 +92,7 @@ function badQuery(path: string, message: string): AppError {
   return new AppError('validation', `${path} ${message}.`, { errors: [{ path, message }] });
 }
 
-export async function listItems(db: Db, merchantId: string, opts: ListOptions): Promise<{ items: Item[]; nextCursor: string | null }> {
+export async function listItems(db: Db, shopId: string, opts: ListOptions): Promise<{ items: Item[]; nextCursor: string | null }> {
   const limit = checkLimit(opts.limit);
   const sort = (opts.sort ?? 'name') as Sort;
   if (!SORT_NAMES.includes(sort)) throw badQuery('sort', `must be one of ${SORT_NAMES.join(', ')}`);
@@ -110,8 +110,8 @@ export async function listItems(db: Db, merchantId: string, opts: ListOptions): 
     .digest('base64url')
     .slice(0, 12);
 
-  const params: unknown[] = [merchantId];
-  const where = ['merchant_id = $1'];
+  const params: unknown[] = [shopId];
+  const where = ['shop_id = $1'];
   if (q !== undefined) {
     params.push(q, `${escapeLike(q)}%`, `%${escapeLike(q)}%`);
     where.push(`(sku_key LIKE $4 ESCAPE '\\' OR name_key LIKE $4 ESCAPE '\\')`);
@@ -135,7 +135,7 @@ export async function listItems(db: Db, merchantId: string, opts: ListOptions): 
   const sql = `SELECT ${ITEM_COLUMNS}, sku_key, name_key${extra} FROM items
     WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT $${params.length}`;
 
-  const res = await inTenant(db, merchantId, (tx) => tx.query<ItemRow & Record<string, unknown>>(sql, params));
+  const res = await inTenant(db, shopId, (tx) => tx.query<ItemRow & Record<string, unknown>>(sql, params));
   const page = res.rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor =

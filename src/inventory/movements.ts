@@ -22,7 +22,7 @@ import type { Item, Movement, Outcome, WriteContext } from './types.js';
  */
 export async function adjustStock(
   db: Db,
-  merchantId: string,
+  shopId: string,
   itemId: string,
   input: unknown,
   ctx: WriteContext,
@@ -31,21 +31,21 @@ export async function adjustStock(
   const checked = checkAdjustment(input);
   if (!checked.ok) throw validation(checked.errors);
   const { delta, reason, note } = checked.value;
-  return inTenant(db, merchantId, (tx) =>
-    idempotent(tx, merchantId, ctx.idempotency, async () => {
+  return inTenant(db, shopId, (tx) =>
+    idempotent(tx, shopId, ctx.idempotency, async () => {
       // ::bigint and ::numeric so the bound checks themselves cannot overflow. The stock-value bound
       // (fields.ts) is part of the same condition, so it holds under concurrent adjustments too; it
       // never refuses a decrease (an item stored before the bound can always be sold down).
       const res = await tx.query<ItemRow>(
         `UPDATE items SET quantity = quantity + $3, updated_at = date_trunc('milliseconds', now())
-         WHERE merchant_id = $1 AND id = $2 AND quantity::bigint + $3 BETWEEN 0 AND $4
+         WHERE shop_id = $1 AND id = $2 AND quantity::bigint + $3 BETWEEN 0 AND $4
            AND ($3 < 0 OR (quantity::numeric + $3) * greatest(coalesce(price_cents, 0), coalesce(cost_cents, 0)) <= $5)
          RETURNING ${ITEM_COLUMNS}`,
-        [merchantId, itemId, delta, LIMITS.quantity, LIMITS.stockValue],
+        [shopId, itemId, delta, LIMITS.quantity, LIMITS.stockValue],
       );
       const row = res.rows[0];
       if (!row) {
-        const current = await findItem(tx, merchantId, itemId);
+        const current = await findItem(tx, shopId, itemId);
         if (!current) throw notFound('No such item.');
         const after = current.quantity + delta;
         if (delta > 0 && after <= LIMITS.quantity) {
@@ -57,7 +57,7 @@ export async function adjustStock(
         throw new AppError('conflict', detail, { extra: { current } });
       }
       const item = toItem(row);
-      const movement = await recordMovement(tx, merchantId, ctx.by, {
+      const movement = await recordMovement(tx, shopId, ctx.by, {
         itemId,
         delta,
         quantityAfter: item.quantity,
@@ -80,7 +80,7 @@ export async function adjustStock(
  */
 export async function listMovements(
   db: Db,
-  merchantId: string,
+  shopId: string,
   itemId: string,
   opts: { cursor?: string | undefined; limit?: number | undefined },
 ): Promise<{ movements: Movement[]; nextCursor: string | null }> {
@@ -92,13 +92,13 @@ export async function listMovements(
     expectCursor(c.t === 'm' && typeof c.id === 'string' && isUuid(c.id));
     after = c.id as string;
   }
-  return inTenant(db, merchantId, async (tx) => {
-    const exists = await tx.query('SELECT 1 FROM items WHERE merchant_id = $1 AND id = $2', [merchantId, itemId]);
+  return inTenant(db, shopId, async (tx) => {
+    const exists = await tx.query('SELECT 1 FROM items WHERE shop_id = $1 AND id = $2', [shopId, itemId]);
     if (exists.rows.length === 0) throw notFound('No such item.');
     let before: string | number | null = null;
     if (after !== null) {
-      const at = await tx.query<{ seq: string | number }>('SELECT seq FROM movements WHERE merchant_id = $1 AND item_id = $2 AND id = $3', [
-        merchantId,
+      const at = await tx.query<{ seq: string | number }>('SELECT seq FROM movements WHERE shop_id = $1 AND item_id = $2 AND id = $3', [
+        shopId,
         itemId,
         after,
       ]);
@@ -107,9 +107,9 @@ export async function listMovements(
     }
     const res = await tx.query<MovementRow>(
       `SELECT ${MOVEMENT_COLUMNS} FROM movements
-       WHERE merchant_id = $1 AND item_id = $2 AND ($3::bigint IS NULL OR seq < $3)
+       WHERE shop_id = $1 AND item_id = $2 AND ($3::bigint IS NULL OR seq < $3)
        ORDER BY seq DESC LIMIT $4`,
-      [merchantId, itemId, before, limit + 1],
+      [shopId, itemId, before, limit + 1],
     );
     const page = res.rows.slice(0, limit);
     const last = page[page.length - 1];

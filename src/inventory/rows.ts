@@ -5,7 +5,7 @@ import type { Item, Movement, Reason } from './types.js';
  * node-postgres gives int8 (bigint) as a string, PGlite as a number; timestamps are Dates from both.
  */
 
-/** Columns every item query selects, in a stable order (never SELECT *: no merchant_id, no keys). */
+/** Columns every item query selects, in a stable order (never SELECT *: no shop_id, no keys). */
 export const ITEM_COLUMNS =
   'id, sku, name, description, quantity, unit, price_cents, cost_cents, low_stock_threshold, location, tags, version, created_at, updated_at';
 

@@ -27,15 +27,15 @@ export function summaryJson(summary: Summary): string {
  * rows stored before the bounds existed) a total comes back as a bigint and summaryJson writes it as an
  * exact JSON integer — never a rounded number, never a 500.
  */
-export async function getSummary(db: Db, merchantId: string): Promise<Summary> {
-  const res = await inTenant(db, merchantId, (tx) =>
+export async function getSummary(db: Db, shopId: string): Promise<Summary> {
+  const res = await inTenant(db, shopId, (tx) =>
     tx.query<{ item_count: string | number; total_units: string | number; stock_value: string; low: string | number }>(
       `SELECT count(*) AS item_count,
               coalesce(sum(quantity::numeric), 0)::text AS total_units,
               coalesce(sum(quantity::numeric * coalesce(cost_cents, price_cents, 0)), 0)::text AS stock_value,
               count(*) FILTER (WHERE quantity <= low_stock_threshold) AS low
-       FROM items WHERE merchant_id = $1`,
-      [merchantId],
+       FROM items WHERE shop_id = $1`,
+      [shopId],
     ),
   );
   const row = res.rows[0];

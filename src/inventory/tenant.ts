@@ -3,8 +3,8 @@ import { notFound } from '../errors.js';
 
 /*
  * The only door from the inventory to the database. Every repository function passes through
- * inTenant(), so every statement runs as stockade_app with app.merchant_id set (Db.tenant), and the SQL
- * itself names merchant_id too: two walls, either of which alone keeps merchants apart.
+ * inTenant(), so every statement runs as stockade_app with app.shop_id set (Db.tenant), and the SQL
+ * itself names shop_id too: two walls, either of which alone keeps shops apart.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -13,11 +13,11 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-export function inTenant<T>(db: Db, merchantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  // The merchant id comes from the session, never the client; a malformed one is a bug upstream, and
+export function inTenant<T>(db: Db, shopId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  // The shop id comes from the session, never the client; a malformed one is a bug upstream, and
   // failing here beats a uuid cast error inside the RLS policy.
-  if (!isUuid(merchantId)) throw new Error('inventory: merchant id is not a uuid');
-  return db.tenant(merchantId, fn);
+  if (!isUuid(shopId)) throw new Error('inventory: shop id is not a uuid');
+  return db.tenant(shopId, fn);
 }
 
 /**

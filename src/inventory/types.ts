@@ -91,8 +91,8 @@ export interface Summary {
   itemCount: number;
   /** A bigint only beyond Number.MAX_SAFE_INTEGER (summary.ts): still an exact JSON integer. */
   totalUnits: number | bigint;
-  /** Sum of quantity × cost, or × price for items without a cost (see summary.ts); bigint as above. */
-  stockValueCents: number | bigint;
+  /** Sum of quantity × cost, or × price for items without a cost (see summary.ts); bigint as above; null below manager. */
+  stockValueCents: number | bigint | null;
   lowStockCount: number;
 }
 

@@ -285,7 +285,7 @@ export function withStoreMetrics(db: Db, metrics: Pick<Metrics, 'storeErrors'>):
     kind: db.kind,
     query: <R>(sql: string | Statement, params?: readonly unknown[]): Promise<QueryResult<R>> => counted(() => db.query<R>(sql, params)),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => counted(() => db.transaction(fn)),
-    tenant: <T>(merchantId: string, fn: (tx: Queryable) => Promise<T>) => counted(() => db.tenant(merchantId, fn)),
+    tenant: <T>(shopId: string, fn: (tx: Queryable) => Promise<T>) => counted(() => db.tenant(shopId, fn)),
     ping: () => counted(() => db.ping()),
     close: () => db.close(),
   };

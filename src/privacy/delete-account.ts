@@ -2,13 +2,14 @@ import type { Accounts } from '../auth/accounts.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { Pseudonyms } from '../auth/pseudonyms.js';
 import type { Db } from '../db/db.js';
+import { keepingAnOwner, releaseShopsOf } from '../shops/shops.js';
 import type { SessionEngine } from '../sessions/engine.js';
 
 /**
  * Erasure (GDPR Art. 17, S-66). One transaction: the audit rows lose their personal data (address,
  * device, and — through the foreign keys — the user id, replaced by a pseudonym), then the user row
- * goes, and the foreign-key cascades take its sessions, items, movements and idempotency records with
- * it. Nothing of the account is left to restore.
+ * goes, and the foreign-key cascades take its sessions and memberships with it; the shops it alone
+ * belonged to are deleted first (their items, movements and idempotency records go with them). Nothing of the account is left to restore.
  *
  * After the commit the sessions are revoked once more through the engine: the rows are already gone,
  * but caches and other servers learn of it only through the engine. Refused (409) for the last enabled
@@ -26,8 +27,10 @@ export interface DeleteDeps {
 
 export async function deleteAccount(deps: DeleteDeps, userId: string): Promise<string | null> {
   const subject = await deps.pseudonyms.of('user', userId);
-  const deleted = await deps.db.transaction(async (tx) => {
+  const deleted = await keepingAnOwner(deps.db, async (tx) => {
     await deps.accounts.assertNotLastAdmin(tx, userId);
+    // Shops it alone belongs to go too; the last owner of a shop with other members is refused (409).
+    await releaseShopsOf(tx, userId);
     await deps.audit.anonymizeUser(tx, userId, subject);
     const res = await tx.query('DELETE FROM users WHERE id = $1', [userId]);
     if (res.rowCount === 0) return false;

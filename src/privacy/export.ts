@@ -11,8 +11,8 @@ import type { SessionEngine } from '../sessions/engine.js';
  * Never a password hash, a session token or its hash, or a CSRF token: sessions appear by public
  * handle, like in the session list.
  *
- * Items and movements are read inside the user's tenant transaction (Db.tenant: row-level security
- * confines the reads to this merchant even if a WHERE were wrong). Columns are named one by one (no
+ * Items and movements of the shops the user owns are read inside each shop's tenant transaction
+ * (Db.tenant: row-level security confines the reads to that shop even if a WHERE were wrong). Columns are named one by one (no
  * SELECT *), so a column added later is a deliberate decision here, not a silent leak of internals.
  */
 
@@ -48,7 +48,7 @@ export async function exportAccount(deps: ExportDeps, userId: string, currentSes
   );
 
   const sessions = await deps.sessions.list(userId);
-  const inventory = user.role === 'merchant' ? await readInventory(deps.db, userId) : { items: [], movements: [] };
+  const inventory = await readOwnedInventory(deps.db, userId);
   const events = await deps.audit.forUser(userId, MAX_EVENTS);
 
   return {
@@ -79,17 +79,35 @@ export async function exportAccount(deps: ExportDeps, userId: string, currentSes
   };
 }
 
-async function readInventory(db: Db, merchantId: string) {
-  return db.tenant(merchantId, async (tx) => {
+/**
+ * The inventory of the shops the user owns (whatever their platform role: a promoted merchant's shop
+ * lies dormant but is still theirs). A member's view of someone else's shop is not their data.
+ */
+async function readOwnedInventory(db: Db, userId: string) {
+  const owned = await db.query<{ shop_id: string }>(
+    `SELECT shop_id FROM memberships WHERE user_id = $1 AND role = 'owner' ORDER BY joined_at, shop_id`,
+    [userId],
+  );
+  const out: { items: ReturnType<typeof toItem>[]; movements: ReturnType<typeof toMovement>[] } = { items: [], movements: [] };
+  for (const { shop_id } of owned.rows) {
+    const one = await readInventory(db, shop_id);
+    out.items.push(...one.items);
+    out.movements.push(...one.movements);
+  }
+  return out;
+}
+
+async function readInventory(db: Db, shopId: string) {
+  return db.tenant(shopId, async (tx) => {
     const items = await tx.query<ItemRow>(
       `SELECT ${ITEM_COLUMNS}
-         FROM items WHERE merchant_id = $1 ORDER BY created_at, id`,
-      [merchantId],
+         FROM items WHERE shop_id = $1 ORDER BY created_at, id`,
+      [shopId],
     );
     const movements = await tx.query<MovementRow>(
       `SELECT ${MOVEMENT_COLUMNS}
-         FROM movements WHERE merchant_id = $1 ORDER BY seq`,
-      [merchantId],
+         FROM movements WHERE shop_id = $1 ORDER BY seq`,
+      [shopId],
     );
     return { items: items.rows.map(toItem), movements: movements.rows.map(toMovement) };
   });

@@ -25,7 +25,18 @@ import {
  * the audit trail and the throttle; those tables are meant to grow, and are not counted.)
  */
 
-const DATA_TABLES = ['users', 'sessions', 'items', 'movements', 'idempotency_keys', 'install_secrets', 'email_verifications', 'mail_queue'];
+const DATA_TABLES = [
+  'users',
+  'sessions',
+  'items',
+  'movements',
+  'idempotency_keys',
+  'install_secrets',
+  'email_verifications',
+  'mail_queue',
+  'shops',
+  'memberships',
+];
 const CODES = new Set(Object.keys(ERROR_CODES));
 /** Operations that take no input at all (nothing to fuzz but the URL itself, covered by the 404 tests). */
 const NO_INPUT = new Set([
@@ -67,6 +78,8 @@ describe('hostile input on every route', () => {
     assert.equal((await new TestClient(server.url).login(me.username)).status, 200);
     const otherSession = (await merchant.get('/api/sessions')).body.sessions.find((s: { current: boolean }) => !s.current).id as string;
     const victim = await new TestClient(server.url).register();
+    const myShop = (await server.db.query<{ shop_id: string }>('SELECT shop_id FROM memberships WHERE user_id = $1', [me.id])).rows[0]
+      ?.shop_id;
     const adminName = uniqueUsername('admin');
     await ensureAdmin(server.deps.users, server.deps.authenticator, adminName, PASSWORD);
     const admin = new TestClient(server.url);
@@ -105,6 +118,8 @@ describe('hostile input on every route', () => {
       'DELETE /api/me': { password: PASSWORD },
       'POST /api/auth/password-reset/:token': { newPassword: 'another good passphrase 42' },
       'POST /api/admin/users/:id/password-reset': { invalidatePassword: false },
+      'POST /api/auth/shop': { shopId: myShop },
+      'POST /api/shops': { name: 'Fuzz shop' },
       'POST /api/me/mfa/totp/confirm': { code: '123456' },
       'POST /api/auth/login/mfa': { code: '123456' },
       'PUT /api/me/email': { email: 'fuzz@example.test' },

@@ -32,7 +32,8 @@ export function responsesFor(
   };
   const statuses = new Set<number>(op.errors ?? []);
   if (access !== 'public') statuses.add(401);
-  if (access === 'merchant' || access === 'admin' || access === 'scraper' || UNSAFE.has(method)) statuses.add(403);
+  if (access === 'merchant' || access === 'admin' || access === 'scraper' || access.startsWith('shop:') || UNSAFE.has(method))
+    statuses.add(403);
   if (UNSAFE.has(method) && url.startsWith('/api/')) statuses.add(400).add(413).add(415);
   if (url.includes(':id')) statuses.add(404);
   if (url.startsWith('/api/')) statuses.add(400);

@@ -126,7 +126,8 @@ async function openapi(app: FastifyInstance) {
       tags: [
         { name: 'auth', description: 'Sign-up, sign-in, sign-out, step-up, password change' },
         { name: 'sessions', description: "The signed-in user's own sessions" },
-        { name: 'inventory', description: 'Items, stock and ledger, scoped to the signed-in merchant' },
+        { name: 'inventory', description: "Items, stock and ledger, scoped to the session's active shop" },
+        { name: 'shops', description: 'Shops the signed-in merchant belongs to: open one, switch the active one' },
         { name: 'admin', description: 'Accounts and sessions (role admin)' },
         { name: 'privacy', description: 'Your data: activity, export, erasure' },
         { name: 'operations', description: 'Health, readiness, metrics' },

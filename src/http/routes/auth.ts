@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
+import { defaultShopName, openShop } from '../../shops/shops.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { deviceSummary, truncateIp } from '../../lib/client-info.js';
@@ -79,7 +80,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         request.log.warn({ event: 'register.rate_limited' }, 'sign-ups from this address paused');
         throw tooManyAttempts(closedUntil, throttle.now());
       }
-      const user = await authenticator.register(request.body.username, request.body.password);
+      // The account and its shop in one transaction: a failure leaves neither.
+      const user = await authenticator.register(request.body.username, request.body.password, 'merchant', async (tx, created) => {
+        await openShop(tx, created.id, defaultShopName(created.username));
+      });
       await dropPresented(request);
       const created = await sessions.create(user, clientOf(request));
       // Only an admin disabling the account in the instant since it was made: it exists, and is not usable.

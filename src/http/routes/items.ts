@@ -12,10 +12,13 @@ import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js
 import { importCsv } from '../../inventory/import.js';
 import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
+import { atLeast } from '../../shops/membership.js';
+import type { ShopRole } from '../../shops/shops.js';
+import { summaryWithoutValue, withoutCost } from '../../inventory/cost-visibility.js';
 import { adjustStock, listMovements } from '../../inventory/movements.js';
 import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
-import { requireMerchant } from '../guards.js';
+import { requireShop } from '../guards.js';
 import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
 import { IdParams } from '../schemas/requests/common.js';
 import {
@@ -28,9 +31,9 @@ import {
 } from '../schemas/requests/inventory.js';
 
 /*
- * docs/api.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
+ * docs/api.md "Inventory". Thin: each handler reads the shop on its first line (from the session, never
  * from the request), converts the query strings, and calls one repository function,
- * which scopes everything to that merchant. Schemas reject unknown fields and wrong types (400); the
+ * which scopes everything to that shop. Schemas reject unknown fields and wrong types (400); the
  * repository re-checks everything the schemas cannot express (NUL, lone surrogates, bidi overrides, …).
  */
 
@@ -56,34 +59,40 @@ export interface ItemsRoutesOptions {
   db: Db;
   throttle: LoginThrottle;
   pseudonyms: Pseudonyms;
-  /** Imports per merchant: `max` in a run with less than `window` seconds between them (IMPORT_MAX, IMPORT_WINDOW). */
+  /** Imports per shop: `max` in a run with less than `window` seconds between them (IMPORT_MAX, IMPORT_WINDOW). */
   importQuota: { max: number; window: number };
 }
 
 export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
-  // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
-  // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
-  const merchant = { access: 'merchant' } as const;
+  // access.ts checks the declared role before the body is even read (a stranger, or a viewer, cannot
+  // make us parse a 20 MiB CSV); requireShop only reads the shop and role it found. Each route states the least shop role it needs (docs/api.md "Shops, members, invitations"):
+  // reading is for every member, stock adjustments for clerks, editing the catalogue and imports for
+  // managers. Cost fields are hidden below manager (cost-visibility.ts).
+  const viewer = { access: 'shop:viewer' } as const;
+  const clerk = { access: 'shop:clerk' } as const;
+  const manager = { access: 'shop:manager' } as const;
+  const seesCost = (role: ShopRole) => atLeast(role, 'manager');
 
   app.get(
     '/api/items',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } },
       },
       schema: { querystring: ItemsQuery, response: { 200: ItemPage } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
+      const { shopId, role } = requireShop(request);
       const q = request.query;
-      return listItems(db, merchantId, {
+      const page = await listItems(db, shopId, {
         q: q.q,
         lowStock: q.lowStock === 'true' || q.lowStock === '1',
         sort: q.sort,
         cursor: q.cursor,
         limit: toInt(q.limit),
       });
+      return seesCost(role) ? page : withoutCost(page);
     },
   );
 
@@ -91,7 +100,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/items',
     {
       config: {
-        ...merchant,
+        ...manager,
         operation: {
           tag: 'inventory',
           summary: 'Create an item',
@@ -103,9 +112,9 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       schema: { body: NewItemBody, response: { 201: ItemEnvelope } },
     },
     async (request, reply) => {
-      const { merchantId, user } = requireMerchant(request);
+      const { shopId, user } = requireShop(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
-      return sendOutcome(reply, 201, await createItem(db, merchantId, request.body, { by: user.id, idempotency: ticket }));
+      return sendOutcome(reply, 201, await createItem(db, shopId, request.body, { by: user.id, idempotency: ticket }));
     },
   );
 
@@ -114,7 +123,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/items/export.csv',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: {
           tag: 'inventory',
           summary: "Export all the merchant's items as CSV",
@@ -124,8 +133,8 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { merchantId } = requireMerchant(request);
-      const chunks = exportCsv(db, merchantId)[Symbol.asyncIterator]();
+      const { shopId, role } = requireShop(request);
+      const chunks = exportCsv(db, shopId, undefined, !seesCost(role))[Symbol.asyncIterator]();
       // The header and the first batch are read before answering, so a database failure is still a
       // proper problem response; a failure later can only cut the stream short.
       const header = await chunks.next();
@@ -158,14 +167,14 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       '/api/items/import',
       {
         config: {
-          ...merchant,
+          ...manager,
           operation: {
             tag: 'inventory',
             summary: 'Import items from CSV (all rows or none)',
             idempotent: true,
             requestBody: { contentType: 'text/csv', description: 'UTF-8 CSV with a header row, up to 20 MiB.' },
             description:
-              'Parsed on a worker thread, written in one transaction. One import at a time per merchant (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).',
+              'Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).',
             ok: { status: 200, description: 'Counts.' },
             errors: [409, 422, 429],
           },
@@ -173,7 +182,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
         schema: { response: { 200: ImportCounts } },
       },
       async (request, reply) => {
-        const { merchantId, user } = requireMerchant(request);
+        const { shopId, user } = requireShop(request);
         if (!Buffer.isBuffer(request.body)) {
           throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
         }
@@ -181,11 +190,11 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
         const key = header === undefined ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
         // Counted before any work, refused or not: a file that is all errors costs the server as much as a
         // good one, and is exactly what someone repeating it would send. Keyed by pseudonym like the export.
-        const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'user', merchantId), importQuota.max, importQuota.window);
+        const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'shop', shopId), importQuota.max, importQuota.window);
         if (closedUntil) throw tooManyAttempts(closedUntil, throttle.now());
         const outcome = await importCsv(
           db,
-          merchantId,
+          shopId,
           request.body,
           {
             by: user.id,
@@ -201,12 +210,13 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
   app.get(
     '/api/items/:id',
     {
-      config: { ...merchant, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
+      config: { ...viewer, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
       schema: { params: IdParams, response: { 200: ItemEnvelope } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return { item: await getItem(db, merchantId, request.params.id) };
+      const { shopId, role } = requireShop(request);
+      const body = { item: await getItem(db, shopId, request.params.id) };
+      return seesCost(role) ? body : withoutCost(body);
     },
   );
 
@@ -214,7 +224,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/items/:id',
     {
       config: {
-        ...merchant,
+        ...manager,
         operation: {
           tag: 'inventory',
           summary: 'Edit an item (not its quantity)',
@@ -225,8 +235,8 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       schema: { params: IdParams, body: ItemPatchBody, response: { 200: ItemEnvelope } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return { item: await updateItem(db, merchantId, request.params.id, request.body) };
+      const { shopId } = requireShop(request);
+      return { item: await updateItem(db, shopId, request.params.id, request.body) };
     },
   );
 
@@ -234,14 +244,14 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/items/:id',
     {
       config: {
-        ...merchant,
+        ...manager,
         operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
       },
       schema: { params: IdParams },
     },
     async (request, reply) => {
-      const { merchantId } = requireMerchant(request);
-      await deleteItem(db, merchantId, request.params.id);
+      const { shopId } = requireShop(request);
+      await deleteItem(db, shopId, request.params.id);
       return reply.status(204).send();
     },
   );
@@ -250,7 +260,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/items/:id/adjustments',
     {
       config: {
-        ...merchant,
+        ...clerk,
         operation: {
           tag: 'inventory',
           summary: 'Adjust stock (one ledger row)',
@@ -263,13 +273,14 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       schema: { params: IdParams, body: AdjustmentBody, response: { 201: Adjusted } },
     },
     async (request, reply) => {
-      const { merchantId, user } = requireMerchant(request);
+      const { shopId, user, role } = requireShop(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
-      const outcome = await adjustStock(db, merchantId, request.params.id, request.body, {
+      const outcome = await adjustStock(db, shopId, request.params.id, request.body, {
         by: user.id,
         idempotency: ticket,
       });
-      return sendOutcome(reply, 201, outcome);
+      // A clerk's answer (fresh or replayed) shows the item without its cost.
+      return sendOutcome(reply, 201, seesCost(role) ? outcome : { ...outcome, result: withoutCost(outcome.result) });
     },
   );
 
@@ -277,7 +288,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/items/:id/movements',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: {
           tag: 'inventory',
           summary: "An item's ledger, newest first",
@@ -287,8 +298,8 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       schema: { params: IdParams, querystring: MovementsQuery, response: { 200: MovementPage } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return listMovements(db, merchantId, request.params.id, {
+      const { shopId } = requireShop(request);
+      return listMovements(db, shopId, request.params.id, {
         cursor: request.query.cursor,
         limit: toInt(request.query.limit),
       });
@@ -299,17 +310,18 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/inventory/summary',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: { tag: 'inventory', summary: 'Totals for the dashboard', ok: { status: 200, description: 'Totals.' } },
       },
       // Documents the body; the handler sends a string, which Fastify does not pass to the serializer.
       schema: { response: { 200: SummarySchema } },
     },
     async (request, reply) => {
-      const { merchantId } = requireMerchant(request);
+      const { shopId, role } = requireShop(request);
+      const summary = await getSummary(db, shopId);
       // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
       // The JSON text goes out as is (Fastify serializes objects only); the declared type is the object's.
-      const json = summaryJson(await getSummary(db, merchantId)) as unknown as Static<typeof SummarySchema>;
+      const json = summaryJson(seesCost(role) ? summary : summaryWithoutValue(summary)) as unknown as Static<typeof SummarySchema>;
       return reply.type('application/json; charset=utf-8').send(json);
     },
   );
@@ -319,7 +331,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     '/api/inventory/movements/daily',
     {
       config: {
-        ...merchant,
+        ...viewer,
         operation: {
           tag: 'inventory',
           summary: 'Units in and out per UTC day, for the dashboard chart (extension to docs/api.md)',
@@ -330,8 +342,8 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       schema: { querystring: DailyMovementsQuery, response: { 200: DailyMovements } },
     },
     async (request) => {
-      const { merchantId } = requireMerchant(request);
-      return { days: await getDailyMovements(db, merchantId, toInt(request.query.days) ?? DEFAULT_DAYS) };
+      const { shopId } = requireShop(request);
+      return { days: await getDailyMovements(db, shopId, toInt(request.query.days) ?? DEFAULT_DAYS) };
     },
   );
 };

@@ -18,7 +18,8 @@ export const ImportCounts = Type.Object({ created: Type.Integer(), updated: Type
 export const SummarySchema = Type.Object({
   itemCount: Type.Integer(),
   totalUnits: Type.Integer(),
-  stockValueCents: Type.Integer(),
+  // null for a caller below manager (valued at cost: cost-visibility.ts)
+  stockValueCents: Type.Union([Type.Integer(), Type.Null()]),
   lowStockCount: Type.Integer(),
 });
 

@@ -126,12 +126,18 @@ for (const database of ['pglite', 'postgres'] as const) {
       const b = await signedInMerchant(server);
       const bItem = await stock(b.client, 'stays');
 
+      // The shop it alone belonged to goes with the account (a uuid read from the database: safe to splice).
+      const shop = (await server.db.query<{ shop_id: string }>('SELECT shop_id FROM memberships WHERE user_id = $1', [a.id])).rows[0]
+        ?.shop_id;
+      assert.ok(shop);
       const tables: [string, string][] = [
         ['users', 'id = $1'],
         ['sessions', 'user_id = $1'],
-        ['items', 'merchant_id = $1'],
-        ['movements', 'merchant_id = $1 OR created_by = $1'],
-        ['idempotency_keys', 'merchant_id = $1'],
+        ['memberships', 'user_id = $1'],
+        ['shops', `id = '${shop}' AND $1::uuid IS NOT NULL`],
+        ['items', `shop_id = '${shop}' AND $1::uuid IS NOT NULL`],
+        ['movements', `shop_id = '${shop}' OR created_by = $1`],
+        ['idempotency_keys', `shop_id = '${shop}' AND $1::uuid IS NOT NULL`],
         ['audit_events', 'user_id = $1 OR actor_id = $1'],
       ];
       for (const [table, where] of tables) {

@@ -125,7 +125,10 @@ for (const database of ['pglite', 'postgres'] as const) {
     /** Every row the app keeps, bar the audit trail and rate-limit counters; the merchant's tenant rows included. */
     async function snapshot(merchantId: string): Promise<Record<string, string[]>> {
       return server.db.transaction(async (tx) => {
-        await tx.query(`SELECT set_config('app.merchant_id', $1, true)`, [merchantId]);
+        await tx.query(
+          `SELECT set_config('app.shop_id', coalesce((SELECT shop_id::text FROM memberships WHERE user_id = $1 LIMIT 1), ''), true)`,
+          [merchantId],
+        );
         const tables = await tx.query<{ name: string }>(
           `SELECT table_name AS name FROM information_schema.tables
             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'

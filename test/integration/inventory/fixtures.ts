@@ -34,10 +34,19 @@ export async function openTestDb(backend: Backend): Promise<TestDb> {
   };
 }
 
-/** A merchant row (no password ever checked here, so no argon2 cost). */
+/**
+ * A merchant and the shop they own (no password ever checked here, so no argon2 cost). The shop is
+ * given its owner's id, so these repository tests can pass one value as both the tenant and the `by` of
+ * a movement. The HTTP tests sign up through the API, whose shops get ids of their own: a route that
+ * confused the user with the shop fails there.
+ */
 export async function newMerchant(db: Db): Promise<string> {
-  const user = await new Users(db).create(uniqueUsername('merchant'), '$argon2id$v=19$m=19456,t=2,p=1$unused$unused');
-  return user.id;
+  return db.transaction(async (tx) => {
+    const user = await new Users(db).create(uniqueUsername('merchant'), '$argon2id$v=19$m=19456,t=2,p=1$unused$unused', 'merchant', tx);
+    await tx.query(`INSERT INTO shops (id, name) VALUES ($1, 'test shop')`, [user.id]);
+    await tx.query(`INSERT INTO memberships (shop_id, user_id, role) VALUES ($1, $1, 'owner')`, [user.id]);
+    return user.id;
+  });
 }
 
 /** Asserts that `promise` rejects with an AppError of this code (and status, when given). */

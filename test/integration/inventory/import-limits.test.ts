@@ -141,7 +141,14 @@ describe('CSV import limits across servers (postgres)', { timeout: 300_000 }, ()
     const a = new TestClient(one.url);
     const me = await a.register();
     const count = async (table: 'items' | 'movements') =>
-      Number((await one.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE merchant_id = $1`, [me.id])).rows[0]?.n);
+      Number(
+        (
+          await one.db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM ${table} WHERE shop_id IN (SELECT shop_id FROM memberships WHERE user_id = $1)`,
+            [me.id],
+          )
+        ).rows[0]?.n,
+      );
     const body = csv('HALF', 5000);
     const pending = importCsv(a, body);
     // The import's backend holds a transaction id once it has inserted something: then cut it off.

@@ -126,14 +126,14 @@ for (const backend of BACKENDS) {
       await rejectsWith(deleteItem(t.db, a, item.id), 'not_found');
     });
 
-    test('deleting the merchant takes its items, ledger and idempotency records with it', async () => {
+    test('deleting the shop takes its items, ledger and idempotency records with it', async () => {
       const gone = await newMerchant(t.db);
       const { item } = (
         await createItem(t.db, gone, { sku: 'G-1', name: 'g', quantity: 3 }, { by: gone, idempotency: { key: 'k', requestHash: 'h' } })
       ).result;
       await adjustStock(t.db, gone, item.id, { delta: 1, reason: 'received' }, { by: gone });
       const before = await Promise.all([countAll(t.db, 'items'), countAll(t.db, 'movements'), countAll(t.db, 'idempotency_keys')]);
-      await t.db.query('DELETE FROM users WHERE id = $1', [gone]);
+      await t.db.query('DELETE FROM shops WHERE id = $1', [gone]);
       const after = await Promise.all([countAll(t.db, 'items'), countAll(t.db, 'movements'), countAll(t.db, 'idempotency_keys')]);
       assert.deepEqual(after, [before[0] - 1, before[1] - 2, before[2] - 1]);
     });

@@ -29,12 +29,12 @@ for (const backend of BACKENDS) {
     after(() => t.close());
 
     test('an unscoped SELECT inside tenant A sees only A rows', async () => {
-      const items = await t.db.tenant(a, (tx) => tx.query<{ merchant_id: string; name: string }>('SELECT * FROM items'));
+      const items = await t.db.tenant(a, (tx) => tx.query<{ shop_id: string; name: string }>('SELECT * FROM items'));
       assert.equal(items.rows.length, 2);
-      assert.ok(items.rows.every((r) => r.merchant_id === a));
-      const movements = await t.db.tenant(a, (tx) => tx.query<{ merchant_id: string }>('SELECT * FROM movements'));
+      assert.ok(items.rows.every((r) => r.shop_id === a));
+      const movements = await t.db.tenant(a, (tx) => tx.query<{ shop_id: string }>('SELECT * FROM movements'));
       assert.equal(movements.rows.length, 1);
-      assert.ok(movements.rows.every((r) => r.merchant_id === a));
+      assert.ok(movements.rows.every((r) => r.shop_id === a));
       // …while the rows of B are really there (the owner, outside any tenant, sees all of them).
       const all = await t.db.query<{ n: number | string }>('SELECT count(*) AS n FROM items');
       assert.equal(Number(all.rows[0]?.n), 3);
@@ -42,7 +42,7 @@ for (const backend of BACKENDS) {
 
     test('the tenant transaction really runs as the non-owner role with the merchant set', async () => {
       const who = await t.db.tenant(b, (tx) =>
-        tx.query<{ role: string; merchant: string }>(`SELECT current_user AS role, current_setting('app.merchant_id') AS merchant`),
+        tx.query<{ role: string; merchant: string }>(`SELECT current_user AS role, current_setting('app.shop_id') AS merchant`),
       );
       assert.deepEqual(who.rows[0], { role: APP_ROLE, merchant: b });
     });
@@ -68,17 +68,12 @@ for (const backend of BACKENDS) {
 
     test('a row written inside tenant B cannot claim merchant A (WITH CHECK)', async () => {
       await assert.rejects(
-        t.db.tenant(b, (tx) =>
-          tx.query(`INSERT INTO items (merchant_id, sku, sku_key, name, name_key) VALUES ($1, 'X', 'x', 'x', 'x')`, [a]),
-        ),
+        t.db.tenant(b, (tx) => tx.query(`INSERT INTO items (shop_id, sku, sku_key, name, name_key) VALUES ($1, 'X', 'x', 'x', 'x')`, [a])),
         (err) => pgError(err).code === '42501',
       );
       await assert.rejects(
         t.db.tenant(b, (tx) =>
-          tx.query(`INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`, [
-            a,
-            itemA,
-          ]),
+          tx.query(`INSERT INTO movements (shop_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`, [a, itemA]),
         ),
         (err) => pgError(err).code === '42501',
       );
@@ -87,10 +82,7 @@ for (const backend of BACKENDS) {
     test('a movement of B cannot point at an item of A (composite foreign key)', async () => {
       await assert.rejects(
         t.db.tenant(b, (tx) =>
-          tx.query(`INSERT INTO movements (merchant_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`, [
-            b,
-            itemA,
-          ]),
+          tx.query(`INSERT INTO movements (shop_id, item_id, delta, quantity_after, reason) VALUES ($1, $2, 1, 1, 'received')`, [b, itemA]),
         ),
         (err) => pgError(err).code === '23503',
       );

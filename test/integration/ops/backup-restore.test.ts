@@ -229,8 +229,11 @@ describe('backup and restore as docs/operations.md says (PostgreSQL server, non-
         [{ n: 0 }],
         'row-level security hides the ledger from a plain owner query',
       );
+      const shops = await rowsOf(ownerUrl, `SELECT shop_id FROM memberships WHERE user_id = '${ids[0]}'`);
+      assert.equal(shops.length, 1);
       const sql = documentedProcedure('incident-ledger')
-        .replace("'<merchant id>'", `'${ids[0]}'`)
+        .replace("'<shop id>'", `'${(shops[0] as { shop_id: string }).shop_id}'`)
+        .replace("'<user id>'", `'${ids[0]}'`)
         .replace("'<first bad sign-in>'", "'1970-01-01T00:00:00Z'");
       const run = await runShell(`psql -X -v ON_ERROR_STOP=1 -At -F '|' "$URL" <<'SQL'\n${sql}\nSQL`, {
         PATH: pgPath(),

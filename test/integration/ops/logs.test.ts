@@ -68,6 +68,8 @@ describe('logs', () => {
     const otherId = (sessions.body.sessions as { id: string; current: boolean }[]).find((s) => !s.current)!.id;
     await call(m, 'DELETE /api/sessions/:id', `/api/sessions/${otherId}`, {}, 204);
     await call(m, 'POST /api/sessions/revoke-others', '/api/sessions/revoke-others', {}, 200);
+    const opened = await call(m, 'POST /api/shops', '/api/shops', { body: { name: 'Second shop' } }, 201);
+    await call(m, 'POST /api/auth/shop', '/api/auth/shop', { body: { shopId: opened.body.shop.id } }, 200);
 
     const created = await call(
       m,

@@ -1102,7 +1102,7 @@ export interface paths {
         put?: never;
         /**
          * Import items from CSV (all rows or none)
-         * @description Parsed on a worker thread, written in one transaction. One import at a time per merchant (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).
+         * @description Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).
          */
         post: {
             parameters: {
@@ -1489,6 +1489,132 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/shop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch the session's active shop (no token rotation)
+         * @description A shop you are not a member of (or no such shop) is 404.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        shopId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The active shop now, with your role there. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open another shop, owned by you and now active */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new shop. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2324,7 +2450,7 @@ export interface components {
         Summary: {
             itemCount: number;
             totalUnits: number;
-            stockValueCents: number;
+            stockValueCents: number | null;
             lowStockCount: number;
         };
         AdminUser: {
