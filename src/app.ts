@@ -17,6 +17,7 @@ import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
+import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
@@ -127,6 +128,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(opsRoutes, { deps, checks });
   await app.register(authRoutes, { deps, cookie });
   await app.register(sessionRoutes, { deps, cookie });
+  await app.register(eventRoutes, { deps });
   await app.register(itemsRoutes, {
     db: deps.db,
     throttle: deps.throttle,

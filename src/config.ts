@@ -84,6 +84,8 @@ export interface Config {
   readonly publicUrl: string;
   /** Seconds a password-reset link stays usable (PASSWORD_RESET_TTL). */
   readonly passwordResetTtl: number;
+  /** GET /api/events: streams this server holds at most (EVENTS_MAX_STREAMS), seconds between heartbeats (EVENTS_HEARTBEAT). */
+  readonly events: { readonly maxStreams: number; readonly heartbeat: number };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -267,6 +269,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsTokens: [metricsToken, metricsTokenPrevious].filter((t): t is string => t !== undefined),
     publicUrl,
     passwordResetTtl,
+    // Each stream is an open socket and a few hundred bytes here; the default leaves room in a 65k fd limit.
+    events: { maxStreams: int(env, 'EVENTS_MAX_STREAMS', 10000, 1, 1_000_000), heartbeat: duration(env, 'EVENTS_HEARTBEAT', '25s') },
   };
   return deepFreeze(config);
 }

@@ -248,7 +248,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
       // password is out.
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
-      const revoked = await sessions.revokeUser(user.id, rotated.session);
+      const revoked = await sessions.revokeUser(user.id, rotated.session, 'password_changed');
       issue(reply, rotated);
       await audit.event(request, 'password.changed', { userId: user.id, details: { sessionsRevoked: revoked } });
       return { csrfToken: rotated.csrfToken };

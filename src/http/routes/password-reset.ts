@@ -77,7 +77,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
     async (request, reply) => {
       const done = await passwordResets.complete(request.params.token, request.body.newPassword);
       // After the commit: whoever held a session (the attacker, in the incident case) is out everywhere.
-      const revoked = await sessions.revokeUser(done.userId);
+      const revoked = await sessions.revokeUser(done.userId, undefined, 'password_changed');
       await audit.event(request, 'password.reset', { userId: done.userId, details: { sessionsRevoked: revoked } });
       return reply.code(204).send();
     },
