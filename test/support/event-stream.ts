@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { TestClient } from './client.js';
 
 /**
@@ -29,13 +30,18 @@ export interface EventStream {
   close(): void;
 }
 
-/** Opens the stream with the client's cookie; resolves once the response headers (and first bytes) are in. */
+/**
+ * Opens the stream with the client's cookie; resolves once the response headers (and first bytes) are
+ * in. HTTPS (the HAProxy frontend, test/support/haproxy.ts) with its throwaway loopback certificate.
+ */
 export function openEventStream(client: TestClient, opts: { url?: string; headers?: Record<string, string> } = {}): Promise<EventStream> {
   const url = new URL('/api/events', opts.url ?? client.baseUrl);
   const headers: Record<string, string> = { accept: 'text/event-stream', ...opts.headers };
   if (client.token) headers.cookie = `${client.cookieName}=${client.token}`;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', headers }, (res) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // The HAProxy frontend's certificate is a throwaway one for 127.0.0.1 (test/support/haproxy.ts).
+    const req = send(url, { method: 'GET', headers, ...(url.protocol === 'https:' ? { rejectUnauthorized: false } : {}) }, (res) => {
       const events: SseEvent[] = [];
       const waiters: (() => void)[] = [];
       let buffer = '';

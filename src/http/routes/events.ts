@@ -79,6 +79,9 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         'cache-control': 'no-store',
         // nginx and some other proxies buffer responses unless told not to.
         'x-accel-buffering': 'no',
+        // The connection goes with the stream: an ended stream's socket would otherwise idle in keep-alive
+        // until keepAliveTimeout, holding a draining server's close() that long.
+        connection: 'close',
       });
       // The first bytes: the client (and any proxy) sees the stream open now, not at the first heartbeat.
       raw.write(': open\n\n');

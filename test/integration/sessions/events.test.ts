@@ -253,3 +253,21 @@ describe('event streams and idle expiry (SESSION_IDLE_TIMEOUT=2s)', () => {
     assert.deepEqual((await s.next('session.ended', 10_000)).data, { reason: 'expired' });
   });
 });
+
+describe('event streams and shutdown', () => {
+  test('closing the app ends its streams instead of waiting on them (main.ts drains with app.close())', async () => {
+    const server = await startTestServer({ env: { COOKIE_SECURE: 'false' } });
+    const a = new TestClient(server.url, { secureCookie: false });
+    await a.register();
+    const s = await openEventStream(a);
+    let closed = false;
+    const closing = server.close().then(() => {
+      closed = true;
+    });
+    // Generous: a stream left open would hold app.close() until the client went away, i.e. for ever.
+    await Promise.race([closing, sleep(8000)]);
+    assert.ok(closed, 'app.close() finished with a stream open');
+    await s.ended;
+    assert.deepEqual(s.events, [], 'no session ended: the browser just reconnects');
+  });
+});
