@@ -34,7 +34,7 @@ export function ResetPassword({ token }: { token: string }) {
     try {
       await auth.resetPassword(token, next);
       announce('Password set. Sign in with your new password.');
-      authState.set({ status: 'signedOut', notice: 'Your new password is set. Sign in with it.', returnTo: null });
+      authState.set({ status: 'signedOut', notice: 'Your new password is set. Sign in with it.', returnTo: null, username: null });
       navigate('/signin', { replace: true });
     } catch (err) {
       const fields = fieldErrorMap(err);
