@@ -23,6 +23,9 @@ export function endedMessage(reason: string, idleSeconds: number | null): string
       return 'An administrator signed you out.';
     case 'signed_out':
       return 'You signed out on another device.';
+    // Not the server's: a tab of this browser tells the others it signed out (state/session.ts).
+    case 'signed_out_here':
+      return 'You signed out in another tab.';
     case 'expired':
       return idleSeconds
         ? `Signed out after ${spokenDuration(idleSeconds)} without activity.`

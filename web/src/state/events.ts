@@ -66,6 +66,19 @@ export class SharedEvents {
     this.backoff = 1000;
   }
 
+  /**
+   * Tells this browser's other tabs, not this one (this tab's own sign-out: the others must not wait for
+   * the server's word, which the stream this tab may hold would no longer carry).
+   */
+  tellOthers(m: StreamMessage): void {
+    if (this.channel) this.channel.postMessage(m);
+    else if (typeof BroadcastChannel !== 'undefined') {
+      const once = new BroadcastChannel(CHANNEL);
+      once.postMessage(m);
+      once.close();
+    }
+  }
+
   private connect(): void {
     if (!this.running) return;
     const source = new EventSource('/api/events');

@@ -90,9 +90,18 @@ export function signedOutOnLoad(notice: string | null): void {
   });
 }
 
+/**
+ * This tab is about to sign out: the other tabs are told now, and this tab's stream (if it holds the
+ * browser's) closed first, so they hear "in another tab", not the server's "on another device".
+ */
+export function announceSignOut(): void {
+  events.tellOthers({ type: 'session.ended', reason: 'signed_out_here' });
+  events.stop();
+}
+
 /** The merchant signed out or deleted their account: nothing of theirs is kept. */
 export function signedOut(notice: string | null): void {
-  events.stop();
+  announceSignOut();
   setCsrfToken(null);
   drafts.clear();
   forgetEnded();
