@@ -1,9 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../errors.js';
 import type { EventSink, StreamEvent } from '../../sessions/events.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { requireUser } from '../guards.js';
+import { EventsQuery } from '../schemas/requests/events.js';
 
 /**
  * GET /api/events: Server-Sent Events for the signed-in session (docs/api.md "Events"). The stream
@@ -25,7 +25,7 @@ export interface EventRoutesOptions {
 /** Seconds a browser turned away by a full server waits (Retry-After) before trying again. */
 const FULL_RETRY_AFTER = 5;
 
-export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { deps }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { deps }) => {
   const { events } = deps;
   app.addHook('preClose', (done) => {
     events.closeAll();
@@ -46,8 +46,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
           ok: { status: 200, description: 'The event stream.', contentType: 'text/event-stream' },
         },
       },
-      // No parameters: anything in the query string is a 400, not silently a stream.
-      schema: { querystring: Type.Object({}, { additionalProperties: false }) },
+      schema: { querystring: EventsQuery },
     },
     (request, reply) => {
       const auth = requireUser(request);

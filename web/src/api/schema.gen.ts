@@ -612,44 +612,10 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
