@@ -226,7 +226,7 @@ describe('merchants and sessions across browser contexts', () => {
     await context.close();
   });
 
-  test('"sign out everywhere else" in one context sends another context to sign-in on its next action', async () => {
+  test('"sign out everywhere else" in one context sends another context to sign-in at once', async () => {
     const laptop = await openPage(browser, server.url);
     await signUp(laptop.page, 'everywhere');
     const phone = await openPage(browser, server.url, { viewport: { width: 375, height: 740 } });
