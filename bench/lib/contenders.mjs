@@ -31,12 +31,14 @@ export function setStockadeRoot(dir) {
   stockadeRoot = dir;
 }
 
+const BENCH_SECRET_KEY = randomBytes(32).toString('base64');
 const node = (script, env = {}) => () => ({ cmd: ['node', join(BENCH, 'contenders', script)], cwd: BENCH, env });
 const stockade = (env) => (ctx) => ({
   cmd: ['node', join(stockadeRoot, 'dist', 'src', 'main.js')],
   cwd: ctx.dataDir ?? stockadeRoot,
   // wrk and the sign-up phases all come from 127.0.0.1: one address, so the sign-up quota is lifted.
-  env: { COOKIE_SECURE: 'false', LOG_LEVEL: 'warn', REGISTER_ADDRESS_MAX: '1000000', ...env },
+  // With DATABASE_URL the server refuses to start without the key sealing second-factor secrets.
+  env: { COOKIE_SECURE: 'false', LOG_LEVEL: 'warn', REGISTER_ADDRESS_MAX: '1000000', SECRET_KEY: BENCH_SECRET_KEY, ...env },
 });
 
 /** @type {Spec[]} */
