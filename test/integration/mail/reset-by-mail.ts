@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SecondFactor } from '../../../src/auth/second-factor.js';
+import { Secret } from 'otpauth';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { type ApiResponse, PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
 import { linkIn, startSmtpServer, type TestSmtpServer, tokenOf } from '../../support/smtp-server.js';
 import { count, freshAddress, signedInMerchant } from '../defences/helpers.js';
 import { testRedisUrl, uniqueName } from '../../support/test-databases.js';
 import { uniqueAddress, verifyAddress, waitUntil } from './helpers.js';
+import { TestClock } from '../mfa/helpers.js';
 
 /**
  * "Forgot password?" end to end with a real SMTP server (docs/api.md "E-mail and account recovery",
@@ -23,11 +24,14 @@ export function resetByMailSuite(database: 'pglite' | 'postgres', redis: boolean
     let server: TestServer;
     let smtp: TestSmtpServer;
     const logLines: string[] = [];
+    // Each TOTP code works once: the test moves the server's clock a step on for each one it needs.
+    const clock = new TestClock();
     before(async () => {
       smtp = await startSmtpServer();
       server = await startTestServer({
         database,
         logLines,
+        clock: clock.now,
         env: {
           PUBLIC_URL,
           SMTP_URL: smtp.url,
@@ -202,63 +206,55 @@ export function resetByMailSuite(database: 'pglite' | 'postgres', redis: boolean
     test('with a second factor enrolled: needed, counted, and the fifth failure kills the link', async () => {
       const m = await signedInMerchant(server);
       const email = await verifyAddress(server, smtp, m.client);
-      // The second-factor work is not in this tree yet: a stand-in for its SecondFactor, for this user only.
-      const real = server.deps.secondFactor;
-      const enrolledUser = m.id;
-      const stand: SecondFactor = {
-        enrolled: async (id) => id === enrolledUser,
-        verify: async (id, proof) => id === enrolledUser && proof.code === '123456',
+      const begun = await m.client.post('/api/me/mfa/totp');
+      assert.equal(begun.status, 200, begun.text);
+      const secret = Buffer.from(Secret.fromBase32(begun.body.secret).bytes);
+      assert.equal((await m.client.post('/api/me/mfa/totp/confirm', { code: clock.nextCode(secret) })).status, 200);
+      const ask = async () => {
+        const at = smtp.received.length;
+        await anon().post('/api/auth/password-reset', { login: m.username }, { localAddress: freshAddress() });
+        return tokenOf(linkIn(await resetMailFor(email, at), 'reset'));
       };
-      (server.deps as { secondFactor: SecondFactor }).secondFactor = stand;
-      try {
-        const ask = async () => {
-          const at = smtp.received.length;
-          await anon().post('/api/auth/password-reset', { login: m.username }, { localAddress: freshAddress() });
-          return tokenOf(linkIn(await resetMailFor(email, at), 'reset'));
-        };
-        const token = await ask();
-        assert.equal((await anon().get(`/api/auth/password-reset/${token}`)).body.mfaRequired, true);
-        const missing = await anon().post(
-          `/api/auth/password-reset/${token}`,
-          { newPassword: NEW_PASSWORD },
-          { localAddress: freshAddress() },
-        );
-        assert.equal(missing.status, 401);
-        assert.equal(missing.body.code, 'unauthenticated');
-        const wrong = await anon().post(
-          `/api/auth/password-reset/${token}`,
-          { newPassword: NEW_PASSWORD, code: '000000' },
-          { localAddress: freshAddress() },
-        );
-        assert.equal(wrong.status, 401);
-        assert.equal((await anon().get(`/api/auth/password-reset/${token}`)).status, 200, 'a wrong factor leaves the link usable');
-        const right = await anon().post(
-          `/api/auth/password-reset/${token}`,
-          { newPassword: NEW_PASSWORD, code: '123456' },
-          { localAddress: freshAddress() },
-        );
-        assert.equal(right.status, 204, right.text);
+      const token = await ask();
+      assert.equal((await anon().get(`/api/auth/password-reset/${token}`)).body.mfaRequired, true);
+      const missing = await anon().post(
+        `/api/auth/password-reset/${token}`,
+        { newPassword: NEW_PASSWORD },
+        { localAddress: freshAddress() },
+      );
+      assert.equal(missing.status, 401);
+      assert.equal(missing.body.code, 'unauthenticated');
+      const wrong = await anon().post(
+        `/api/auth/password-reset/${token}`,
+        { newPassword: NEW_PASSWORD, code: '000000' },
+        { localAddress: freshAddress() },
+      );
+      assert.equal(wrong.status, 401);
+      assert.equal((await anon().get(`/api/auth/password-reset/${token}`)).status, 200, 'a wrong factor leaves the link usable');
+      const right = await anon().post(
+        `/api/auth/password-reset/${token}`,
+        { newPassword: NEW_PASSWORD, code: clock.nextCode(secret) },
+        { localAddress: freshAddress() },
+      );
+      assert.equal(right.status, 204, right.text);
 
-        const doomed = await ask();
-        for (let i = 0; i < 5; i++) {
-          const r = await anon().post(
-            `/api/auth/password-reset/${doomed}`,
-            { newPassword: NEW_PASSWORD, code: `00000${i}` },
-            { localAddress: freshAddress() },
-          );
-          assert.equal(r.status, 401);
-        }
-        assert.equal((await anon().get(`/api/auth/password-reset/${doomed}`)).status, 404, 'five failures kill the link');
-        const late = await anon().post(
+      const doomed = await ask();
+      for (let i = 0; i < 5; i++) {
+        const r = await anon().post(
           `/api/auth/password-reset/${doomed}`,
-          { newPassword: NEW_PASSWORD, code: '123456' },
+          { newPassword: NEW_PASSWORD, code: `00000${i}` },
           { localAddress: freshAddress() },
         );
-        assert.equal(late.status, 404);
-        assert.equal(await count(server, "audit_events WHERE type = 'password.reset_factor_failure' AND user_id = $1", [m.id]), 7);
-      } finally {
-        (server.deps as { secondFactor: SecondFactor }).secondFactor = real;
+        assert.equal(r.status, 401);
       }
+      assert.equal((await anon().get(`/api/auth/password-reset/${doomed}`)).status, 404, 'five failures kill the link');
+      const late = await anon().post(
+        `/api/auth/password-reset/${doomed}`,
+        { newPassword: NEW_PASSWORD, code: clock.nextCode(secret) },
+        { localAddress: freshAddress() },
+      );
+      assert.equal(late.status, 404);
+      assert.equal(await count(server, "audit_events WHERE type = 'password.reset_factor_failure' AND user_id = $1", [m.id]), 7);
     });
   });
 }
