@@ -20,6 +20,7 @@ import { genReqId, securityPlugin } from './http/plugins/security.js';
 import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
+import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { shopsRoutes } from './http/routes/shops.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
@@ -135,6 +136,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(authRoutes, { deps, cookie, mfa });
   await app.register(mfaRoutes, { deps, cookie, mfa });
   await app.register(sessionRoutes, { deps, cookie });
+  await app.register(eventRoutes, { deps });
   await app.register(itemsRoutes, {
     db: deps.db,
     throttle: deps.throttle,

@@ -84,6 +84,8 @@ export interface Config {
   readonly publicUrl: string;
   /** Seconds a password-reset link stays usable (PASSWORD_RESET_TTL). */
   readonly passwordResetTtl: number;
+  /** GET /api/events: streams this server holds at most (EVENTS_MAX_STREAMS), seconds between heartbeats (EVENTS_HEARTBEAT). */
+  readonly events: { readonly maxStreams: number; readonly heartbeat: number };
   /** SECRET_KEY: base64 of the 32-byte key sealing second-factor secrets (auth/second-factor/secret-keys.ts). */
   readonly secretKey: string | undefined;
   /** SECRET_KEY_FILE: a file holding that key instead. */
@@ -297,6 +299,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsTokens: [metricsToken, metricsTokenPrevious].filter((t): t is string => t !== undefined),
     publicUrl,
     passwordResetTtl,
+    // Each stream is an open socket and a few hundred bytes here; the default leaves room in a 65k fd limit.
+    events: { maxStreams: int(env, 'EVENTS_MAX_STREAMS', 10000, 1, 1_000_000), heartbeat: duration(env, 'EVENTS_HEARTBEAT', '25s') },
     secretKey,
     secretKeyFile,
     secretKeyPrevious,

@@ -130,7 +130,8 @@ export class Accounts {
     // either committed its session before the UPDATE above could lock the row — and this revocation,
     // a later statement, deletes it — or it waited for this commit and wrote the new state (or nothing).
     const changed = before.role !== after.role || (after.disabled && !before.disabled);
-    const revoked = changed ? await this.sessions.revokeUser(id) : 0;
+    const why = after.disabled && !before.disabled ? 'disabled' : 'revoked';
+    const revoked = changed ? await this.sessions.revokeUser(id, undefined, why) : 0;
     const user = await this.get(id);
     if (!user) throw new AppError('not_found', 'No such user.');
     return { user, before: { role: before.role, disabled: before.disabled }, revoked };

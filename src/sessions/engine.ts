@@ -1,4 +1,5 @@
 import type { SessionUser } from '../auth/user.js';
+import type { EndReason } from './bus/bus.js';
 import type { Authenticated, SessionRecord } from './session.js';
 import type { MaybePromise, SessionStore, StoredSession } from './stores/store.js';
 import { csrfTokenFor, hashToken, isWellFormedToken, newPublicId, newToken } from './tokens.js';
@@ -95,12 +96,35 @@ export class SessionEngine {
    * Synchronous when memory answers (a local-cache hit needing no renewal: nearly every request), a
    * promise when the store or a renewal must be waited for. Callers may simply `await` it; the HTTP hook
    * does not, so a cached session costs no promise at all.
+   *
+   * `mayRenew(ctx)` is asked only when a renewal is due (at most once a minute per session, so it may
+   * cost something): false validates without renewing — the request does not count as activity (an
+   * event stream: http/routes/events.ts). Passed as a function and its argument, not a closure, so the
+   * per-request call allocates nothing.
    */
-  validate(token: string): MaybePromise<Authenticated | null> {
+  validate<C>(token: string, mayRenew?: (ctx: C) => boolean, ctx?: C): MaybePromise<Authenticated | null> {
     if (!isWellFormedToken(token)) return null;
     const idHash = hashToken(token);
     const found = this.store.get(idHash);
-    return found instanceof Promise ? found.then((f) => this.judge(idHash, f)) : this.judge(idHash, found);
+    return found instanceof Promise ? found.then((f) => this.judge(idHash, f, mayRenew, ctx)) : this.judge(idHash, found, mayRenew, ctx);
+  }
+
+  /** The session under `idHash` if it is alive now, as stored (another server may have renewed it); never renews. */
+  current(idHash: Buffer): MaybePromise<Authenticated | null> {
+    const found = this.store.get(idHash);
+    return found instanceof Promise ? found.then((f) => this.alive(f)) : this.alive(found);
+  }
+
+  private alive(found: StoredSession | null): Authenticated | null {
+    if (!found) return null;
+    const now = this.now();
+    const s = found.session;
+    return now >= s.idleExpiresAt.getTime() || now >= s.absoluteExpiresAt.getTime() ? null : found;
+  }
+
+  /** The engine's clock (event streams time a session's expiry by it). */
+  clock(): number {
+    return this.now();
   }
 
   /**
@@ -120,12 +144,18 @@ export class SessionEngine {
   }
 
   /** Both lifetimes, then the throttled renewal (the only part that waits). */
-  private judge(idHash: Buffer, found: StoredSession | null): MaybePromise<Authenticated | null> {
+  private judge<C>(
+    idHash: Buffer,
+    found: StoredSession | null,
+    mayRenew?: (ctx: C) => boolean,
+    ctx?: C,
+  ): MaybePromise<Authenticated | null> {
     if (!found) return null;
     const now = this.now();
     const s = found.session;
     if (now >= s.idleExpiresAt.getTime() || now >= s.absoluteExpiresAt.getTime()) return null;
-    if (now - s.lastSeenAt.getTime() >= this.touchIntervalMs(s.remember)) return this.renew(idHash, found, now);
+    if (now - s.lastSeenAt.getTime() >= this.touchIntervalMs(s.remember) && (!mayRenew || mayRenew(ctx as C)))
+      return this.renew(idHash, found, now);
     return found;
   }
 
@@ -160,30 +190,31 @@ export class SessionEngine {
   }
 
   /** Sign-out: the token stops working everywhere at once. Unknown or malformed tokens are a no-op. */
-  async revokeToken(token: string): Promise<SessionRecord | null> {
+  /** `reason`, here and below: what the session's event streams tell the browser (sessions/events.ts). */
+  async revokeToken(token: string, reason: EndReason = 'signed_out'): Promise<SessionRecord | null> {
     if (!isWellFormedToken(token)) return null;
-    return this.store.delete(hashToken(token));
+    return this.store.delete(hashToken(token), reason);
   }
 
-  async revoke(session: SessionRecord): Promise<boolean> {
-    return (await this.store.delete(session.idHash)) !== null;
+  async revoke(session: SessionRecord, reason: EndReason = 'revoked'): Promise<boolean> {
+    return (await this.store.delete(session.idHash, reason)) !== null;
   }
 
   /** One of the user's own sessions by public id; another user's id is simply not found. */
-  async revokeById(userId: string, publicId: string): Promise<boolean> {
+  async revokeById(userId: string, publicId: string, reason: EndReason = 'signed_out'): Promise<boolean> {
     // Public ids are base64url; anything else names no session (and a NUL would fail the SQL: a 500).
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(publicId)) return false;
-    return (await this.store.deleteById(userId, publicId)) !== null;
+    return (await this.store.deleteById(userId, publicId, reason)) !== null;
   }
 
   /** Every session of a user (admin kill switch, disable, role change), or all but `keep`. */
-  async revokeUser(userId: string, keep?: SessionRecord): Promise<number> {
-    return this.store.deleteUser(userId, keep?.idHash);
+  async revokeUser(userId: string, keep?: SessionRecord, reason: EndReason = 'revoked'): Promise<number> {
+    return this.store.deleteUser(userId, keep?.idHash, reason);
   }
 
   /** Every session of every user ("sign everyone out": `stockade revoke-all`). Returns how many went. */
-  async revokeAll(): Promise<number> {
-    return this.store.deleteAll();
+  async revokeAll(reason: EndReason = 'revoked'): Promise<number> {
+    return this.store.deleteAll(reason);
   }
 
   async list(userId: string): Promise<SessionRecord[]> {

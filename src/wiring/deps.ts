@@ -26,6 +26,7 @@ import { createLogger, type LogSink } from '../observability/logger.js';
 import { createMetrics, type Metrics, withStoreMetrics } from '../observability/metrics.js';
 import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
 import { SessionEngine } from '../sessions/engine.js';
+import { SessionEvents } from '../sessions/events.js';
 import type { SessionStore } from '../sessions/stores/store.js';
 
 /**
@@ -57,6 +58,8 @@ export interface AppDeps {
   readonly accounts: Accounts;
   /** One-time password-reset links (issued by an admin or the CLI; used by the owner). */
   readonly passwordResets: PasswordResets;
+  /** This server's event streams (GET /api/events), told by the bus when sessions end. */
+  readonly events: SessionEvents;
   /** Seals second-factor secrets under SECRET_KEY (loaded at first use; main.ts loads it at start). */
   readonly secretBox: SecretBox;
   /** TOTP and recovery codes (auth/second-factor/). */
@@ -78,6 +81,12 @@ export interface AppDeps {
   /** Called by close(): stores, buses, timers added by later layers register here. */
   readonly closers: (() => Promise<void>)[];
 }
+
+/**
+ * Event streams one session may hold: the web app keeps one per browser (one tab holds it for the
+ * others), so a few leave room for a reconnect overlapping the stream it replaces.
+ */
+const STREAMS_PER_SESSION = 3;
 
 export function createDeps(
   config: Config,
@@ -163,6 +172,11 @@ export function createDeps(
     audit: new AuditLog(db),
     accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
+    events: new SessionEvents(sessions, sessionStack?.bus, {
+      perSession: STREAMS_PER_SESSION,
+      perServer: config.events.maxStreams,
+      heartbeatMs: config.events.heartbeat * 1000,
+    }),
     secretBox,
     secondFactors,
     pendingSignIns: new PendingSignIns(db, overrides.clock),

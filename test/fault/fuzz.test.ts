@@ -45,6 +45,7 @@ const NO_INPUT = new Set([
   'GET /metrics',
   'GET /api/auth/session',
   'GET /api/sessions',
+  'GET /api/events',
   'GET /api/items/export.csv',
   'GET /api/inventory/summary',
   'POST /api/me/export',

@@ -11,7 +11,7 @@ import { match, navigate, type Route, route as routeStore, useRoute } from './li
 import { useStore } from './lib/store';
 import { clearAnnouncement } from './state/announcer';
 import { requestReauth } from './state/reauth';
-import { authState, sessionEnded, signedIn } from './state/session';
+import { authState, sessionEnded, signedIn, signedOutOnLoad } from './state/session';
 import { Account } from './screens/Account';
 import { Activity } from './screens/Activity';
 import { Admin } from './screens/Admin';
@@ -38,7 +38,7 @@ installClientHooks({
 function restoreSession(): void {
   auth.session().then(signedIn, (err: unknown) => {
     const notice = err instanceof ApiError && err.status === 401 ? null : describeError(err);
-    authState.set({ status: 'signedOut', notice, returnTo: null });
+    signedOutOnLoad(notice);
   });
 }
 
@@ -103,7 +103,14 @@ export function App() {
       </p>
     );
   } else if (state.status === 'signedOut') {
-    content = r.path === '/signup' ? <SignUp /> : r.path === '/forgot' ? <ForgotPassword /> : <SignIn notice={state.notice} />;
+    content =
+      r.path === '/signup' ? (
+        <SignUp />
+      ) : r.path === '/forgot' ? (
+        <ForgotPassword />
+      ) : (
+        <SignIn notice={state.notice} username={state.username} />
+      );
   } else {
     content = <Layout user={state.user}>{screenFor(r, state.user)}</Layout>;
   }

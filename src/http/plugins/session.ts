@@ -13,6 +13,13 @@ import type { SessionCookie } from '../cookies.js';
  */
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * false: a request to this route is not activity, and never renews the session (GET /api/events:
+     * a stream held open by a forgotten tab must not keep its session alive). Default: renews.
+     */
+    renews?: boolean;
+  }
   interface FastifyRequest {
     /** The raw session token of a validated session; used for CSRF and rotation, never logged. */
     sessionToken: string | null;
@@ -27,6 +34,12 @@ export interface SessionPluginOptions {
   /** A refused cookie named a session that had expired (idle or absolute): for the log (S-69). */
   onExpired?: (request: FastifyRequest, session: SessionRecord, lifetime: 'idle' | 'absolute') => void;
 }
+
+/**
+ * Asked by the engine only when a renewal is due (at most once a minute per session): reading the route's
+ * options allocates (Fastify builds `routeOptions` on each access), which the hot path must not pay.
+ */
+const routeRenews = (request: FastifyRequest): boolean => request.routeOptions.config.renews !== false;
 
 async function session(app: FastifyInstance, opts: SessionPluginOptions) {
   await app.register(cookie, { hook: 'onRequest' });
@@ -63,7 +76,7 @@ async function session(app: FastifyInstance, opts: SessionPluginOptions) {
     request.hasSessionCookie = true;
     let verdict: ReturnType<SessionEngine['validate']>;
     try {
-      verdict = opts.engine.validate(token);
+      verdict = opts.engine.validate(token, routeRenews, request);
     } catch (err) {
       return done(err as Error);
     }

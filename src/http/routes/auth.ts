@@ -259,7 +259,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       // password is out.
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
-      const revoked = await sessions.revokeUser(user.id, rotated.session);
+      const revoked = await sessions.revokeUser(user.id, rotated.session, 'password_changed');
       issue(reply, rotated);
       await deps.notices.passwordChanged(user.id, 'changed');
       await audit.event(request, 'password.changed', { userId: user.id, details: { sessionsRevoked: revoked } });

@@ -124,7 +124,8 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       requireFreshAuth(auth, config.session.reauthWindow);
       if (!(await secondFactors.disableTotp(auth.user.id))) throw new AppError('not_found', 'Two-factor sign-in is not on.');
       // A weaker sign-in from now on: whoever signed in elsewhere with the factor's help is out.
-      const revoked = await sessions.revokeUser(auth.user.id, auth.session);
+      // The user's own doing, from this device: the others hear "signed out on another device".
+      const revoked = await sessions.revokeUser(auth.user.id, auth.session, 'signed_out');
       // A reset link issued while the factor guarded it must not outlive the change; the owner is told.
       await deps.passwordResets.voidAll(auth.user.id);
       await deps.notices.secondFactorRemoved(auth.user.id, 'removed');
@@ -234,7 +235,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       if (!isUserId(target) || !(await deps.users.findById(target))) throw new AppError('not_found', 'No such user.');
       const removed = await secondFactors.removeAll(target);
       // The admin's own sessions stay when they reset themselves: only the others go.
-      const revoked = await sessions.revokeUser(target, target === auth.user.id ? auth.session : undefined);
+      const revoked = await sessions.revokeUser(target, target === auth.user.id ? auth.session : undefined, 'revoked');
       await deps.passwordResets.voidAll(target);
       await deps.notices.secondFactorRemoved(target, 'reset');
       await audit.event(request, 'mfa.reset', {

@@ -81,7 +81,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         throw new AppError('unauthenticated', 'The second factor is missing or not right.');
       });
       // After the commit: whoever held a session (the attacker, in the incident case) is out everywhere.
-      const revoked = await sessions.revokeUser(done.userId);
+      const revoked = await sessions.revokeUser(done.userId, undefined, 'password_changed');
       // The owner proved they hold the link: their own sign-in lockout no longer keeps them out.
       await deps.throttle.clearAccount(done.username, request.ip);
       await deps.notices.passwordChanged(done.userId, 'reset');

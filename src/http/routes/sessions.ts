@@ -81,7 +81,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRoutesOptions> = as
     async (request) => {
       const auth = requireUser(request);
       requireFreshAuth(auth, config.session.reauthWindow);
-      const revoked = await sessions.revokeUser(auth.user.id, auth.session);
+      const revoked = await sessions.revokeUser(auth.user.id, auth.session, 'signed_out');
       await audit.event(request, 'sessions.revoked_others', { userId: auth.user.id, details: { count: revoked } });
       return { revoked };
     },

@@ -24,16 +24,36 @@ import { randomBytes } from 'node:crypto';
  *   (sessions/stack.ts), so no server serves the revoked session from a Redis copy afterwards.
  */
 
+/**
+ * Why sessions end, as their event streams tell the browser (sessions/events.ts, docs/api.md "Events").
+ * `rotated` is no ending: the session lives on under a new token (re-authentication, password change),
+ * and a stream opened with the old one closes quietly for the browser to reconnect with the new cookie.
+ */
+export const END_REASONS = ['signed_out', 'revoked', 'expired', 'password_changed', 'disabled', 'rotated'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+/**
+ * A revocation names what ends and, optionally, why (`reason`, on the wire `r`): an older publisher sends
+ * none, and a receiver then says `revoked`. The caches ignore it; only event streams read it.
+ */
 export type Revocation =
-  | { readonly kind: 'session'; readonly idHash: Buffer }
-  | { readonly kind: 'user'; readonly userId: string; readonly keep?: Buffer }
-  | { readonly kind: 'all' };
+  | { readonly kind: 'session'; readonly idHash: Buffer; readonly reason?: EndReason }
+  | { readonly kind: 'user'; readonly userId: string; readonly keep?: Buffer; readonly reason?: EndReason }
+  | { readonly kind: 'all'; readonly reason?: EndReason };
+
+export const SHOP_CHANGE_REASONS = ['role_changed', 'removed', 'mfa_required'] as const;
+export type ShopChangeReason = (typeof SHOP_CHANGE_REASONS)[number];
 
 /**
  * Not a revocation: news every server acts on, carried the same way (every carrier, echo wait, retry).
- * `pseudonym-key`: the pseudonym key was rotated; re-read it (auth/pseudonyms.ts).
+ * - `pseudonym-key`: the pseudonym key was rotated; re-read it (auth/pseudonyms.ts).
+ * - `shop.changed`: one member's standing in one shop changed (`userId`: whose; the streams of that
+ *   user's sessions pass `{shopId, reason}` on to the browser, sessions/events.ts). One notice per
+ *   affected member: a stream knows its user, not the shop's members.
  */
-export type Notice = { readonly kind: 'pseudonym-key' };
+export type Notice =
+  | { readonly kind: 'pseudonym-key' }
+  | { readonly kind: 'shop.changed'; readonly shopId: string; readonly userId: string; readonly reason: ShopChangeReason };
 
 export interface PublishOptions {
   /** True when the publisher has removed the revoked sessions from the Redis tier itself. */
@@ -82,7 +102,7 @@ export function preciseNow(): number {
  */
 export function encodeRevocation(r: Revocation, sentAt = preciseNow(), nonce?: string, tierClean = false): string {
   // `c` only when true: a message without it (an older publisher, a CLI without Redis) is "not cleaned".
-  const n = { ...(nonce ? { n: nonce } : {}), ...(tierClean ? { c: 1 } : {}) };
+  const n = { ...(nonce ? { n: nonce } : {}), ...(tierClean ? { c: 1 } : {}), ...(r.reason ? { r: r.reason } : {}) };
   switch (r.kind) {
     case 'session':
       return JSON.stringify({ k: 's', h: r.idHash.toString('base64url'), t: sentAt, ...n });
@@ -102,30 +122,43 @@ export interface DecodedRevocation {
 
 /** A notice on the wire: `k: 'n'` (older servers decode it as nothing, and ignore it). */
 export function encodeNotice(n: Notice, sentAt = preciseNow(), nonce?: string): string {
-  return JSON.stringify({ k: 'n', w: n.kind, t: sentAt, ...(nonce ? { n: nonce } : {}) });
+  const body = n.kind === 'shop.changed' ? { s: n.shopId, u: n.userId, r: n.reason } : {};
+  return JSON.stringify({ k: 'n', w: n.kind, ...body, t: sentAt, ...(nonce ? { n: nonce } : {}) });
 }
 
 export function decodeNotice(raw: string): { notice: Notice; info: MessageInfo } | null {
   try {
-    const m = JSON.parse(raw) as { k?: unknown; w?: unknown; n?: unknown };
-    if (m.k !== 'n' || m.w !== 'pseudonym-key') return null;
-    return { notice: { kind: 'pseudonym-key' }, info: { tierClean: false, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) } };
+    const m = JSON.parse(raw) as { k?: unknown; w?: unknown; n?: unknown; s?: unknown; u?: unknown; r?: unknown };
+    if (m.k !== 'n') return null;
+    let notice: Notice;
+    if (m.w === 'pseudonym-key') notice = { kind: 'pseudonym-key' };
+    else if (m.w === 'shop.changed' && typeof m.s === 'string' && typeof m.u === 'string' && isOneOf(SHOP_CHANGE_REASONS, m.r)) {
+      notice = { kind: 'shop.changed', shopId: m.s, userId: m.u, reason: m.r };
+    } else return null;
+    return { notice, info: { tierClean: false, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) } };
   } catch {
     return null;
   }
 }
 
+function isOneOf<T extends string>(values: readonly T[], v: unknown): v is T {
+  return typeof v === 'string' && (values as readonly string[]).includes(v);
+}
+
 /** Null for anything malformed (a foreign publisher on our channel must not crash us). */
 export function decodeRevocation(raw: string): DecodedRevocation | null {
   try {
-    const m = JSON.parse(raw) as { k?: unknown; h?: unknown; u?: unknown; x?: unknown; t?: unknown; n?: unknown; c?: unknown };
+    const m = JSON.parse(raw) as { k?: unknown; h?: unknown; u?: unknown; x?: unknown; t?: unknown; n?: unknown; c?: unknown; r?: unknown };
     const meta = { sentAt: typeof m.t === 'number' ? m.t : 0, tierClean: m.c === 1, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) };
-    if (m.k === 's' && typeof m.h === 'string') return { revocation: { kind: 'session', idHash: Buffer.from(m.h, 'base64url') }, ...meta };
+    // An unknown reason (a newer publisher) is dropped, not the message: the revocation itself still holds.
+    const why = isOneOf(END_REASONS, m.r) ? { reason: m.r } : {};
+    if (m.k === 's' && typeof m.h === 'string')
+      return { revocation: { kind: 'session', idHash: Buffer.from(m.h, 'base64url'), ...why }, ...meta };
     if (m.k === 'u' && typeof m.u === 'string') {
       const keep = typeof m.x === 'string' ? Buffer.from(m.x, 'base64url') : undefined;
-      return { revocation: { kind: 'user', userId: m.u, ...(keep ? { keep } : {}) }, ...meta };
+      return { revocation: { kind: 'user', userId: m.u, ...(keep ? { keep } : {}), ...why }, ...meta };
     }
-    if (m.k === 'a') return { revocation: { kind: 'all' }, ...meta };
+    if (m.k === 'a') return { revocation: { kind: 'all', ...why }, ...meta };
     return null;
   } catch {
     return null;

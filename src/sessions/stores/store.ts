@@ -1,4 +1,5 @@
 import type { SessionUser } from '../../auth/user.js';
+import type { EndReason } from '../bus/bus.js';
 import type { SessionRecord } from '../session.js';
 
 /** A value, or a promise of it: for the reads that memory can answer without waiting. */
@@ -37,7 +38,9 @@ export interface CreatedSession {
  *   a renewal racing a revocation cannot bring the session back.
  * - `rotate` replaces one row by another atomically: afterwards the old hash is gone, or nothing changed
  *   (false) because the old row was already gone.
- * - Deletes report what they removed so caches above can forget it.
+ * - Deletes report what they removed so caches above can forget it. Their `reason` says why, for the
+ *   event streams (sessions/events.ts); a store with nobody to tell (every store but the bus-backed
+ *   local cache, tiers/local-cached-store.ts) ignores it.
  */
 export interface SessionStore {
   /**
@@ -50,13 +53,13 @@ export interface SessionStore {
   get(idHash: Buffer): MaybePromise<StoredSession | null>;
   touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean>;
   rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean>;
-  delete(idHash: Buffer): Promise<SessionRecord | null>;
+  delete(idHash: Buffer, reason?: EndReason): Promise<SessionRecord | null>;
   /** One of a user's sessions by its public id (a user can only ever name their own). */
-  deleteById(userId: string, publicId: string): Promise<SessionRecord | null>;
+  deleteById(userId: string, publicId: string, reason?: EndReason): Promise<SessionRecord | null>;
   /** All of a user's sessions but `keep`. Returns how many went. */
-  deleteUser(userId: string, keep?: Buffer): Promise<number>;
+  deleteUser(userId: string, keep?: Buffer, reason?: EndReason): Promise<number>;
   /** Every session of every user ("sign everyone out"). Returns how many went. */
-  deleteAll(): Promise<number>;
+  deleteAll(reason?: EndReason): Promise<number>;
   listUser(userId: string): Promise<SessionRecord[]>;
   /** Removes up to `limit` sessions past their idle or absolute expiry; returns the count. */
   purgeExpired(now: Date, limit: number): Promise<number>;

@@ -1,4 +1,4 @@
-import type { Revocation, RevocationBus } from '../bus/bus.js';
+import type { EndReason, Revocation, RevocationBus } from '../bus/bus.js';
 import type { LocalSessionCache } from './local-cache.js';
 import type { SessionUser } from '../../auth/user.js';
 import type { SessionRecord } from '../session.js';
@@ -86,36 +86,37 @@ export class CachedSessionStore implements SessionStore {
 
   async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
     const rotated = await this.inner.rotate(oldIdHash, next);
-    if (rotated) await this.revoked({ kind: 'session', idHash: oldIdHash });
+    // The session lives on under the new token: its streams close quietly and reconnect (sessions/events.ts).
+    if (rotated) await this.revoked({ kind: 'session', idHash: oldIdHash, reason: 'rotated' });
     else this.cache?.dropSession(keyOf(oldIdHash));
     return rotated;
   }
 
-  async delete(idHash: Buffer): Promise<SessionRecord | null> {
+  async delete(idHash: Buffer, reason?: EndReason): Promise<SessionRecord | null> {
     const gone = await this.inner.delete(idHash);
     // Published only when something was deleted: whoever deleted it before us published already, and
     // a stream of logouts with made-up tokens must not become a stream of bus messages.
-    if (gone) await this.revoked({ kind: 'session', idHash });
+    if (gone) await this.revoked({ kind: 'session', idHash, ...(reason ? { reason } : {}) });
     else this.cache?.dropSession(keyOf(idHash));
     return gone;
   }
 
-  async deleteById(userId: string, publicId: string): Promise<SessionRecord | null> {
+  async deleteById(userId: string, publicId: string, reason?: EndReason): Promise<SessionRecord | null> {
     const gone = await this.inner.deleteById(userId, publicId);
-    if (gone) await this.revoked({ kind: 'session', idHash: gone.idHash });
+    if (gone) await this.revoked({ kind: 'session', idHash: gone.idHash, ...(reason ? { reason } : {}) });
     return gone;
   }
 
-  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
+  async deleteUser(userId: string, keep?: Buffer, reason?: EndReason): Promise<number> {
     const n = await this.inner.deleteUser(userId, keep);
     // Always published: this is the kill switch (disable, role change), and it is rare.
-    await this.revoked({ kind: 'user', userId, ...(keep ? { keep } : {}) });
+    await this.revoked({ kind: 'user', userId, ...(keep ? { keep } : {}), ...(reason ? { reason } : {}) });
     return n;
   }
 
-  async deleteAll(): Promise<number> {
+  async deleteAll(reason?: EndReason): Promise<number> {
     const n = await this.inner.deleteAll();
-    await this.revoked({ kind: 'all' });
+    await this.revoked({ kind: 'all', ...(reason ? { reason } : {}) });
     return n;
   }
 

@@ -176,7 +176,12 @@ describe('logs', () => {
     await call(admin, 'POST /api/admin/users/:id/revoke-sessions', `/api/admin/users/${victimUser.id}/revoke-sessions`, {}, 200);
     await call(admin, 'PATCH /api/admin/users/:id', `/api/admin/users/${victimUser.id}`, { body: { disabled: true } }, 200);
 
+    // The event stream answers once its session ends: here, with the account.
+    const streamed = call(m, 'GET /api/events', '/api/events', {}, 200);
+    const end = Date.now() + 10_000;
+    while (server.deps.events.size === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     await call(m, 'DELETE /api/me', '/api/me', { body: { password: NEW_PASSWORD } }, 204);
+    assert.match((await streamed).text, /event: session\.ended/);
     await call(admin, 'POST /api/auth/logout', '/api/auth/logout', {}, 204);
 
     assert.deepEqual(

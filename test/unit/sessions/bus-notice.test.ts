@@ -39,6 +39,17 @@ describe('bus notices', () => {
     for (const foreign of ['', '{"k":"n"}', '{"k":"n","w":"other"}', '{"k":"a"}']) assert.equal(decodeNotice(foreign), null, foreign);
   });
 
+  test('shop.changed round-trips; one missing a field or with an unknown reason is ignored', () => {
+    const n: Notice = { kind: 'shop.changed', shopId: 's1', userId: 'u1', reason: 'role_changed' };
+    assert.deepEqual(decodeNotice(encodeNotice(n, 1, 'n.8')), { notice: n, info: { tierClean: false, nonce: 'n.8' } });
+    for (const bad of [
+      '{"k":"n","w":"shop.changed","s":"s1","r":"removed"}',
+      '{"k":"n","w":"shop.changed","s":"s1","u":"u1","r":"promoted"}',
+      '{"k":"n","w":"shop.changed","u":"u1","r":"removed"}',
+    ])
+      assert.equal(decodeNotice(bad), null, bad);
+  });
+
   test('in-process: every bus of the hub hears it once, on onNotice only', async () => {
     const scope = {};
     const a = new LocalBus(scope);

@@ -85,3 +85,21 @@ describe('FanoutBus', () => {
     await a.close();
   });
 });
+
+describe('why a session ended, on the wire', () => {
+  test('a reason round-trips on every kind; a message without one (an older publisher) decodes without it', () => {
+    const all: Revocation[] = [
+      { kind: 'session', idHash: Buffer.alloc(32, 7), reason: 'signed_out' },
+      { kind: 'user', userId: 'u', keep: Buffer.alloc(32, 9), reason: 'password_changed' },
+      { kind: 'user', userId: 'u', reason: 'disabled' },
+      { kind: 'all', reason: 'revoked' },
+    ];
+    for (const r of all) assert.deepEqual(decodeRevocation(encodeRevocation(r, 1))?.revocation, r);
+    assert.deepEqual(decodeRevocation('{"k":"a","t":1}')?.revocation, { kind: 'all' });
+  });
+
+  test('an unknown reason (a newer publisher) is dropped, the revocation kept', () => {
+    assert.deepEqual(decodeRevocation('{"k":"u","u":"x","r":"abducted","t":1}')?.revocation, { kind: 'user', userId: 'x' });
+    assert.deepEqual(decodeRevocation('{"k":"a","r":5,"t":1}')?.revocation, { kind: 'all' });
+  });
+});

@@ -945,6 +945,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events for this session (Server-Sent Events)
+         * @description `text/event-stream`. `session.ended` `{reason}` (signed_out, revoked, expired, password_changed, disabled) is the last event before the stream closes; `shop.changed` `{shopId, reason}` (role_changed, removed, mfa_required). Comment lines are heartbeats. Reading the stream never renews the session. At most 3 streams per session (a 4th closes the oldest); a server holding EVENTS_MAX_STREAMS answers 503 with Retry-After.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The event stream. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/items": {
         parameters: {
             query?: never;

@@ -1,11 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { auth } from '../api/endpoints';
 import type { User } from '../api/types';
 import { href, useRoute } from '../lib/router';
 import { useStore } from '../lib/store';
 import { announcement } from '../state/announcer';
-import { signedOut } from '../state/session';
+import { announceSignOut, signedOut } from '../state/session';
 
 interface NavLink {
   to: string;
@@ -34,13 +34,34 @@ function isCurrent(link: NavLink, path: string): boolean {
   return link.prefix === '/' ? path === '/' : path === link.prefix || path.startsWith(`${link.prefix}/`);
 }
 
+/**
+ * "/" focuses the screen's search box (as on GitHub or Gmail), unless the keystroke is typing: in a
+ * field, with a modifier, or on a screen without search.
+ */
+function focusSearchOnSlash(e: KeyboardEvent): void {
+  if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+  const target = e.target as HTMLElement | null;
+  if (target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+  const search = document.querySelector<HTMLInputElement>('main input[type=search]');
+  if (!search) return;
+  e.preventDefault();
+  search.focus();
+  search.select();
+}
+
 export function Layout({ user, children }: { user: User; children: ComponentChildren }) {
   const route = useRoute();
   const message = useStore(announcement);
   const [signingOut, setSigningOut] = useState(false);
 
+  useEffect(() => {
+    document.addEventListener('keydown', focusSearchOnSlash);
+    return () => document.removeEventListener('keydown', focusSearchOnSlash);
+  }, []);
+
   async function signOut() {
     setSigningOut(true);
+    announceSignOut();
     try {
       await auth.logout();
     } catch {

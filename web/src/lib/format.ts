@@ -99,3 +99,26 @@ export function describeDevice(userAgent: string | null | undefined): string {
   if (browser && os) return `${browser} on ${os}`;
   return browser ?? os ?? ua.slice(0, 40);
 }
+
+/**
+ * The address a session was seen from, in plain words. The server keeps it truncated (IPv4 /24, IPv6
+ * /48: "203.0.113.0/24"), so it names a network, never a machine: "Internet address 203.0.113.x",
+ * "Your local network (192.168.1.x)", "This computer".
+ */
+export function describeAddress(ip: string | null | undefined): string {
+  if (!ip) return 'Address unknown';
+  const [address = ''] = ip.split('/');
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.\d+$/.exec(address);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    const network = `${v4[1]}.${v4[2]}.${v4[3]}.x`;
+    if (a === 127) return 'This computer';
+    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return `A local network (${network})`;
+    return `Internet address ${network}`;
+  }
+  const v6 = address.toLowerCase();
+  if (v6 === '::' || v6 === '::1') return 'This computer';
+  if (/^f[cd]/.test(v6)) return 'A local network (IPv6)';
+  const prefix = v6.replace(/::$/, '').split(':').slice(0, 3).join(':');
+  return `Internet address ${prefix}:… (IPv6)`;
+}

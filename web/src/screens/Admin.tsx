@@ -177,7 +177,7 @@ export function Admin({ me }: { me: User }) {
                           class="btn btn--small"
                           disabled={busy !== null || u.activeSessions === 0}
                           onClick={() => revoke(u)}
-                          aria-label={`End all sessions of ${u.username}`}
+                          aria-label={`End sessions of ${u.username}`}
                         >
                           End sessions
                         </button>
@@ -187,7 +187,7 @@ export function Admin({ me }: { me: User }) {
                             class="btn btn--small"
                             disabled={busy !== null}
                             onClick={() => issueReset(u)}
-                            aria-label={`Create a password-reset link for ${u.username}`}
+                            aria-label={`Reset password of ${u.username}`}
                           >
                             Reset password
                           </button>

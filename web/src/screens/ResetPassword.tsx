@@ -36,7 +36,7 @@ export function ResetPassword({ token }: { token: string }) {
     try {
       await auth.resetPassword(token, next, info.data?.mfaRequired ? code.trim() : undefined);
       announce('Password set. Sign in with your new password.');
-      authState.set({ status: 'signedOut', notice: 'Your new password is set. Sign in with it.', returnTo: null });
+      authState.set({ status: 'signedOut', notice: 'Your new password is set. Sign in with it.', returnTo: null, username: null });
       navigate('/signin', { replace: true });
     } catch (err) {
       const fields = fieldErrorMap(err);

@@ -5,7 +5,7 @@ import type { DeviceSession } from '../api/types';
 import { AccountNav } from '../components/AccountNav';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
-import { describeDevice, formatDateTime, formatRelative } from '../lib/format';
+import { describeAddress, describeDevice, formatDateTime, formatRelative } from '../lib/format';
 import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
 
@@ -23,6 +23,12 @@ export function Sessions() {
   const [busy, setBusy] = useState<string | null>(null);
   const list = state.data ?? [];
   const others = list.filter((s) => !s.current);
+  // Identical devices ("Chrome on Linux" three times) are told apart by when each first signed in.
+  const name = (s: DeviceSession) => {
+    const device = describeDevice(s.userAgent);
+    const twins = list.filter((x) => describeDevice(x.userAgent) === device);
+    return twins.length > 1 ? `${device}, signed in ${formatDateTime(s.createdAt)}` : device;
+  };
 
   async function revoke(s: DeviceSession) {
     setBusy(s.id);
@@ -30,7 +36,7 @@ export function Sessions() {
     try {
       await sessionsApi.revoke(s.id);
       state.setData(list.filter((x) => x.id !== s.id));
-      announce(`Signed out ${describeDevice(s.userAgent)}.`);
+      announce(`Signed out ${name(s)}.`);
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -65,13 +71,13 @@ export function Sessions() {
           <li key={s.id} class={`session${s.current ? ' session--current' : ''}`}>
             <div class="session__main">
               <p class="session__device">
-                {describeDevice(s.userAgent)}
+                {name(s)}
                 {s.current ? <span class="badge badge--ok">This device</span> : null}
               </p>
               <p class="session__meta">
-                <span>IP {s.ip ?? 'unknown'}</span>
-                <span title={formatDateTime(s.lastSeenAt)}>Active {formatRelative(s.lastSeenAt)}</span>
-                <span>Signed in {formatDateTime(s.createdAt)}</span>
+                <span title={s.ip ?? undefined}>{describeAddress(s.ip)}</span>
+                <span>First seen {formatDateTime(s.createdAt)}</span>
+                <span title={formatDateTime(s.lastSeenAt)}>Last active {s.current ? 'now' : formatRelative(s.lastSeenAt)}</span>
               </p>
             </div>
             {s.current ? null : (
@@ -80,7 +86,7 @@ export function Sessions() {
                 class="btn btn--small"
                 onClick={() => revoke(s)}
                 disabled={busy !== null}
-                aria-label={`Sign out ${describeDevice(s.userAgent)}, last active ${formatRelative(s.lastSeenAt)}`}
+                aria-label={`Sign out ${name(s)}, last active ${formatRelative(s.lastSeenAt)}`}
               >
                 Sign out
               </button>

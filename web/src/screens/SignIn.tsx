@@ -9,8 +9,9 @@ import { href } from '../lib/router';
 import { useCountdown } from '../lib/useCountdown';
 import { signedIn } from '../state/session';
 
-export function SignIn({ notice }: { notice: string | null }) {
-  const [username, setUsername] = useState('');
+/** `username`: of the session that just ended (kept, so signing back in is one field). */
+export function SignIn({ notice, username: previous = null }: { notice: string | null; username?: string | null }) {
+  const [username, setUsername] = useState(previous ?? '');
   const [password, setPassword] = useState('');
   const [remember, setRemember] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -95,7 +96,7 @@ export function SignIn({ notice }: { notice: string | null }) {
 
   return (
     <AuthCard title="Sign in">
-      {notice ? <Notice tone={notice.startsWith('Your session ended') ? 'warning' : 'info'}>{notice}</Notice> : null}
+      {notice ? <Notice tone={previous ? 'warning' : 'info'}>{notice}</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form onSubmit={submit} class="stack" aria-label="Sign in">
         <Field label="Username" name="username" value={username} onValue={setUsername} autoComplete="username" required />
