@@ -54,7 +54,21 @@ export type LogSink = 'stdout' | { write(line: string): void };
  */
 export function createLogger(config: Config, sink?: LogSink): Logger {
   if (!sink) return pino({ level: 'silent' });
-  return sink === 'stdout' ? pino(loggerOptions(config)) : pino(loggerOptions(config), sink);
+  return sink === 'stdout' ? pino(loggerOptions(config), asyncStdout()) : pino(loggerOptions(config), sink);
+}
+
+/**
+ * Standard output, written asynchronously: a line is appended to a buffer and the buffer goes out in one
+ * write while the next lines collect (pino's sonic-boom with `sync: false`). pino's default writes every
+ * line with its own blocking write(2) — a system call per request on the one thread that serves them all,
+ * and a stall whenever the reader of the pipe (journald, docker) is slow (issue 20: a sixth of a "who am
+ * I", and part of its p99). The price is lines held in memory until written, so they are flushed
+ * synchronously when the process ends: pino registers the destination for process exit (every exit path
+ * of main.ts goes through process.exit), and `fatal` (the crash handlers, crash.ts) flushes at once.
+ * Tested with a real child process in test/integration/ops/log-flush.test.ts.
+ */
+function asyncStdout() {
+  return pino.destination({ dest: 1, sync: false });
 }
 
 /** Who a request acts as, in its log lines: the user and the session's public id, never the token. */
