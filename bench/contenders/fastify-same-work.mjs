@@ -29,7 +29,8 @@ const API_HEADERS = Object.freeze({
 // The log line Stockade writes at completion, with the same fields; `auth` is a constant here (there is
 // no session), so the line weighs the same.
 const AUTH = { userId: FIXED_SESSION_BODY.user.id, sessionId: FIXED_SESSION_BODY.session.id };
-const destination = pino.destination({ dest: 1, sync: false });
+const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+setInterval(() => destination.flush(), 250).unref();
 const logger = pino(
   {
     level: 'info',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServerProcess, type ServerProcess } from '../../fault/support/server-process.js';
+import { startServerProcess, type ServerProcess, waitForLog } from '../../fault/support/server-process.js';
 import { TestClient } from '../../support/client.js';
 
 /**
@@ -66,6 +66,14 @@ describe('log lines survive the end of the process', () => {
       server = await startServerProcess({ env: { COOKIE_SECURE: 'true', LOG_LEVEL: 'info' } });
     });
     after(() => server.stop());
+
+    test("a quiet server writes a request's line soon, without waiting for a full batch or the exit", async () => {
+      const res = await fetch(`${server.url}/healthz`);
+      await res.arrayBuffer();
+      const id = res.headers.get('x-request-id');
+      // Batches go out at 4 KiB or every 250 ms: one request's line is in the file well within 10 s.
+      await waitForLog(server, (l) => l.msg === 'request completed' && l.requestId === id, 1, 10_000);
+    });
 
     test('writes the access line of every request it answered, then its shutdown lines', async () => {
       const c = new TestClient(server.url);
