@@ -1,13 +1,15 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import type { Config } from '../config.js';
 
-/** Fields that must never reach a log line, whatever a serializer or a careless call includes. */
+/**
+ * Fields that must never reach a log line, whatever a careless call includes. `req` and `res` are not
+ * listed: they always pass through the serializers below, which keep named fields only (method, path,
+ * address; status), so no header can be under them. Redaction paths under them matched nothing, yet made
+ * pino clone both objects on every access line: ~40 % of the line's cost (issue 20).
+ */
 export const LOG_REDACT = [
-  'req.headers.cookie',
-  'req.headers.authorization',
-  'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]',
   'headers.cookie',
+  'headers.authorization',
   'headers["x-csrf-token"]',
   'password',
   'currentPassword',
@@ -33,12 +35,16 @@ export function loggerOptions(config: Config): LoggerOptions {
     redact: { paths: LOG_REDACT, censor: '[redacted]' },
     serializers: {
       // Fastify's request, described by the fields read here (this layer does not import Fastify).
-      req(request: { method: string; url: string; ip: string; routeOptions?: { url?: string } }) {
+      req(request: { method?: unknown; url?: unknown; ip?: unknown; routeOptions?: { url?: string } }) {
         // A route with a secret in its path (/api/auth/password-reset/:token) is logged by its pattern:
         // the token is a password until it is used (docs/api.md, v2 "Secrets in paths").
         const pattern: string | undefined = request.routeOptions?.url;
-        const url = pattern?.includes(':token') ? pattern : request.url.split('?')[0];
+        const url = pattern?.includes(':token') ? pattern : typeof request.url === 'string' ? request.url.split('?')[0] : undefined;
         return { method: request.method, url, remoteAddress: request.ip };
+      },
+      // Fastify's reply (or anything logged as `res`): its status only, never its headers (Set-Cookie).
+      res(reply: { statusCode?: unknown }) {
+        return { statusCode: reply.statusCode };
       },
     },
   };
