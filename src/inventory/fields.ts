@@ -1,6 +1,6 @@
 import type { FieldError } from '../errors.js';
 import { checkText, type TextRule } from './text.js';
-import { type AdjustmentInput, type ItemFields, type ItemPatch, REASONS, type Reason } from './types.js';
+import { type AdjustmentInput, type ItemFields, type ItemPatch, ItemSchema, REASONS, type Reason, SERVER_OWNED } from './types.js';
 
 /*
  * Validation of item and adjustment input, shared by the JSON routes and the CSV import. It checks
@@ -31,13 +31,13 @@ export const LIMITS = {
 } as const;
 
 /** The unit value the stock-value bound applies to: the larger of price and cost (the summary uses one of them). */
-export function unitValue(f: { priceCents: number | null; costCents: number | null }): number {
+export function unitValue(f: Pick<ItemFields, 'priceCents' | 'costCents'>): number {
   return Math.max(f.priceCents ?? 0, f.costCents ?? 0);
 }
 
 /** An error on `quantity` when quantity × unit value exceeds LIMITS.stockValue (exact: both are safe integers). */
 export function stockValueError(
-  f: { quantity: number; priceCents: number | null; costCents: number | null },
+  f: Pick<ItemFields, 'quantity' | 'priceCents' | 'costCents'>,
   prefix = '',
   field = 'quantity',
 ): FieldError | undefined {
@@ -55,20 +55,14 @@ export const TEXT: Record<string, TextRule> = {
   note: { max: 500, required: false, multiline: true },
 };
 
-/** Fields of an item a client may write, in the order the CSV export writes them. */
-export const ITEM_FIELDS = [
-  'sku',
-  'name',
-  'description',
-  'quantity',
-  'unit',
-  'priceCents',
-  'costCents',
-  'lowStockThreshold',
-  'location',
-  'tags',
-] as const;
-export type ItemFieldName = (typeof ITEM_FIELDS)[number];
+export type ItemFieldName = keyof ItemFields;
+/**
+ * Fields of an item a client may write: ItemSchema's own, in its order, which is the order the CSV export
+ * writes them in (reordering ItemSchema reorders the export's columns).
+ */
+export const ITEM_FIELDS: readonly ItemFieldName[] = Object.keys(ItemSchema.properties).filter(
+  (name): name is ItemFieldName => !(SERVER_OWNED as readonly string[]).includes(name),
+);
 
 type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 

@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
 
 /** The inventory's public shapes: exactly the JSON of docs/api.md "Inventory" (camelCase, ISO times, cents). */
 
@@ -40,16 +40,43 @@ export const MovementSchema = Type.Object({
   itemId: id,
   delta: Type.Integer(),
   quantityAfter: Type.Integer(),
-  reason: Type.Union(REASONS.map((r) => Type.Literal(r))),
+  // Typed as the union of the reasons: Static of a union over a mapped array (not a tuple) is never.
+  reason: Type.Union(REASONS.map((r) => Type.Literal(r))) as unknown as TUnsafe<Reason>,
   note: nullable(Type.String()),
   createdAt: time,
   by: nullable(Type.String(), 'The user who made the change; null once that account is gone.'),
 });
-/** `reason` typed as the union (a mapped array of literals widens in Static). */
-export type Movement = Omit<Static<typeof MovementSchema>, 'reason'> & { reason: Reason };
+export type Movement = Static<typeof MovementSchema>;
+
+/** The fields the server owns: a client never sends them (but `version` back with a PATCH). */
+export const SERVER_OWNED = ['id', 'version', 'createdAt', 'updatedAt'] as const;
 
 /** Everything a client may set on an item (create); quantity only at creation or by import. */
-export type ItemFields = Omit<Item, 'id' | 'version' | 'createdAt' | 'updatedAt'>;
+export type ItemFields = Omit<Item, (typeof SERVER_OWNED)[number]>;
+
+/*
+ * The bounds a JSON request puts on each field a client may set; the HTTP layer applies them to the
+ * fields of ItemSchema above (src/http/schemas/requests/inventory.ts), so the request bodies are derived
+ * from the Item, not listed again. Shape only, and generous: lengths in UTF-16 units, four per character,
+ * and amounts well above the real limits, which fields.ts enforces (in characters) on JSON and CSV alike.
+ * They keep a huge value from being parsed further. `satisfies`: a field added to ItemSchema without its
+ * bounds here is a compile error rather than a field no client can set.
+ */
+const textBound = (characters: number) => ({ maxLength: characters * 4 });
+const countBound = { minimum: 0, maximum: 1_000_000_000 };
+const centsBound = { minimum: 0, maximum: 100_000_000_000 };
+export const ITEM_REQUEST_BOUNDS = {
+  sku: textBound(64),
+  name: textBound(200),
+  description: textBound(2000),
+  quantity: countBound,
+  unit: textBound(16),
+  priceCents: centsBound,
+  costCents: centsBound,
+  lowStockThreshold: countBound,
+  location: textBound(100),
+  tags: { maxItems: 20, items: textBound(32) },
+} as const satisfies Record<keyof ItemFields, object>;
 
 /** A PATCH: any editable field (never quantity), with the version the client last saw. */
 export type ItemPatch = Partial<Omit<ItemFields, 'quantity'>> & { version: number };

@@ -41,16 +41,41 @@ export function responsesFor(
     // A route may also answer a failure with its own JSON shape (readiness: 503 with the checks); a
     // problem is always possible too (the server shutting down is 503 `unavailable` everywhere).
     const own = generated[String(status)]?.content as object | undefined;
-    out[String(status)] = {
-      description: ERROR_DESCRIPTIONS[status] ?? 'See `code`.',
-      content: { ...own, 'application/problem+json': { schema: ref('Problem') } },
-      ...(status === 429 || status === 503
-        ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } } }
-        : {}),
-    };
+    const shared = PROBLEM_RESPONSE_NAMES[status];
+    out[String(status)] = own || !shared ? problemAnswer(status, own) : { $ref: `#/components/responses/${shared}` };
   }
   return out;
 }
+
+/** A failure answer: a problem (and the route's own JSON, if it has one for this status). */
+function problemAnswer(status: number, own?: object) {
+  return {
+    description: ERROR_DESCRIPTIONS[status] ?? 'See `code`.',
+    content: { ...own, 'application/problem+json': { schema: ref('Problem') } },
+    ...(status === 429 || status === 503
+      ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } } }
+      : {}),
+  };
+}
+
+/*
+ * The failure answers are the same on every operation, so the document writes each once, under
+ * components.responses, and the operations reference it (as they reference the Problem schema): the
+ * web's generated types name each once instead of repeating it for every operation.
+ */
+const PROBLEM_RESPONSE_NAMES: Record<number, string> = {
+  400: 'Invalid',
+  401: 'Unauthenticated',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Unprocessable',
+  429: 'RateLimited',
+  500: 'Internal',
+  503: 'Unavailable',
+};
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: '`validation`: the request is not valid (`errors` lists the fields).',
@@ -65,3 +90,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   500: '`internal`: our fault; no details are given (the request id is in `instance`).',
   503: '`unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds.',
 };
+
+/** components.responses of the document: one problem answer per status of PROBLEM_RESPONSE_NAMES (after ERROR_DESCRIPTIONS, which it reads). */
+export const PROBLEM_RESPONSES: Record<string, unknown> = Object.fromEntries(
+  Object.entries(PROBLEM_RESPONSE_NAMES).map(([status, name]) => [name, problemAnswer(Number(status))]),
+);

@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_CODES } from '../../errors.js';
 import { type Access, publicScope } from '../access.js';
-import { COMPONENT_SCHEMAS } from './openapi-components.js';
+import { referenceComponents } from './openapi-components.js';
 import type { Operation as OperationDoc } from '../operation.js';
-import { responsesFor } from './openapi-operations.js';
+import { PROBLEM_RESPONSES, responsesFor } from './openapi-operations.js';
 
 /**
  * The OpenAPI 3.1 document of the HTTP contract, at /docs/json (and /docs/yaml), browsable at /docs.
@@ -61,7 +61,6 @@ type Operation = {
 
 /** Adds the answers, security and headers of every operation (see openapi-operations.ts). */
 function complete(doc: { paths?: Record<string, Record<string, Operation>>; components?: Record<string, unknown> }) {
-  doc.components = { ...doc.components, schemas: { ...(doc.components?.schemas as object), ...COMPONENT_SCHEMAS } };
   for (const [path, ops] of Object.entries(doc.paths ?? {})) {
     for (const [lower, operation] of Object.entries(ops)) {
       const method = lower.toUpperCase();
@@ -107,6 +106,9 @@ function complete(doc: { paths?: Record<string, Record<string, Operation>>; comp
       }
     }
   }
+  // Last: the answers added above reference Problem already; the routes' own shapes become references here.
+  referenceComponents(doc);
+  doc.components = { ...doc.components, responses: PROBLEM_RESPONSES };
   return doc;
 }
 

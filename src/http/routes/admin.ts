@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { decodeUserCursor } from '../../auth/accounts.js';
 import { AUDIT_TYPES } from '../../auth/audit.js';
 import { isUserId } from '../../auth/users.js';
@@ -9,6 +9,8 @@ import { Type } from 'typebox';
 import { AuditEventSchema } from '../schemas/audit.js';
 import { NextCursor, Revoked } from '../schemas/common.js';
 import { AdminUserSchema } from '../schemas/users.js';
+import { AdminUserPatchBody, AdminUsersQuery, AuditQuery } from '../schemas/requests/admin.js';
+import { IdParams } from '../schemas/requests/common.js';
 
 /**
  * Account administration (docs/api.md "Admin"): the user list, the kill switch, disable/enable, role change,
@@ -20,9 +22,6 @@ import { AdminUserSchema } from '../schemas/users.js';
  * SESSION_REAUTH_WINDOW).
  */
 
-const id = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } as const;
-const limitParam = { type: 'string', pattern: '^[0-9]{1,4}$' } as const;
-
 function pageSize(raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -32,10 +31,10 @@ function pageSize(raw: string | undefined, fallback: number, max: number): numbe
 
 const noSuchUser = () => new AppError('not_found', 'No such user.');
 
-export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { accounts, audit, config } = deps;
 
-  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
+  app.get(
     '/api/admin/users',
     {
       config: {
@@ -43,11 +42,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
         operation: { tag: 'admin', summary: 'Users, in username order', ok: { status: 200, description: 'A page of users.' } },
       },
       schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { cursor: { type: 'string', maxLength: 400 }, limit: limitParam },
-        },
+        querystring: AdminUsersQuery,
         response: { 200: Type.Object({ users: Type.Array(AdminUserSchema), nextCursor: NextCursor }) },
       },
     },
@@ -59,7 +54,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/admin/users/:id/revoke-sessions',
     {
       config: {
@@ -70,7 +65,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
           ok: { status: 200, description: 'How many ended.' },
         },
       },
-      schema: { params: id, response: { 200: Revoked } },
+      schema: { params: IdParams, response: { 200: Revoked } },
     },
     async (request) => {
       const auth = requireAdmin(request);
@@ -86,7 +81,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { disabled?: boolean; role?: 'merchant' | 'admin' } }>(
+  app.patch(
     '/api/admin/users/:id',
     {
       config: {
@@ -100,14 +95,9 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
         },
       },
       schema: {
-        params: id,
+        params: IdParams,
         response: { 200: Type.Object({ user: AdminUserSchema }) },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          minProperties: 1,
-          properties: { disabled: { type: 'boolean' }, role: { type: 'string', enum: ['merchant', 'admin'] } },
-        },
+        body: AdminUserPatchBody,
       },
     },
     async (request) => {
@@ -134,7 +124,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     },
   );
 
-  app.get<{ Querystring: { cursor?: string; limit?: string; userId?: string; type?: string } }>(
+  app.get(
     '/api/admin/audit',
     {
       config: {
@@ -143,16 +133,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
       },
       schema: {
         response: { 200: Type.Object({ events: Type.Array(AuditEventSchema), nextCursor: NextCursor }) },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            cursor: { type: 'string', pattern: '^[0-9]{1,19}$' },
-            limit: limitParam,
-            userId: { type: 'string', maxLength: 64 },
-            type: { type: 'string', maxLength: 64 },
-          },
-        },
+        querystring: AuditQuery,
       },
     },
     async (request) => {

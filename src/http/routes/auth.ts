@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
@@ -13,6 +14,7 @@ import { publicSession } from '../../sessions/public-session.js';
 import { Type } from 'typebox';
 import { CsrfToken, SessionSchema, SignedInSchema } from '../schemas/sessions.js';
 import { UserSchema } from '../schemas/users.js';
+import { LoginBody, PasswordBody, PasswordChangeBody, RegisterBody } from '../schemas/requests/auth.js';
 
 /** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
 
@@ -21,15 +23,11 @@ export interface AuthRoutesOptions {
   cookie: SessionCookie;
 }
 
-// Bounded well above any real credential: a 100 KB "password" is refused before any hashing (S-44).
-const username = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
-
 // Answers: sign-up has no session to show yet; step-up shows the rotated one.
 const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken });
 const Reauthenticated = Type.Object({ session: SessionSchema, csrfToken: CsrfToken });
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { deps, cookie }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, cookie }) => {
   const { sessions, authenticator, users, audit, throttle, config } = deps;
 
   const clientOf = (request: FastifyRequest) => ({
@@ -46,7 +44,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     if (presented) await sessions.revokeToken(presented);
   };
 
-  app.post<{ Body: { username: string; password: string } }>(
+  app.post(
     '/api/auth/register',
     {
       config: {
@@ -59,12 +57,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          additionalProperties: false,
-          properties: { username, password },
-        },
+        body: RegisterBody,
         response: { 201: Registered },
       },
     },
@@ -91,7 +84,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
+  app.post(
     '/api/auth/login',
     {
       config: {
@@ -106,12 +99,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          additionalProperties: false,
-          properties: { username, password, remember: { type: 'boolean' } },
-        },
+        body: LoginBody,
         response: { 200: SignedInSchema },
       },
     },
@@ -177,7 +165,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post<{ Body: { password: string } }>(
+  app.post(
     '/api/auth/reauthenticate',
     {
       config: {
@@ -190,7 +178,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
+        body: PasswordBody,
         response: { 200: Reauthenticated },
       },
     },
@@ -211,7 +199,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
     },
   );
 
-  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+  app.post(
     '/api/auth/password',
     {
       config: {
@@ -224,12 +212,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { d
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['currentPassword', 'newPassword'],
-          additionalProperties: false,
-          properties: { currentPassword: password, newPassword: password },
-        },
+        body: PasswordChangeBody,
         response: { 200: Type.Object({ csrfToken: CsrfToken }) },
       },
     },

@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import type { Pseudonyms } from '../../auth/pseudonyms.js';
 import { type LoginThrottle, tooManyAttempts } from '../../auth/throttle.js';
 import type { Db } from '../../db/db.js';
@@ -14,8 +16,16 @@ import { adjustStock, listMovements } from '../../inventory/movements.js';
 import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
 import { requireMerchant } from '../guards.js';
-import { adjustmentBody, dailyMovementsQuery, idParams, itemsQuery, movementsQuery, newItemBody, patchBody } from './items-schemas.js';
 import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
+import { IdParams } from '../schemas/requests/common.js';
+import {
+  AdjustmentBody,
+  DailyMovementsQuery,
+  ItemPatchBody,
+  ItemsQuery,
+  MovementsQuery,
+  NewItemBody,
+} from '../schemas/requests/inventory.js';
 
 /*
  * docs/api.md "Inventory". Thin: each handler reads the merchant on its first line (from the session, never
@@ -26,10 +36,6 @@ import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, Movemen
 
 /** CSV import bodies may be this large; every other body keeps the global 1 MiB. */
 export const CSV_BODY_LIMIT = 20 * 1024 * 1024;
-
-interface IdParams {
-  id: string;
-}
 
 /** The request's Idempotency-Key, bound to what the request says (method, path, body). */
 function ticketOf(request: FastifyRequest, body: string): IdempotencyTicket | undefined {
@@ -54,19 +60,19 @@ export interface ItemsRoutesOptions {
   importQuota: { max: number; window: number };
 }
 
-export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
+export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async (app, { db, throttle, pseudonyms, importQuota }) => {
   // Every route here is declared `merchant` (access.ts checks it before the body is even read: a
   // stranger cannot make us parse a 20 MiB CSV); requireMerchant only reads the merchant id.
   const merchant = { access: 'merchant' } as const;
 
-  app.get<{ Querystring: Record<string, string | undefined> }>(
+  app.get(
     '/api/items',
     {
       config: {
         ...merchant,
         operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } },
       },
-      schema: { querystring: itemsQuery, response: { 200: ItemPage } },
+      schema: { querystring: ItemsQuery, response: { 200: ItemPage } },
     },
     async (request) => {
       const { merchantId } = requireMerchant(request);
@@ -94,7 +100,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           errors: [409],
         },
       },
-      schema: { body: newItemBody, response: { 201: ItemEnvelope } },
+      schema: { body: NewItemBody, response: { 201: ItemEnvelope } },
     },
     async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
@@ -192,11 +198,11 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     );
   });
 
-  app.get<{ Params: IdParams }>(
+  app.get(
     '/api/items/:id',
     {
       config: { ...merchant, operation: { tag: 'inventory', summary: 'One item', ok: { status: 200, description: 'The item.' } } },
-      schema: { params: idParams, response: { 200: ItemEnvelope } },
+      schema: { params: IdParams, response: { 200: ItemEnvelope } },
     },
     async (request) => {
       const { merchantId } = requireMerchant(request);
@@ -204,7 +210,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.patch<{ Params: IdParams }>(
+  app.patch(
     '/api/items/:id',
     {
       config: {
@@ -216,7 +222,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           errors: [409],
         },
       },
-      schema: { params: idParams, body: patchBody, response: { 200: ItemEnvelope } },
+      schema: { params: IdParams, body: ItemPatchBody, response: { 200: ItemEnvelope } },
     },
     async (request) => {
       const { merchantId } = requireMerchant(request);
@@ -224,14 +230,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.delete<{ Params: IdParams }>(
+  app.delete(
     '/api/items/:id',
     {
       config: {
         ...merchant,
         operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
       },
-      schema: { params: idParams },
+      schema: { params: IdParams },
     },
     async (request, reply) => {
       const { merchantId } = requireMerchant(request);
@@ -240,7 +246,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.post<{ Params: IdParams }>(
+  app.post(
     '/api/items/:id/adjustments',
     {
       config: {
@@ -254,7 +260,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           errors: [409],
         },
       },
-      schema: { params: idParams, body: adjustmentBody, response: { 201: Adjusted } },
+      schema: { params: IdParams, body: AdjustmentBody, response: { 201: Adjusted } },
     },
     async (request, reply) => {
       const { merchantId, user } = requireMerchant(request);
@@ -267,7 +273,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     },
   );
 
-  app.get<{ Params: IdParams; Querystring: Record<string, string | undefined> }>(
+  app.get(
     '/api/items/:id/movements',
     {
       config: {
@@ -278,7 +284,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           ok: { status: 200, description: 'A page of movements.' },
         },
       },
-      schema: { params: idParams, querystring: movementsQuery, response: { 200: MovementPage } },
+      schema: { params: IdParams, querystring: MovementsQuery, response: { 200: MovementPage } },
     },
     async (request) => {
       const { merchantId } = requireMerchant(request);
@@ -302,12 +308,14 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
     async (request, reply) => {
       const { merchantId } = requireMerchant(request);
       // Written by hand: a total past Number.MAX_SAFE_INTEGER is a bigint, which JSON.stringify refuses.
-      return reply.type('application/json; charset=utf-8').send(summaryJson(await getSummary(db, merchantId)));
+      // The JSON text goes out as is (Fastify serializes objects only); the declared type is the object's.
+      const json = summaryJson(await getSummary(db, merchantId)) as unknown as Static<typeof SummarySchema>;
+      return reply.type('application/json; charset=utf-8').send(json);
     },
   );
 
   // Not in docs/api.md: our extension for the dashboard chart (README "The HTTP API").
-  app.get<{ Querystring: { days?: string } }>(
+  app.get(
     '/api/inventory/movements/daily',
     {
       config: {
@@ -319,7 +327,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
           ok: { status: 200, description: 'Per-day totals.' },
         },
       },
-      schema: { querystring: dailyMovementsQuery, response: { 200: DailyMovements } },
+      schema: { querystring: DailyMovementsQuery, response: { 200: DailyMovements } },
     },
     async (request) => {
       const { merchantId } = requireMerchant(request);

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../wiring/deps.js';
 import { HealthSchema, ReadinessSchema } from '../schemas/ops.js';
 
@@ -12,7 +12,7 @@ export interface ReadinessCheck {
   optional?: boolean;
 }
 
-export const opsRoutes: FastifyPluginAsync<{ deps: AppDeps; checks: ReadinessCheck[] }> = async (app, { deps, checks }) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; checks: ReadinessCheck[] }> = async (app, { deps, checks }) => {
   const all: ReadinessCheck[] = [{ name: 'database', check: () => deps.db.ping() }, ...checks];
 
   app.get(
@@ -24,7 +24,7 @@ export const opsRoutes: FastifyPluginAsync<{ deps: AppDeps; checks: ReadinessChe
       },
       schema: { response: { 200: HealthSchema } },
     },
-    async () => ({ status: 'ok' }),
+    async () => ({ status: 'ok' as const }),
   );
 
   app.get(

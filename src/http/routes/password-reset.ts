@@ -1,10 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { resetLink } from '../../auth/password-resets.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { requireAdmin, requireFreshAuth } from '../guards.js';
 import { Type } from 'typebox';
 import { Time } from '../schemas/common.js';
+import { ResetIssueBody } from '../schemas/requests/admin.js';
+import { NewPasswordBody, ResetTokenParams } from '../schemas/requests/auth.js';
+import { IdParams } from '../schemas/requests/common.js';
 
 /**
  * Password-reset links (v2 "E-mail and account recovery"): an administrator issues one for a user
@@ -17,17 +20,10 @@ import { Time } from '../schemas/common.js';
  * scanners and link previews open links); only the POST that sets a password does, once.
  */
 
-const tokenParams = {
-  type: 'object',
-  required: ['token'],
-  properties: { token: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;
-const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } as const;
-
-export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { passwordResets, sessions, audit, config } = deps;
 
-  app.get<{ Params: { token: string } }>(
+  app.get(
     '/api/auth/password-reset/:token',
     {
       config: {
@@ -41,7 +37,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
           errors: [404],
         },
       },
-      schema: { params: tokenParams, response: { 200: Type.Object({ username: Type.String(), mfaRequired: Type.Boolean() }) } },
+      schema: { params: ResetTokenParams, response: { 200: Type.Object({ username: Type.String(), mfaRequired: Type.Boolean() }) } },
     },
     async (request) => {
       const { username } = await passwordResets.peek(request.params.token);
@@ -50,7 +46,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
     },
   );
 
-  app.post<{ Params: { token: string }; Body: { newPassword: string } }>(
+  app.post(
     '/api/auth/password-reset/:token',
     {
       config: {
@@ -65,13 +61,8 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
         },
       },
       schema: {
-        params: tokenParams,
-        body: {
-          type: 'object',
-          required: ['newPassword'],
-          additionalProperties: false,
-          properties: { newPassword: { type: 'string', minLength: 1, maxLength: 1024 } },
-        },
+        params: ResetTokenParams,
+        body: NewPasswordBody,
       },
     },
     async (request, reply) => {
@@ -83,7 +74,7 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { invalidatePassword?: boolean } }>(
+  app.post(
     '/api/admin/users/:id/password-reset',
     {
       config: {
@@ -97,13 +88,9 @@ export const passwordResetRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async 
         },
       },
       schema: {
-        params: idParams,
+        params: IdParams,
         response: { 201: Type.Object({ link: Type.String(), expiresAt: Time }) },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { invalidatePassword: { type: 'boolean' } },
-        },
+        body: ResetIssueBody,
       },
     },
     async (request, reply) => {

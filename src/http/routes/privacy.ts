@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { confirmPassword } from '../../auth/password-checks.js';
 import { tooManyAttempts } from '../../auth/throttle.js';
 import type { AppDeps } from '../../wiring/deps.js';
@@ -10,6 +10,8 @@ import type { SessionCookie } from '../cookies.js';
 import { requireFreshAuth, requireUser } from '../guards.js';
 import { Type } from 'typebox';
 import { ActivityEventSchema } from '../schemas/audit.js';
+import { PasswordBody } from '../schemas/requests/auth.js';
+import { ActivityQuery } from '../schemas/requests/privacy.js';
 
 /**
  * The user's own data (docs/api.md "Privacy"): their security activity, a complete export, and erasure.
@@ -23,10 +25,10 @@ export interface PrivacyRoutesOptions {
   cookie: SessionCookie;
 }
 
-export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (app, { deps, cookie }) => {
+export const privacyRoutes: FastifyPluginAsyncTypebox<PrivacyRoutesOptions> = async (app, { deps, cookie }) => {
   const { audit, config, throttle, users } = deps;
 
-  app.get<{ Querystring: { limit?: string } }>(
+  app.get(
     '/api/me/activity',
     {
       config: {
@@ -34,7 +36,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
         operation: { tag: 'privacy', summary: 'Your security activity', ok: { status: 200, description: 'Events.' } },
       },
       schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
+        querystring: ActivityQuery,
         response: { 200: Type.Object({ events: Type.Array(ActivityEventSchema) }) },
       },
     },
@@ -80,7 +82,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
     },
   );
 
-  app.delete<{ Body: { password: string } }>(
+  app.delete(
     '/api/me',
     {
       config: {
@@ -94,12 +96,7 @@ export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (ap
         },
       },
       schema: {
-        body: {
-          type: 'object',
-          required: ['password'],
-          additionalProperties: false,
-          properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } },
-        },
+        body: PasswordBody,
       },
     },
     async (request, reply) => {

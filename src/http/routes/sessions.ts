@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import type { SessionCookie } from '../cookies.js';
@@ -6,6 +6,7 @@ import { requireFreshAuth, requireUser } from '../guards.js';
 import { Type } from 'typebox';
 import { Revoked } from '../schemas/common.js';
 import { SessionListEntrySchema } from '../schemas/sessions.js';
+import { IdParams } from '../schemas/requests/common.js';
 
 /** "Where you're signed in": the user's own sessions, listed by public handle, revocable one by one. */
 
@@ -14,7 +15,7 @@ export interface SessionRoutesOptions {
   cookie: SessionCookie;
 }
 
-export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { deps, cookie }) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRoutesOptions> = async (app, { deps, cookie }) => {
   const { sessions, config, audit } = deps;
 
   app.get(
@@ -44,14 +45,14 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/sessions/:id',
     {
       config: {
         access: 'user',
         operation: { tag: 'sessions', summary: 'End one of your sessions', ok: { status: 204, description: 'Ended.' } },
       },
-      schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
+      schema: { params: IdParams },
     },
     async (request, reply) => {
       const { user, session: current } = requireUser(request);

@@ -17,15 +17,10 @@ import { openTestPglite } from '../../support/pglite.js';
 
 type Doc = {
   openapi: string;
-  paths: Record<
-    string,
-    Record<
-      string,
-      { tags?: string[]; summary?: string; responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }
-    >
-  >;
-  components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+  paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses?: Record<string, Answer> }>>;
+  components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }>; responses: Record<string, Answer> };
 };
+type Answer = { $ref?: string; content?: Record<string, { schema?: { $ref?: string } }> };
 
 /** Routes that are not part of the API: the UI's own pages and assets (and the web app's files). */
 const notApi = (url: string) => url === '/docs' || url.startsWith('/docs/');
@@ -57,6 +52,30 @@ describe('OpenAPI document', () => {
   });
   after(() => app.close());
 
+  /** `schema` with every `$ref` to a component replaced by the component (a sibling description kept). */
+  const resolved = (schema: unknown): unknown => {
+    if (Array.isArray(schema)) return schema.map(resolved);
+    if (!schema || typeof schema !== 'object') return schema;
+    const { $ref, ...rest } = schema as { $ref?: string };
+    if ($ref === undefined) return Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, resolved(value)]));
+    const component = doc.components.schemas[$ref.replace('#/components/schemas/', '')];
+    assert.ok(component, `${$ref} is in the components`);
+    return { ...(resolved(component) as object), ...rest };
+  };
+  /** An operation's answer, or the shared one it references (components.responses). */
+  const answerOf = (answer: Answer | undefined): Answer | undefined => {
+    if (answer?.$ref === undefined) return answer;
+    const shared = doc.components.responses[answer.$ref.replace('#/components/responses/', '')];
+    assert.ok(shared, `${answer.$ref} is in the components`);
+    return shared;
+  };
+  const constAsEnum = (schema: unknown): unknown =>
+    JSON.parse(JSON.stringify(schema), (_key, value: unknown) =>
+      value && typeof value === 'object' && 'const' in value
+        ? (({ const: c, ...rest }) => ({ ...rest, enum: [c] }))(value as { const: unknown })
+        : value,
+    );
+
   const openapiPath = (fastifyUrl: string) => fastifyUrl.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
   test('every registered route is documented, and nothing else is', () => {
@@ -86,7 +105,7 @@ describe('OpenAPI document', () => {
         );
         for (const s of ['500', '503']) {
           assert.equal(
-            op.responses?.[s]?.content?.['application/problem+json']?.schema?.$ref,
+            answerOf(op.responses?.[s])?.content?.['application/problem+json']?.schema?.$ref,
             '#/components/schemas/Problem',
             `${where} ${s}`,
           );
@@ -115,20 +134,36 @@ describe('OpenAPI document', () => {
       }
       const declared = (route.schema?.response as Record<string, unknown> | undefined)?.[String(ok.status)];
       assert.ok(declared, `${where}: a JSON answer needs a response schema in the route's options`);
-      // The document shows exactly the schema the serializer was compiled from (JSON-equal, but for
-      // @fastify/swagger writing `const: x` as `enum: [x]`).
-      const asDocumented = JSON.parse(JSON.stringify(declared), (_key, value: unknown) =>
-        value && typeof value === 'object' && 'const' in value
-          ? (({ const: c, ...rest }) => ({ ...rest, enum: [c] }))(value as { const: unknown })
-          : value,
-      );
-      assert.deepEqual(answer?.content?.['application/json']?.schema, asDocumented, where);
+      // The document shows exactly the schema the serializer was compiled from, once its references to
+      // components are resolved (JSON-equal, but for @fastify/swagger writing `const: x` as `enum: [x]`).
+      const documented = resolved(answer?.content?.['application/json']?.schema);
+      assert.deepEqual(constAsEnum(documented), constAsEnum(declared), where);
       checked++;
     }
     assert.ok(checked >= 20, `JSON answers checked: ${checked}`);
     // Readiness answers 503 with its own body (which check is down) as well as a problem.
     const ready = doc.paths['/readyz']?.get?.responses?.['503']?.content ?? {};
     assert.deepEqual(Object.keys(ready).sort(), ['application/json', 'application/problem+json']);
+  });
+
+  test('the shared shapes are written once, as components, and referenced from every answer', () => {
+    const answers = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.responses));
+    // An Item field only in the Item component (and in request bodies), never inlined in an answer.
+    const inlined = JSON.stringify(answers).split('"lowStockThreshold"').length - 1;
+    assert.equal(inlined, 0, 'answers that inline the Item instead of referencing it');
+    const one = doc.paths['/api/items/{id}']?.get?.responses?.['200']?.content?.['application/json']?.schema as {
+      properties?: Record<string, unknown>;
+    };
+    assert.deepEqual(one?.properties?.item, { $ref: '#/components/schemas/Item' });
+    // The failure answers, the same everywhere, are written once too.
+    assert.deepEqual(doc.paths['/api/items/{id}']?.get?.responses?.['404'], { $ref: '#/components/responses/NotFound' });
+    // Components reference each other too; a copy with its own description keeps it beside the reference.
+    const signedIn = doc.components.schemas.SignedIn as { properties?: Record<string, unknown> };
+    assert.deepEqual(signedIn.properties?.user, { $ref: '#/components/schemas/User' });
+    assert.deepEqual(signedIn.properties?.session, { $ref: '#/components/schemas/Session' });
+    const current = doc.components.schemas.Problem?.properties?.current as { $ref?: string; description?: string };
+    assert.equal(current.$ref, '#/components/schemas/Item');
+    assert.match(current.description ?? '', /stale/);
   });
 
   test('every error code of the catalogue is documented, with its status', () => {

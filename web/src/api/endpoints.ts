@@ -1,18 +1,35 @@
 import { api, apiRaw, newIdempotencyKey, withQuery } from './client';
 import type {
-  ActivityEvent,
-  AdminUser,
-  AuthResponse,
-  DailyMovements,
-  DeviceSession,
-  Item,
+  ActivityPage,
+  DeleteAccountInput,
+  ItemSort,
+  LoginInput,
+  PasswordChangeInput,
+  ReauthInput,
+  RegisterInput,
+  ResetIssueInput,
+  ResetPasswordInput,
+  AdjustmentInput,
+  Adjusted,
+  AdminUserAnswer,
+  AdminUserPage,
+  AdminUserPatch,
+  DailyMovementsAnswer,
+  ImportCounts,
+  ItemEnvelope,
   ItemInput,
   ItemPage,
-  Movement,
+  ItemPatch,
   MovementPage,
+  PasswordChanged,
   Reason,
   Reauthenticated,
-  Role,
+  Registered,
+  ResetLink,
+  ResetLinkInfo,
+  Revoked,
+  SessionList,
+  SignedIn,
   Summary,
 } from './types';
 
@@ -20,50 +37,48 @@ import type {
 
 export const auth = {
   register: (username: string, password: string) =>
-    api<AuthResponse>('/api/auth/register', {
+    api<Registered>('/api/auth/register', {
       method: 'POST',
-      json: { username, password },
+      json: { username, password } satisfies RegisterInput,
       unauthenticatedIsExpected: true,
     }),
   login: (username: string, password: string, remember: boolean) =>
-    api<AuthResponse>('/api/auth/login', {
+    api<SignedIn>('/api/auth/login', {
       method: 'POST',
-      json: { username, password, remember },
+      json: { username, password, remember } satisfies LoginInput,
       unauthenticatedIsExpected: true,
     }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
-  session: () => api<AuthResponse>('/api/auth/session', { unauthenticatedIsExpected: true }),
+  session: () => api<SignedIn>('/api/auth/session', { unauthenticatedIsExpected: true }),
   reauthenticate: (password: string) =>
     api<Reauthenticated>('/api/auth/reauthenticate', {
       method: 'POST',
-      json: { password },
+      json: { password } satisfies ReauthInput,
       unauthenticatedIsExpected: true,
     }),
   /** Whose reset link this is; never uses it up. 404 for a used, expired or unknown link. */
   resetInfo: (token: string) =>
-    api<{ username: string; mfaRequired: boolean }>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
+    api<ResetLinkInfo>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       unauthenticatedIsExpected: true,
     }),
   resetPassword: (token: string, newPassword: string) =>
     api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       method: 'POST',
-      json: { newPassword },
+      json: { newPassword } satisfies ResetPasswordInput,
       unauthenticatedIsExpected: true,
     }),
   changePassword: (currentPassword: string, newPassword: string) =>
-    api<{ csrfToken: string }>('/api/auth/password', {
+    api<PasswordChanged>('/api/auth/password', {
       method: 'POST',
-      json: { currentPassword, newPassword },
+      json: { currentPassword, newPassword } satisfies PasswordChangeInput,
     }),
 };
 
 export const sessions = {
-  list: () => api<{ sessions: DeviceSession[] }>('/api/sessions'),
+  list: () => api<SessionList>('/api/sessions'),
   revoke: (id: string) => api<void>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-  revokeOthers: () => api<{ revoked: number }>('/api/sessions/revoke-others', { method: 'POST' }),
+  revokeOthers: () => api<Revoked>('/api/sessions/revoke-others', { method: 'POST' }),
 };
-
-export type ItemSort = 'name' | '-updatedAt' | 'quantity' | 'sku';
 
 export interface ItemQuery {
   q?: string;
@@ -86,23 +101,22 @@ export const items = {
         limit: query.limit,
       }),
     ),
-  get: (id: string) => api<{ item: Item }>(itemPath(id)),
+  get: (id: string) => api<ItemEnvelope>(itemPath(id)),
   create: (input: ItemInput, idempotencyKey = newIdempotencyKey()) =>
-    api<{ item: Item }>('/api/items', { method: 'POST', json: input, idempotencyKey }),
-  update: (id: string, patch: Partial<ItemInput> & { version: number }) =>
-    api<{ item: Item }>(itemPath(id), { method: 'PATCH', json: patch }),
+    api<ItemEnvelope>('/api/items', { method: 'POST', json: input, idempotencyKey }),
+  update: (id: string, patch: ItemPatch) => api<ItemEnvelope>(itemPath(id), { method: 'PATCH', json: patch }),
   remove: (id: string) => api<void>(itemPath(id), { method: 'DELETE' }),
   adjust: (id: string, delta: number, reason: Reason, note: string | undefined, idempotencyKey: string) =>
-    api<{ item: Item; movement: Movement }>(`${itemPath(id)}/adjustments`, {
+    api<Adjusted>(`${itemPath(id)}/adjustments`, {
       method: 'POST',
-      json: note ? { delta, reason, note } : { delta, reason },
+      json: (note ? { delta, reason, note } : { delta, reason }) satisfies AdjustmentInput,
       idempotencyKey,
     }),
   movements: (id: string, cursor?: string | null, limit = 50) =>
     api<MovementPage>(withQuery(`${itemPath(id)}/movements`, { cursor, limit })),
   exportCsv: () => apiRaw('/api/items/export.csv', {}),
   importCsv: (csv: string, idempotencyKey: string) =>
-    api<{ created: number; updated: number }>('/api/items/import', {
+    api<ImportCounts>('/api/items/import', {
       method: 'POST',
       text: csv,
       contentType: 'text/csv',
@@ -110,27 +124,25 @@ export const items = {
     }),
   summary: () => api<Summary>('/api/inventory/summary'),
   /** Units in and out per UTC day, oldest first, zero days included (extension to docs/api.md). */
-  dailyMovements: (days: number) => api<{ days: DailyMovements[] }>(withQuery('/api/inventory/movements/daily', { days })),
+  dailyMovements: (days: number) => api<DailyMovementsAnswer>(withQuery('/api/inventory/movements/daily', { days })),
 };
 
 export const me = {
   // A POST with the CSRF token (S-89): a GET would let any site start an export through a link.
   export: () => apiRaw('/api/me/export', { method: 'POST' }),
-  activity: () => api<{ events: ActivityEvent[] }>('/api/me/activity'),
-  deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } }),
+  activity: () => api<ActivityPage>('/api/me/activity'),
+  deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } satisfies DeleteAccountInput }),
 };
 
 export const admin = {
-  users: (cursor?: string | null) =>
-    api<{ users: AdminUser[]; nextCursor: string | null }>(withQuery('/api/admin/users', { cursor, limit: 50 })),
-  revokeSessions: (id: string) =>
-    api<{ revoked: number }>(`/api/admin/users/${encodeURIComponent(id)}/revoke-sessions`, { method: 'POST' }),
+  users: (cursor?: string | null) => api<AdminUserPage>(withQuery('/api/admin/users', { cursor, limit: 50 })),
+  revokeSessions: (id: string) => api<Revoked>(`/api/admin/users/${encodeURIComponent(id)}/revoke-sessions`, { method: 'POST' }),
   /** A one-time link for the user to set a new password; `invalidatePassword` also voids the current one. */
   issueReset: (id: string, invalidatePassword: boolean) =>
-    api<{ link: string; expiresAt: string }>(`/api/admin/users/${encodeURIComponent(id)}/password-reset`, {
+    api<ResetLink>(`/api/admin/users/${encodeURIComponent(id)}/password-reset`, {
       method: 'POST',
-      json: { invalidatePassword },
+      json: { invalidatePassword } satisfies ResetIssueInput,
     }),
-  update: (id: string, patch: { disabled?: boolean; role?: Role }) =>
-    api<{ user: AdminUser }>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch }),
+  update: (id: string, patch: AdminUserPatch) =>
+    api<AdminUserAnswer>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch }),
 };

@@ -32,44 +32,10 @@ export interface paths {
                         "text/plain; version=0.0.4": string;
                     };
                 };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -109,26 +75,8 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -162,23 +110,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            status: "ready" | "degraded" | "unavailable";
-                            checks: {
-                                [key: string]: "ok" | "down";
-                            };
-                        };
+                        "application/json": components["schemas"]["Readiness"];
                     };
                 };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                500: components["responses"]["Internal"];
                 /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
                 503: {
                     headers: {
@@ -187,12 +122,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            status: "ready" | "degraded" | "unavailable";
-                            checks: {
-                                [key: string]: "ok" | "down";
-                            };
-                        };
+                        "application/json": components["schemas"]["Readiness"];
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
@@ -242,94 +172,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                /** Format: date-time */
-                                createdAt: string;
-                            };
+                            user: components["schemas"]["User"];
                             csrfToken: string;
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
-                429: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -377,109 +232,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                /** Format: date-time */
-                                createdAt: string;
-                            };
-                            session: {
-                                /** @description Public handle of the session; never the token. */
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                authenticatedAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                            };
-                            csrfToken: string;
-                        };
+                        "application/json": components["schemas"]["SignedIn"];
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
-                429: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -517,62 +280,12 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -604,71 +317,13 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                /** Format: date-time */
-                                createdAt: string;
-                            };
-                            session: {
-                                /** @description Public handle of the session; never the token. */
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                authenticatedAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                            };
-                            csrfToken: string;
-                        };
+                        "application/json": components["schemas"]["SignedIn"];
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -714,100 +369,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            session: {
-                                /** @description Public handle of the session; never the token. */
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                authenticatedAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                            };
+                            session: components["schemas"]["Session"];
                             csrfToken: string;
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
-                429: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -856,82 +430,14 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
-                429: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -964,62 +470,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            sessions: {
-                                id: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                /** Format: date-time */
-                                idleExpiresAt: string;
-                                /** Format: date-time */
-                                absoluteExpiresAt: string;
-                                userAgent: string | null;
-                                /** @description Truncated: IPv4 /24, IPv6 /48. */
-                                ip: string | null;
-                                current: boolean;
-                            }[];
+                            sessions: components["schemas"]["SessionListEntry"][];
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1062,80 +520,14 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         options?: never;
@@ -1176,71 +568,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -1279,79 +613,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            }[];
+                            items: components["schemas"]["Item"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1374,13 +646,14 @@ export interface paths {
                         sku: string;
                         name: string;
                         description?: string | null;
+                        quantity?: number;
                         unit?: string | null;
                         priceCents?: number | null;
                         costCents?: number | null;
+                        /** @description Low when quantity <= this (default 0: out of stock). */
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
-                        quantity?: number;
                     };
                 };
             };
@@ -1392,104 +665,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
+                            item: components["schemas"]["Item"];
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -1527,53 +714,11 @@ export interface paths {
                         "text/csv": string;
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1628,100 +773,16 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `validation` with row errors (CSV import); nothing was written. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
-                429: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["Unprocessable"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -1756,86 +817,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
+                            item: components["schemas"]["Item"];
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1862,80 +853,14 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         options?: never;
@@ -1962,6 +887,7 @@ export interface paths {
                         unit?: string | null;
                         priceCents?: number | null;
                         costCents?: number | null;
+                        /** @description Low when quantity <= this (default 0: out of stock). */
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
@@ -1977,113 +903,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
+                            item: components["schemas"]["Item"];
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         trace?: never;
@@ -2133,127 +965,20 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            item: {
-                                /** @description Opaque id. */
-                                id: string;
-                                sku: string;
-                                name: string;
-                                description: string | null;
-                                quantity: number;
-                                unit: string | null;
-                                priceCents: number | null;
-                                costCents: number | null;
-                                /** @description Low when quantity <= this (default 0: out of stock). */
-                                lowStockThreshold: number;
-                                location: string | null;
-                                tags: string[];
-                                /** @description Send it back with a PATCH (optimistic concurrency). */
-                                version: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                            };
-                            movement: {
-                                /** @description Opaque id. */
-                                id: string;
-                                /** @description Opaque id. */
-                                itemId: string;
-                                delta: number;
-                                quantityAfter: number;
-                                reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
-                                note: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** @description The user who made the change; null once that account is gone. */
-                                by: string | null;
-                            };
+                            item: components["schemas"]["Item"];
+                            movement: components["schemas"]["Movement"];
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -2291,81 +1016,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            movements: {
-                                /** @description Opaque id. */
-                                id: string;
-                                /** @description Opaque id. */
-                                itemId: string;
-                                delta: number;
-                                quantityAfter: number;
-                                reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
-                                note: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** @description The user who made the change; null once that account is gone. */
-                                by: string | null;
-                            }[];
+                            movements: components["schemas"]["Movement"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -2399,61 +1061,14 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            itemCount: number;
-                            totalUnits: number;
-                            stockValueCents: number;
-                            lowStockCount: number;
-                        };
+                        "application/json": components["schemas"]["Summary"];
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -2503,53 +1118,11 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -2587,69 +1160,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            users: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                disabled: boolean;
-                                activeSessions: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                lastLoginAt: string | null;
-                            }[];
+                            users: components["schemas"]["AdminUser"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -2695,80 +1216,14 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -2823,103 +1278,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user: {
-                                /** @description Opaque id. */
-                                id: string;
-                                username: string;
-                                role: "merchant" | "admin";
-                                disabled: boolean;
-                                activeSessions: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                lastLoginAt: string | null;
-                            };
+                            user: components["schemas"]["AdminUser"];
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         trace?: never;
@@ -2953,75 +1324,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            events: {
-                                /** @description Opaque id. */
-                                id: string;
-                                type: string;
-                                /** Format: date-time */
-                                at: string;
-                                userId: string | null;
-                                actorId: string | null;
-                                /** @description Pseudonym of a deleted account. */
-                                subject: string | null;
-                                ip: string | null;
-                                userAgent: string | null;
-                                requestId: string | null;
-                                details: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
+                            events: components["schemas"]["AuditEvent"][];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -3066,44 +1379,10 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                404: components["responses"]["NotFound"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -3138,71 +1417,13 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -3257,80 +1478,14 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `not_found`: no such object, or another tenant’s. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -3365,55 +1520,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            events: {
-                                type: string;
-                                /** Format: date-time */
-                                at: string;
-                                ip: string | null;
-                                userAgent: string | null;
-                                byAdmin: boolean;
-                            }[];
+                            events: components["schemas"]["ActivityEvent"][];
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -3460,82 +1574,14 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
-                429: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -3583,82 +1629,14 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `validation`: the request is not valid (`errors` lists the fields). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
-                429: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
-                503: {
-                    headers: {
-                        /** @description Seconds to wait. */
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
             };
         };
         options?: never;
@@ -3690,27 +1668,7 @@ export interface components {
                 message: string;
             }[];
             /** @description On a stale `version` (409): the item as it is now. */
-            current?: {
-                /** @description Opaque id. */
-                id: string;
-                sku: string;
-                name: string;
-                description: string | null;
-                quantity: number;
-                unit: string | null;
-                priceCents: number | null;
-                costCents: number | null;
-                /** @description Low when quantity <= this (default 0: out of stock). */
-                lowStockThreshold: number;
-                location: string | null;
-                tags: string[];
-                /** @description Send it back with a PATCH (optimistic concurrency). */
-                version: number;
-                /** Format: date-time */
-                createdAt: string;
-                /** Format: date-time */
-                updatedAt: string;
-            };
+            current?: components["schemas"]["Item"];
         };
         User: {
             /** @description Opaque id. */
@@ -3750,28 +1708,8 @@ export interface components {
             current: boolean;
         };
         SignedIn: {
-            user: {
-                /** @description Opaque id. */
-                id: string;
-                username: string;
-                role: "merchant" | "admin";
-                /** Format: date-time */
-                createdAt: string;
-            };
-            session: {
-                /** @description Public handle of the session; never the token. */
-                id: string;
-                /** Format: date-time */
-                createdAt: string;
-                /** Format: date-time */
-                lastSeenAt: string;
-                /** Format: date-time */
-                authenticatedAt: string;
-                /** Format: date-time */
-                idleExpiresAt: string;
-                /** Format: date-time */
-                absoluteExpiresAt: string;
-            };
+            user: components["schemas"]["User"];
+            session: components["schemas"]["Session"];
             csrfToken: string;
         };
         Item: {
@@ -3858,7 +1796,111 @@ export interface components {
             };
         };
     };
-    responses: never;
+    responses: {
+        /** @description `validation`: the request is not valid (`errors` lists the fields). */
+        Invalid: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared). */
+        Unauthenticated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `not_found`: no such object, or another tenant’s. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `payload_too_large`: body over 1 MiB (CSV import: 20 MiB). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported_media_type`: send JSON (CSV import: text/csv). */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `validation` with row errors (CSV import); nothing was written. */
+        Unprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate_limited`: too many attempts; wait Retry-After seconds. */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `internal`: our fault; no details are given (the request id is in `instance`). */
+        Internal: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unavailable`: a dependency (the database) is unreachable, or the server is shutting down; retry after Retry-After seconds. */
+        Unavailable: {
+            headers: {
+                /** @description Seconds to wait. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;

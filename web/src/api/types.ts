@@ -23,6 +23,9 @@ type JsonBody<P extends keyof paths, M extends 'post' | 'patch' | 'delete'> = pa
   ? Body
   : never;
 
+/** The query parameters a path takes. */
+type QueryOf<P extends keyof paths> = paths[P]['get'] extends { parameters: { query?: infer Query } } ? NonNullable<Query> : never;
+
 export type Role = Schemas['User']['role'];
 export type User = Schemas['User'];
 export type SessionInfo = Schemas['Session'];
@@ -32,11 +35,22 @@ export type Registered = JsonAnswer<'/api/auth/register', 'post', 201>;
 export type Reauthenticated = JsonAnswer<'/api/auth/reauthenticate', 'post', 200>;
 /** register answers without `session`; login and GET /api/auth/session with it. */
 export type AuthResponse = Registered | SignedIn;
+export type PasswordChanged = JsonAnswer<'/api/auth/password', 'post', 200>;
+export type RegisterInput = JsonBody<'/api/auth/register', 'post'>;
+export type LoginInput = JsonBody<'/api/auth/login', 'post'>;
+export type ReauthInput = JsonBody<'/api/auth/reauthenticate', 'post'>;
+export type PasswordChangeInput = JsonBody<'/api/auth/password', 'post'>;
+export type ResetPasswordInput = JsonBody<'/api/auth/password-reset/{token}', 'post'>;
+export type DeleteAccountInput = JsonBody<'/api/me', 'delete'>;
+export type SessionList = JsonAnswer<'/api/sessions', 'get', 200>;
 
 export type Item = Schemas['Item'];
 /** What the create form sends; PATCH sends any of these but quantity, plus `version`. */
 export type ItemInput = JsonBody<'/api/items', 'post'>;
 export type ItemPatch = JsonBody<'/api/items/{id}', 'patch'>;
+export type ItemEnvelope = JsonAnswer<'/api/items/{id}', 'get', 200>;
+export type ItemSort = NonNullable<QueryOf<'/api/items'>['sort']>;
+export type AdjustmentInput = JsonBody<'/api/items/{id}/adjustments', 'post'>;
 export type Movement = Schemas['Movement'];
 export type Reason = Movement['reason'];
 /** The reasons in the order the form offers them; the compiler checks they are exactly the server's. */
@@ -50,12 +64,17 @@ export type Adjusted = JsonAnswer<'/api/items/{id}/adjustments', 'post', 201>;
 export type ImportCounts = JsonAnswer<'/api/items/import', 'post', 200>;
 export type Summary = Schemas['Summary'];
 /** One UTC day of GET /api/inventory/movements/daily (our extension to docs/api.md). */
-export type DailyMovements = JsonAnswer<'/api/inventory/movements/daily', 'get', 200>['days'][number];
+export type DailyMovementsAnswer = JsonAnswer<'/api/inventory/movements/daily', 'get', 200>;
+export type DailyMovements = DailyMovementsAnswer['days'][number];
 
 export type ActivityEvent = Schemas['ActivityEvent'];
+export type ActivityPage = JsonAnswer<'/api/me/activity', 'get', 200>;
 export type AdminUser = Schemas['AdminUser'];
 export type AdminUserPage = JsonAnswer<'/api/admin/users', 'get', 200>;
+export type AdminUserPatch = JsonBody<'/api/admin/users/{id}', 'patch'>;
+export type AdminUserAnswer = JsonAnswer<'/api/admin/users/{id}', 'patch', 200>;
 export type ResetLink = JsonAnswer<'/api/admin/users/{id}/password-reset', 'post', 201>;
+export type ResetIssueInput = JsonBody<'/api/admin/users/{id}/password-reset', 'post'>;
 export type ResetLinkInfo = JsonAnswer<'/api/auth/password-reset/{token}', 'get', 200>;
 export type Revoked = JsonAnswer<'/api/sessions/revoke-others', 'post', 200>;
 

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { newIdempotencyKey } from '../api/client';
 import { items as itemsApi } from '../api/endpoints';
 import { ApiError, describeError } from '../api/problem';
-import type { FieldError } from '../api/types';
+import type { FieldError, ItemInput } from '../api/types';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { parseCsv } from '../lib/csv';
@@ -11,7 +11,21 @@ import { formatNumber } from '../lib/format';
 import { href } from '../lib/router';
 import { announce } from '../state/announcer';
 
-const COLUMNS = ['sku', 'name', 'description', 'quantity', 'unit', 'priceCents', 'costCents', 'lowStockThreshold', 'location', 'tags'];
+/** The columns shown, in the order the export writes them; the compiler checks they are exactly the item's writable fields. */
+const COLUMNS = [
+  'sku',
+  'name',
+  'description',
+  'quantity',
+  'unit',
+  'priceCents',
+  'costCents',
+  'lowStockThreshold',
+  'location',
+  'tags',
+] as const satisfies readonly (keyof ItemInput)[];
+const everyColumn: Exclude<keyof ItemInput, (typeof COLUMNS)[number]> extends never ? true : never = true;
+void everyColumn;
 
 /** Header cell → field, as loosely as the server matches it (case, spaces, dashes, underscores). */
 const looseField = (header: string) => header.toLowerCase().replace(/[\s_-]/g, '');

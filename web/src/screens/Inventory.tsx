@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type ItemSort, items as itemsApi } from '../api/endpoints';
+import { items as itemsApi } from '../api/endpoints';
 import { describeError } from '../api/problem';
-import type { Item } from '../api/types';
+import type { Item, ItemSort } from '../api/types';
 import { Checkbox, Field, Select } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
