@@ -8,6 +8,8 @@ import { trustProxyOption } from './lib/trust-proxy.js';
 import { accessPlugin, publicScope } from './http/access.js';
 import { AccessLog } from './http/access-log.js';
 import { sessionCookie } from './http/cookies.js';
+import { mfaCookie } from './http/mfa-cookie.js';
+import { mfaRoutes } from './http/routes/mfa.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -21,6 +23,8 @@ import { authRoutes } from './http/routes/auth.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
+import { emailRoutes } from './http/routes/email.js';
+import { passwordResetRequestRoutes } from './http/routes/password-reset-request.js';
 import { privacyRoutes } from './http/routes/privacy.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 
@@ -127,7 +131,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // Redis and the revocation bus report as optional checks: down means degraded (slower), not unready.
   const checks = [...(deps.sessionStack?.readinessChecks ?? []), ...(options.readinessChecks ?? [])];
   await app.register(opsRoutes, { deps, checks });
-  await app.register(authRoutes, { deps, cookie });
+  const mfa = mfaCookie(config.cookieSecure);
+  await app.register(authRoutes, { deps, cookie, mfa });
+  await app.register(mfaRoutes, { deps, cookie, mfa });
   await app.register(sessionRoutes, { deps, cookie });
   await app.register(itemsRoutes, {
     db: deps.db,
@@ -137,6 +143,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
+  await app.register(emailRoutes, { deps });
+  await app.register(passwordResetRequestRoutes, { deps });
   await app.register(privacyRoutes, { deps, cookie });
 
   if (options.webRoot && existsSync(options.webRoot)) {

@@ -43,6 +43,8 @@ Commands:
                            servers switch at once. --force: rotate while the previous key is
                            still in its grace period, or with a shorter grace (forgets the
                            throttling records made under the dropped key)
+  reseal-secrets           re-seal every second-factor secret under the current SECRET_KEY
+                           (after a rotation, before SECRET_KEY_PREVIOUS is removed)
   purge                    delete expired sessions, audit rows older than AUDIT_RETENTION
                            and expired sign-in throttling records
   stats [--json]           users, live sessions, items, movements, sign-ins and lockouts
@@ -259,12 +261,32 @@ async function rotatePseudonymKeyCommand(args: string[], io: Out): Promise<void>
   });
 }
 
+/**
+ * `reseal-secrets` (docs/operations.md, "Rotate the secret key"): every TOTP secret not sealed under the
+ * current key is opened with a previous one and sealed under the current one, so SECRET_KEY_PREVIOUS can
+ * then be removed without locking anyone out. Servers may keep running: each re-seal is conditional on
+ * the stored seal being unchanged. Fails (exit 1) while any secret opens under none of the keys given.
+ */
+async function resealSecrets(args: string[], io: Out): Promise<void> {
+  if (args.length > 0) throw new UsageError('reseal-secrets takes no arguments');
+  await withDeps(async (deps) => {
+    deps.secretBox.ready();
+    const { resealed, unopenable } = await deps.secondFactors.resealAll();
+    io.out(`re-sealed ${resealed} second-factor secret${resealed === 1 ? '' : 's'} under the current key`);
+    if (unopenable > 0) {
+      throw new CommandError(
+        `${unopenable} secret${unopenable === 1 ? '' : 's'} opened under none of SECRET_KEY and SECRET_KEY_PREVIOUS: keep the key that sealed them in SECRET_KEY_PREVIOUS and run again`,
+      );
+    }
+  });
+}
+
 async function purge(args: string[], io: Out): Promise<void> {
   if (args.length > 0) throw new UsageError('purge takes no arguments');
   await withDeps(async (deps) => {
     const counts = await purgeOnce(deps, { auditRetention: deps.config.auditRetention, maxBatches: 100_000 });
     io.out(
-      `purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records, ${counts.passwordResets} reset links${counts.pseudonymKeys ? ', the previous pseudonym key (grace period over)' : ''}`,
+      `purged ${counts.sessions} expired sessions, ${counts.auditEvents} audit events, ${counts.rateLimits} throttling records, ${counts.passwordResets} reset links${counts.pendingSignIns ? `, ${counts.pendingSignIns} unfinished two-step sign-ins` : ''}${counts.pseudonymKeys ? ', the previous pseudonym key (grace period over)' : ''}`,
     );
   });
 }
@@ -351,6 +373,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<void>> = {
   'revoke-all': revokeAll,
   'reset-link': resetLinkCommand,
   'rotate-pseudonym-key': rotatePseudonymKeyCommand,
+  'reseal-secrets': resealSecrets,
   purge,
   stats,
 };

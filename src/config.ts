@@ -84,6 +84,19 @@ export interface Config {
   readonly publicUrl: string;
   /** Seconds a password-reset link stays usable (PASSWORD_RESET_TTL). */
   readonly passwordResetTtl: number;
+  /** SECRET_KEY: base64 of the 32-byte key sealing second-factor secrets (auth/second-factor/secret-keys.ts). */
+  readonly secretKey: string | undefined;
+  /** SECRET_KEY_FILE: a file holding that key instead. */
+  readonly secretKeyFile: string | undefined;
+  /** SECRET_KEY_PREVIOUS: older keys (comma-separated) that still open what they sealed, during a rotation. */
+  readonly secretKeyPrevious: readonly string[];
+  /**
+   * Outbound mail (src/mail/): SMTP_URL (smtp:// with STARTTLS when offered, or smtps://), or undefined:
+   * each message is then written as an .eml file to DATA_DIR/outbox/. MAIL_FROM is the sender.
+   */
+  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
+  /** Password-reset requests from one address group per hour (PASSWORD_RESET_ADDRESS_MAX). */
+  readonly passwordResetAddressMax: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -212,7 +225,24 @@ export function loadConfig(env: Env = process.env): Config {
 
   const publicUrl = env.PUBLIC_URL?.trim() ? origin('PUBLIC_URL', env.PUBLIC_URL.trim()) : `http://localhost:${port}`;
   const passwordResetTtl = duration(env, 'PASSWORD_RESET_TTL', '30m');
+  const smtpUrl = env.SMTP_URL?.trim() || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/?#]+/.test(smtpUrl)) {
+    throw new ConfigError('SMTP_URL: must look like smtp://user:pass@mail.example:587 or smtps://mail.example:465');
+  }
+  const mailFrom = env.MAIL_FROM?.trim() || `Stockade <no-reply@${new URL(publicUrl).hostname}>`;
+  // One line, no CR/LF: it becomes a header.
+  if (!/^[^\r\n]{3,320}$/.test(mailFrom) || !mailFrom.includes('@')) {
+    throw new ConfigError('MAIL_FROM: must be an address like "Stockade <stockade@shop.example>"');
+  }
   if (passwordResetTtl > 86400) throw new ConfigError('PASSWORD_RESET_TTL: at most 24h (a reset link is a password)');
+
+  const secretKey = env.SECRET_KEY?.trim() || undefined;
+  const secretKeyFile = env.SECRET_KEY_FILE?.trim() || undefined;
+  if (secretKey && secretKeyFile) throw new ConfigError('SECRET_KEY_FILE: set SECRET_KEY or SECRET_KEY_FILE, not both');
+  const secretKeyPrevious = (env.SECRET_KEY_PREVIOUS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
   const config: Config = {
     port,
@@ -267,6 +297,12 @@ export function loadConfig(env: Env = process.env): Config {
     metricsTokens: [metricsToken, metricsTokenPrevious].filter((t): t is string => t !== undefined),
     publicUrl,
     passwordResetTtl,
+    secretKey,
+    secretKeyFile,
+    secretKeyPrevious,
+    mail: { smtpUrl, from: mailFrom },
+    // Each request may queue a mail: a flood from one address is a flood of mail (S-87).
+    passwordResetAddressMax: int(env, 'PASSWORD_RESET_ADDRESS_MAX', 20, 1, 1_000_000),
   };
   return deepFreeze(config);
 }

@@ -3,12 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { ensureAdmin } from './auth/bootstrap-admin.js';
 import { prepareDummyHash } from './auth/passwords.js';
+import { loadSecretKeys } from './auth/second-factor/secret-keys.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
 import { closeDeps, createDeps } from './wiring/deps.js';
 import { startPurgeJob } from './jobs/purge.js';
 import { exitOnCrash } from './observability/crash.js';
+import { startMailWorker } from './jobs/mail-worker.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
 
@@ -41,10 +43,22 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // The key sealing second-factor secrets, before anything opens: without one (DATABASE_URL and neither
+  // SECRET_KEY nor SECRET_KEY_FILE) the server refuses to start with one line (secret-keys.ts).
+  let secretKeys: ReturnType<typeof loadSecretKeys>;
+  try {
+    secretKeys = loadSecretKeys(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`stockade: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   // createDeps counts the database's failures in this app's /metrics (stockade_store_errors_total).
   const db = await openDb(config);
   await migrate(db);
-  const deps = createDeps(config, db, { log: 'stdout' });
+  const deps = createDeps(config, db, { log: 'stdout', secretKeys });
   // An evicting Redis stops the start here, with one line (S-90: evicted keys lose revocations).
   await deps.sessionStack?.checkRedisAtStart(2000);
   // The unknown-user path must cost one verify from the very first request, not a hash plus a verify.
@@ -68,6 +82,10 @@ async function main(): Promise<void> {
   }
   // Retention: expired sessions, old audit rows, dead throttling records; off the request path.
   deps.closers.push(startPurgeJob(deps, { intervalSeconds: config.purgeInterval, auditRetention: config.auditRetention, log: app.log }));
+  // Outbound mail, off the request path: this server's share of the queue (every server runs one).
+  const mailWorker = startMailWorker(deps.mailQueue, deps.mailTransport, { log: app.log, metrics: deps.mailMetrics });
+  deps.closers.push(() => mailWorker.stop());
+  if (!config.mail.smtpUrl) app.log.info('SMTP_URL not set: mail is written as .eml files to DATA_DIR/outbox/');
 
   /*
    * Graceful shutdown. app.close() stops accepting connections and closes idle keep-alive ones at once;

@@ -31,6 +31,7 @@ export function setStockadeRoot(dir) {
   stockadeRoot = dir;
 }
 
+const BENCH_SECRET_KEY = randomBytes(32).toString('base64');
 const node = (script, env = {}) => () => ({ cmd: ['node', join(BENCH, 'contenders', script)], cwd: BENCH, env });
 /*
  * Stockade as shipped: request logs at the default level (info) on standard output, `__Host-` cookie
@@ -44,7 +45,8 @@ const node = (script, env = {}) => () => ({ cmd: ['node', join(BENCH, 'contender
 const stockade = (env) => (ctx) => ({
   cmd: ['node', join(stockadeRoot, 'dist', 'src', 'main.js')],
   cwd: ctx.dataDir ?? stockadeRoot,
-  env: { REGISTER_ADDRESS_MAX: '1000000', ...env },
+  // With DATABASE_URL the server refuses to start without the key sealing second-factor secrets.
+  env: { REGISTER_ADDRESS_MAX: '1000000', SECRET_KEY: BENCH_SECRET_KEY, ...env },
 });
 
 /** @type {Spec[]} */

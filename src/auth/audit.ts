@@ -29,12 +29,23 @@ export const AUDIT_TYPES = [
   'admin.role_changed',
   'password.reset_issued',
   'password.reset',
+  'password.reset_requested',
+  'password.reset_factor_failure',
+  'email.change_requested',
+  'email.verified',
   'pseudonym_key.rotated',
   'account.deleted',
   'account.delete_failure',
   'export',
   'csrf.failure',
   'authz.denied',
+  'mfa.totp_enrolled',
+  'mfa.totp_confirmed',
+  'mfa.totp_disabled',
+  'mfa.recovery_codes_regenerated',
+  'mfa.recovery_code_used',
+  'mfa.failure',
+  'mfa.reset',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];
@@ -48,6 +59,8 @@ const WARN: ReadonlySet<AuditType> = new Set([
   'account.delete_failure',
   'csrf.failure',
   'authz.denied',
+  'mfa.failure',
+  'password.reset_factor_failure',
 ]);
 
 /** Plain values only; no secrets, no usernames, no full addresses. */

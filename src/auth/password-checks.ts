@@ -59,6 +59,11 @@ export interface ConfirmOptions {
   /** The request field the 400 names. */
   field: string;
   message: string;
+  /**
+   * With a second factor enrolled (S-81): checked after the password, in the same counted attempt, so
+   * one guess is one count whichever part is wrong, and a recovery code is not spent on a wrong password.
+   */
+  secondFactor?: { check: () => Promise<boolean>; field: string; message: string };
 }
 
 /**
@@ -76,15 +81,21 @@ export async function confirmPassword(
   opts: ConfirmOptions,
 ): Promise<void> {
   const counters = await deps.throttle.stepUp(user.username, request.ip, sessionId);
-  const outcome = await deps.throttle.attempt(counters, async () =>
-    (await deps.authenticator.checkPassword(user, password)) ? user : null,
-  );
+  let wrong = { field: opts.field, message: opts.message };
+  const outcome = await deps.throttle.attempt(counters, async () => {
+    if (!(await deps.authenticator.checkPassword(user, password))) return null;
+    if (opts.secondFactor && !(await opts.secondFactor.check())) {
+      wrong = opts.secondFactor;
+      return null;
+    }
+    return user;
+  });
   if (outcome.kind === 'ok') return;
   if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
   await deps.audit.event(request, opts.failure, { userId: user.id });
   await recordLockout(deps, request, user.id, outcome);
   if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
-  throw new AppError('validation', opts.message, { errors: [{ path: opts.field, message: opts.message }] });
+  throw new AppError('validation', wrong.message, { errors: [{ path: wrong.field, message: wrong.message }] });
 }
 
 /** The username's pseudonym, as its account counter is keyed (for the audit of an unknown name). */

@@ -51,7 +51,7 @@ import { usernameKey } from './usernames.js';
  * outage) instead of signing anyone in unthrottled: closed, not open.
  */
 
-export type Scope = 'pair' | 'account' | 'address' | 'session';
+export type Scope = 'pair' | 'account' | 'address' | 'session' | 'factor-pair' | 'factor-account';
 
 export interface ThrottlePolicy {
   /** Per account and client address; also per session for step-up. */
@@ -122,6 +122,26 @@ export class LoginThrottle {
       counter('pair', 'login:pair:', pair, this.policy.pair, 'reset'),
       counter('address', 'login:address:', address, this.policy.address, 'refund'),
       counter('account', 'login:account:', account, this.policy.account, 'reset'),
+    ];
+  }
+
+  /**
+   * The counters of a sign-in's second step (a TOTP or recovery code after the right password): the
+   * sign-in's own three, so code failures count exactly like password failures, plus `factor-pair` and
+   * `factor-account`, which only a successful second step resets. Without those, whoever holds the
+   * password could sign in again after every few wrong codes — the right password resets the sign-in
+   * keys — and guess codes without end. The account's factor key has the account ceiling's policy, so
+   * guessing from one address cannot lock the owner's second step elsewhere (S-74).
+   */
+  async secondFactor(username: string, ip: string | undefined): Promise<Counter[]> {
+    const { account, pair } = await this.pseudonymsOf(username, ip);
+    const [signInPair, address, signInAccount] = await this.signIn(username, ip);
+    return [
+      signInPair!,
+      counter('factor-pair', 'factor:pair:', pair, this.policy.pair, 'reset'),
+      address!,
+      signInAccount!,
+      counter('factor-account', 'factor:account:', account, this.policy.account, 'reset'),
     ];
   }
 
@@ -253,6 +273,25 @@ export class LoginThrottle {
   /** The counter keys of a client address group for `purpose` (pseudonymised like the sign-in keys; current key first). */
   async addressKeys(purpose: string, ip: string | undefined): Promise<string[]> {
     return this.pseudonyms.keys(`${purpose}:address:`, 'address', addressGroup(ip));
+  }
+
+  /** Counter keys of any other value for `purpose` (pseudonymised like the sign-in keys; current key first). */
+  async pseudonymKeys(prefix: string, kind: string, value: string): Promise<string[]> {
+    return this.pseudonyms.keys(prefix, kind, value);
+  }
+
+  /**
+   * Lifts the account's lockout: its cross-address counter, and its counter at `ip` (the address that
+   * completed a reset, where the owner most likely locked themselves out). A completed password reset
+   * proved the owner holds the link, so earlier guesses no longer keep them out. The address's own
+   * counter (all accounts) stays: it is not the account's.
+   */
+  async clearAccount(username: string, ip: string | undefined): Promise<void> {
+    const { account, pair } = await this.pseudonymsOf(username, ip);
+    await Promise.all([
+      ...account.map((p) => this.store.reset(`login:account:${p}`)),
+      ...pair.map((p) => this.store.reset(`login:pair:${p}`)),
+    ]);
   }
 
   now(): number {

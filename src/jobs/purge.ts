@@ -1,9 +1,12 @@
 import type { AuditLog } from '../auth/audit.js';
 import type { PasswordResets } from '../auth/password-resets.js';
+import type { PendingSignIns } from '../auth/second-factor/pending-sign-ins.js';
 import { dropExpiredPreviousKey } from '../auth/pseudonym-rotation.js';
 import type { Queryable } from '../db/db.js';
 import type { RateLimitStore } from '../auth/rate-limit-store.js';
 import type { SessionEngine } from '../sessions/engine.js';
+import type { EmailAddresses } from '../auth/email-addresses.js';
+import type { MailQueue } from '../mail/queue.js';
 
 /**
  * Retention (S-68, GDPR Art. 5(1)(e)): expired sessions, audit rows older than AUDIT_RETENTION and dead
@@ -20,17 +23,29 @@ export interface PurgeDeps {
   audit: AuditLog;
   rateLimitStore: RateLimitStore;
   passwordResets: PasswordResets;
+  /** Sign-ins that never took their second step (5 minutes each). */
+  pendingSignIns: PendingSignIns;
   /** For the previous pseudonym key past its grace period (pseudonym-rotation.ts); skipped without. */
   db?: Queryable;
+  /** Expired e-mail verification links; skipped without. */
+  emailAddresses?: Pick<EmailAddresses, 'purgeExpired'>;
+  /** Mails given up on more than MAIL_GIVEN_UP_RETENTION ago (kept that long for the operator); skipped without. */
+  mailQueue?: Pick<MailQueue, 'purgeFailed'>;
 }
+
+/** Seconds a mail given up on stays in the queue (recipient, kind, error: no body) for the operator to see. */
+export const MAIL_GIVEN_UP_RETENTION = 7 * 86_400;
 
 export interface PurgeCounts {
   sessions: number;
   auditEvents: number;
   rateLimits: number;
   passwordResets: number;
+  pendingSignIns: number;
   /** 1 when the previous pseudonym key's grace period was over and it was deleted. */
   pseudonymKeys: number;
+  emailVerifications: number;
+  mailGivenUp: number;
 }
 
 export interface PurgeOptions {
@@ -64,8 +79,15 @@ export async function purgeOnce(deps: PurgeDeps, opts: PurgeOptions): Promise<Pu
   const auditEvents = await drain((n) => deps.audit.purgeBefore(cutoff, n), batchSize, maxBatches);
   const rateLimits = await drain((n) => deps.rateLimitStore.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
   const passwordResets = await drain((n) => deps.passwordResets.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
+  const pendingSignIns = await drain((n) => deps.pendingSignIns.purgeExpired(new Date(clock()), n), batchSize, maxBatches);
   const pseudonymKeys = deps.db && (await dropExpiredPreviousKey(deps.db)) ? 1 : 0;
-  return { sessions, auditEvents, rateLimits, passwordResets, pseudonymKeys };
+  const { emailAddresses, mailQueue } = deps;
+  const emailVerifications = emailAddresses
+    ? await drain((n) => emailAddresses.purgeExpired(new Date(clock()), n), batchSize, maxBatches)
+    : 0;
+  const givenUpBefore = new Date(clock() - MAIL_GIVEN_UP_RETENTION * 1000);
+  const mailGivenUp = mailQueue ? await drain((n) => mailQueue.purgeFailed(givenUpBefore, n), batchSize, maxBatches) : 0;
+  return { sessions, auditEvents, rateLimits, passwordResets, pendingSignIns, pseudonymKeys, emailVerifications, mailGivenUp };
 }
 
 export interface PurgeLogger {
@@ -83,7 +105,15 @@ export function startPurgeJob(deps: PurgeDeps, opts: PurgeOptions & { intervalSe
     if (running) return;
     running = purgeOnce(deps, opts)
       .then((counts) => {
-        if (counts.sessions || counts.auditEvents || counts.rateLimits || counts.pseudonymKeys)
+        if (
+          counts.sessions ||
+          counts.auditEvents ||
+          counts.rateLimits ||
+          counts.pendingSignIns ||
+          counts.pseudonymKeys ||
+          counts.emailVerifications ||
+          counts.mailGivenUp
+        )
           opts.log.info({ event: 'purge', ...counts }, 'purged expired data');
       })
       .catch((err) => opts.log.error({ err, event: 'purge' }, 'purge failed; retrying at the next interval'))

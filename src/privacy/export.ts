@@ -31,7 +31,21 @@ export interface ExportDeps {
 export async function exportAccount(deps: ExportDeps, userId: string, currentSessionId: string, now: Date) {
   const user = await deps.users.findById(userId);
   if (!user) return null;
-  const account = await deps.db.query<{ password_changed_at: Date }>('SELECT password_changed_at FROM users WHERE id = $1', [userId]);
+  const account = await deps.db.query<{
+    password_changed_at: Date;
+    email: string | null;
+    email_verified_at: Date | null;
+    pending: string | null;
+  }>(
+    `SELECT u.password_changed_at, u.email, u.email_verified_at, v.email AS pending
+       FROM users u LEFT JOIN email_verifications v ON v.user_id = u.id WHERE u.id = $1`,
+    [userId],
+  );
+  // Devices are kept as a hash of summary and network (auth/notices.ts): their times are what there is to show.
+  const devices = await deps.db.query<{ first_seen: Date; last_seen: Date }>(
+    'SELECT first_seen, last_seen FROM known_devices WHERE user_id = $1 ORDER BY first_seen',
+    [userId],
+  );
 
   const sessions = await deps.sessions.list(userId);
   const inventory = user.role === 'merchant' ? await readInventory(deps.db, userId) : { items: [], movements: [] };
@@ -48,7 +62,11 @@ export async function exportAccount(deps: ExportDeps, userId: string, currentSes
       createdAt: user.createdAt.toISOString(),
       lastLoginAt: iso(user.lastLoginAt),
       passwordChangedAt: iso(account.rows[0]?.password_changed_at ?? null),
+      email: account.rows[0]?.email ?? null,
+      emailVerifiedAt: iso(account.rows[0]?.email_verified_at ?? null),
+      pendingEmail: account.rows[0]?.pending ?? null,
     },
+    knownDevices: devices.rows.map((d) => ({ firstSeen: d.first_seen.toISOString(), lastSeen: d.last_seen.toISOString() })),
     sessions: sessions.map((s) => ({
       ...publicSession(s),
       remember: s.remember,

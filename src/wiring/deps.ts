@@ -9,6 +9,16 @@ import { RedisRateLimitStore } from '../auth/redis-rate-limit-store.js';
 import type { RateLimitStore } from '../auth/rate-limit-store.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { Users } from '../auth/users.js';
+import { PendingSignIns } from '../auth/second-factor/pending-sign-ins.js';
+import { SecondFactors } from '../auth/second-factor/second-factors.js';
+import { SecretBox, type SecretKeys } from '../auth/second-factor/secret-box.js';
+import { loadSecretKeys } from '../auth/second-factor/secret-keys.js';
+import { EmailAddresses } from '../auth/email-addresses.js';
+import { Notices } from '../auth/notices.js';
+import type { SecondFactor } from '../auth/second-factor.js';
+import { createMailMetrics, type MailMetrics } from '../mail/metrics.js';
+import { MailQueue } from '../mail/queue.js';
+import { createMailTransport, type MailTransport } from '../mail/transport.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from 'pino';
@@ -47,6 +57,24 @@ export interface AppDeps {
   readonly accounts: Accounts;
   /** One-time password-reset links (issued by an admin or the CLI; used by the owner). */
   readonly passwordResets: PasswordResets;
+  /** Seals second-factor secrets under SECRET_KEY (loaded at first use; main.ts loads it at start). */
+  readonly secretBox: SecretBox;
+  /** TOTP and recovery codes (auth/second-factor/). */
+  readonly secondFactors: SecondFactors;
+  /** Sign-ins waiting for their second step. */
+  readonly pendingSignIns: PendingSignIns;
+  /** Outbound mail: the durable queue (requests enqueue), and where this server's worker sends (jobs/mail-worker.ts). */
+  readonly mailQueue: MailQueue;
+  readonly mailTransport: MailTransport;
+  readonly mailMetrics: MailMetrics;
+  /** The user's e-mail address and its verification. */
+  readonly emailAddresses: EmailAddresses;
+  /** Security notices by mail (password changed, new device, second factor removed). */
+  readonly notices: Notices;
+  /**
+   * The second factor as the reset link checks it (auth/second-factor.ts), answered by `secondFactors`.
+   */
+  readonly secondFactor: SecondFactor;
   /** Called by close(): stores, buses, timers added by later layers register here. */
   readonly closers: (() => Promise<void>)[];
 }
@@ -54,7 +82,13 @@ export interface AppDeps {
 export function createDeps(
   config: Config,
   database: Db,
-  overrides: { sessionStore?: SessionStore; rateLimitStore?: RateLimitStore; clock?: () => number; log?: LogSink } = {},
+  overrides: {
+    sessionStore?: SessionStore;
+    rateLimitStore?: RateLimitStore;
+    clock?: () => number;
+    log?: LogSink;
+    secretKeys?: SecretKeys;
+  } = {},
 ): AppDeps {
   const metrics = createMetrics();
   const log = createLogger(config, overrides.log);
@@ -107,6 +141,11 @@ export function createDeps(
     },
     overrides.clock,
   );
+  const secretKeys = overrides.secretKeys;
+  const secretBox = new SecretBox(() => secretKeys ?? loadSecretKeys(config));
+  const secondFactors = new SecondFactors(db, secretBox, overrides.clock);
+  const mailQueue = new MailQueue(db);
+  const mailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir });
   const deps: AppDeps = {
     config,
     db,
@@ -124,6 +163,15 @@ export function createDeps(
     audit: new AuditLog(db),
     accounts: new Accounts(db, sessions, overrides.clock),
     passwordResets: new PasswordResets(db, hashLimiter, config.passwordResetTtl, overrides.clock),
+    secretBox,
+    secondFactors,
+    pendingSignIns: new PendingSignIns(db, overrides.clock),
+    mailQueue,
+    mailTransport,
+    mailMetrics: createMailMetrics(metrics.registry, mailQueue),
+    emailAddresses: new EmailAddresses(db, mailQueue, config.publicUrl, overrides.clock),
+    notices: new Notices(db, mailQueue),
+    secondFactor: secondFactors.forRecovery(),
     closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };
   return deps;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ensureAdmin } from '../../src/auth/bootstrap-admin.js';
+import { hashToken, newToken } from '../../src/sessions/tokens.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { type ApiResponse, PASSWORD, TestClient, uniqueUsername } from '../support/client.js';
@@ -24,7 +25,7 @@ import {
  * the audit trail and the throttle; those tables are meant to grow, and are not counted.)
  */
 
-const DATA_TABLES = ['users', 'sessions', 'items', 'movements', 'idempotency_keys', 'install_secrets'];
+const DATA_TABLES = ['users', 'sessions', 'items', 'movements', 'idempotency_keys', 'install_secrets', 'email_verifications', 'mail_queue'];
 const CODES = new Set(Object.keys(ERROR_CODES));
 /** Operations that take no input at all (nothing to fuzz but the URL itself, covered by the 404 tests). */
 const NO_INPUT = new Set([
@@ -36,6 +37,8 @@ const NO_INPUT = new Set([
   'GET /api/items/export.csv',
   'GET /api/inventory/summary',
   'POST /api/me/export',
+  'GET /api/me/mfa',
+  'GET /api/me/email',
 ]);
 
 type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
@@ -72,6 +75,12 @@ describe('hostile input on every route', () => {
     // A live reset link for the victim: the hostile cases on the reset routes must neither use it up nor set a password.
     const reset = await server.deps.passwordResets.issue({ id: victim.id }, { issuedBy: 'admin' });
     assert.ok(reset);
+    // A live e-mail verification link for the victim: no hostile case may use it.
+    const verification = newToken();
+    await server.db.query(
+      "INSERT INTO email_verifications (token_hash, user_id, email, email_key, expires_at) VALUES ($1, $2, 'v@example.test', 'v@example.test', now() + interval '1 hour')",
+      [hashToken(verification), victim.id],
+    );
 
     const BASE_BODIES: Record<string, Record<string, unknown>> = {
       'POST /api/auth/register': { username: uniqueUsername('fz'), password: 'a perfectly good passphrase 7' },
@@ -96,6 +105,11 @@ describe('hostile input on every route', () => {
       'DELETE /api/me': { password: PASSWORD },
       'POST /api/auth/password-reset/:token': { newPassword: 'another good passphrase 42' },
       'POST /api/admin/users/:id/password-reset': { invalidatePassword: false },
+      'POST /api/me/mfa/totp/confirm': { code: '123456' },
+      'POST /api/auth/login/mfa': { code: '123456' },
+      'PUT /api/me/email': { email: 'fuzz@example.test' },
+      'POST /api/auth/verify-email': { token: verification },
+      'POST /api/auth/password-reset': { login: me.username },
     };
     const idFor = (path: string) =>
       path.startsWith('/api/items')
@@ -213,7 +227,7 @@ describe('hostile input on every route', () => {
     assert.equal(now.quantity, item.quantity);
     assert.deepEqual(
       await server.deps.passwordResets.peek(reset.token),
-      { username: victim.username },
+      { username: victim.username, userId: victim.id },
       'the reset link is unused and not replaced',
     );
     const polluted = Object.keys(Object.prototype).concat(['isAdmin', 'polluted'].filter((k) => k in {}));

@@ -1,12 +1,17 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { type AppDeps, closeDeps, createDeps } from '../../src/wiring/deps.js';
+import { type MailWorker, type MailWorkerOptions, startMailWorker } from '../../src/jobs/mail-worker.js';
 import type { SessionStore } from '../../src/sessions/stores/store.js';
 import { openTestPglite } from './pglite.js';
 import { checkResponsesAgainstContract } from './response-contract.js';
+import { TEST_SECRET_KEY } from './secret-key.js';
 import { createServerDatabase } from './test-databases.js';
 
 /**
@@ -21,6 +26,8 @@ export interface TestServer {
   readonly deps: AppDeps;
   readonly config: Config;
   readonly db: Db;
+  /** This server's mail worker, unless the test turned it off. */
+  readonly mailWorker: MailWorker | undefined;
   close(): Promise<void>;
 }
 
@@ -36,15 +43,24 @@ export interface TestServerOptions {
   logLines?: string[];
   /** Serve this built web app at / (the browser tests build web/ into a temporary directory). */
   webRoot?: string;
+  /** The app's clock (sessions, throttling, TOTP steps): a test moves it forward to use the next TOTP code. */
+  clock?: () => number;
+  /** The mail worker as main.ts runs it (default), with these options, or none (`false`: mail stays queued). */
+  mailWorker?: false | Omit<MailWorkerOptions, 'log'>;
 }
 
 const TEST_ENV: Record<string, string> = {
+  // Files a server writes (the mail outbox without SMTP_URL) go to a directory of this test process,
+  // never to the checkout's ./data.
+  DATA_DIR: mkdtempSync(join(tmpdir(), 'stockade-test-data-')),
   HOST: '127.0.0.1',
   PORT: '0',
   LOG_LEVEL: 'info',
   // Every test client signs up from 127.0.0.1: one address for the whole suite (the sign-up quota
   // itself is tested with its own small limit in test/integration/defences/register-quota.test.ts).
   REGISTER_ADDRESS_MAX: '1000000',
+  // Seals second-factor secrets; a real deployment makes its own (docs/operations.md).
+  SECRET_KEY: TEST_SECRET_KEY,
 };
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -63,6 +79,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const lines = opts.logLines;
   const deps = createDeps(config, db, {
     ...(opts.sessionStore ? { sessionStore: opts.sessionStore } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...(lines ? { log: { write: (line: string) => void lines.push(line) } } : {}),
   });
   const app = await buildApp(deps, {
@@ -74,6 +91,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   await app.listen({ host: '127.0.0.1', port: config.port });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
+  const mailWorker =
+    opts.mailWorker === false
+      ? undefined
+      : startMailWorker(deps.mailQueue, deps.mailTransport, { log: deps.log, metrics: deps.mailMetrics, ...opts.mailWorker });
+  if (mailWorker) deps.closers.push(() => mailWorker.stop());
   const ownsDb = !opts.db;
   return {
     url: `http://127.0.0.1:${address.port}`,
@@ -81,6 +103,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     deps,
     config,
     db,
+    mailWorker,
     async close() {
       await app.close();
       if (ownsDb) await closeDeps(deps);

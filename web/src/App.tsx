@@ -22,6 +22,9 @@ import { ItemDetail } from './screens/ItemDetail';
 import { ItemForm } from './screens/ItemForm';
 import { NotFound } from './screens/NotFound';
 import { ResetPassword } from './screens/ResetPassword';
+import { Security } from './screens/Security';
+import { ForgotPassword } from './screens/ForgotPassword';
+import { VerifyEmail } from './screens/VerifyEmail';
 import { Sessions } from './screens/Sessions';
 import { SignIn } from './screens/SignIn';
 import { SignUp } from './screens/SignUp';
@@ -43,6 +46,7 @@ function screenFor(r: Route, user: User) {
   const p = r.path;
   if (p === '/account') return <Account user={user} />;
   if (p === '/account/sessions') return <Sessions />;
+  if (p === '/account/security') return <Security />;
   if (p === '/account/activity') return <Activity />;
   if (user.role === 'admin') return p === '/' || p === '/admin' ? <Admin me={user} /> : <NotFound />;
   if (p === '/') return <Dashboard />;
@@ -66,7 +70,7 @@ export function App() {
   // Signed in on the sign-in or sign-up screen: go to the dashboard. Any other route is kept, which is
   // how the merchant returns to the screen (and the draft) they were on when their session ended.
   useEffect(() => {
-    if (state.status === 'signedIn' && (r.path === '/signin' || r.path === '/signup')) {
+    if (state.status === 'signedIn' && (r.path === '/signin' || r.path === '/signup' || r.path === '/forgot')) {
       navigate('/', { replace: true });
     }
   }, [state.status, r.path]);
@@ -85,9 +89,13 @@ export function App() {
 
   let content: ComponentChildren;
   const reset = match('/reset/:token', r.path);
+  const verify = match('/verify-email/:token', r.path);
   if (reset?.token) {
     // A reset link works signed in or not: it is about the account it names, not this tab's session.
     content = <ResetPassword token={reset.token} />;
+  } else if (verify?.token) {
+    // So does an address's confirmation link (mail is often read on another device).
+    content = <VerifyEmail token={verify.token} />;
   } else if (state.status === 'loading') {
     content = (
       <p class="splash" role="status">
@@ -95,7 +103,7 @@ export function App() {
       </p>
     );
   } else if (state.status === 'signedOut') {
-    content = r.path === '/signup' ? <SignUp /> : <SignIn notice={state.notice} />;
+    content = r.path === '/signup' ? <SignUp /> : r.path === '/forgot' ? <ForgotPassword /> : <SignIn notice={state.notice} />;
   } else {
     content = <Layout user={state.user}>{screenFor(r, state.user)}</Layout>;
   }

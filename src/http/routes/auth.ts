@@ -13,21 +13,27 @@ import { requireUser } from '../guards.js';
 import { publicSession } from '../../sessions/public-session.js';
 import { Type } from 'typebox';
 import { CsrfToken, SessionSchema, SignedInSchema } from '../schemas/sessions.js';
+import type { MfaCookie } from '../mfa-cookie.js';
+import { MfaRequiredSchema } from '../schemas/mfa.js';
+import { checkSecondFactorProof } from '../second-factor-proof.js';
+import { startSecondStep, startSession } from '../sign-in.js';
 import { UserSchema } from '../schemas/users.js';
-import { LoginBody, PasswordBody, PasswordChangeBody, RegisterBody } from '../schemas/requests/auth.js';
+import { LoginBody, PasswordChangeBody, ReauthBody, RegisterBody } from '../schemas/requests/auth.js';
 
 /** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
 
 export interface AuthRoutesOptions {
   deps: AppDeps;
   cookie: SessionCookie;
+  /** The pending sign-in cookie of a user with a second factor (mfa.ts has the second step). */
+  mfa: MfaCookie;
 }
 
 // Answers: sign-up has no session to show yet; step-up shows the rotated one.
 const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken });
 const Reauthenticated = Type.Object({ session: SessionSchema, csrfToken: CsrfToken });
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, cookie }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, cookie, mfa }) => {
   const { sessions, authenticator, users, audit, throttle, config } = deps;
 
   const clientOf = (request: FastifyRequest) => ({
@@ -79,6 +85,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       // Only an admin disabling the account in the instant since it was made: it exists, and is not usable.
       if (!created) throw wrongCredentials();
       issue(reply, created);
+      // The account's first device: remembered, so a sign-in from another one is noticed (auth/notices.ts).
+      await deps.notices.signedIn(user.id, created.session.userAgent, created.session.ip, { notify: false });
       await audit.event(request, 'account.created', { userId: user.id, details: { sessionId: created.session.id } });
       return reply.status(201).send({ user: publicUser(created.user), csrfToken: created.csrfToken });
     },
@@ -94,13 +102,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
           summary: 'Sign in',
           description:
             'Unknown user, wrong password and disabled account get the same 401 in about the same time. Too many failures: 429 with Retry-After.',
-          ok: { status: 200, description: 'Signed in with a fresh token; sets the session cookie.' },
+          ok: {
+            status: 200,
+            description:
+              'Signed in with a fresh token; sets the session cookie. With a second factor enrolled: `{mfaRequired, methods}` and the pending cookie instead (POST /api/auth/login/mfa).',
+          },
           errors: [401, 429],
         },
       },
       schema: {
         body: LoginBody,
-        response: { 200: SignedInSchema },
+        response: { 200: Type.Union([SignedInSchema, MfaRequiredSchema]) },
       },
     },
     async (request, reply) => {
@@ -108,22 +120,14 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       await dropPresented(request);
       // Throttled per account and address, audited; every refusal is one uniform 401 or 429.
       const user = await checkSignIn(deps, request, body.username, body.password);
+      // A second factor enrolled: no session yet, only a pending sign-in bound to this one (S-79).
+      const methods = await deps.secondFactors.methods(user.id);
+      if (methods.length > 0) return startSecondStep(deps, mfa, reply, user, body.remember === true, methods);
       // The user was read before the hash; an admin may have disabled or demoted them, or voided the
       // password, since. The store writes the session only for an enabled user whose password is still
       // the one checked, with the role it holds now (S-72): a disabled user or a voided password gets
       // the same 401 as a wrong password, a demoted user is signed in with the new role.
-      const created = await sessions.create(user, clientOf(request), body.remember === true);
-      if (!created) {
-        await audit.event(request, 'login.failure', { userId: user.id });
-        throw wrongCredentials();
-      }
-      await users.recordLogin(user.id);
-      issue(reply, created);
-      await audit.event(request, 'login.success', {
-        userId: user.id,
-        details: { sessionId: created.session.id, remember: body.remember === true },
-      });
-      return { user: publicUser(created.user), session: publicSession(created.session), csrfToken: created.csrfToken };
+      return startSession(deps, cookie, request, reply, user, body.remember === true);
     },
   );
 
@@ -172,13 +176,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         access: 'user',
         operation: {
           tag: 'auth',
-          summary: 'Step-up: confirm the password (rotates the token)',
+          summary: 'Step-up: confirm the password, and a code with a second factor enrolled (rotates the token)',
           ok: { status: 200, description: 'Freshly authenticated.' },
           errors: [429],
         },
       },
       schema: {
-        body: PasswordBody,
+        body: ReauthBody,
         response: { 200: Reauthenticated },
       },
     },
@@ -186,10 +190,30 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
+      // With a second factor enrolled, the password alone is not enough (S-81).
+      const { code, recoveryCode } = request.body;
+      const enrolled = (await deps.secondFactors.methods(user.id)).length > 0;
+      if (enrolled && (code === undefined) === (recoveryCode === undefined)) {
+        const message = 'Enter a code from your authenticator app, or a recovery code.';
+        throw new AppError('validation', message, { errors: [{ path: 'code', message }] });
+      }
+      if (!enrolled && (code !== undefined || recoveryCode !== undefined)) {
+        const message = 'Two-factor sign-in is not on for this account.';
+        throw new AppError('validation', message, { errors: [{ path: code !== undefined ? 'code' : 'recoveryCode', message }] });
+      }
       await confirmPassword(deps, request, user, auth.session.id, request.body.password, {
         failure: 'reauth.failure',
         field: 'password',
         message: 'That password is not right.',
+        ...(enrolled
+          ? {
+              secondFactor: {
+                check: async () => (await checkSecondFactorProof(deps, request, user.id, { code, recoveryCode })) !== null,
+                field: code !== undefined ? 'code' : 'recoveryCode',
+                message: 'That code is not right.',
+              },
+            }
+          : {}),
       });
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
@@ -234,6 +258,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
       const revoked = await sessions.revokeUser(user.id, rotated.session);
       issue(reply, rotated);
+      await deps.notices.passwordChanged(user.id, 'changed');
       await audit.event(request, 'password.changed', { userId: user.id, details: { sessionsRevoked: revoked } });
       return { csrfToken: rotated.csrfToken };
     },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { resetLink } from '../../auth/password-resets.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
+import { tooManyAttempts } from '../../auth/throttle.js';
 import { requireAdmin, requireFreshAuth } from '../guards.js';
 import { Type } from 'typebox';
 import { Time } from '../schemas/common.js';
@@ -40,9 +41,8 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       schema: { params: ResetTokenParams, response: { 200: Type.Object({ username: Type.String(), mfaRequired: Type.Boolean() }) } },
     },
     async (request) => {
-      const { username } = await passwordResets.peek(request.params.token);
-      // mfaRequired: no second factor exists yet (the contract's field, so clients need no change later).
-      return { username, mfaRequired: false };
+      const { username, userId } = await passwordResets.peek(request.params.token);
+      return { username, mfaRequired: await deps.secondFactor.enrolled(userId) };
     },
   );
 
@@ -55,9 +55,9 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
           tag: 'auth',
           summary: 'Set a new password with a reset link',
           description:
-            'Uses the link up (once, even under concurrent use), sets the password and ends every session of the user on every server. A weak password is 400 and leaves the link usable; an unknown, used or expired link is 404.',
+            "Uses the link up (once, even under concurrent use), sets the password, ends every session of the user on every server and lifts the account's sign-in lockout. A weak password is 400 and leaves the link usable; an unknown, used or expired link is 404. With a second factor enrolled, `code`, `recoveryCode` or `passkey` is needed: wrong or missing is 401, counted on the sign-in throttle (429), and the fifth failure kills the link.",
           ok: { status: 204, description: 'Password set; sign in with it.' },
-          errors: [404],
+          errors: [401, 404, 429],
         },
       },
       schema: {
@@ -66,9 +66,25 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       },
     },
     async (request, reply) => {
-      const done = await passwordResets.complete(request.params.token, request.body.newPassword);
+      const { token } = request.params;
+      const { newPassword, code, recoveryCode, passkey } = request.body;
+      const done = await passwordResets.complete(token, newPassword, async (user) => {
+        if (!(await deps.secondFactor.enrolled(user.userId))) return;
+        // Counted on the sign-in throttle before it is checked (S-73), as a sign-in's second step is.
+        const outcome = await deps.throttle.attempt(await deps.throttle.signIn(user.username, request.ip), async () =>
+          (await deps.secondFactor.verify(user.userId, { code, recoveryCode, passkey })) ? true : null,
+        );
+        if (outcome.kind === 'ok') return;
+        if (outcome.kind === 'locked') throw tooManyAttempts(outcome.until, deps.throttle.now());
+        await passwordResets.recordFactorFailure(token);
+        await audit.event(request, 'password.reset_factor_failure', { userId: user.userId });
+        throw new AppError('unauthenticated', 'The second factor is missing or not right.');
+      });
       // After the commit: whoever held a session (the attacker, in the incident case) is out everywhere.
       const revoked = await sessions.revokeUser(done.userId);
+      // The owner proved they hold the link: their own sign-in lockout no longer keeps them out.
+      await deps.throttle.clearAccount(done.username, request.ip);
+      await deps.notices.passwordChanged(done.userId, 'reset');
       await audit.event(request, 'password.reset', { userId: done.userId, details: { sessionsRevoked: revoked } });
       return reply.code(204).send();
     },

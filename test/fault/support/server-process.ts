@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../support/ports.js';
+import { TEST_SECRET_KEY } from '../../support/secret-key.js';
 import { type Daemon, logTail, registerTempDir, removeTempDir, spawnDaemon, stopDaemon } from '../../support/processes.js';
 
 /**
@@ -58,6 +59,8 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     // Every test client signs up from 127.0.0.1: one address for the whole suite (the sign-up quota
     // itself is tested with its own small limit in test/integration/defences/register-quota.test.ts).
     REGISTER_ADDRESS_MAX: '1000000',
+    // With DATABASE_URL the server refuses to start without the key sealing second-factor secrets.
+    SECRET_KEY: TEST_SECRET_KEY,
     ...opts.env,
   };
   const daemon = spawnDaemon(process.execPath, ['--import', 'tsx', 'src/main.ts'], { logFile, cwd: ROOT, env, killSignal: 'SIGKILL' });

@@ -44,7 +44,16 @@ for (const database of ['pglite', 'postgres'] as const) {
       const auditBefore = await count(server, 'audit_events');
 
       const counts = await purgeOnce(server.deps, { auditRetention: server.config.auditRetention, batchSize: 2 });
-      assert.deepEqual(counts, { sessions: 5, auditEvents: 7, rateLimits: 1, passwordResets: 0, pseudonymKeys: 0 });
+      assert.deepEqual(counts, {
+        sessions: 5,
+        auditEvents: 7,
+        rateLimits: 1,
+        passwordResets: 0,
+        pendingSignIns: 0,
+        pseudonymKeys: 0,
+        emailVerifications: 0,
+        mailGivenUp: 0,
+      });
       assert.equal(await count(server, 'sessions WHERE user_id = $1', [user.id]), 1, 'the live session stays');
       assert.equal((await fresh.get('/api/auth/session')).status, 200);
       assert.equal(await count(server, 'audit_events'), auditBefore - 7, 'the 29-day-old row and recent ones stay');
@@ -54,7 +63,10 @@ for (const database of ['pglite', 'postgres'] as const) {
         auditEvents: 0,
         rateLimits: 0,
         passwordResets: 0,
+        pendingSignIns: 0,
         pseudonymKeys: 0,
+        emailVerifications: 0,
+        mailGivenUp: 0,
       });
     });
 

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startServerProcess } from '../../fault/support/server-process.js';
+import { TEST_SECRET_KEY } from '../../support/secret-key.js';
 import { selfSignedCertificate } from '../../support/certificates.js';
 import { PASSWORD, parseSetCookie, uniqueUsername } from '../../support/client.js';
 import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
@@ -91,7 +92,14 @@ describe('serving HTTPS directly', () => {
     const run = (env: Record<string, string>) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: database.url, PORT: '0', ...env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          DATABASE_URL: database.url,
+          SECRET_KEY: TEST_SECRET_KEY,
+          PORT: '0',
+          ...env,
+        },
         encoding: 'utf8',
         timeout: 60_000,
       });

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServerProcess } from '../../fault/support/server-process.js';
+import { TEST_SECRET_KEY } from '../../support/secret-key.js';
 import { startTestServer } from '../../support/app.js';
 import { redisCli, startRedis } from '../../support/redis-server.js';
 import { createServerDatabase, type ServerDatabase } from '../../support/test-databases.js';
@@ -70,6 +71,7 @@ describe('Redis at start', () => {
             PATH: process.env.PATH ?? '',
             HOME: process.env.HOME ?? '/tmp',
             DATABASE_URL: database.url,
+            SECRET_KEY: TEST_SECRET_KEY,
             REDIS_URL: redis.url,
             PORT: '0',
             HOST: '127.0.0.1',

@@ -36,6 +36,26 @@ describe('config', () => {
     assert.throws(() => loadConfig({ LOGIN_ACCOUNT_MAX_FAILURES: 'many' }), /LOGIN_ACCOUNT_MAX_FAILURES/);
   });
 
+  test("mail: SMTP_URL smtp:// or smtps://, else the outbox; MAIL_FROM one line, defaulting to PUBLIC_URL's host", () => {
+    const c = loadConfig({});
+    assert.equal(c.mail.smtpUrl, undefined);
+    assert.equal(c.mail.from, 'Stockade <no-reply@localhost>');
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://shop.example' }).mail.from, 'Stockade <no-reply@shop.example>');
+    assert.equal(c.passwordResetAddressMax, 20);
+    for (const url of ['smtp://mail.example:587', 'smtps://u:p@mail.example:465', 'smtp://127.0.0.1:2525?requireTLS=true']) {
+      assert.equal(loadConfig({ SMTP_URL: url }).mail.smtpUrl, url);
+    }
+    for (const bad of ['mail.example:25', 'http://mail.example', 'smtp://', 'sendmail:///usr/sbin/sendmail']) {
+      assert.throws(
+        () => loadConfig({ SMTP_URL: bad }),
+        (e: Error) => e instanceof ConfigError && e.message.startsWith('SMTP_URL:'),
+        bad,
+      );
+    }
+    assert.throws(() => loadConfig({ MAIL_FROM: 'Stockade <a@b>\r\nBcc: x@evil.example' }), /^ConfigError: MAIL_FROM:|MAIL_FROM:/);
+    assert.throws(() => loadConfig({ MAIL_FROM: 'nobody' }), /MAIL_FROM:/);
+  });
+
   test('durations take s, m, h, d or plain seconds', () => {
     assert.equal(parseDuration('X', '45'), 45);
     assert.equal(parseDuration('X', '2m'), 120);

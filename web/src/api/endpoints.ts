@@ -1,6 +1,14 @@
 import { api, apiRaw, newIdempotencyKey, withQuery } from './client';
 import type {
   ActivityPage,
+  LoginAnswer,
+  MfaStatus,
+  RecoveryCodesAnswer,
+  SecondFactorProof,
+  SecondStepInput,
+  TotpConfirmAnswer,
+  TotpConfirmInput,
+  TotpEnrolment,
   DeleteAccountInput,
   ItemSort,
   LoginInput,
@@ -31,6 +39,11 @@ import type {
   SessionList,
   SignedIn,
   Summary,
+  EmailState,
+  EmailVerified,
+  ResetLinkRequestInput,
+  SetEmailInput,
+  VerifyEmailInput,
 } from './types';
 
 /** Typed wrappers over the public API, one per route in docs/api.md. */
@@ -43,17 +56,20 @@ export const auth = {
       unauthenticatedIsExpected: true,
     }),
   login: (username: string, password: string, remember: boolean) =>
-    api<SignedIn>('/api/auth/login', {
+    api<LoginAnswer>('/api/auth/login', {
       method: 'POST',
       json: { username, password, remember } satisfies LoginInput,
       unauthenticatedIsExpected: true,
     }),
+  /** The second step of a sign-in (the pending cookie from `login` travels by itself). */
+  loginSecondStep: (proof: SecondFactorProof) =>
+    api<SignedIn>('/api/auth/login/mfa', { method: 'POST', json: proof satisfies SecondStepInput, unauthenticatedIsExpected: true }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
   session: () => api<SignedIn>('/api/auth/session', { unauthenticatedIsExpected: true }),
-  reauthenticate: (password: string) =>
+  reauthenticate: (password: string, proof?: SecondFactorProof) =>
     api<Reauthenticated>('/api/auth/reauthenticate', {
       method: 'POST',
-      json: { password } satisfies ReauthInput,
+      json: { password, ...proof } satisfies ReauthInput,
       unauthenticatedIsExpected: true,
     }),
   /** Whose reset link this is; never uses it up. 404 for a used, expired or unknown link. */
@@ -61,10 +77,24 @@ export const auth = {
     api<ResetLinkInfo>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       unauthenticatedIsExpected: true,
     }),
-  resetPassword: (token: string, newPassword: string) =>
+  resetPassword: (token: string, newPassword: string, code?: string) =>
     api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       method: 'POST',
-      json: { newPassword } satisfies ResetPasswordInput,
+      json: (code ? { newPassword, code } : { newPassword }) satisfies ResetPasswordInput,
+      unauthenticatedIsExpected: true,
+    }),
+  /** "Forgot password?": always 202, whether or not the account exists (a link goes to a verified address only). */
+  requestReset: (login: string) =>
+    api<Record<string, never>>('/api/auth/password-reset', {
+      method: 'POST',
+      json: { login } satisfies ResetLinkRequestInput,
+      unauthenticatedIsExpected: true,
+    }),
+  /** Confirms an address with the token from its mail; works signed in or not. */
+  verifyEmail: (token: string) =>
+    api<EmailVerified>('/api/auth/verify-email', {
+      method: 'POST',
+      json: { token } satisfies VerifyEmailInput,
       unauthenticatedIsExpected: true,
     }),
   changePassword: (currentPassword: string, newPassword: string) =>
@@ -132,6 +162,19 @@ export const me = {
   export: () => apiRaw('/api/me/export', { method: 'POST' }),
   activity: () => api<ActivityPage>('/api/me/activity'),
   deleteAccount: (password: string) => api<void>('/api/me', { method: 'DELETE', json: { password } satisfies DeleteAccountInput }),
+  email: () => api<EmailState>('/api/me/email'),
+  /** Needs a fresh authentication (the client asks for the password and retries). */
+  setEmail: (email: string) => api<Record<string, never>>('/api/me/email', { method: 'PUT', json: { email } satisfies SetEmailInput }),
+};
+
+/** The signed-in user's second factor (docs/api.md "Second factor"). */
+export const mfa = {
+  status: () => api<MfaStatus>('/api/me/mfa'),
+  beginTotp: () => api<TotpEnrolment>('/api/me/mfa/totp', { method: 'POST' }),
+  confirmTotp: (code: string) =>
+    api<TotpConfirmAnswer>('/api/me/mfa/totp/confirm', { method: 'POST', json: { code } satisfies TotpConfirmInput }),
+  disableTotp: () => api<void>('/api/me/mfa/totp', { method: 'DELETE' }),
+  newRecoveryCodes: () => api<RecoveryCodesAnswer>('/api/me/mfa/recovery-codes', { method: 'POST' }),
 };
 
 export const admin = {

@@ -226,13 +226,17 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Signed in with a fresh token; sets the session cookie. */
+                /** @description Signed in with a fresh token; sets the session cookie. With a second factor enrolled: `{mfaRequired, methods}` and the pending cookie instead (POST /api/auth/login/mfa). */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["SignedIn"];
+                        "application/json": components["schemas"]["SignedIn"] | {
+                            /** @enum {boolean} */
+                            mfaRequired: true;
+                            methods: ("totp" | "recoveryCode")[];
+                        };
                     };
                 };
                 400: components["responses"]["Invalid"];
@@ -343,7 +347,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Step-up: confirm the password (rotates the token) */
+        /** Step-up: confirm the password, and a code with a second factor enrolled (rotates the token) */
         post: {
             parameters: {
                 query?: never;
@@ -358,6 +362,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         password: string;
+                        code?: string;
+                        recoveryCode?: string;
                     };
                 };
             };
@@ -436,6 +442,362 @@ export interface paths {
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
                 429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My second factors */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description TOTP, recovery codes left, passkeys. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            totp: {
+                                enabled: boolean;
+                                enabledAt: string | null;
+                            };
+                            recoveryCodes: {
+                                remaining: number;
+                            };
+                            passkeys: {
+                                id: string;
+                                name: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                lastUsedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TOTP enrolment (needs a fresh authentication)
+         * @description A new key, pending until confirmed with a code. 409 when TOTP is already on.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key, its otpauth URI and a QR code (SVG). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The key in base32, for manual entry. */
+                            secret: string;
+                            otpauthUri: string;
+                            /** @description The QR code of otpauthUri as an SVG document, to inline. */
+                            qrSvg: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        /** Turn TOTP off (needs a fresh authentication; ends my other sessions) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Off. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm TOTP enrolment with a code
+         * @description The code counts as used. Ten recovery codes, shown this once, when this is the first second factor. Wrong code: 400 on `code`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description On; `recoveryCodes` when this is the first second factor. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            recoveryCodes?: string[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New recovery codes (needs a fresh authentication; the old ones stop working) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ten codes, shown this once. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            recoveryCodes: string[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step of a sign-in: a TOTP code or a recovery code
+         * @description Needs the pending cookie from POST /api/auth/login. Wrong, used or expired: 401. Attempts count on the sign-in throttle (429, checked first).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                    } | {
+                        recoveryCode: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Signed in with a fresh token; sets the session cookie. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignedIn"];
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/reset-mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a user's second factors and end their sessions (needs a fresh authentication)
+         * @description For a user who lost their authenticator and their recovery codes. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed; every session of the user ended. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
                 500: components["responses"]["Internal"];
                 503: components["responses"]["Unavailable"];
             };
@@ -1388,7 +1750,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with a reset link
-         * @description Uses the link up (once, even under concurrent use), sets the password and ends every session of the user on every server. A weak password is 400 and leaves the link usable; an unknown, used or expired link is 404.
+         * @description Uses the link up (once, even under concurrent use), sets the password, ends every session of the user on every server and lifts the account's sign-in lockout. A weak password is 400 and leaves the link usable; an unknown, used or expired link is 404. With a second factor enrolled, `code`, `recoveryCode` or `passkey` is needed: wrong or missing is 401, counted on the sign-in throttle (429), and the fifth failure kills the link.
          */
         post: {
             parameters: {
@@ -1406,6 +1768,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         newPassword: string;
+                        code?: string;
+                        recoveryCode?: string;
+                        passkey?: {
+                            [key: string]: unknown;
+                        };
                     };
                 };
             };
@@ -1418,10 +1785,12 @@ export interface paths {
                     content?: never;
                 };
                 400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
                 403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
                 500: components["responses"]["Internal"];
                 503: components["responses"]["Unavailable"];
             };
@@ -1484,6 +1853,211 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My e-mail address and whether it is verified */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The verified address (or null) and an address waiting for its link (or null). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string | null;
+                            emailVerified: boolean;
+                            pendingEmail: string | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        /**
+         * Set my e-mail address (a confirmation link goes to it)
+         * @description Needs a fresh authentication. The address is used once its link (`PUBLIC_URL/#/verify-email/<token>`, 24 hours) is opened; the old address, if any, is told. The answer is the same 202 whether or not another account already has the address (that account is told instead, and no link is sent).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        email: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Accepted: a link is on its way. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an e-mail address with the link sent to it
+         * @description Works signed in or not. Unknown, used and expired links are one 404; an address another account confirmed first is 409 (only the holder of the mailbox sees this).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The address is the account’s. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: {
+                                /** @description Opaque id. */
+                                id: string;
+                                username: string;
+                                role: "merchant" | "admin";
+                                /** Format: date-time */
+                                createdAt: string;
+                                email: string | null;
+                                emailVerified: boolean;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgot password: mail a reset link
+         * @description `login` is a username or an e-mail address. Always 202 `{}` in about the same time, whether or not an account matches; a link (`PUBLIC_URL/#/reset/<token>`) is mailed only to a verified address. Throttled per client address and per login string: a 429 says nothing about whether the account exists.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        login: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Accepted. If the account exists and has a verified address, a link is on its way. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
                 500: components["responses"]["Internal"];
                 503: components["responses"]["Unavailable"];
             };

@@ -10,14 +10,14 @@ import type { components, paths } from './schema.gen';
 type Schemas = components['schemas'];
 
 /** The JSON body a path answers with for one status. */
-type JsonAnswer<P extends keyof paths, M extends 'get' | 'post' | 'patch' | 'delete', S extends number> = paths[P][M] extends {
+type JsonAnswer<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch' | 'delete', S extends number> = paths[P][M] extends {
   responses: { [K in S]: { content: { 'application/json': infer Body } } };
 }
   ? Body
   : never;
 
 /** The JSON body a path takes. */
-type JsonBody<P extends keyof paths, M extends 'post' | 'patch' | 'delete'> = paths[P][M] extends {
+type JsonBody<P extends keyof paths, M extends 'post' | 'put' | 'patch' | 'delete'> = paths[P][M] extends {
   requestBody?: { content: { 'application/json': infer Body } };
 }
   ? Body
@@ -42,7 +42,23 @@ export type ReauthInput = JsonBody<'/api/auth/reauthenticate', 'post'>;
 export type PasswordChangeInput = JsonBody<'/api/auth/password', 'post'>;
 export type ResetPasswordInput = JsonBody<'/api/auth/password-reset/{token}', 'post'>;
 export type DeleteAccountInput = JsonBody<'/api/me', 'delete'>;
+export type ResetLinkRequestInput = JsonBody<'/api/auth/password-reset', 'post'>;
+export type VerifyEmailInput = JsonBody<'/api/auth/verify-email', 'post'>;
+export type EmailVerified = JsonAnswer<'/api/auth/verify-email', 'post', 200>;
+export type EmailState = JsonAnswer<'/api/me/email', 'get', 200>;
+export type SetEmailInput = JsonBody<'/api/me/email', 'put'>;
 export type SessionList = JsonAnswer<'/api/sessions', 'get', 200>;
+/** A sign-in's password step: signed in, or (a second factor enrolled) `{mfaRequired, methods}`. */
+export type LoginAnswer = JsonAnswer<'/api/auth/login', 'post', 200>;
+export type MfaRequired = Extract<LoginAnswer, { mfaRequired: true }>;
+export type MfaStatus = JsonAnswer<'/api/me/mfa', 'get', 200>;
+export type TotpEnrolment = JsonAnswer<'/api/me/mfa/totp', 'post', 200>;
+export type TotpConfirmInput = JsonBody<'/api/me/mfa/totp/confirm', 'post'>;
+export type TotpConfirmAnswer = JsonAnswer<'/api/me/mfa/totp/confirm', 'post', 200>;
+export type RecoveryCodesAnswer = JsonAnswer<'/api/me/mfa/recovery-codes', 'post', 200>;
+export type SecondStepInput = JsonBody<'/api/auth/login/mfa', 'post'>;
+/** A second-factor proof: a code from the authenticator app, or a recovery code. */
+export type SecondFactorProof = SecondStepInput;
 
 export type Item = Schemas['Item'];
 /** What the create form sends; PATCH sends any of these but quantity, plus `version`. */

@@ -2,6 +2,7 @@ import { href, useRoute } from '../lib/router';
 
 const LINKS = [
   { to: '/account', label: 'Password & privacy' },
+  { to: '/account/security', label: 'Two-factor sign-in' },
   { to: '/account/sessions', label: "Where you're signed in" },
   { to: '/account/activity', label: 'Activity' },
 ];

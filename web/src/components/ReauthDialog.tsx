@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { setCsrfToken } from '../api/client';
 import { auth } from '../api/endpoints';
-import { ApiError, describeError } from '../api/problem';
+import { ApiError, describeError, fieldErrorMap } from '../api/problem';
 import { route } from '../lib/router';
 import { useStore } from '../lib/store';
 import { reauthPending, settleReauth } from '../state/reauth';
 import { sessionEnded } from '../state/session';
 import { Field } from './Field';
+import { proofOf, SecondFactorField, type SecondFactorInput } from './SecondFactorField';
 
 /**
  * The step-up prompt for sensitive actions (revoke other sessions, delete account, admin writes).
@@ -19,6 +20,8 @@ export function ReauthDialog() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Shown once the server says this account has a second factor (S-81: step-up needs it too).
+  const [second, setSecond] = useState<SecondFactorInput | null>(null);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -26,6 +29,7 @@ export function ReauthDialog() {
     if (pending && !dialog.open) {
       setPassword('');
       setError(null);
+      setSecond(null);
       dialog.showModal();
     } else if (!pending && dialog.open) {
       dialog.close();
@@ -37,12 +41,20 @@ export function ReauthDialog() {
     setBusy(true);
     setError(null);
     try {
-      const res = await auth.reauthenticate(password);
+      const res = await auth.reauthenticate(password, second && second.value.trim() ? proofOf(second) : undefined);
       if (typeof res.csrfToken === 'string') setCsrfToken(res.csrfToken);
       setPassword('');
+      setSecond(null);
       settleReauth(true);
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'validation') {
+      const fields = fieldErrorMap(err);
+      if (err instanceof ApiError && err.code === 'validation' && (fields.code || fields.recoveryCode) && !second?.value.trim()) {
+        setSecond({ useRecovery: false, value: '' });
+        setError('Two-factor sign-in is on: enter a code from your authenticator app too.');
+      } else if (err instanceof ApiError && err.code === 'validation' && (fields.code || fields.recoveryCode)) {
+        setSecond(second ? { ...second, value: '' } : null);
+        setError('That code is not right. Try again.');
+      } else if (err instanceof ApiError && err.code === 'validation') {
         setError('That password is not right. Try again.');
       } else if (err instanceof ApiError && err.status === 401) {
         // The session ended while the prompt was open (expired, revoked); make sure before saying so.
@@ -91,6 +103,7 @@ export function ReauthDialog() {
             autoFocus
           />
         ) : null}
+        {pending && second ? <SecondFactorField input={second} onInput={setSecond} /> : null}
         <div class="actions">
           <button type="submit" class="btn btn--primary" disabled={busy || !password}>
             Confirm

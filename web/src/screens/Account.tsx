@@ -8,6 +8,7 @@ import { Checkbox, Field } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { saveResponse, today } from '../lib/download';
+import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
 import { signedOut } from '../state/session';
 
@@ -93,6 +94,93 @@ function ChangePassword({ user }: { user: User }) {
         <div class="actions">
           <button type="submit" class="btn btn--primary" disabled={busy}>
             {busy ? 'Changing…' : 'Change password'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/**
+ * The account's e-mail address and its state: confirmed, waiting for its link, or none. Setting one
+ * needs a fresh sign-in (the client asks for the password); the link goes to the new address and the
+ * old one is told. Without a confirmed address there is no "Forgot password?" by mail and no notices.
+ */
+function EmailAddress() {
+  const state = useAsync(() => me.email(), []);
+  const [email, setEmail] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [sentTo, setSentTo] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(null);
+    setSentTo(null);
+    if (!email.trim()) {
+      setError('Enter an e-mail address.');
+      return;
+    }
+    setBusy(true);
+    try {
+      await me.setEmail(email.trim());
+      setSentTo(email.trim());
+      setEmail('');
+      announce('Confirmation link sent.');
+      state.reload();
+    } catch (err) {
+      const fields = fieldErrorMap(err);
+      setError(fields.email ?? describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const data = state.data;
+  return (
+    <section class="card" aria-labelledby="email-title">
+      <h2 id="email-title">E-mail address</h2>
+      {data ? (
+        <p data-testid="email-state">
+          {data.email ? (
+            <>
+              <strong>{data.email}</strong> <span class="badge">Confirmed</span>
+            </>
+          ) : (
+            'No confirmed address: a forgotten password needs your administrator, and you get no security notices.'
+          )}
+          {data.pendingEmail ? (
+            <>
+              {' '}
+              Waiting for confirmation: <strong>{data.pendingEmail}</strong> <span class="badge">Not confirmed</span>
+            </>
+          ) : null}
+        </p>
+      ) : state.error ? (
+        <Notice tone="error">{describeError(state.error)}</Notice>
+      ) : (
+        <p role="status">Loading…</p>
+      )}
+      {sentTo ? (
+        <Notice tone="success">
+          A link is on its way to {sentTo}. Open it to confirm the address; until then your current address stays.
+        </Notice>
+      ) : null}
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form onSubmit={submit} class="stack" aria-label="Set e-mail address" noValidate>
+        <Field
+          label={data?.email ? 'New e-mail address' : 'E-mail address'}
+          type="email"
+          name="email"
+          autoComplete="email"
+          value={email}
+          onValue={setEmail}
+          hint="Used for password resets and security notices, never shown to anyone else."
+          required
+        />
+        <div class="actions">
+          <button type="submit" class="btn btn--primary" disabled={busy}>
+            {busy ? 'Sending…' : 'Send confirmation link'}
           </button>
         </div>
       </form>
@@ -187,6 +275,7 @@ export function Account({ user }: { user: User }) {
       </p>
       <AccountNav />
       <div class="stack-lg">
+        <EmailAddress />
         <ChangePassword user={user} />
         <ExportData />
         <DeleteAccount user={user} />

@@ -10,14 +10,15 @@ import { announce } from '../state/announcer';
 import { authState } from '../state/session';
 
 /**
- * `#/reset/<token>`: the page a password-reset link opens (handed out by an administrator today, mailed
- * later). Opening it only asks whose link it is; the link is used up by the form, once. After success
+ * `#/reset/<token>`: the page a password-reset link opens (mailed after "Forgot password?", or handed
+ * out by an administrator). Opening it only asks whose link it is; the link is used up by the form, once. After success
  * every session of the account has ended (this tab's too, if it was signed in), so it goes to sign-in.
  */
 export function ResetPassword({ token }: { token: string }) {
   const info = useAsync(() => auth.resetInfo(token), [token]);
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
+  const [code, setCode] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -28,11 +29,12 @@ export function ResetPassword({ token }: { token: string }) {
     const local: Record<string, string> = {};
     if (next.length < 8) local.newPassword = 'Use at least 8 characters.';
     if (confirm !== next) local.confirm = 'The two new passwords are not the same.';
+    if (info.data?.mfaRequired && !/^\d{6}$/.test(code.trim())) local.code = 'Enter the 6-digit code from your authenticator app.';
     setErrors(local);
     if (Object.keys(local).length > 0) return;
     setBusy(true);
     try {
-      await auth.resetPassword(token, next);
+      await auth.resetPassword(token, next, info.data?.mfaRequired ? code.trim() : undefined);
       announce('Password set. Sign in with your new password.');
       authState.set({ status: 'signedOut', notice: 'Your new password is set. Sign in with it.', returnTo: null });
       navigate('/signin', { replace: true });
@@ -43,8 +45,10 @@ export function ResetPassword({ token }: { token: string }) {
         Object.keys(fields).length > 0
           ? 'Please fix the highlighted fields.'
           : err instanceof ApiError && err.status === 404
-            ? 'This link has already been used or has expired. Ask your administrator for a new one.'
-            : describeError(err),
+            ? 'This link has already been used or has expired. Ask for a new one.'
+            : err instanceof ApiError && err.status === 401
+              ? 'That code is not right. Too many wrong codes end this link.'
+              : describeError(err),
       );
     } finally {
       setBusy(false);
@@ -56,7 +60,9 @@ export function ResetPassword({ token }: { token: string }) {
     <AuthCard title="Set a new password">
       {info.loading ? <p role="status">Checking the link…</p> : null}
       {invalid ? (
-        <Notice tone="error">This link has already been used or has expired. Ask your administrator for a new one.</Notice>
+        <Notice tone="error">
+          This link has already been used or has expired. <a href={href('/forgot')}>Ask for a new one</a>, or ask your administrator.
+        </Notice>
       ) : info.error ? (
         <Notice tone="error">{describeError(info.error)}</Notice>
       ) : null}
@@ -89,6 +95,18 @@ export function ResetPassword({ token }: { token: string }) {
             autoComplete="new-password"
             required
           />
+          {info.data.mfaRequired ? (
+            <Field
+              label="Code from your authenticator app"
+              name="code"
+              value={code}
+              onValue={setCode}
+              error={errors.code}
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              required
+            />
+          ) : null}
           <button type="submit" class="btn btn--primary btn--block" disabled={busy}>
             {busy ? 'Setting…' : 'Set password'}
           </button>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { auth } from '../api/endpoints';
 import { ApiError, describeError, formatWait } from '../api/problem';
 import { Checkbox, Field } from '../components/Field';
+import { proofOf, SecondFactorField, type SecondFactorInput } from '../components/SecondFactorField';
 import { AuthCard } from '../components/AuthCard';
 import { Notice } from '../components/Notice';
 import { href } from '../lib/router';
@@ -15,13 +16,19 @@ export function SignIn({ notice }: { notice: string | null }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [wait, startWait] = useCountdown();
+  // Set once the password was right for an account with a second factor: the second step is showing.
+  const [second, setSecond] = useState<SecondFactorInput | null>(null);
 
   async function submit(e: Event) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      signedIn(await auth.login(username.trim(), password, remember));
+      const res = await auth.login(username.trim(), password, remember);
+      if ('mfaRequired' in res) {
+        setPassword('');
+        setSecond({ useRecovery: false, value: '' });
+      } else signedIn(res);
     } catch (err) {
       setPassword('');
       if (err instanceof ApiError && err.status === 401) {
@@ -34,6 +41,56 @@ export function SignIn({ notice }: { notice: string | null }) {
     } finally {
       setBusy(false);
     }
+  }
+
+  async function submitSecond(e: Event) {
+    e.preventDefault();
+    if (!second) return;
+    setBusy(true);
+    setError(null);
+    try {
+      signedIn(await auth.loginSecondStep(proofOf(second)));
+    } catch (err) {
+      setSecond({ ...second, value: '' });
+      if (err instanceof ApiError && err.status === 401) {
+        setError(
+          second.useRecovery
+            ? 'That recovery code is not right, or was used already.'
+            : 'That code is not right. Use the newest code from your app; if this keeps happening, sign in again.',
+        );
+      } else {
+        if (err instanceof ApiError && err.code === 'rate_limited' && err.retryAfter) startWait(err.retryAfter);
+        setError(describeError(err));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (second) {
+    return (
+      <AuthCard title="Two-factor sign-in">
+        {error ? <Notice tone="error">{error}</Notice> : null}
+        <form onSubmit={submitSecond} class="stack" aria-label="Two-factor sign-in">
+          <SecondFactorField input={second} onInput={setSecond} autoFocus />
+          <button type="submit" class="btn btn--primary btn--block" disabled={busy || wait > 0 || !second.value.trim()}>
+            {wait > 0 ? `Try again in ${formatWait(wait)}` : busy ? 'Checking…' : 'Verify'}
+          </button>
+        </form>
+        <p class="auth-switch">
+          <button
+            type="button"
+            class="btn btn--ghost btn--small"
+            onClick={() => {
+              setSecond(null);
+              setError(null);
+            }}
+          >
+            Start over
+          </button>
+        </p>
+      </AuthCard>
+    );
   }
 
   return (
@@ -62,6 +119,9 @@ export function SignIn({ notice }: { notice: string | null }) {
           {wait > 0 ? `Try again in ${formatWait(wait)}` : busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p class="auth-switch">
+        <a href={href('/forgot')}>Forgot password?</a>
+      </p>
       <p class="auth-switch">
         New to Stockade? <a href={href('/signup')}>Create an account</a>
       </p>

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { RecoveryCode, TotpCode } from './mfa.js';
 
 /*
  * Requests of the sign-up, sign-in, step-up, password and password-reset routes. Credentials are bounded
@@ -21,10 +22,33 @@ export type LoginBody = Static<typeof LoginBody>;
 export const PasswordBody = Type.Object({ password: Password }, { additionalProperties: false });
 export type PasswordBody = Static<typeof PasswordBody>;
 
+/**
+ * Step-up (POST /api/auth/reauthenticate): the password, and with a second factor enrolled a code or a
+ * recovery code (docs/security.md S-81; the handler says which is needed).
+ */
+export const ReauthBody = Type.Object(
+  { password: Password, code: Type.Optional(TotpCode), recoveryCode: Type.Optional(RecoveryCode) },
+  { additionalProperties: false },
+);
+export type ReauthBody = Static<typeof ReauthBody>;
+
 export const PasswordChangeBody = Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false });
 export type PasswordChangeBody = Static<typeof PasswordChangeBody>;
 
 /** `:token` of a password-reset link. */
 export const ResetTokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export const NewPasswordBody = Type.Object({ newPassword: Password }, { additionalProperties: false });
+/**
+ * The reset link's POST: the new password and, when the user has a second factor, one of its proofs
+ * (docs/api.md "E-mail and account recovery"). A TOTP code (RFC 6238, 6 digits) and a recovery code are
+ * plain ASCII: anything else is a 400 before anything is looked up.
+ */
+export const NewPasswordBody = Type.Object(
+  {
+    newPassword: Password,
+    code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+    recoveryCode: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' })),
+    passkey: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: false },
+);
