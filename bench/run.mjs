@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench: starts every contender on loopback, measures the workloads of issue 7 in interleaved
+// npm run bench: starts every contender on loopback, measures the workloads of issues 7 and 20 in interleaved
 // rounds and writes bench/results/<date>.md. See README.md for the contenders and the method.
 //
 // Options: --quick (1 short round each, to check the harness), --rounds=N, --only=key,key (contenders),

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { AppDeps } from './wiring/deps.js';
 import { AppError } from './errors.js';
 import { truncateIp } from './lib/client-info.js';
 import { trustProxyOption } from './lib/trust-proxy.js';
 import { accessPlugin, publicScope } from './http/access.js';
 import { activeMembership } from './shops/membership.js';
+import { AccessLog } from './http/access-log.js';
 import { sessionCookie } from './http/cookies.js';
 import { mfaCookie } from './http/mfa-cookie.js';
 import { mfaRoutes } from './http/routes/mfa.js';
@@ -49,7 +50,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // The app's own logger, made by the composition root (wiring/deps.ts) before the app.
     loggerInstance: deps.log as FastifyBaseLogger,
     genReqId,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One access-log line per request, at completion (http/access-log.ts), not Fastify's two.
+    logController: new AccessLog(),
     // X-Forwarded-For/-Proto/-Host are believed from the configured proxies only (S-75, trust-proxy.ts).
     trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 1024 * 1024,

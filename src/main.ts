@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
 import { closeDeps, createDeps } from './wiring/deps.js';
 import { startPurgeJob } from './jobs/purge.js';
+import { exitOnCrash } from './observability/crash.js';
 import { startMailWorker } from './jobs/mail-worker.js';
 
 /** Process entry: config → database → deps → app → listen; SIGTERM drains in-flight requests and closes. */
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
       app.log.info({ ms: Date.now() - started }, 'requests drained; closing stores');
       await closeDeps(deps);
       app.log.info({ ms: Date.now() - started }, 'shut down cleanly');
+      // process.exit below flushes the asynchronous log destination (observability/logger.ts).
     } catch (err) {
       app.log.error({ err }, 'error while shutting down');
       code = 1;
@@ -126,16 +128,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  // A bug that escapes every handler ends the process (its state is unknown) — as one JSON log line
-  // with the stack, where the operator's log pipeline sees it, rather than a bare trace on stderr.
-  process.on('uncaughtException', (err) => {
-    app.log.fatal({ err }, 'uncaught exception: exiting');
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (err) => {
-    app.log.fatal({ err }, 'unhandled promise rejection: exiting');
-    process.exit(1);
-  });
+  // A bug that escapes every handler ends the process, with a fatal line and the log flushed (crash.ts).
+  exitOnCrash(deps.log);
 
   await app.listen({ port: config.port, host: config.host });
 }

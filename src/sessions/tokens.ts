@@ -38,9 +38,27 @@ export function csrfTokenFor(token: string): string {
   return hash('sha256', `stockade-csrf\0${token}`, 'base64url');
 }
 
-export function csrfTokenMatches(token: string, presented: string | undefined): boolean {
+const derived = new WeakMap<object, { readonly token: string; readonly csrf: string }>();
+
+/**
+ * csrfTokenFor(token), derived once per validated session object rather than on every request: the local
+ * cache hands the same object to every request of a session ("who am I" returns the CSRF token on every
+ * page load, and its hash was a tenth of the session layer's cost in the profile). Remembered with the
+ * token it was derived from and used only for that same token, so a session object seen with another
+ * token (a rotation, a test reusing objects) can never be answered with the wrong session's CSRF token.
+ */
+export function csrfTokenOf(session: object, token: string): string {
+  const known = derived.get(session);
+  if (known !== undefined && known.token === token) return known.csrf;
+  const csrf = csrfTokenFor(token);
+  derived.set(session, { token, csrf });
+  return csrf;
+}
+
+/** Whether `presented` is the session's CSRF token; with `session`, its derivation is remembered (csrfTokenOf). */
+export function csrfTokenMatches(token: string, presented: string | undefined, session?: object): boolean {
   if (presented?.length !== 43) return false;
-  const expected = Buffer.from(csrfTokenFor(token));
+  const expected = Buffer.from(session ? csrfTokenOf(session, token) : csrfTokenFor(token));
   const given = Buffer.from(presented);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -5,12 +5,12 @@ export const FIXED_MERCHANT = 'bench-merchant';
 export const FIXED_SESSION_BODY = {
   user: { id: '00000000-0000-4000-8000-000000000001', username: 'bench', role: 'merchant', createdAt: now },
   session: {
-    id: 'bench-session',
+    id: 'bench-session-01',
     createdAt: now,
     lastSeenAt: now,
     authenticatedAt: now,
     idleExpiresAt: now,
     absoluteExpiresAt: now,
   },
-  csrfToken: 'bench-csrf-token-0000000000000000000000000',
+  csrfToken: 'bench-csrf-token-00000000000000000000000000',
 };

@@ -50,7 +50,8 @@ async function csrf(app: FastifyInstance, opts: CsrfOptions) {
 
     if (request.sessionToken !== null) {
       const presented = request.headers['x-csrf-token'];
-      if (!csrfTokenMatches(request.sessionToken, typeof presented === 'string' ? presented : undefined)) {
+      const session = request.auth ?? undefined;
+      if (!csrfTokenMatches(request.sessionToken, typeof presented === 'string' ? presented : undefined, session)) {
         return refuse(request, 'missing or wrong csrf token');
       }
     }

@@ -8,7 +8,7 @@ import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { deviceSummary, truncateIp } from '../../lib/client-info.js';
 import type { NewSession } from '../../sessions/engine.js';
-import { csrfTokenFor } from '../../sessions/tokens.js';
+import { csrfTokenOf } from '../../sessions/tokens.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireUser } from '../guards.js';
 import { publicSession } from '../../sessions/public-session.js';
@@ -167,8 +167,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       schema: { response: { 200: SignedInSchema } },
     },
     async (request) => {
-      const { user, session } = requireUser(request);
-      return { user: publicUser(user), session: publicSession(session), csrfToken: csrfTokenFor(request.sessionToken!) };
+      const auth = requireUser(request);
+      // Derived once per cached session, not per request (sessions/tokens.ts csrfTokenOf).
+      return { user: publicUser(auth.user), session: publicSession(auth.session), csrfToken: csrfTokenOf(auth, request.sessionToken!) };
     },
   );
 

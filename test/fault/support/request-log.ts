@@ -1,7 +1,8 @@
 /**
- * Reading a server's own account of its requests from its JSON log: Fastify writes "incoming request"
- * when one arrives and "request completed" (or "request errored", "stream closed prematurely") when its
- * response is done. A request that came in and never completed was cut off.
+ * Reading a server's own account of its requests from its JSON log: at debug level it writes "incoming
+ * request" when one arrives (server-process.ts runs at debug), and at info "request completed" (or
+ * "request errored", "stream closed prematurely") when its response is done (src/http/access-log.ts).
+ * A request that came in and never completed was cut off.
  */
 export interface RequestLedger {
   /** Request ids that arrived. */

@@ -29,7 +29,7 @@ export interface ServerProcess {
 }
 
 export interface ServerProcessOptions {
-  /** On top of: HOST, PORT (a free one), COOKIE_SECURE=false, LOG_LEVEL=info, DATA_DIR (temporary). */
+  /** On top of: HOST, PORT (a free one), COOKIE_SECURE=false, LOG_LEVEL=debug, DATA_DIR (temporary). */
   env?: Record<string, string>;
   /** Scheme for the readiness poll and `url` (https needs TLS_CERT_FILE/TLS_KEY_FILE in env). */
   https?: boolean;
@@ -52,7 +52,9 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     HOST: '127.0.0.1',
     PORT: String(port),
     COOKIE_SECURE: 'false',
-    LOG_LEVEL: 'info',
+    // debug: the "incoming request" line of every request too (http/access-log.ts), which request-log.ts
+    // reads to tell a request that arrived and was never answered.
+    LOG_LEVEL: 'debug',
     DATA_DIR: join(dir, 'data'),
     // Every test client signs up from 127.0.0.1: one address for the whole suite (the sign-up quota
     // itself is tested with its own small limit in test/integration/defences/register-quota.test.ts).

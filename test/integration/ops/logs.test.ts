@@ -189,7 +189,7 @@ describe('logs', () => {
       [],
       'every route driven',
     );
-    assert.ok(lines.length > 60, `${lines.length} log lines`);
+    assert.ok(lines.length > 40, `${lines.length} log lines`);
     const all = lines.join('');
     for (const secret of secrets) assert.ok(!all.includes(secret), `a secret (${secret.slice(0, 6)}…) is in the log`);
 
@@ -198,6 +198,36 @@ describe('logs', () => {
     assert.ok(
       completed.every((l) => typeof l.requestId === 'string'),
       'every request line has its request id',
+    );
+    // One access line per request, at completion (http/access-log.ts): it says what the request was,
+    // which route answered, how and how fast. At info (the default) no "incoming request" line (it is at
+    // debug, and this log is at trace), and no "not found" line at any level.
+    assert.deepEqual(
+      parsed.filter((l) => (l.msg === 'incoming request' && Number(l.level) >= 30) || String(l.msg).startsWith('Route ')).map((l) => l.msg),
+      [],
+      'no line but the access line per request',
+    );
+    assert.ok(
+      parsed.filter((l) => l.msg === 'incoming request').every((l) => l.level === 20),
+      'the arrival line at debug',
+    );
+    const perRequest = new Map<unknown, number>();
+    for (const l of completed) perRequest.set(l.requestId, (perRequest.get(l.requestId) ?? 0) + 1);
+    assert.deepEqual(
+      [...perRequest].filter(([, n]) => n !== 1),
+      [],
+      'exactly one access line per request id',
+    );
+    for (const l of completed) {
+      const req = l.req as { method?: unknown; url?: unknown } | undefined;
+      const res = l.res as { statusCode?: unknown } | undefined;
+      assert.ok(typeof req?.method === 'string' && typeof req.url === 'string', `method and path: ${JSON.stringify(l)}`);
+      assert.ok(typeof l.route === 'string', `the route pattern: ${JSON.stringify(l)}`);
+      assert.ok(typeof res?.statusCode === 'number' && typeof l.responseTime === 'number', `status and time: ${JSON.stringify(l)}`);
+    }
+    assert.ok(
+      completed.some((l) => l.route === '/api/items/:id' && (l.req as { url: string }).url.startsWith('/api/items/')),
+      'the route is the pattern, the url the path',
     );
     // Signed-in requests: who, under `auth` (the audit's own userId/sessionId name the subject).
     const withAuth = completed.filter((l) => l.auth);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { csrfTokenFor, csrfTokenMatches, hashToken, isWellFormedToken, newToken } from '../../../src/sessions/tokens.js';
+import { csrfTokenFor, csrfTokenMatches, csrfTokenOf, hashToken, isWellFormedToken, newToken } from '../../../src/sessions/tokens.js';
 
 /*
  * Known-answer vectors, computed outside Node (coreutils `sha256sum`, `openssl dgst -sha256 | basenc
@@ -36,6 +36,19 @@ describe('session tokens', () => {
     assert.ok(!csrfTokenMatches(VECTORS[0].token, VECTORS[1].csrf), 'one session’s CSRF token does not fit another');
     assert.ok(!csrfTokenMatches(VECTORS[0].token, undefined));
     assert.ok(!csrfTokenMatches(VECTORS[0].token, VECTORS[0].csrf.slice(1)));
+  });
+
+  test("the CSRF token remembered per session object is that token's, never another token's", () => {
+    const session = {};
+    const [a, b] = VECTORS;
+    assert.equal(csrfTokenOf(session, a.token), a.csrf);
+    assert.equal(csrfTokenOf(session, a.token), a.csrf, 'remembered');
+    // The same object seen with another token (a rotation reusing a record): derived afresh.
+    assert.equal(csrfTokenOf(session, b.token), b.csrf);
+    assert.equal(csrfTokenOf({}, a.token), a.csrf, 'another object, its own derivation');
+    assert.ok(csrfTokenMatches(a.token, a.csrf, session));
+    assert.ok(!csrfTokenMatches(a.token, b.csrf, session), 'a remembered token does not fit another session');
+    assert.ok(!csrfTokenMatches(b.token, a.csrf, session));
   });
 
   test('new tokens are 256 bits in 43 base64url characters, all different', () => {
