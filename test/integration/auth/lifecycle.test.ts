@@ -12,10 +12,12 @@ for (const database of ['pglite', 'postgres'] as const) {
   describe(`session lifecycle on ${database}`, () => {
     let server: TestServer;
     const logLines: string[] = [];
+    // Absolute 8 s leaves the idle test (4.7 s of silences and renewals) 3 s of slack on a loaded machine,
+    // so it never sees the absolute limit first.
     before(async () => {
       server = await startTestServer({
         database,
-        env: { SESSION_IDLE_TIMEOUT: '2s', SESSION_ABSOLUTE_TIMEOUT: '5s', SESSION_REAUTH_WINDOW: '1s' },
+        env: { SESSION_IDLE_TIMEOUT: '2s', SESSION_ABSOLUTE_TIMEOUT: '8s', SESSION_REAUTH_WINDOW: '1s' },
         logLines,
       });
     });
@@ -83,19 +85,19 @@ for (const database of ['pglite', 'postgres'] as const) {
       }
     });
 
-    test('absolute timeout: 5 s after sign-in, continuous activity or not', async () => {
+    test('absolute timeout: 8 s after sign-in, continuous activity or not', async () => {
       const c = client();
       await c.register();
       const sessionId: string = (await c.get('/api/auth/session')).body.session.id;
       const start = Date.now();
       let lastOk = 0;
-      while (Date.now() - start < 6500) {
+      while (Date.now() - start < 9500) {
         const res = await c.get('/api/auth/session', { cookie: true });
         if (res.status === 200) lastOk = Date.now() - start;
         else break;
         await sleep(500);
       }
-      assert.ok(lastOk >= 4000 && lastOk < 5100, `last success at ${lastOk} ms`);
+      assert.ok(lastOk >= 7000 && lastOk < 8100, `last success at ${lastOk} ms`);
       assert.equal((await c.get('/api/auth/session')).status, 401);
       const events = await expiredEvents(sessionId);
       assert.ok(events.length >= 1 && events.every((e) => e.lifetime === 'absolute'), JSON.stringify(events));
