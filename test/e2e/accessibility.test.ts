@@ -96,6 +96,9 @@ test('every screen is labelled and reachable by keyboard, and focus follows the 
   // Create an item and adjust its stock from the keyboard: the skip button, Tab order, Enter to submit.
   await go(page, '/items/new');
   await page.getByRole('heading', { name: 'New item' }).waitFor();
+  // The heading takes focus on arrival (after render): wait for it, or that move can land after ours and
+  // send the typing elsewhere (a loaded CI machine did: the item was never created).
+  await page.waitForFunction(() => document.activeElement?.id === 'page-title');
   await page.getByLabel('SKU', { exact: true }).focus();
   await page.keyboard.type('KEY-1');
   await page.keyboard.press('Tab');

@@ -41,7 +41,7 @@ export function ReauthDialog() {
     setBusy(true);
     setError(null);
     try {
-      const res = await auth.reauthenticate(password, second && second.value.trim() ? proofOf(second) : undefined);
+      const res = await auth.reauthenticate(password, second?.value.trim() ? proofOf(second) : undefined);
       if (typeof res.csrfToken === 'string') setCsrfToken(res.csrfToken);
       setPassword('');
       setSecond(null);
