@@ -2483,7 +2483,7 @@ export interface components {
             itemId: string;
             delta: number;
             quantityAfter: number;
-            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
+            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction" | "opening" | "import" | "count";
             note: string | null;
             /** Format: date-time */
             createdAt: string;
