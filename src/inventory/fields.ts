@@ -60,6 +60,8 @@ export const TEXT: Record<string, TextRule> = {
   unit: { max: 16, required: false },
   location: { max: 100, required: false },
   tag: { max: 32, required: true, identifier: true },
+  // Long enough for any linear code and a short QR payload; compared exactly (never folded).
+  barcode: { max: 128, required: false, identifier: true },
   note: { max: 500, required: false, multiline: true },
 };
 
@@ -148,6 +150,7 @@ function checkField(c: Collector, field: ItemFieldName, value: unknown): unknown
     case 'description':
     case 'unit':
     case 'location':
+    case 'barcode':
       return c.text(field, value, TEXT[field] as TextRule, true);
     case 'quantity':
       return c.integer(field, value, 0, LIMITS.quantity, false);
@@ -170,6 +173,7 @@ const DEFAULTS: Omit<ItemFields, 'sku' | 'name'> = {
   lowStockThreshold: 0,
   location: null,
   tags: [],
+  barcode: null,
 };
 
 /** A new item (POST body or CSV row): sku and name required, the rest defaulted. */

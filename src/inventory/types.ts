@@ -37,9 +37,11 @@ export const ItemSchema = Type.Object({
   lowStockThreshold: Type.Integer({ minimum: 0, description: 'Low when quantity <= this (default 0: out of stock).' }),
   location: nullable(Type.String()),
   tags: Type.Array(Type.String()),
+  barcode: nullable(Type.String(), "As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set."),
   version: Type.Integer({ description: 'Send it back with a PATCH (optimistic concurrency).' }),
   createdAt: time,
   updatedAt: time,
+  archivedAt: nullable(time, 'When the item was archived (DELETE); null while it is active.'),
 });
 export type Item = Static<typeof ItemSchema>;
 
@@ -57,7 +59,7 @@ export const MovementSchema = Type.Object({
 export type Movement = Static<typeof MovementSchema>;
 
 /** The fields the server owns: a client never sends them (but `version` back with a PATCH). */
-export const SERVER_OWNED = ['id', 'version', 'createdAt', 'updatedAt'] as const;
+export const SERVER_OWNED = ['id', 'version', 'createdAt', 'updatedAt', 'archivedAt'] as const;
 
 /** Everything a client may set on an item (create); quantity only at creation or by import. */
 export type ItemFields = Omit<Item, (typeof SERVER_OWNED)[number]>;
@@ -84,6 +86,7 @@ export const ITEM_REQUEST_BOUNDS = {
   lowStockThreshold: countBound,
   location: textBound(100),
   tags: { maxItems: 20, items: textBound(32) },
+  barcode: textBound(128),
 } as const satisfies Record<keyof ItemFields, object>;
 
 /** A PATCH: any editable field (never quantity), with the version the client last saw. */

@@ -45,7 +45,7 @@ for (const backend of BACKENDS) {
       const other = await newMerchant(t.db);
       await createItem(t.db, other, { sku: 'OTHER', name: 'B-CANARY' }, { by: other });
       const text = await exportText(t.db, m, 2);
-      assert.ok(text.startsWith('\uFEFFsku,name,description,quantity,unit,priceCents,costCents,lowStockThreshold,location,tags\n'));
+      assert.ok(text.startsWith('\uFEFFsku,name,description,quantity,unit,priceCents,costCents,lowStockThreshold,location,tags,barcode\n'));
       assert.ok(!text.includes('B-CANARY'));
       const rows = parse(text, { bom: true, columns: true }) as Record<string, string>[];
       assert.equal(rows.length, 3);

@@ -75,6 +75,9 @@ export const ItemsQuery = Query({
   limit: LimitParam(3),
 });
 
+/** GET /api/items/lookup: the code as scanned or typed (required; bounds in inventory/lookup.ts). */
+export const LookupQuery = Type.Object({ code: Type.String({ maxLength: 512 }) }, { additionalProperties: false });
+
 export const MovementsQuery = Query({ cursor, limit: LimitParam(3) });
 
 /** days: 1..90 as a query string (Ajv does not coerce); the handler converts it. */
