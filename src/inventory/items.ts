@@ -4,6 +4,7 @@ import { checkNewItem, checkPatch, LIMITS, stockValueError } from './fields.js';
 import { idempotent } from './idempotency.js';
 import { recordMovement } from './ledger.js';
 import { COLUMN_OF, ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
+import { lockShopMoneyShared } from '../shops/money-lock.js';
 import { assertItemId, inTenant, isUniqueViolation } from './tenant.js';
 import { fold } from './text.js';
 import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
@@ -18,6 +19,8 @@ function skuTaken(): AppError {
 
 /** Inserts one item (no ledger row; callers that set a quantity record it). Used by create and import. */
 export async function insertItem(tx: Queryable, shopId: string, f: ItemFields): Promise<Item> {
+  // A price or cost is in the shop's currency: not while it changes (shops/money-lock.ts).
+  if (f.priceCents !== null || f.costCents !== null) await lockShopMoneyShared(tx, shopId);
   const res = await tx.query<ItemRow>(
     `INSERT INTO items (shop_id, sku, sku_key, name, name_key, description, quantity, unit, price_cents,
        cost_cents, low_stock_threshold, location, tags)
@@ -121,6 +124,7 @@ export async function updateItem(db: Db, shopId: string, id: string, input: unkn
     withinBound = `quantity::numeric * greatest(coalesce(${price}, 0), coalesce(${cost}, 0)) <= ${param(LIMITS.stockValue)}`;
   }
   return inTenant(db, shopId, async (tx) => {
+    if (pricing) await lockShopMoneyShared(tx, shopId);
     let res: { rows: ItemRow[] };
     try {
       res = await tx.query<ItemRow>(
