@@ -1,6 +1,7 @@
 import type { Db } from '../db/db.js';
 import { toInt } from './rows.js';
 import { inTenant } from './tenant.js';
+import { INCOMING_REASONS } from './types.js';
 
 /*
  * The merchant's stock movements per day, for the dashboard chart: one aggregate over the whole ledger
@@ -17,7 +18,8 @@ export const MAX_DAYS = 90;
 export interface DailyMovements {
   /** Calendar day in the shop's time zone, YYYY-MM-DD. */
   date: string;
-  /** Sum of the positive deltas. */
+  /** Goods that arrived: the positive deltas of deliveries and customer returns (INCOMING_REASONS) —
+   * not opening stock, imports, counts or corrections, which set stock rather than bring it in. */
   unitsIn: number;
   /** Sum of the negative deltas, as a positive number. */
   unitsOut: number;
@@ -44,16 +46,16 @@ export async function getDailyMovements(db: Db, shopId: string, days: number, ti
   const res = await inTenant(db, shopId, (tx) =>
     tx.query<{ date: string; units_in: number | string; units_out: number | string; movements: number | string }>(
       `WITH span AS (
-         SELECT (now() AT TIME ZONE $3::text)::date - ($2::int - 1) AS first_day
+         SELECT (now() AT TIME ZONE $4::text)::date - ($2::int - 1) AS first_day
        ),
        per_day AS (
-         SELECT (m.created_at AT TIME ZONE $3::text)::date AS day,
-                sum(m.delta) FILTER (WHERE m.delta > 0) AS units_in,
+         SELECT (m.created_at AT TIME ZONE $4::text)::date AS day,
+                sum(m.delta) FILTER (WHERE m.delta > 0 AND m.reason = ANY ($3::text[])) AS units_in,
                 sum(-m.delta) FILTER (WHERE m.delta < 0) AS units_out,
                 count(*) AS movements
          FROM movements m, span
          WHERE m.shop_id = $1
-           AND m.created_at >= (span.first_day::timestamp AT TIME ZONE $3::text)
+           AND m.created_at >= (span.first_day::timestamp AT TIME ZONE $4::text)
          GROUP BY 1
        )
        SELECT to_char(span.first_day + i, 'YYYY-MM-DD') AS date,
@@ -64,7 +66,7 @@ export async function getDailyMovements(db: Db, shopId: string, days: number, ti
        CROSS JOIN generate_series(0, $2::int - 1) AS i
        LEFT JOIN per_day ON per_day.day = span.first_day + i
        ORDER BY i`,
-      [shopId, days, timezone],
+      [shopId, days, INCOMING_REASONS, timezone],
     ),
   );
   return res.rows.map((row) => ({
