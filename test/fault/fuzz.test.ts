@@ -51,6 +51,7 @@ const NO_INPUT = new Set([
   'POST /api/me/export',
   'GET /api/me/mfa',
   'GET /api/me/email',
+  'GET /api/shop/invitations',
 ]);
 
 type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
@@ -121,6 +122,7 @@ describe('hostile input on every route', () => {
       'POST /api/admin/users/:id/password-reset': { invalidatePassword: false },
       'POST /api/auth/shop': { shopId: myShop },
       'POST /api/shops': { name: 'Fuzz shop' },
+      'POST /api/shop/invitations': { role: 'viewer' },
       'POST /api/me/mfa/totp/confirm': { code: '123456' },
       'POST /api/auth/login/mfa': { code: '123456' },
       'PUT /api/me/email': { email: 'fuzz@example.test' },
