@@ -122,7 +122,8 @@ export class Invitations {
     const email = rawEmail === undefined ? null : parseEmail(rawEmail).email;
     const token = newToken();
     const url = invitationUrl(this.publicUrl, token);
-    const expiresAt = new Date(this.now() + INVITATION_TTL_SECONDS * 1000);
+    const createdAt = new Date(this.now());
+    const expiresAt = new Date(createdAt.getTime() + INVITATION_TTL_SECONDS * 1000);
     return this.db.transaction(async (tx) => {
       const res = await tx.query<InvitationRow & { shop_name: string }>(
         `WITH created AS (
@@ -131,7 +132,7 @@ export class Invitations {
            RETURNING id, shop_id, role, email, created_at, expires_at, created_by)
          SELECT c.id, c.role, c.email, c.created_at, c.expires_at, c.created_by, u.username AS inviter_name, s.name AS shop_name
            FROM created c JOIN users u ON u.id = c.created_by JOIN shops s ON s.id = c.shop_id`,
-        [shopId, hashToken(token), role, email, inviter.userId, new Date(this.now()), expiresAt],
+        [shopId, hashToken(token), role, email, inviter.userId, createdAt, expiresAt],
       );
       const row = res.rows[0];
       if (!row) throw new Error('invitations: INSERT returned no row');
@@ -230,6 +231,22 @@ export class Invitations {
     );
     if (joined.rowCount === 0) throw new AppError('conflict', 'You are already a member of this shop.');
     return found;
+  }
+
+  /**
+   * Sign-up with an invitation (POST /api/auth/register): the new account joins, in the transaction that
+   * creates it, so a dead link — or one used up by a racing accept — leaves no user row. A new account
+   * has no verified address, so an e-mail-bound link is 404 here.
+   */
+  async joinIn(tx: Queryable, token: string, userId: string): Promise<{ shop: ActiveShop; invitationId: string }> {
+    const found = await this.acceptIn(tx, token, userId, null);
+    const shop = await tx.query<{ id: string; name: string; currency: string; timezone: string }>(
+      'SELECT id, name, currency, timezone FROM shops WHERE id = $1',
+      [found.shopId],
+    );
+    const s = shop.rows[0];
+    if (!s) throw notFound();
+    return { shop: { id: s.id, name: s.name, role: found.role, currency: s.currency, timezone: s.timezone }, invitationId: found.id };
   }
 
   /**

@@ -145,7 +145,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a merchant account and sign in */
+        /**
+         * Create a merchant account and sign in
+         * @description Without `invitation` the account opens its own shop (`shopName`, default "USERNAME's shop"). With the token of a valid invitation it joins that shop instead, with the invited role, and opens none; an invalid invitation (unknown, used, expired, withdrawn, or bound to an e-mail address) is 404 and nothing is created. `shopName` and `invitation` together are 400.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -161,11 +164,13 @@ export interface paths {
                     "application/json": {
                         username: string;
                         password: string;
+                        shopName?: string;
+                        invitation?: string;
                     };
                 };
             };
             responses: {
-                /** @description Signed in; sets the session cookie. */
+                /** @description Signed in; sets the session cookie. `shop`: the shop the account works in. */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -174,11 +179,20 @@ export interface paths {
                         "application/json": {
                             user: components["schemas"]["User"];
                             csrfToken: string;
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            };
                         };
                     };
                 };
                 400: components["responses"]["Invalid"];
                 403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 409: components["responses"]["Conflict"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
