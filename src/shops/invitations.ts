@@ -1,4 +1,5 @@
 import { emailKey, parseEmail } from '../auth/email-address.js';
+import { DELETED_USER, type Person } from '../inventory/people.js';
 import type { Db, Queryable } from '../db/db.js';
 import { AppError } from '../errors.js';
 import type { MailQueue } from '../mail/queue.js';
@@ -31,11 +32,6 @@ import type { ActiveShop, ShopRole } from './shops.js';
 
 export const INVITATION_TTL_SECONDS = 7 * 24 * 3600;
 
-export interface Person {
-  readonly userId: string | null;
-  readonly username: string;
-}
-
 export interface Invitation {
   readonly id: string;
   readonly role: ShopRole;
@@ -56,9 +52,6 @@ export interface InvitationPreview {
   readonly role: ShopRole;
   readonly expiresAt: string;
 }
-
-/** The account-erased stand-in, as movement.by shows it (docs/api.md). */
-export const DELETED_USER = 'deleted user';
 
 /** Whether `inviter` (their role in the shop) may invite someone as `role`. */
 export function mayGrant(inviter: ShopRole, role: ShopRole): boolean {

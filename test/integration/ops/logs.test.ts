@@ -104,6 +104,13 @@ describe('logs', () => {
       201,
     );
     await call(m, 'GET /api/items/:id/movements', `/api/items/${id}/movements`, {}, 200);
+    await call(
+      m,
+      'GET /api/movements',
+      `/api/movements?limit=5&reason=received&itemId=${id}&by=${m.token ? (await m.get('/api/auth/session')).body.user.id : ''}`,
+      {},
+      200,
+    );
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
     await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);

@@ -1959,6 +1959,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/movements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop's ledger, newest first, optionally one item's, reason's or person's
+         * @description `itemId` and `by` (a user id) are uuids and `reason` one of the movement reasons, else 400; a cursor is only valid with the filters it was made for. `by` of each movement names who made it (`deleted user` once that account is erased).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                    itemId?: string;
+                    reason?: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
+                    by?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of movements. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            movements: components["schemas"]["Movement"][];
+                            /** @description Pass as `cursor` for the next page; null on the last page. */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -2782,8 +2836,11 @@ export interface components {
             note: string | null;
             /** Format: date-time */
             createdAt: string;
-            /** @description The user who made the change; null once that account is gone. */
-            by: string | null;
+            /** @description Who made the change: `userId` null and `username` "deleted user" once that account is erased. */
+            by: {
+                userId: string | null;
+                username: string;
+            };
         };
         Summary: {
             itemCount: number;
