@@ -95,6 +95,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'GET /api/items/{id}/movements': 'viewer',
         'GET /api/inventory/summary': 'viewer',
         'GET /api/inventory/movements/daily': 'viewer',
+        'GET /api/movements': 'viewer',
+        'POST /api/shop/invitations': 'manager',
+        'GET /api/shop/invitations': 'manager',
+        'DELETE /api/shop/invitations/{id}': 'manager',
       });
     });
 
