@@ -25,6 +25,8 @@ import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
+import { invitationRoutes } from './http/routes/invitations.js';
+import { ledgerRoutes } from './http/routes/ledger.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
 import { emailRoutes } from './http/routes/email.js';
@@ -148,6 +150,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(shopRoutes, { deps });
+  await app.register(invitationRoutes, { deps });
+  await app.register(ledgerRoutes, { db: deps.db });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
   await app.register(emailRoutes, { deps });

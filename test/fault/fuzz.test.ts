@@ -53,6 +53,7 @@ const NO_INPUT = new Set([
   'GET /api/me/email',
   'GET /api/shop',
   'GET /api/shop/members',
+  'GET /api/shop/invitations',
 ]);
 
 type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
@@ -126,6 +127,7 @@ describe('hostile input on every route', () => {
       'PATCH /api/shop': { name: 'Fuzz shop renamed', currency: 'USD', timezone: 'Pacific/Auckland', requireMfa: false },
       'DELETE /api/shop': { password: PASSWORD },
       'PATCH /api/shop/members/:userId': { role: 'viewer' },
+      'POST /api/shop/invitations': { role: 'viewer' },
       'POST /api/me/mfa/totp/confirm': { code: '123456' },
       'POST /api/auth/login/mfa': { code: '123456' },
       'PUT /api/me/email': { email: 'fuzz@example.test' },

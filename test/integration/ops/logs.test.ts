@@ -70,6 +70,20 @@ describe('logs', () => {
     await call(m, 'POST /api/sessions/revoke-others', '/api/sessions/revoke-others', {}, 200);
     const opened = await call(m, 'POST /api/shops', '/api/shops', { body: { name: 'Second shop' } }, 201);
     await call(m, 'POST /api/auth/shop', '/api/auth/shop', { body: { shopId: opened.body.shop.id } }, 200);
+    // An invitation's token is in the preview's and the accept's path: logged as the route pattern only.
+    // (Another owner's shop: `m` deletes their account at the end, which a shop with other members refuses.)
+    const inviter = client();
+    await inviter.register();
+    const invited = await call(inviter, 'POST /api/shop/invitations', '/api/shop/invitations', { body: { role: 'clerk' } }, 201);
+    secrets.add(invited.body.token);
+    await call(inviter, 'GET /api/shop/invitations', '/api/shop/invitations', {}, 200);
+    await call(client(), 'GET /api/invitations/:token', `/api/invitations/${invited.body.token}`, {}, 200);
+    const invitee = client();
+    await invitee.register();
+    await call(invitee, 'POST /api/invitations/:token/accept', `/api/invitations/${invited.body.token}/accept`, {}, 200);
+    const withdrawn = await call(inviter, 'POST /api/shop/invitations', '/api/shop/invitations', { body: { role: 'viewer' } }, 201);
+    secrets.add(withdrawn.body.token);
+    await call(inviter, 'DELETE /api/shop/invitations/:id', `/api/shop/invitations/${withdrawn.body.invitation.id}`, {}, 204);
 
     const created = await call(
       m,
@@ -91,6 +105,13 @@ describe('logs', () => {
       201,
     );
     await call(m, 'GET /api/items/:id/movements', `/api/items/${id}/movements`, {}, 200);
+    await call(
+      m,
+      'GET /api/movements',
+      `/api/movements?limit=5&reason=received&itemId=${id}&by=${m.token ? (await m.get('/api/auth/session')).body.user.id : ''}`,
+      {},
+      200,
+    );
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
     await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
