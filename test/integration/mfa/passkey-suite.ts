@@ -242,6 +242,43 @@ export function passkeySuite(database: 'pglite' | 'postgres') {
       }
     });
 
+    test('password reset: options under the link; its passkey completes the reset, another challenge does not', async () => {
+      const m = await passkeyMerchant(server);
+      const admin = await signedInAdmin(server);
+      const issue = async () => {
+        const res = await admin.client.post(`/api/admin/users/${m.id}/password-reset`, {});
+        assert.equal(res.status, 201, res.text);
+        return String(res.body.link).split('/').pop() as string;
+      };
+      const token = await issue();
+      const anonymous = new TestClient(server.url);
+      const peek = await anonymous.get(`/api/auth/password-reset/${token}`);
+      assert.deepEqual(peek.body, { username: m.username, mfaRequired: true });
+      const newPassword = 'a new passphrase for the passkey reset';
+      assert.equal((await anonymous.post(`/api/auth/password-reset/${token}`, { newPassword })).status, 401, 'the factor is needed');
+      // A passwordless challenge, or wrong origin, is no good here.
+      const foreign = m.authenticator.get(await passwordlessOptions(server));
+      assert.equal((await anonymous.post(`/api/auth/password-reset/${token}`, { newPassword, passkey: foreign })).status, 401);
+      const options = await anonymous.post(`/api/auth/password-reset/${token}/options`);
+      assert.equal(options.status, 200, options.text);
+      const wrongOrigin = m.authenticator.get(options.body, { origin: 'https://evil.test' });
+      assert.equal((await anonymous.post(`/api/auth/password-reset/${token}`, { newPassword, passkey: wrongOrigin })).status, 401);
+      const fresh = await anonymous.post(`/api/auth/password-reset/${token}/options`);
+      const done = await anonymous.post(`/api/auth/password-reset/${token}`, { newPassword, passkey: m.authenticator.get(fresh.body) });
+      assert.equal(done.status, 204, done.text);
+      assert.equal(
+        (await new TestClient(server.url).login(m.username, newPassword)).body.mfaRequired,
+        true,
+        'the new password, then the factor',
+      );
+      assert.equal((await anonymous.post(`/api/auth/password-reset/${token}/options`)).status, 404, 'the link is used up');
+      // A TOTP-only account: no passkey options under its link.
+      const t = await enrolledMerchant(server, clock);
+      const tLink = await admin.client.post(`/api/admin/users/${t.id}/password-reset`, {});
+      const tToken = String(tLink.body.link).split('/').pop() as string;
+      assert.equal((await anonymous.post(`/api/auth/password-reset/${tToken}/options`)).status, 409);
+    });
+
     test('delete: needs a fresh authentication; the last factor ends the other sessions and takes the codes; admin reset removes passkeys', async () => {
       const m = await passkeyMerchant(server);
       const other = new TestClient(server.url);
