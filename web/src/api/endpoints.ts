@@ -3,6 +3,12 @@ import type {
   ActivityPage,
   LoginAnswer,
   MfaStatus,
+  PasskeyAssertion,
+  PasskeyCreationOptions,
+  PasskeyRegistered,
+  PasskeyRegisterInput,
+  PasskeyRenamed,
+  PasskeyRequestOptions,
   RecoveryCodesAnswer,
   SecondFactorProof,
   SecondStepInput,
@@ -64,6 +70,20 @@ export const auth = {
   /** The second step of a sign-in (the pending cookie from `login` travels by itself). */
   loginSecondStep: (proof: SecondFactorProof) =>
     api<SignedIn>('/api/auth/login/mfa', { method: 'POST', json: proof satisfies SecondStepInput, unauthenticatedIsExpected: true }),
+  /** Options for the second step's passkey (the pending cookie travels by itself). */
+  loginPasskeyOptions: () => api<PasskeyRequestOptions>('/api/auth/login/mfa/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  /** Passwordless sign-in: options, then the user-verified assertion. */
+  passkeyOptions: () => api<PasskeyRequestOptions>('/api/auth/passkey/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  passkeySignIn: (response: PasskeyAssertion) =>
+    api<SignedIn>('/api/auth/passkey', { method: 'POST', json: { response }, unauthenticatedIsExpected: true }),
+  /** Step-up with a passkey: options bound to this session, then the assertion alone. */
+  reauthOptions: () => api<PasskeyRequestOptions>('/api/auth/reauthenticate/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  reauthenticateWithPasskey: (passkey: PasskeyAssertion) =>
+    api<Reauthenticated>('/api/auth/reauthenticate', {
+      method: 'POST',
+      json: { passkey } satisfies ReauthInput,
+      unauthenticatedIsExpected: true,
+    }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
   session: () => api<SignedIn>('/api/auth/session', { unauthenticatedIsExpected: true }),
   reauthenticate: (password: string, proof?: SecondFactorProof) =>
@@ -175,6 +195,11 @@ export const mfa = {
     api<TotpConfirmAnswer>('/api/me/mfa/totp/confirm', { method: 'POST', json: { code } satisfies TotpConfirmInput }),
   disableTotp: () => api<void>('/api/me/mfa/totp', { method: 'DELETE' }),
   newRecoveryCodes: () => api<RecoveryCodesAnswer>('/api/me/mfa/recovery-codes', { method: 'POST' }),
+  passkeyOptions: () => api<PasskeyCreationOptions>('/api/me/passkeys/options', { method: 'POST' }),
+  registerPasskey: (body: PasskeyRegisterInput) => api<PasskeyRegistered>('/api/me/passkeys', { method: 'POST', json: body }),
+  renamePasskey: (id: string, name: string) =>
+    api<PasskeyRenamed>(`/api/me/passkeys/${encodeURIComponent(id)}`, { method: 'PATCH', json: { name } }),
+  deletePasskey: (id: string) => api<void>(`/api/me/passkeys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };
 
 export const admin = {
