@@ -5,19 +5,20 @@ import type { TestServer } from '../support/app.js';
 import { startTestServer } from '../support/app.js';
 import { freePort } from '../support/ports.js';
 import { launchChromium, openPage, screenshot, unexpectedProblems } from './support/browser.js';
-import { go, PASSWORD, signInHere, signOut, signUp } from './support/flows.js';
+import { go, signInHere, signOut, signUp } from './support/flows.js';
 import { buildWebOnce } from './support/web-build.js';
 
 /**
  * Passkeys in real Chromium (issue 15) through the DevTools WebAuthn virtual authenticator (CTAP2,
  * internal transport, resident keys, user verification), at http://localhost:PORT with PUBLIC_URL equal
  * to it (WebAuthn needs a host name, and localhost is a secure context): register one on the Security
- * screen, sign out, sign in with it and no password, use it as the second step after a password, at
- * step-up, and delete it.
+ * screen, sign out, sign in with it and no password, use it as the second step after a password and
+ * for a password reset, at step-up, and delete it.
  */
 let server: TestServer;
 let browser: Browser;
 let origin: string;
+const NEW_PASSWORD = 'a new passphrase set with a passkey';
 
 before(async () => {
   const webRoot = await buildWebOnce();
@@ -50,7 +51,7 @@ async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; auth
   return { cdp, authenticatorId };
 }
 
-test('register a passkey, sign out, sign in with it alone, as the second step, at step-up; delete it', async () => {
+test('register a passkey, sign out, sign in with it alone, as the second step, for a password reset, at step-up; delete it', async () => {
   const { page, problems } = await openPage(browser, origin);
   const { cdp, authenticatorId } = await virtualAuthenticator(page);
   await signUp(page, 'passkey-owner');
@@ -90,6 +91,20 @@ test('register a passkey, sign out, sign in with it alone, as the second step, a
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 
+  // A password reset with the passkey as its second factor (the link as an administrator hands it out).
+  const user = await server.deps.users.findByUsername('passkey-owner');
+  const issued = await server.deps.passwordResets.issue({ id: user!.id }, { issuedBy: 'admin', invalidatePassword: false });
+  await page.goto(`/#/reset/${issued!.token}`);
+  await page.getByRole('heading', { name: 'Set a new password' }).waitFor();
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('New password again').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Use a passkey instead of a code' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await signInHere(page, 'passkey-owner', NEW_PASSWORD);
+  await page.getByRole('heading', { name: 'Two-factor sign-in' }).waitFor();
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
   // Step-up: deleting needs a fresh authentication; the session is made stale in the database (no local
   // cache on this server), the dialog asks, and the passkey answers.
   await server.db.query(`UPDATE sessions SET authenticated_at = now() - interval '1 day'`);
@@ -109,7 +124,7 @@ test('register a passkey, sign out, sign in with it alone, as the second step, a
   );
   // The password alone signs in again.
   await signOut(page);
-  await signInHere(page, 'passkey-owner', PASSWORD);
+  await signInHere(page, 'passkey-owner', NEW_PASSWORD);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   assert.deepEqual(unexpectedProblems(problems), []);
 });

@@ -97,10 +97,16 @@ export const auth = {
     api<ResetLinkInfo>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       unauthenticatedIsExpected: true,
     }),
-  resetPassword: (token: string, newPassword: string, code?: string) =>
+  resetPassword: (token: string, newPassword: string, proof?: { code: string } | { passkey: PasskeyAssertion }) =>
     api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       method: 'POST',
-      json: (code ? { newPassword, code } : { newPassword }) satisfies ResetPasswordInput,
+      json: { newPassword, ...proof } satisfies ResetPasswordInput,
+      unauthenticatedIsExpected: true,
+    }),
+  /** Options for a reset's passkey, bound to the link (409: the account has no passkey). */
+  resetPasskeyOptions: (token: string) =>
+    api<PasskeyRequestOptions>(`/api/auth/password-reset/${encodeURIComponent(token)}/options`, {
+      method: 'POST',
       unauthenticatedIsExpected: true,
     }),
   /** "Forgot password?": always 202, whether or not the account exists (a link goes to a verified address only). */
