@@ -995,13 +995,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List, search and sort items */
+        /**
+         * List, search and sort items
+         * @description Every word of `q` must match sku, name, barcode, location, tags or description as a case-insensitive substring, or (words of 4+ characters) by trigram word similarity ≥ 0.6; best match first, then `sort`. `location` and `tag` filter (case-insensitive, whole value); `archived=true` lists only archived items.
+         */
         get: {
             parameters: {
                 query?: {
                     q?: string;
                     lowStock?: "true" | "false" | "1" | "0";
                     archived?: "true" | "false";
+                    location?: string;
+                    tag?: string;
                     sort?: "name" | "sku" | "quantity" | "-updatedAt";
                     cursor?: string;
                     limit?: string;
