@@ -15,7 +15,7 @@ import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
  * statement holds the event loop (S-88); a failure anywhere rolls back every batch. Existing items of this merchant are
  * matched by SKU key and locked (FOR UPDATE) before anything is computed, so a concurrent adjustment
  * waits and then applies on top: no stock change is lost. A changed quantity is never overwritten
- * silently: it becomes a ledger row of reason `correction` with the difference.
+ * silently: it becomes a ledger row of reason `import` with the difference.
  * Another merchant's SKUs are invisible here (RLS and the WHERE): importing one creates the importer's
  * own item.
  */
@@ -58,7 +58,7 @@ async function insertLedger(
   if (entries.length === 0) return;
   await tx.query(
     `INSERT INTO movements (shop_id, item_id, delta, quantity_after, reason, note, created_by)
-     SELECT $1, r.item_id, r.delta, r.after, 'correction', $5, $6
+     SELECT $1, r.item_id, r.delta, r.after, 'import', $5, $6
      FROM unnest($2::uuid[], $3::int[], $4::int[]) AS r(item_id, delta, after)`,
     [shopId, entries.map((e) => e.itemId), entries.map((e) => e.delta), entries.map((e) => e.after), NOTE, by],
   );

@@ -60,7 +60,7 @@ export async function insertItem(tx: Queryable, shopId: string, f: ItemFields): 
   return toItem(res.rows[0] as ItemRow);
 }
 
-/** A new item. A starting quantity is written to the ledger too (reason `correction`), so the ledger
+/** A new item. A starting quantity is written to the ledger too (reason `opening`), so the ledger
  * always sums to the stock. 409 `conflict` if the SKU (case- and width-insensitively) exists. */
 export async function createItem(db: Db, shopId: string, input: unknown, ctx: WriteContext): Promise<Outcome<{ item: Item }>> {
   const checked = checkNewItem(input);
@@ -85,7 +85,7 @@ function writeItem(db: Db, shopId: string, fields: ItemFields, ctx: WriteContext
           itemId: item.id,
           delta: item.quantity,
           quantityAfter: item.quantity,
-          reason: 'correction',
+          reason: 'opening',
           note: 'Initial quantity',
         });
       }

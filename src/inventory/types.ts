@@ -2,8 +2,16 @@ import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
 
 /** The inventory's public shapes: exactly the JSON of docs/api.md "Inventory" (camelCase, ISO times, cents). */
 
-export const REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const;
+/** The reasons a client may give for a stock adjustment (docs/api.md "Inventory"). */
+export const ADJUSTMENT_REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const;
+export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
+/** The reasons only the server writes: an item's starting stock, a CSV import, a committed stock count. */
+export const SYSTEM_REASONS = ['opening', 'import', 'count'] as const;
+/** Every reason a ledger row may carry (migration 013's CHECK says the same). */
+export const REASONS = [...ADJUSTMENT_REASONS, ...SYSTEM_REASONS] as const;
 export type Reason = (typeof REASONS)[number];
+/** What the dashboard counts as "units in": goods that arrived, not stock that was set or corrected. */
+export const INCOMING_REASONS = ['received', 'returned'] as const satisfies readonly AdjustmentReason[];
 
 /*
  * Item and Movement are declared once, here, as JSON schemas (TypeBox: plain schema objects, no HTTP),
@@ -86,7 +94,7 @@ export type ItemPatch = Partial<Omit<ItemFields, 'quantity'>> & { version: numbe
 
 export interface AdjustmentInput {
   delta: number;
-  reason: Reason;
+  reason: AdjustmentReason;
   note: string | null;
 }
 

@@ -315,13 +315,33 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The current user, session and CSRF token. */
+                /** @description The current user, session and CSRF token, the active shop (`shop`, with your role there) and every shop you belong to (`shops`). An administrator gets `shop: null` and `shops: []`: their memberships lie dormant. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["SignedIn"];
+                        "application/json": {
+                            user: components["schemas"]["User"];
+                            session: components["schemas"]["Session"];
+                            csrfToken: string;
+                            /** @description The active shop, with your role there; null for an administrator or without one. */
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            } | null;
+                            /** @description Every shop you belong to (empty for an administrator: memberships lie dormant). */
+                            shops: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                            }[];
+                        };
                     };
                 };
                 400: components["responses"]["Invalid"];
@@ -2603,7 +2623,7 @@ export interface components {
             itemId: string;
             delta: number;
             quantityAfter: number;
-            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
+            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction" | "opening" | "import" | "count";
             note: string | null;
             /** Format: date-time */
             createdAt: string;
