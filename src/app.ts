@@ -22,6 +22,7 @@ import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
+import { countsRoutes } from './http/routes/counts.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { shopsRoutes } from './http/routes/shops.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     pseudonyms: deps.pseudonyms,
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
+  await app.register(countsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });

@@ -95,6 +95,12 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'GET /api/items/{id}/movements': 'viewer',
         'GET /api/inventory/summary': 'viewer',
         'GET /api/inventory/movements/daily': 'viewer',
+        'POST /api/counts': 'manager',
+        'GET /api/counts': 'viewer',
+        'GET /api/counts/{id}': 'viewer',
+        'PUT /api/counts/{id}/lines/{itemId}': 'clerk',
+        'POST /api/counts/{id}/commit': 'manager',
+        'DELETE /api/counts/{id}': 'manager',
       });
     });
 
