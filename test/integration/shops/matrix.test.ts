@@ -101,6 +101,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'PUT /api/counts/{id}/lines/{itemId}': 'clerk',
         'POST /api/counts/{id}/commit': 'manager',
         'DELETE /api/counts/{id}': 'manager',
+        'GET /api/shop': 'viewer',
+        'PATCH /api/shop': 'owner',
+        'DELETE /api/shop': 'owner',
+        'GET /api/shop/members': 'manager',
+        'PATCH /api/shop/members/{userId}': 'owner',
+        // Any member may leave (their own id); removing someone else is the owner's (shops/members.test.ts).
+        'DELETE /api/shop/members/{userId}': 'viewer',
+        'GET /api/movements': 'viewer',
+        'POST /api/shop/invitations': 'manager',
+        'GET /api/shop/invitations': 'manager',
+        'DELETE /api/shop/invitations/{id}': 'manager',
       });
     });
 
