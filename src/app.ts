@@ -24,6 +24,7 @@ import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
+import { countsRoutes } from './http/routes/counts.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     pseudonyms: deps.pseudonyms,
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
+  await app.register(countsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(shopRoutes, { deps });
   await app.register(invitationRoutes, { deps });

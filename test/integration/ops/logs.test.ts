@@ -119,6 +119,14 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'POST /api/items/:id/restore', `/api/items/${id}/restore`, {}, 200);
+    const started = await call(m, 'POST /api/counts', '/api/counts', { body: { name: 'Log count' } }, 201);
+    const countId = started.body.count.id as string;
+    await call(m, 'GET /api/counts', '/api/counts', {}, 200);
+    await call(m, 'GET /api/counts/:id', `/api/counts/${countId}`, {}, 200);
+    await call(m, 'PUT /api/counts/:id/lines/:itemId', `/api/counts/${countId}/lines/${id}`, { body: { counted: 4 } }, 200);
+    await call(m, 'POST /api/counts/:id/commit', `/api/counts/${countId}/commit`, {}, 200);
+    const abandoned = await call(m, 'POST /api/counts', '/api/counts', { body: {} }, 201);
+    await call(m, 'DELETE /api/counts/:id', `/api/counts/${abandoned.body.count.id}`, {}, 204);
     // The shop itself: settings, a member (put in by hand: invitations are another route's), its deletion.
     await call(m, 'GET /api/shop', '/api/shop', {}, 200);
     await call(m, 'PATCH /api/shop', '/api/shop', { body: { name: 'Renamed shop', timezone: 'Europe/Paris' } }, 200);

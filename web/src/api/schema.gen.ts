@@ -1587,13 +1587,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List, search and sort items */
+        /**
+         * List, search and sort items
+         * @description Every word of `q` must match sku, name, barcode, location, tags or description as a case-insensitive substring, or (words of 4+ characters) by trigram word similarity ≥ 0.6; best match first, then `sort`. `location` and `tag` filter (case-insensitive, whole value); `archived=true` lists only archived items.
+         */
         get: {
             parameters: {
                 query?: {
                     q?: string;
                     lowStock?: "true" | "false" | "1" | "0";
                     archived?: "true" | "false";
+                    location?: string;
+                    tag?: string;
                     sort?: "name" | "sku" | "quantity" | "-updatedAt";
                     cursor?: string;
                     limit?: string;
@@ -2235,6 +2240,380 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's counts, newest first (the latest 200) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Counts. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            counts: {
+                                /** @description Opaque id. */
+                                id: string;
+                                name: string;
+                                /** @description The location it was started with (null: any). */
+                                location: string | null;
+                                /** @description The tag it was started with (null: any). */
+                                tag: string | null;
+                                status: "open" | "committed" | "abandoned";
+                                /** Format: date-time */
+                                createdAt: string;
+                                createdBy: string | null;
+                                closedAt: string | null;
+                                closedBy: string | null;
+                                /** @description Items in the count. */
+                                lines: number;
+                                /** @description Items counted so far. */
+                                countedLines: number;
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        /**
+         * Start a stock count (a snapshot of the matching active items)
+         * @description All active items, or those at `location` or with `tag` (case-insensitive, whole value). 409 naming the count (`countId`, `countName`) if a matching item is already in an open count; 400 if nothing matches.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string | null;
+                        location?: string | null;
+                        tag?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Started. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: {
+                                /** @description Opaque id. */
+                                id: string;
+                                name: string;
+                                /** @description The location it was started with (null: any). */
+                                location: string | null;
+                                /** @description The tag it was started with (null: any). */
+                                tag: string | null;
+                                status: "open" | "committed" | "abandoned";
+                                /** Format: date-time */
+                                createdAt: string;
+                                createdBy: string | null;
+                                closedAt: string | null;
+                                closedBy: string | null;
+                                /** @description Items in the count. */
+                                lines: number;
+                                /** @description Items counted so far. */
+                                countedLines: number;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/counts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A count and its lines */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The count, its lines by item name. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: {
+                                /** @description Opaque id. */
+                                id: string;
+                                name: string;
+                                /** @description The location it was started with (null: any). */
+                                location: string | null;
+                                /** @description The tag it was started with (null: any). */
+                                tag: string | null;
+                                status: "open" | "committed" | "abandoned";
+                                /** Format: date-time */
+                                createdAt: string;
+                                createdBy: string | null;
+                                closedAt: string | null;
+                                closedBy: string | null;
+                                /** @description Items in the count. */
+                                lines: number;
+                                /** @description Items counted so far. */
+                                countedLines: number;
+                            };
+                            lines: {
+                                /** @description Opaque id. */
+                                itemId: string;
+                                sku: string;
+                                name: string;
+                                /** @description Archived since: the commit leaves it alone. */
+                                archived: boolean;
+                                /** @description The quantity when the count started. */
+                                expected: number;
+                                counted: number | null;
+                                countedAt: string | null;
+                                countedBy: string | null;
+                                /** @description The quantity when the line was counted: the variance is measured against it. */
+                                onHandWhenCounted: number | null;
+                                /** @description counted − onHandWhenCounted; null while uncounted. */
+                                varianceUnits: number | null;
+                                /** @description The variance at cost (price where no cost); null below manager. */
+                                varianceValueCents: number | null;
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Abandon an open count (nothing changes but its status) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Abandoned. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/counts/{id}/lines/{itemId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Enter the number on the shelf for one item (replaces an earlier entry) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                    itemId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        counted: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The line. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            line: {
+                                /** @description Opaque id. */
+                                itemId: string;
+                                sku: string;
+                                name: string;
+                                /** @description Archived since: the commit leaves it alone. */
+                                archived: boolean;
+                                /** @description The quantity when the count started. */
+                                expected: number;
+                                counted: number | null;
+                                countedAt: string | null;
+                                countedBy: string | null;
+                                /** @description The quantity when the line was counted: the variance is measured against it. */
+                                onHandWhenCounted: number | null;
+                                /** @description counted − onHandWhenCounted; null while uncounted. */
+                                varianceUnits: number | null;
+                                /** @description The variance at cost (price where no cost); null below manager. */
+                                varianceValueCents: number | null;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/counts/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit a count: each counted item becomes its count plus what moved since, through one `count` movement
+         * @description Uncounted lines and archived items are left alone; one transaction. A closed count → 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Committed. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Items whose stock changed. */
+                            adjusted: number;
+                            varianceUnits: number;
+                            /** @description null below manager. */
+                            varianceValueCents: number | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
