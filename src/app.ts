@@ -23,6 +23,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
+import { labelsRoutes } from './http/routes/labels.js';
 import { shopsRoutes } from './http/routes/shops.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     pseudonyms: deps.pseudonyms,
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
+  await app.register(labelsRoutes, { db: deps.db });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });

@@ -85,6 +85,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'GET /api/items': 'viewer',
         'POST /api/items': 'manager',
         'GET /api/items/export.csv': 'viewer',
+        'GET /api/items/labels': 'clerk',
         'POST /api/items/import': 'manager',
         'GET /api/items/{id}': 'viewer',
         'PATCH /api/items/{id}': 'manager',

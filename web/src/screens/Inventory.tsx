@@ -8,6 +8,7 @@ import { PageTitle } from '../components/PageTitle';
 import { formatCents, formatNumber } from '../lib/format';
 import { href, navigate, useRoute } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
+import { LabelsBar } from '../components/LabelsBar';
 
 const SORTS: { value: ItemSort; label: string }[] = [
   { value: 'name', label: 'Name (A–Z)' },
@@ -74,6 +75,15 @@ export function Inventory() {
   }
 
   const rows = [...(first.data?.items ?? []), ...extra];
+  // Items picked for labels; kept across searches, so a sheet can gather items from several.
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string, on: boolean) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   const filtered = q !== '' || lowStock;
 
   return (
@@ -142,6 +152,9 @@ export function Inventory() {
             <caption class="sr-only">Your items</caption>
             <thead>
               <tr>
+                <th scope="col" class="select">
+                  <span class="sr-only">Select for labels</span>
+                </th>
                 <th scope="col">Name</th>
                 <th scope="col">SKU</th>
                 <th scope="col" class="num">
@@ -156,6 +169,14 @@ export function Inventory() {
             <tbody>
               {rows.map((item) => (
                 <tr key={item.id} class={isLow(item) ? 'row--low' : undefined}>
+                  <td class="select">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${item.name} for labels`}
+                      checked={selected.has(item.id)}
+                      onChange={(e) => toggle(item.id, e.currentTarget.checked)}
+                    />
+                  </td>
                   <th scope="row" data-label="Name">
                     <a href={href(`/items/${encodeURIComponent(item.id)}`)}>{item.name}</a>
                     {isLow(item) ? <span class="badge badge--low">Low</span> : null}
@@ -179,6 +200,8 @@ export function Inventory() {
           </table>
         </div>
       ) : null}
+
+      <LabelsBar ids={[...selected]} onClear={() => setSelected(new Set())} />
 
       {moreError ? <Notice tone="error">{moreError}</Notice> : null}
       {cursor && !first.loading ? (
