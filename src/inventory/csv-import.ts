@@ -108,6 +108,7 @@ export function parseImport(text: string): ParsedImport {
   const errors: FieldError[] = [];
   const rows: ImportRow[] = [];
   const seen = new Map<string, number>();
+  const seenBarcodes = new Map<string, number>();
   let rowNumber = 0;
   for (const [index, record] of records.entries()) {
     if (index === 0 || !record.some((cell) => cell.trim() !== '')) continue;
@@ -137,7 +138,14 @@ export function parseImport(text: string): ParsedImport {
       errors.push({ path: `${prefix}sku`, message: `repeats the SKU of row ${first}` });
       continue;
     }
+    const barcode = checked.value.barcode;
+    const firstWithBarcode = barcode === null ? undefined : seenBarcodes.get(barcode);
+    if (firstWithBarcode !== undefined) {
+      errors.push({ path: `${prefix}barcode`, message: `repeats the barcode of row ${firstWithBarcode}` });
+      continue;
+    }
     seen.set(skuKey, rowNumber);
+    if (barcode !== null) seenBarcodes.set(barcode, rowNumber);
     rows.push({ row: rowNumber, skuKey, fields: checked.value, quantityGiven: input.quantity !== undefined });
   }
   if (errors.length > 0) throw reject(errors.slice(0, MAX_ERRORS));

@@ -15,7 +15,7 @@ import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
  * statement holds the event loop (S-88); a failure anywhere rolls back every batch. Existing items of this merchant are
  * matched by SKU key and locked (FOR UPDATE) before anything is computed, so a concurrent adjustment
  * waits and then applies on top: no stock change is lost. A changed quantity is never overwritten
- * silently: it becomes a ledger row of reason `correction` with the difference.
+ * silently: it becomes a ledger row of reason `import` with the difference.
  * Another merchant's SKUs are invisible here (RLS and the WHERE): importing one creates the importer's
  * own item.
  */
@@ -37,15 +37,16 @@ function columnsOf(rows: { fields: ItemFields }[]): unknown[][] {
     rows.map((r) => r.fields.lowStockThreshold),
     rows.map((r) => r.fields.location),
     rows.map((r) => JSON.stringify(r.fields.tags)),
+    rows.map((r) => r.fields.barcode),
   ];
 }
 
 const UNNEST_ARGS = (from: number) =>
-  ['text', 'text', 'text', 'text', 'text', 'int', 'text', 'bigint', 'bigint', 'int', 'text', 'text']
+  ['text', 'text', 'text', 'text', 'text', 'int', 'text', 'bigint', 'bigint', 'int', 'text', 'text', 'text']
     .map((t, i) => `$${from + i}::${t}[]`)
     .join(', ');
 const UNNEST_COLUMNS =
-  'sku, sku_key, name, name_key, description, quantity, unit, price_cents, cost_cents, low_stock_threshold, location, tags';
+  'sku, sku_key, name, name_key, description, quantity, unit, price_cents, cost_cents, low_stock_threshold, location, tags, barcode';
 const TAGS_FROM_JSON = 'ARRAY(SELECT jsonb_array_elements_text(r.tags::jsonb))';
 
 async function insertLedger(
@@ -57,7 +58,7 @@ async function insertLedger(
   if (entries.length === 0) return;
   await tx.query(
     `INSERT INTO movements (shop_id, item_id, delta, quantity_after, reason, note, created_by)
-     SELECT $1, r.item_id, r.delta, r.after, 'correction', $5, $6
+     SELECT $1, r.item_id, r.delta, r.after, 'import', $5, $6
      FROM unnest($2::uuid[], $3::int[], $4::int[]) AS r(item_id, delta, after)`,
     [shopId, entries.map((e) => e.itemId), entries.map((e) => e.delta), entries.map((e) => e.after), NOTE, by],
   );
@@ -139,7 +140,7 @@ async function writeRows(
     if (i % 500 === 499) await yieldToLoop();
     const current = existing.get(row.skuKey);
     if (!current) continue;
-    const { id, version: _v, createdAt: _c, updatedAt: _u, ...before } = current;
+    const { id, version: _v, createdAt: _c, updatedAt: _u, archivedAt: _a, ...before } = current;
     const next = merged(before, row, columns);
     // A row may set a price on an item whose stock it leaves alone: the bound is on the merged item.
     const tooValuable = stockValueError(next, `rows/${row.row}/`);
@@ -154,7 +155,7 @@ async function writeRows(
     const inserted = await tx.query<{ id: string; quantity: number }>(
       `INSERT INTO items (shop_id, ${UNNEST_COLUMNS})
        SELECT $1, r.sku, r.sku_key, r.name, r.name_key, r.description, r.quantity, r.unit, r.price_cents,
-              r.cost_cents, r.low_stock_threshold, r.location, ${TAGS_FROM_JSON}
+              r.cost_cents, r.low_stock_threshold, r.location, ${TAGS_FROM_JSON}, r.barcode
        FROM unnest(${UNNEST_ARGS(2)}) AS r(${UNNEST_COLUMNS})
        RETURNING id, quantity`,
       [shopId, ...columnsOf(batch)],
@@ -173,7 +174,7 @@ async function writeRows(
       `UPDATE items AS i SET sku = r.sku, sku_key = r.sku_key, name = r.name, name_key = r.name_key,
          description = r.description, quantity = r.quantity, unit = r.unit, price_cents = r.price_cents,
          cost_cents = r.cost_cents, low_stock_threshold = r.low_stock_threshold, location = r.location,
-         tags = ${TAGS_FROM_JSON}, version = i.version + 1, updated_at = date_trunc('milliseconds', now())
+         tags = ${TAGS_FROM_JSON}, barcode = r.barcode, version = i.version + 1, updated_at = date_trunc('milliseconds', now())
        FROM unnest($2::uuid[], ${UNNEST_ARGS(3)}) AS r(id, ${UNNEST_COLUMNS})
        WHERE i.shop_id = $1 AND i.id = r.id`,
       [shopId, batch.map((u) => u.id), ...columnsOf(batch)],
@@ -250,6 +251,13 @@ export async function importCsv(
           // Another request created one of these SKUs between our lookup and our insert.
           if (isUniqueViolation(err, 'items_shop_sku_key')) {
             throw new AppError('conflict', 'Items were changed while importing; retry the import.');
+          }
+          // The file gives an item a barcode another item of the shop has (the file itself cannot repeat
+          // one: csv-import.ts refuses that with the row).
+          if (isUniqueViolation(err, 'items_shop_barcode_key')) {
+            throw new AppError('conflict', 'A barcode in the file already belongs to another item; nothing was imported.', {
+              errors: [{ path: 'barcode', message: 'already exists' }],
+            });
           }
           throw err;
         }

@@ -16,12 +16,29 @@ function skuTaken(): AppError {
   });
 }
 
+function barcodeTaken(): AppError {
+  return new AppError('conflict', 'An item with this barcode already exists.', {
+    errors: [{ path: 'barcode', message: 'already exists' }],
+  });
+}
+
+/**
+ * The 409 for a write that broke one of an item's uniqueness rules (SKU, barcode), decided by the
+ * database's unique indexes — so two requests at once with one value cannot both pass a check and both
+ * write: the second insert waits for the first and then fails here. Undefined for any other error.
+ */
+export function uniquenessConflict(err: unknown): AppError | undefined {
+  if (isUniqueViolation(err, 'items_shop_sku_key')) return skuTaken();
+  if (isUniqueViolation(err, 'items_shop_barcode_key')) return barcodeTaken();
+  return undefined;
+}
+
 /** Inserts one item (no ledger row; callers that set a quantity record it). Used by create and import. */
 export async function insertItem(tx: Queryable, shopId: string, f: ItemFields): Promise<Item> {
   const res = await tx.query<ItemRow>(
     `INSERT INTO items (shop_id, sku, sku_key, name, name_key, description, quantity, unit, price_cents,
-       cost_cents, low_stock_threshold, location, tags)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       cost_cents, low_stock_threshold, location, tags, barcode)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      RETURNING ${ITEM_COLUMNS}`,
     [
       shopId,
@@ -37,12 +54,13 @@ export async function insertItem(tx: Queryable, shopId: string, f: ItemFields): 
       f.lowStockThreshold,
       f.location,
       f.tags,
+      f.barcode,
     ],
   );
   return toItem(res.rows[0] as ItemRow);
 }
 
-/** A new item. A starting quantity is written to the ledger too (reason `correction`), so the ledger
+/** A new item. A starting quantity is written to the ledger too (reason `opening`), so the ledger
  * always sums to the stock. 409 `conflict` if the SKU (case- and width-insensitively) exists. */
 export async function createItem(db: Db, shopId: string, input: unknown, ctx: WriteContext): Promise<Outcome<{ item: Item }>> {
   const checked = checkNewItem(input);
@@ -54,15 +72,14 @@ export async function createItem(db: Db, shopId: string, input: unknown, ctx: Wr
       try {
         item = await insertItem(tx, shopId, fields);
       } catch (err) {
-        if (isUniqueViolation(err, 'items_shop_sku_key')) throw skuTaken();
-        throw err;
+        throw uniquenessConflict(err) ?? err;
       }
       if (item.quantity > 0) {
         await recordMovement(tx, shopId, ctx.by, {
           itemId: item.id,
           delta: item.quantity,
           quantityAfter: item.quantity,
-          reason: 'correction',
+          reason: 'opening',
           note: 'Initial quantity',
         });
       }
@@ -129,8 +146,7 @@ export async function updateItem(db: Db, shopId: string, id: string, input: unkn
         params,
       );
     } catch (err) {
-      if (isUniqueViolation(err, 'items_shop_sku_key')) throw skuTaken();
-      throw err;
+      throw uniquenessConflict(err) ?? err;
     }
     const row = res.rows[0];
     if (row) return toItem(row);

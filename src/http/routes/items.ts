@@ -12,6 +12,7 @@ import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js
 import { importCsv } from '../../inventory/import.js';
 import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
+import { lookupItem } from '../../inventory/lookup.js';
 import { atLeast } from '../../shops/membership.js';
 import type { ShopRole } from '../../shops/shops.js';
 import { summaryWithoutValue, withoutCost } from '../../inventory/cost-visibility.js';
@@ -26,6 +27,7 @@ import {
   DailyMovementsQuery,
   ItemPatchBody,
   ItemsQuery,
+  LookupQuery,
   MovementsQuery,
   NewItemBody,
 } from '../schemas/requests/inventory.js';
@@ -206,6 +208,29 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       },
     );
   });
+
+  app.get(
+    '/api/items/lookup',
+    {
+      config: {
+        ...viewer,
+        operation: {
+          tag: 'inventory',
+          summary: 'Find the item a barcode or SKU names (scanning)',
+          description:
+            'The active item whose barcode is exactly `code`, or else whose SKU is `code` (compared like SKUs: case-insensitively). Archived items are not found.',
+          ok: { status: 200, description: 'The item.' },
+          errors: [404],
+        },
+      },
+      schema: { querystring: LookupQuery, response: { 200: ItemEnvelope } },
+    },
+    async (request) => {
+      const { shopId, role } = requireShop(request);
+      const body = { item: await lookupItem(db, shopId, request.query.code) };
+      return seesCost(role) ? body : withoutCost(body);
+    },
+  );
 
   app.get(
     '/api/items/:id',

@@ -77,9 +77,11 @@ for (const backend of BACKENDS) {
           lowStockThreshold: 0,
           location: null,
           tags: ['t'],
+          barcode: null,
           version: 1,
           createdAt: 0,
           updatedAt: 0,
+          archivedAt: null,
         },
       );
       assert.deepEqual((await a.get(`/api/items/${item.id}`)).body, { item });

@@ -52,7 +52,7 @@ for (const backend of BACKENDS) {
       assert.equal(movements.length, 1);
       assert.equal(movements[0]?.delta, 7);
       assert.equal(movements[0]?.quantityAfter, 7);
-      assert.equal(movements[0]?.reason, 'correction');
+      assert.equal(movements[0]?.reason, 'opening');
       assert.equal(movements[0]?.by, a);
     });
 

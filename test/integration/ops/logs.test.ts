@@ -81,6 +81,7 @@ describe('logs', () => {
     const id = created.body.item.id as string;
     await call(m, 'GET /api/items', '/api/items?q=log&limit=5', {}, 200);
     await call(m, 'GET /api/items/:id', `/api/items/${id}`, {}, 200);
+    await call(m, 'GET /api/items/lookup', '/api/items/lookup?code=LOG-1', {}, 200);
     await call(m, 'PATCH /api/items/:id', `/api/items/${id}`, { body: { name: 'Renamed', version: created.body.item.version } }, 200);
     await call(
       m,

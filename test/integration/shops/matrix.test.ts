@@ -86,6 +86,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'POST /api/items': 'manager',
         'GET /api/items/export.csv': 'viewer',
         'GET /api/items/labels': 'clerk',
+        'GET /api/items/lookup': 'viewer',
         'POST /api/items/import': 'manager',
         'GET /api/items/{id}': 'viewer',
         'PATCH /api/items/{id}': 'manager',

@@ -30,7 +30,7 @@ import type {
   ItemPatch,
   MovementPage,
   PasswordChanged,
-  Reason,
+  AdjustmentReason,
   Reauthenticated,
   Registered,
   ResetLink,
@@ -136,7 +136,7 @@ export const items = {
     api<ItemEnvelope>('/api/items', { method: 'POST', json: input, idempotencyKey }),
   update: (id: string, patch: ItemPatch) => api<ItemEnvelope>(itemPath(id), { method: 'PATCH', json: patch }),
   remove: (id: string) => api<void>(itemPath(id), { method: 'DELETE' }),
-  adjust: (id: string, delta: number, reason: Reason, note: string | undefined, idempotencyKey: string) =>
+  adjust: (id: string, delta: number, reason: AdjustmentReason, note: string | undefined, idempotencyKey: string) =>
     api<Adjusted>(`${itemPath(id)}/adjustments`, {
       method: 'POST',
       json: (note ? { delta, reason, note } : { delta, reason }) satisfies AdjustmentInput,

@@ -315,13 +315,33 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The current user, session and CSRF token. */
+                /** @description The current user, session and CSRF token, the active shop (`shop`, with your role there) and every shop you belong to (`shops`). An administrator gets `shop: null` and `shops: []`: their memberships lie dormant. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["SignedIn"];
+                        "application/json": {
+                            user: components["schemas"]["User"];
+                            session: components["schemas"]["Session"];
+                            csrfToken: string;
+                            /** @description The active shop, with your role there; null for an administrator or without one. */
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            } | null;
+                            /** @description Every shop you belong to (empty for an administrator: memberships lie dormant). */
+                            shops: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                            }[];
+                        };
                     };
                 };
                 400: components["responses"]["Invalid"];
@@ -1059,6 +1079,8 @@ export interface paths {
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
+                        /** @description As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set. */
+                        barcode?: string | null;
                     };
                 };
             };
@@ -1196,6 +1218,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/items/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find the item a barcode or SKU names (scanning)
+         * @description The active item whose barcode is exactly `code`, or else whose SKU is `code` (compared like SKUs: case-insensitively). Archived items are not found.
+         */
+        get: {
+            parameters: {
+                query: {
+                    code: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The item. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["Item"];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/items/{id}": {
         parameters: {
             query?: never;
@@ -1296,6 +1367,8 @@ export interface paths {
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
+                        /** @description As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set. */
+                        barcode?: string | null;
                         version: number;
                     };
                 };
@@ -2516,12 +2589,16 @@ export interface components {
             lowStockThreshold: number;
             location: string | null;
             tags: string[];
+            /** @description As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set. */
+            barcode: string | null;
             /** @description Send it back with a PATCH (optimistic concurrency). */
             version: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description When the item was archived (DELETE); null while it is active. */
+            archivedAt: string | null;
         };
         Movement: {
             /** @description Opaque id. */
@@ -2530,7 +2607,7 @@ export interface components {
             itemId: string;
             delta: number;
             quantityAfter: number;
-            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
+            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction" | "opening" | "import" | "count";
             note: string | null;
             /** Format: date-time */
             createdAt: string;

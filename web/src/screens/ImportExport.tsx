@@ -23,6 +23,7 @@ const COLUMNS = [
   'lowStockThreshold',
   'location',
   'tags',
+  'barcode',
 ] as const satisfies readonly (keyof ItemInput)[];
 const everyColumn: Exclude<keyof ItemInput, (typeof COLUMNS)[number]> extends never ? true : never = true;
 void everyColumn;
