@@ -56,7 +56,7 @@ export async function labelSheet(db: Db, shopId: string, currency: string, ids: 
   for (const id of ids) assertItemId(id);
   const rows = await inTenant(db, shopId, async (tx) => {
     const res = await tx.query<LabelRow>(
-      `SELECT id, sku, name, price_cents, sku AS code FROM items WHERE shop_id = $1 AND id = ANY($2::uuid[])`,
+      `SELECT id, sku, name, price_cents, coalesce(barcode, sku) AS code FROM items WHERE shop_id = $1 AND id = ANY($2::uuid[])`,
       [shopId, ids],
     );
     return res.rows;

@@ -12,7 +12,7 @@ import { BACKENDS } from './fixtures.js';
  * currency; another shop's id is a 404 like an unknown one; the HTML page has its own strict CSP.
  */
 
-type Created = { id: string; sku: string; name: string };
+type Created = { id: string; sku: string; name: string; barcode: string | null };
 
 /** The labels of an HTML sheet: their data-code and their PNG. */
 function images(html: string): { code: string; png: Buffer }[] {
@@ -54,30 +54,33 @@ for (const backend of BACKENDS) {
       items.push(await create(owner, { sku: 'Kaffee-Ä-1', name: 'Röstkaffee <b>&"dunkel"', priceCents: 899 }));
       items.push(await create(owner, { sku: 'A-VERY-LONG-SKU-THAT-DOES-NOT-FIT-CODE-128', name: 'Long', priceCents: null }));
       items.push(await create(owner, { sku: '茶-1', name: '緑茶', priceCents: 100 }));
+      // An item with a barcode: its label carries the barcode (what the goods already wear), not the SKU.
+      items.push(await create(owner, { sku: 'MILK-1', name: 'Oat milk', priceCents: 239, barcode: '4006381333931' }));
     });
     after(() => server?.close());
 
     const ids = (list: Created[]) => list.map((i) => i.id).join(',');
 
-    test('round trip: every barcode on the HTML sheet decodes back to its SKU', async () => {
+    test('round trip: every barcode on the HTML sheet decodes back to its barcode, else its SKU', async () => {
       const res = await owner.get(`/api/items/labels?ids=${ids(items)}&format=html`);
       assert.equal(res.status, 200, res.text.slice(0, 300));
       assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
       const found = images(res.text);
+      const codes = items.map((i) => i.barcode ?? i.sku);
       assert.deepEqual(
         found.map((f) => f.code),
-        items.map((i) => i.sku),
+        codes,
         'one label per item, in the order asked',
       );
       const decoded = [];
       for (const f of found) decoded.push(await decodeImage(f.png));
       assert.deepEqual(
         decoded.map((d) => d.map((r) => r.text)),
-        items.map((i) => [i.sku]),
+        codes.map((c) => [c]),
       );
       assert.deepEqual(
         decoded.map((d) => d[0]?.format),
-        ['Code128', 'QRCode', 'QRCode', 'QRCode'],
+        ['Code128', 'QRCode', 'QRCode', 'QRCode', 'Code128'],
         'Code 128 for short printable ASCII, QR for the rest',
       );
     });

@@ -132,6 +132,8 @@ export const items = {
       }),
     ),
   get: (id: string) => api<ItemEnvelope>(itemPath(id)),
+  /** The item whose barcode or SKU is exactly `code` (archived ones excluded); 404 when none. */
+  lookup: (code: string) => api<ItemEnvelope>(withQuery('/api/items/lookup', { code })),
   create: (input: ItemInput, idempotencyKey = newIdempotencyKey()) =>
     api<ItemEnvelope>('/api/items', { method: 'POST', json: input, idempotencyKey }),
   update: (id: string, patch: ItemPatch) => api<ItemEnvelope>(itemPath(id), { method: 'PATCH', json: patch }),

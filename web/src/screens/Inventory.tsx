@@ -19,6 +19,9 @@ const SORTS: { value: ItemSort; label: string }[] = [
 
 const PAGE = 50;
 
+/** How long typing must pause before the list is searched. */
+const SEARCH_DEBOUNCE_MS = 250;
+
 /** The server's rule (list filter and summary): at or below the threshold, which defaults to 0. */
 export const isLow = (item: Item) => item.quantity <= item.lowStockThreshold;
 
@@ -35,6 +38,14 @@ export function Inventory() {
 
   const [search, setSearch] = useState(q);
   useEffect(() => setSearch(q), [q]);
+  // Search as you type: the list follows the box once typing pauses (one request per pause, not per
+  // key); Enter or "Search" applies it at once.
+  useEffect(() => {
+    const next = search.trim();
+    if (next === q) return;
+    const timer = setTimeout(() => setFilters({ q: next }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [search]);
 
   const first = useAsync(() => itemsApi.list({ q, lowStock, sort, limit: PAGE }), [q, lowStock, sort]);
   const [extra, setExtra] = useState<Item[]>([]);
@@ -94,7 +105,7 @@ export function Inventory() {
           <a class="btn btn--primary" href={href('/items/new')}>
             New item
           </a>
-          <a class="btn" href={href('/import')}>
+          <a class="btn hide-on-phone" href={href('/import')}>
             Import / export
           </a>
         </div>
@@ -202,6 +213,11 @@ export function Inventory() {
       ) : null}
 
       <LabelsBar ids={[...selected]} onClear={() => setSelected(new Set())} />
+
+      {/* Always in reach of a thumb, wherever the list is scrolled to (styles: .scan-fab). */}
+      <a class="btn btn--primary scan-fab" href={href('/scan')}>
+        Scan
+      </a>
 
       {moreError ? <Notice tone="error">{moreError}</Notice> : null}
       {cursor && !first.loading ? (
