@@ -55,7 +55,7 @@ test('at 390 × 844: 7+ items on screen, search as you type, the scan button in 
       .first()
       .evaluate((r) => r.getBoundingClientRect().height);
     assert.ok(rowHeight >= 40, `a row stays a comfortable tap target (${rowHeight}px)`);
-    await screenshot(page, 'phone-list');
+    await screenshot(page, 'phone-list', { fullPage: false });
 
     // The scan button over the list, also when scrolled to the end.
     await page.mouse.wheel(0, 5000);

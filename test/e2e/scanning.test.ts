@@ -80,8 +80,24 @@ describe('scanning with a fake camera', { timeout: 240_000 }, () => {
       // Sticky: in view at the bottom of the phone's screen.
       const box = await scan.boundingBox();
       assert.ok(box && box.y + box.height <= PHONE.height && box.y > PHONE.height / 2, `scan button at ${JSON.stringify(box)}`);
+      // The lookup is held until the screen is photographed with the code just read (for the README);
+      // then it goes to the server as sent.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let looked: string | null = null;
+      await page.route('**/api/items/lookup?*', async (route) => {
+        looked = new URL(route.request().url()).searchParams.get('code');
+        await held;
+        await route.continue();
+      });
       await scan.click();
       await page.getByRole('heading', { name: 'Scan' }).waitFor();
+      await page.getByText('Looking it up…').waitFor({ timeout: 60_000 });
+      assert.equal(looked, SKU, 'the code read from the camera is the one on the label');
+      await screenshot(page, 'scan-phone', { fullPage: false });
+      release();
       await page.getByRole('heading', { name: itemName }).waitFor({ timeout: 60_000 });
       assert.match(page.url(), /#\/items\/[0-9a-f-]{36}$/);
       await page.getByRole('heading', { name: 'Adjust stock' }).waitFor();

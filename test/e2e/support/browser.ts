@@ -64,7 +64,8 @@ export function unexpectedProblems(problems: string[]): string[] {
   return problems.filter((p) => !/Failed to load resource: the server responded with a status of (4\d\d)/.test(p));
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** The whole page by default; `fullPage: false` for what a phone shows on its screen. */
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: opts.fullPage ?? true });
 }

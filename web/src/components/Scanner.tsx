@@ -92,7 +92,9 @@ export function Scanner({ onCode, busy = false, skip = null }: ScannerProps) {
           }
           if (stopped) return;
           if (code && code !== skipped.current) {
-            stop();
+            // Decoding ends here; the picture stays live behind "Looking it up…" until the screen
+            // leaves (or a miss starts a new Scanner), and the cleanup below releases the camera.
+            if (timer !== undefined) clearTimeout(timer);
             handed.current(code);
           } else timer = setTimeout(tick, FRAME_INTERVAL_MS);
         };
