@@ -80,3 +80,48 @@ test('at 390 × 844: 7+ items on screen, search as you type, the scan button in 
     await page.context().close();
   }
 });
+
+test('labels: items selected in the list print on a sheet whose own CSP lets its style and images in', async () => {
+  const { page, context, problems } = await openPage(browser, server.url);
+  try {
+    await signIn(page, username);
+    await go(page, '/items');
+    await page.getByRole('link', { name: /^Ethiopia Yirgacheffe/ }).waitFor();
+    await page.getByLabel('Select Ethiopia Yirgacheffe 250 g for labels').check();
+    await page.getByLabel('Select Loose leaf tea no. 1 with a rather long name for labels').check();
+    await page.getByText('2 selected').waitFor();
+    const [sheet] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: 'Print page' }).click()]);
+    const sheetProblems: string[] = [];
+    sheet.on('console', (m) => {
+      if (m.type() === 'error') sheetProblems.push(m.text());
+    });
+    await sheet.waitForLoadState('load');
+    assert.match(sheet.url(), /\/api\/items\/labels\?ids=[0-9a-f-]{36}%2C[0-9a-f-]{36}&format=html$/);
+    const shown = await sheet.evaluate(() =>
+      [...document.querySelectorAll<HTMLImageElement>('.label img')].map((img) => ({
+        loaded: img.complete && img.naturalWidth > 0,
+        code: img.dataset.code,
+      })),
+    );
+    assert.deepEqual(shown, [
+      { loaded: true, code: 'COF-ETH-250' },
+      { loaded: true, code: 'TEA-001' },
+    ]);
+    // The hashed style applied (a refused one would leave the labels in one column, unstyled).
+    const columns = await sheet.evaluate(
+      () => getComputedStyle(document.querySelector('.sheet') as Element).gridTemplateColumns.split(' ').length,
+    );
+    assert.equal(columns, 3);
+    await screenshot(sheet, 'labels-sheet');
+    assert.deepEqual(sheetProblems, [], 'no CSP refusal on the label sheet');
+    const pdf = await page.request.get((await page.getByRole('link', { name: 'Print labels (PDF)' }).getAttribute('href')) ?? '');
+    assert.equal(pdf.status(), 200);
+    assert.equal(pdf.headers()['content-type'], 'application/pdf');
+    assert.deepEqual(unexpectedProblems(problems), []);
+  } catch (err) {
+    await screenshot(page, 'FAILED-labels').catch(() => {});
+    throw err;
+  } finally {
+    await context.close();
+  }
+});
