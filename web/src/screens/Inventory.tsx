@@ -33,6 +33,7 @@ export function Inventory() {
   const route = useRoute();
   const q = route.query.get('q') ?? '';
   const lowStock = route.query.get('low') === '1';
+  const archived = route.query.get('archived') === '1';
   const sortParam = route.query.get('sort') as ItemSort | null;
   const sort: ItemSort = SORTS.some((s) => s.value === sortParam) ? (sortParam as ItemSort) : 'name';
 
@@ -47,7 +48,7 @@ export function Inventory() {
     return () => clearTimeout(timer);
   }, [search]);
 
-  const first = useAsync(() => itemsApi.list({ q, lowStock, sort, limit: PAGE }), [q, lowStock, sort]);
+  const first = useAsync(() => itemsApi.list({ q, lowStock, archived, sort, limit: PAGE }), [q, lowStock, archived, sort]);
   const [extra, setExtra] = useState<Item[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [moreError, setMoreError] = useState<string | null>(null);
@@ -58,13 +59,15 @@ export function Inventory() {
     setCursor(first.data?.nextCursor ?? null);
   }, [first.data]);
 
-  function setFilters(next: { q?: string; low?: boolean; sort?: ItemSort }) {
+  function setFilters(next: { q?: string; low?: boolean; archived?: boolean; sort?: ItemSort }) {
     const params = new URLSearchParams();
     const nq = next.q ?? q;
     const nlow = next.low ?? lowStock;
+    const narchived = next.archived ?? archived;
     const nsort = next.sort ?? sort;
     if (nq) params.set('q', nq);
     if (nlow) params.set('low', '1');
+    if (narchived) params.set('archived', '1');
     if (nsort !== 'name') params.set('sort', nsort);
     const qs = params.toString();
     navigate(qs ? `/items?${qs}` : '/items', { replace: true });
@@ -75,7 +78,7 @@ export function Inventory() {
     setLoadingMore(true);
     setMoreError(null);
     try {
-      const page = await itemsApi.list({ q, lowStock, sort, cursor, limit: PAGE });
+      const page = await itemsApi.list({ q, lowStock, archived, sort, cursor, limit: PAGE });
       setExtra((prev) => [...prev, ...page.items]);
       setCursor(page.nextCursor);
     } catch (err) {
@@ -95,7 +98,7 @@ export function Inventory() {
       else next.delete(id);
       return next;
     });
-  const filtered = q !== '' || lowStock;
+  const filtered = q !== '' || lowStock || archived;
 
   return (
     <section class="page">
@@ -134,6 +137,7 @@ export function Inventory() {
           </button>
           <Select label="Sort by" value={sort} options={SORTS} onValue={(s) => setFilters({ sort: s })} />
           <Checkbox label="Low stock only" checked={lowStock} onChecked={(low) => setFilters({ low })} />
+          <Checkbox label="Archived items" checked={archived} onChecked={(a) => setFilters({ archived: a })} />
         </form>
       </search>
 
