@@ -24,6 +24,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { labelsRoutes } from './http/routes/labels.js';
+import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   await app.register(labelsRoutes, { db: deps.db });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(shopRoutes, { deps });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
   await app.register(emailRoutes, { deps });
