@@ -26,6 +26,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
 import { countsRoutes } from './http/routes/counts.js';
 import { itemsRoutes } from './http/routes/items.js';
+import { labelsRoutes } from './http/routes/labels.js';
 import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
 import { invitationRoutes } from './http/routes/invitations.js';
@@ -153,6 +154,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
   await app.register(countsRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(labelsRoutes, { db: deps.db });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(shopRoutes, { deps });
   await app.register(invitationRoutes, { deps });

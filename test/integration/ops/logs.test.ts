@@ -114,6 +114,7 @@ describe('logs', () => {
       200,
     );
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
+    await call(m, 'GET /api/items/labels', `/api/items/labels?ids=${id}&format=html`, {}, 200);
     await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);

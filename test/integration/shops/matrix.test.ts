@@ -85,6 +85,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'GET /api/items': 'viewer',
         'POST /api/items': 'manager',
         'GET /api/items/export.csv': 'viewer',
+        'GET /api/items/labels': 'clerk',
         'GET /api/items/lookup': 'viewer',
         'POST /api/items/import': 'manager',
         'GET /api/items/{id}': 'viewer',

@@ -157,6 +157,8 @@ export const sessions = {
 export interface ItemQuery {
   q?: string;
   lowStock?: boolean;
+  /** Archived items instead of active ones. */
+  archived?: boolean;
   sort?: ItemSort;
   cursor?: string | null;
   limit?: number;
@@ -170,16 +172,21 @@ export const items = {
       withQuery('/api/items', {
         q: query.q,
         lowStock: query.lowStock ? 'true' : undefined,
+        archived: query.archived ? 'true' : undefined,
         sort: query.sort,
         cursor: query.cursor,
         limit: query.limit,
       }),
     ),
   get: (id: string) => api<ItemEnvelope>(itemPath(id)),
+  /** The item whose barcode or SKU is exactly `code` (archived ones excluded); 404 when none. */
+  lookup: (code: string) => api<ItemEnvelope>(withQuery('/api/items/lookup', { code })),
   create: (input: ItemInput, idempotencyKey = newIdempotencyKey()) =>
     api<ItemEnvelope>('/api/items', { method: 'POST', json: input, idempotencyKey }),
   update: (id: string, patch: ItemPatch) => api<ItemEnvelope>(itemPath(id), { method: 'PATCH', json: patch }),
+  /** Archives the item (restorable). */
   remove: (id: string) => api<void>(itemPath(id), { method: 'DELETE' }),
+  restore: (id: string) => api<ItemEnvelope>(`${itemPath(id)}/restore`, { method: 'POST' }),
   adjust: (id: string, delta: number, reason: AdjustmentReason, note: string | undefined, idempotencyKey: string) =>
     api<Adjusted>(`${itemPath(id)}/adjustments`, {
       method: 'POST',

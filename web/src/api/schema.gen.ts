@@ -2620,6 +2620,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/items/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Printable labels of items (PDF or HTML)
+         * @description Name, SKU, price in the shop's currency and a Code 128 (QR for long or non-ASCII codes) of the barcode or SKU. `ids`: up to 200 comma-separated item ids; any id not in the shop is a 404. `format=html` answers a print-ready page (`text/html`) with its own CSP.
+         */
+        get: {
+            parameters: {
+                query: {
+                    ids: string;
+                    format?: "pdf" | "html";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An A4 sheet of 3 × 8 labels per page. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/pdf": string;
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/shop": {
         parameters: {
             query?: never;
