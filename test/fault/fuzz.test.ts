@@ -36,6 +36,8 @@ const DATA_TABLES = [
   'mail_queue',
   'shops',
   'memberships',
+  'imports',
+  'import_items',
 ];
 const CODES = new Set(Object.keys(ERROR_CODES));
 /** Operations that take no input at all (nothing to fuzz but the URL itself, covered by the 404 tests). */
@@ -47,6 +49,7 @@ const NO_INPUT = new Set([
   'GET /api/sessions',
   'GET /api/events',
   'GET /api/items/export.csv',
+  'GET /api/items/import/template',
   'GET /api/inventory/summary',
   'POST /api/me/export',
   'GET /api/me/mfa',
