@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type Db, enterTenant, type Queryable, type QueryResult, type Statement } from './db.js';
 
 function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
@@ -21,6 +22,13 @@ function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
 }
 
 /**
+ * Extensions the migrations create (017: pg_trgm, for search). PGlite loads an extension's code only
+ * when it is named here at open time; without it CREATE EXTENSION fails, and a database that already
+ * has it fails on the first query that uses it. Every PGlite this project opens passes these.
+ */
+export const PGLITE_EXTENSIONS = { pg_trgm } as const;
+
+/**
  * Embedded PostgreSQL (PGlite, WASM, in-process). One connection: PGlite serialises queries and
  * transactions itself, so a transaction here is naturally exclusive.
  * `dataDir` undefined means in-memory (tests that want a throwaway database).
@@ -29,7 +37,7 @@ function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
  */
 export async function openPglite(dataDir: string | undefined, opts: Pick<PGliteOptions, 'loadDataDir'> = {}): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...opts });
+  const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...opts, extensions: PGLITE_EXTENSIONS });
   const plain = wrap(pg);
   const db: Db = {
     kind: 'pglite',

@@ -26,6 +26,7 @@ export const COLUMN_TARGETS = [
   'lowStockThreshold',
   'location',
   'tags',
+  'barcode',
 ] as const;
 export type ColumnTarget = (typeof COLUMN_TARGETS)[number];
 
@@ -49,8 +50,7 @@ export const HUMAN_HEADERS: Record<ItemFieldName, string> = {
   lowStockThreshold: 'Low-stock threshold',
   location: 'Location',
   tags: 'Tags',
-  // HOOK (issue 18 × shop floor): when items gain `barcode`, add `barcode: 'Barcode'` here, 'barcode' to
-  // COLUMN_TARGETS and its aliases below (barcode, ean, upc, gtin); until then a Barcode column is unknown.
+  barcode: 'Barcode',
 };
 
 /** Known names of each target, loosely written (see loose()). The human header is always one of them. */
@@ -67,6 +67,7 @@ const ALIASES: Record<ColumnTarget, readonly string[]> = {
   lowStockThreshold: ['lowstockthreshold', 'lowstock', 'reorderlevel', 'reorderpoint', 'reorderat', 'minstock', 'minimumstock', 'minqty'],
   location: ['location', 'bin', 'shelf', 'place'],
   tags: ['tags', 'tag', 'category', 'categories', 'labels'],
+  barcode: ['barcode', 'ean', 'ean13', 'upc', 'gtin'],
 };
 
 /** "Reorder level", "reorder_level", "REORDER-LEVEL" → "reorderlevel". */

@@ -148,6 +148,7 @@ export function parseImport(text: string, options: ParseOptions): ParsedImport {
   // Without a SKU and a name no row can be read: the header errors say which is missing.
   if (!columnOf.has('sku') || !columnOf.has('name')) return { rows, columns, unknownColumns: unknown, errors };
   const seen = new Map<string, number>();
+  const seenBarcodes = new Map<string, number>();
   let rowNumber = 0;
   for (const [index, record] of records.entries()) {
     if (index === 0 || !record.some((cell) => cell.trim() !== '')) continue;
@@ -184,7 +185,17 @@ export function parseImport(text: string, options: ParseOptions): ParsedImport {
       });
       continue;
     }
+    const barcode = checked.value.barcode;
+    const firstWithBarcode = barcode === null ? undefined : seenBarcodes.get(barcode);
+    if (firstWithBarcode !== undefined) {
+      errors.push({
+        path: `${prefix}${header[columnOf.get('barcode') as number]?.trim()}`,
+        message: `${quoted(barcode as string)} repeats the barcode of row ${firstWithBarcode}`,
+      });
+      continue;
+    }
     seen.set(skuKey, rowNumber);
+    if (barcode !== null) seenBarcodes.set(barcode, rowNumber);
     rows.push({ row: rowNumber, skuKey, fields: checked.value, quantityGiven: input.quantity !== undefined });
   }
   return { rows, columns, unknownColumns: unknown, errors: errors.slice(0, MAX_ERRORS) };

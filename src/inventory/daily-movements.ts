@@ -1,6 +1,7 @@
 import type { Db } from '../db/db.js';
 import { toInt } from './rows.js';
 import { inTenant } from './tenant.js';
+import { INCOMING_REASONS } from './types.js';
 
 /*
  * The merchant's stock movements per day, for the dashboard chart: one aggregate over the whole ledger
@@ -17,7 +18,8 @@ export const MAX_DAYS = 90;
 export interface DailyMovements {
   /** UTC calendar day, YYYY-MM-DD. */
   date: string;
-  /** Sum of the positive deltas. */
+  /** Goods that arrived: the positive deltas of deliveries and customer returns (INCOMING_REASONS) —
+   * not opening stock, imports, counts or corrections, which set stock rather than bring it in. */
   unitsIn: number;
   /** Sum of the negative deltas, as a positive number. */
   unitsOut: number;
@@ -46,7 +48,7 @@ export async function getDailyMovements(db: Db, shopId: string, days: number): P
        ),
        per_day AS (
          SELECT (m.created_at AT TIME ZONE 'UTC')::date AS day,
-                sum(m.delta) FILTER (WHERE m.delta > 0) AS units_in,
+                sum(m.delta) FILTER (WHERE m.delta > 0 AND m.reason = ANY ($3::text[])) AS units_in,
                 sum(-m.delta) FILTER (WHERE m.delta < 0) AS units_out,
                 count(*) AS movements
          FROM movements m, span
@@ -62,7 +64,7 @@ export async function getDailyMovements(db: Db, shopId: string, days: number): P
        CROSS JOIN generate_series(0, $2::int - 1) AS i
        LEFT JOIN per_day ON per_day.day = span.first_day + i
        ORDER BY i`,
-      [shopId, days],
+      [shopId, days, INCOMING_REASONS],
     ),
   );
   return res.rows.map((row) => ({

@@ -1,6 +1,14 @@
 import type { FieldError } from '../errors.js';
 import { checkText, type TextRule } from './text.js';
-import { type AdjustmentInput, type ItemFields, type ItemPatch, ItemSchema, REASONS, type Reason, SERVER_OWNED } from './types.js';
+import {
+  ADJUSTMENT_REASONS,
+  type AdjustmentInput,
+  type AdjustmentReason,
+  type ItemFields,
+  type ItemPatch,
+  ItemSchema,
+  SERVER_OWNED,
+} from './types.js';
 
 /*
  * Validation of item and adjustment input, shared by the JSON routes and the CSV import. It checks
@@ -52,6 +60,8 @@ export const TEXT: Record<string, TextRule> = {
   unit: { max: 16, required: false },
   location: { max: 100, required: false },
   tag: { max: 32, required: true, identifier: true },
+  // Long enough for any linear code and a short QR payload; compared exactly (never folded).
+  barcode: { max: 128, required: false, identifier: true },
   note: { max: 500, required: false, multiline: true },
 };
 
@@ -140,6 +150,7 @@ function checkField(c: Collector, field: ItemFieldName, value: unknown): unknown
     case 'description':
     case 'unit':
     case 'location':
+    case 'barcode':
       return c.text(field, value, TEXT[field] as TextRule, true);
     case 'quantity':
       return c.integer(field, value, 0, LIMITS.quantity, false);
@@ -162,6 +173,7 @@ const DEFAULTS: Omit<ItemFields, 'sku' | 'name'> = {
   lowStockThreshold: 0,
   location: null,
   tags: [],
+  barcode: null,
 };
 
 /** A new item (POST body or CSV row): sku and name required, the rest defaulted. */
@@ -218,10 +230,10 @@ export function checkAdjustment(input: unknown): Checked<AdjustmentInput> {
   const delta = c.integer('delta', input.delta, -LIMITS.delta, LIMITS.delta, false);
   if (delta === 0) c.add('delta', 'must not be zero');
   const reason = input.reason;
-  if (typeof reason !== 'string' || !(REASONS as readonly string[]).includes(reason)) {
-    c.add('reason', `must be one of ${REASONS.join(', ')}`);
+  if (typeof reason !== 'string' || !(ADJUSTMENT_REASONS as readonly string[]).includes(reason)) {
+    c.add('reason', `must be one of ${ADJUSTMENT_REASONS.join(', ')}`);
   }
   const note = input.note === undefined ? null : c.text('note', input.note, TEXT.note as TextRule, true);
   if (c.errors.length > 0) return { ok: false, errors: c.errors };
-  return { ok: true, value: { delta: delta as number, reason: reason as Reason, note: note ?? null } };
+  return { ok: true, value: { delta: delta as number, reason: reason as AdjustmentReason, note: note ?? null } };
 }

@@ -1,15 +1,15 @@
 import type { Db } from '../db/db.js';
 import { AppError, notFound } from '../errors.js';
 import { BATCH, batches, yieldToLoop } from './import-batches.js';
-import { columnsOf, insertLedger, TAGS_FROM_JSON, UNNEST_ARGS, UNNEST_COLUMNS } from './item-bulk.js';
+import { columnsOf, IMPORT_REASON, insertLedger, TAGS_FROM_JSON, UNNEST_ARGS, UNNEST_COLUMNS } from './item-bulk.js';
 import { inTenant, isUuid } from './tenant.js';
 import type { ItemFields } from './types.js';
 
 /*
  * POST /api/imports/:id/undo (docs/api.md "Spreadsheets"): puts back what one import did — the items it
- * created are deleted (the shop-floor work turns deletion into archiving; until it lands, deleting is
- * what "remove" means here, and the items' own ledger rows go with them), the items it changed get their
- * fields back, and their quantities through a ledger row each, so the history shows the undo.
+ * created are archived (like DELETE: they keep their ledger and leave lists and lookups), the items it
+ * changed get their fields back, and their quantities through a ledger row each (reason `import`, noted
+ * "CSV import undone"), so the history shows the undo.
  *
  * Only while the import's items are untouched since: each still has the version the import left and no
  * movement after the import's last one (import-record.ts). Otherwise 409 naming the items, and nothing changes — undoing over
@@ -33,6 +33,7 @@ interface ImportedRow {
 
 export interface UndoResult {
   importId: string;
+  /** Items the import created, now archived. */
   removed: number;
   restored: number;
 }
@@ -86,7 +87,12 @@ export async function undoImport(db: Db, shopId: string, importId: string, by: s
     const created = items.filter((i) => i.before === null);
     const updated = items.filter((i): i is ImportedRow & { before: ItemFields } => i.before !== null);
     for (const batch of batches(created, max, () => 64)) {
-      await tx.query('DELETE FROM items WHERE shop_id = $1 AND id = ANY($2::uuid[])', [shopId, batch.map((i) => i.item_id)]);
+      await tx.query(
+        `UPDATE items SET archived_at = date_trunc('milliseconds', now()), version = version + 1,
+           updated_at = date_trunc('milliseconds', now())
+         WHERE shop_id = $1 AND id = ANY($2::uuid[]) AND archived_at IS NULL`,
+        [shopId, batch.map((i) => i.item_id)],
+      );
       await yieldToLoop();
     }
     for (const batch of batches(updated, max, (i) => JSON.stringify(i.before).length)) {
@@ -94,7 +100,8 @@ export async function undoImport(db: Db, shopId: string, importId: string, by: s
         `UPDATE items AS i SET sku = r.sku, sku_key = r.sku_key, name = r.name, name_key = r.name_key,
            description = r.description, quantity = r.quantity, unit = r.unit, price_cents = r.price_cents,
            cost_cents = r.cost_cents, low_stock_threshold = r.low_stock_threshold, location = r.location,
-           tags = ${TAGS_FROM_JSON}, version = i.version + 1, updated_at = date_trunc('milliseconds', now())
+           tags = ${TAGS_FROM_JSON}, barcode = r.barcode, version = i.version + 1,
+           updated_at = date_trunc('milliseconds', now())
          FROM unnest($2::uuid[], ${UNNEST_ARGS(3)}) AS r(id, ${UNNEST_COLUMNS})
          WHERE i.shop_id = $1 AND i.id = r.id`,
         [shopId, batch.map((i) => i.item_id), ...columnsOf(batch.map((i) => ({ fields: i.before })))],
@@ -108,7 +115,7 @@ export async function undoImport(db: Db, shopId: string, importId: string, by: s
           const delta = i.before.quantity - quantityNow;
           return delta === 0 ? [] : [{ itemId: i.item_id, delta, after: i.before.quantity }];
         }),
-        'correction',
+        IMPORT_REASON,
         NOTE,
       );
       await yieldToLoop();

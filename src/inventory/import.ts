@@ -18,7 +18,7 @@ import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
  * statement holds the event loop (S-88); a failure anywhere rolls back every batch. Existing items of this merchant are
  * matched by SKU key and locked (FOR UPDATE) before anything is computed, so a concurrent adjustment
  * waits and then applies on top: no stock change is lost. A changed quantity is never overwritten
- * silently: it becomes a ledger row of reason `correction` with the difference.
+ * silently: it becomes a ledger row of reason `import` with the difference.
  * Another merchant's SKUs are invisible here (RLS and the WHERE): importing one creates the importer's
  * own item.
  */
@@ -91,7 +91,7 @@ async function plan(
     if (i % 500 === 499) await yieldToLoop();
     const current = existing.get(row.skuKey);
     if (!current) continue;
-    const { id, version: _v, createdAt: _c, updatedAt: _u, ...before } = current;
+    const { id, version: _v, createdAt: _c, updatedAt: _u, archivedAt: _a, ...before } = current;
     const next = merged(before, row, columns);
     // A row may set a price on an item whose stock it leaves alone: the bound is on the merged item.
     const tooValuable = stockValueError(next, `rows/${row.row}/`);
@@ -123,7 +123,7 @@ async function writePlan(tx: Queryable, max: BatchSize, shopId: string, by: stri
     const inserted = await tx.query<{ id: string; quantity: number; sku: string; version: number }>(
       `INSERT INTO items (shop_id, ${UNNEST_COLUMNS})
        SELECT $1, r.sku, r.sku_key, r.name, r.name_key, r.description, r.quantity, r.unit, r.price_cents,
-              r.cost_cents, r.low_stock_threshold, r.location, ${TAGS_FROM_JSON}
+              r.cost_cents, r.low_stock_threshold, r.location, ${TAGS_FROM_JSON}, r.barcode
        FROM unnest(${UNNEST_ARGS(2)}) AS r(${UNNEST_COLUMNS})
        RETURNING id, quantity, sku, version`,
       [shopId, ...columnsOf(batch)],
@@ -147,7 +147,7 @@ async function writePlan(tx: Queryable, max: BatchSize, shopId: string, by: stri
       `UPDATE items AS i SET sku = r.sku, sku_key = r.sku_key, name = r.name, name_key = r.name_key,
          description = r.description, quantity = r.quantity, unit = r.unit, price_cents = r.price_cents,
          cost_cents = r.cost_cents, low_stock_threshold = r.low_stock_threshold, location = r.location,
-         tags = ${TAGS_FROM_JSON}, version = i.version + 1, updated_at = date_trunc('milliseconds', now())
+         tags = ${TAGS_FROM_JSON}, barcode = r.barcode, version = i.version + 1, updated_at = date_trunc('milliseconds', now())
        FROM unnest($2::uuid[], ${UNNEST_ARGS(3)}) AS r(id, ${UNNEST_COLUMNS})
        WHERE i.shop_id = $1 AND i.id = r.id
        RETURNING i.id, i.version`,
@@ -308,6 +308,13 @@ export async function importCsv(
           // Another request created one of these SKUs between our lookup and our insert.
           if (isUniqueViolation(err, 'items_shop_sku_key')) {
             throw new AppError('conflict', 'Items were changed while importing; retry the import.');
+          }
+          // The file gives an item a barcode another item of the shop has (the file itself cannot repeat
+          // one: csv-import.ts refuses that with the row).
+          if (isUniqueViolation(err, 'items_shop_barcode_key')) {
+            throw new AppError('conflict', 'A barcode in the file already belongs to another item; nothing was imported.', {
+              errors: [{ path: 'barcode', message: 'already exists' }],
+            });
           }
           throw err;
         }

@@ -8,11 +8,8 @@ import type { ItemFields, Reason } from './types.js';
  */
 
 const NOTE = 'CSV import';
-/**
- * The reason of the movements an import writes. TODO(013): becomes 'import' (and 'opening' for a new
- * item's starting stock) once the lead's migration 013 adds those reasons; until then 'correction'.
- */
-export const IMPORT_REASON: Reason = 'correction';
+/** The reason of every movement an import (and its undo) writes (migration 013): a system reason, never `received`. */
+export const IMPORT_REASON: Reason = 'import';
 
 /** Arrays for unnest, one per column, in ITEM write order; tags travel as JSON text per row. */
 export function columnsOf(rows: { fields: ItemFields }[]): unknown[][] {
@@ -29,15 +26,16 @@ export function columnsOf(rows: { fields: ItemFields }[]): unknown[][] {
     rows.map((r) => r.fields.lowStockThreshold),
     rows.map((r) => r.fields.location),
     rows.map((r) => JSON.stringify(r.fields.tags)),
+    rows.map((r) => r.fields.barcode),
   ];
 }
 
 export const UNNEST_ARGS = (from: number) =>
-  ['text', 'text', 'text', 'text', 'text', 'int', 'text', 'bigint', 'bigint', 'int', 'text', 'text']
+  ['text', 'text', 'text', 'text', 'text', 'int', 'text', 'bigint', 'bigint', 'int', 'text', 'text', 'text']
     .map((t, i) => `$${from + i}::${t}[]`)
     .join(', ');
 export const UNNEST_COLUMNS =
-  'sku, sku_key, name, name_key, description, quantity, unit, price_cents, cost_cents, low_stock_threshold, location, tags';
+  'sku, sku_key, name, name_key, description, quantity, unit, price_cents, cost_cents, low_stock_threshold, location, tags, barcode';
 export const TAGS_FROM_JSON = 'ARRAY(SELECT jsonb_array_elements_text(r.tags::jsonb))';
 
 export async function insertLedger(

@@ -7,7 +7,7 @@ import type { Item, Movement, Reason } from './types.js';
 
 /** Columns every item query selects, in a stable order (never SELECT *: no shop_id, no keys). */
 export const ITEM_COLUMNS =
-  'id, sku, name, description, quantity, unit, price_cents, cost_cents, low_stock_threshold, location, tags, version, created_at, updated_at';
+  'id, sku, name, description, quantity, unit, price_cents, cost_cents, low_stock_threshold, location, tags, barcode, version, created_at, updated_at, archived_at';
 
 export const MOVEMENT_COLUMNS = 'id, item_id, delta, quantity_after, reason, note, created_by, created_at';
 
@@ -23,9 +23,11 @@ export interface ItemRow {
   low_stock_threshold: number;
   location: string | null;
   tags: string[];
+  barcode: string | null;
   version: number;
   created_at: Date | string;
   updated_at: Date | string;
+  archived_at: Date | string | null;
 }
 
 export interface MovementRow {
@@ -63,9 +65,11 @@ export function toItem(row: ItemRow): Item {
     lowStockThreshold: row.low_stock_threshold,
     location: row.location,
     tags: row.tags,
+    barcode: row.barcode,
     version: row.version,
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
+    archivedAt: row.archived_at === null ? null : toIso(row.archived_at),
   };
 }
 
@@ -94,4 +98,5 @@ export const COLUMN_OF = {
   lowStockThreshold: 'low_stock_threshold',
   location: 'location',
   tags: 'tags',
+  barcode: 'barcode',
 } as const;

@@ -2,8 +2,16 @@ import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
 
 /** The inventory's public shapes: exactly the JSON of docs/api.md "Inventory" (camelCase, ISO times, cents). */
 
-export const REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const;
+/** The reasons a client may give for a stock adjustment (docs/api.md "Inventory"). */
+export const ADJUSTMENT_REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const;
+export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
+/** The reasons only the server writes: an item's starting stock, a CSV import, a committed stock count. */
+export const SYSTEM_REASONS = ['opening', 'import', 'count'] as const;
+/** Every reason a ledger row may carry (migration 013's CHECK says the same). */
+export const REASONS = [...ADJUSTMENT_REASONS, ...SYSTEM_REASONS] as const;
 export type Reason = (typeof REASONS)[number];
+/** What the dashboard counts as "units in": goods that arrived, not stock that was set or corrected. */
+export const INCOMING_REASONS = ['received', 'returned'] as const satisfies readonly AdjustmentReason[];
 
 /*
  * Item and Movement are declared once, here, as JSON schemas (TypeBox: plain schema objects, no HTTP),
@@ -29,9 +37,11 @@ export const ItemSchema = Type.Object({
   lowStockThreshold: Type.Integer({ minimum: 0, description: 'Low when quantity <= this (default 0: out of stock).' }),
   location: nullable(Type.String()),
   tags: Type.Array(Type.String()),
+  barcode: nullable(Type.String(), "As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set."),
   version: Type.Integer({ description: 'Send it back with a PATCH (optimistic concurrency).' }),
   createdAt: time,
   updatedAt: time,
+  archivedAt: nullable(time, 'When the item was archived (DELETE); null while it is active.'),
 });
 export type Item = Static<typeof ItemSchema>;
 
@@ -49,7 +59,7 @@ export const MovementSchema = Type.Object({
 export type Movement = Static<typeof MovementSchema>;
 
 /** The fields the server owns: a client never sends them (but `version` back with a PATCH). */
-export const SERVER_OWNED = ['id', 'version', 'createdAt', 'updatedAt'] as const;
+export const SERVER_OWNED = ['id', 'version', 'createdAt', 'updatedAt', 'archivedAt'] as const;
 
 /** Everything a client may set on an item (create); quantity only at creation or by import. */
 export type ItemFields = Omit<Item, (typeof SERVER_OWNED)[number]>;
@@ -76,6 +86,7 @@ export const ITEM_REQUEST_BOUNDS = {
   lowStockThreshold: countBound,
   location: textBound(100),
   tags: { maxItems: 20, items: textBound(32) },
+  barcode: textBound(128),
 } as const satisfies Record<keyof ItemFields, object>;
 
 /** A PATCH: any editable field (never quantity), with the version the client last saw. */
@@ -83,7 +94,7 @@ export type ItemPatch = Partial<Omit<ItemFields, 'quantity'>> & { version: numbe
 
 export interface AdjustmentInput {
   delta: number;
-  reason: Reason;
+  reason: AdjustmentReason;
   note: string | null;
 }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db } from '../../src/db/db.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
-import { openPglite } from '../../src/db/pglite.js';
+import { openPglite, PGLITE_EXTENSIONS } from '../../src/db/pglite.js';
 
 /**
  * Fresh, fully migrated in-memory PGlite databases, fast.
@@ -57,7 +57,7 @@ async function buildTemplate(file: string): Promise<void> {
     } finally {
       await db.close();
     }
-    const raw = await PGlite.create(work);
+    const raw = await PGlite.create(work, { extensions: PGLITE_EXTENSIONS });
     let tarball: Blob;
     try {
       // Uncompressed: 10× larger than gzip (~40 MB) but it loads faster, and loading is what repeats.

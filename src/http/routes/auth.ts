@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
+import { NO_SHOPS, sessionShops } from '../../shops/session-shops.js';
 import { defaultShopName, openShop } from '../../shops/shops.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
@@ -13,7 +14,7 @@ import type { SessionCookie } from '../cookies.js';
 import { requireUser } from '../guards.js';
 import { publicSession } from '../../sessions/public-session.js';
 import { Type } from 'typebox';
-import { CsrfToken, SessionSchema, SignedInSchema } from '../schemas/sessions.js';
+import { CsrfToken, SessionSchema, SignedInSchema, WhoAmISchema } from '../schemas/sessions.js';
 import type { MfaCookie } from '../mfa-cookie.js';
 import { MfaRequiredSchema } from '../schemas/mfa.js';
 import { checkSecondFactorProof } from '../second-factor-proof.js';
@@ -162,14 +163,31 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     {
       config: {
         access: 'user',
-        operation: { tag: 'auth', summary: 'Who am I', ok: { status: 200, description: 'The current user, session and CSRF token.' } },
+        operation: {
+          tag: 'auth',
+          summary: 'Who am I',
+          ok: {
+            status: 200,
+            description:
+              'The current user, session and CSRF token, the active shop (`shop`, with your role there) and every shop you belong to (`shops`). An administrator gets `shop: null` and `shops: []`: their memberships lie dormant.',
+          },
+        },
       },
-      schema: { response: { 200: SignedInSchema } },
+      schema: { response: { 200: WhoAmISchema } },
     },
     async (request) => {
       const auth = requireUser(request);
+      // Read fresh (one prepared statement): a role change or removal shows on the next read, on every
+      // server. An admin's memberships are dormant, so nothing is read for them.
+      const { shop, shops } = auth.user.role === 'merchant' ? await sessionShops(deps.db, auth.user.id, auth.session.idHash) : NO_SHOPS;
       // Derived once per cached session, not per request (sessions/tokens.ts csrfTokenOf).
-      return { user: publicUser(auth.user), session: publicSession(auth.session), csrfToken: csrfTokenOf(auth, request.sessionToken!) };
+      return {
+        user: publicUser(auth.user),
+        session: publicSession(auth.session),
+        csrfToken: csrfTokenOf(auth, request.sessionToken!),
+        shop,
+        shops,
+      };
     },
   );
 

@@ -14,8 +14,9 @@ import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js
 import { dryRunImport, importCsv } from '../../inventory/import.js';
 import { undoImport } from '../../inventory/import-undo.js';
 import { ITEM_FIELDS } from '../../inventory/fields.js';
-import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
+import { archiveItem, createItem, getItem, restoreItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
+import { lookupItem } from '../../inventory/lookup.js';
 import { atLeast } from '../../shops/membership.js';
 import type { ShopRole } from '../../shops/shops.js';
 import { summaryWithoutValue, withoutCost } from '../../inventory/cost-visibility.js';
@@ -32,6 +33,7 @@ import {
   ImportQuery,
   ItemPatchBody,
   ItemsQuery,
+  LookupQuery,
   MovementsQuery,
   NewItemBody,
 } from '../schemas/requests/inventory.js';
@@ -94,6 +96,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       const page = await listItems(db, shopId, {
         q: q.q,
         lowStock: q.lowStock === 'true' || q.lowStock === '1',
+        archived: q.archived === 'true',
         sort: q.sort,
         cursor: q.cursor,
         limit: toInt(q.limit),
@@ -245,7 +248,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
           tag: 'inventory',
           summary: 'Undo an import',
           description:
-            'Removes the items it created and restores the fields and quantities (through ledger rows) of the items it changed. 409 naming the items if any of them was edited, adjusted or removed since, or if the import was already undone.',
+            'Archives the items it created and restores the fields and quantities (through ledger rows) of the items it changed. 409 naming the items if any of them was edited, adjusted or removed since, or if the import was already undone.',
           ok: { status: 200, description: 'Undone.' },
           errors: [409],
         },
@@ -255,6 +258,29 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     async (request) => {
       const { shopId, user } = requireShop(request);
       return undoImport(db, shopId, request.params.id, user.id);
+    },
+  );
+
+  app.get(
+    '/api/items/lookup',
+    {
+      config: {
+        ...viewer,
+        operation: {
+          tag: 'inventory',
+          summary: 'Find the item a barcode or SKU names (scanning)',
+          description:
+            'The active item whose barcode is exactly `code`, or else whose SKU is `code` (compared like SKUs: case-insensitively). Archived items are not found.',
+          ok: { status: 200, description: 'The item.' },
+          errors: [404],
+        },
+      },
+      schema: { querystring: LookupQuery, response: { 200: ItemEnvelope } },
+    },
+    async (request) => {
+      const { shopId, role } = requireShop(request);
+      const body = { item: await lookupItem(db, shopId, request.query.code) };
+      return seesCost(role) ? body : withoutCost(body);
     },
   );
 
@@ -296,14 +322,40 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     {
       config: {
         ...manager,
-        operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
+        operation: {
+          tag: 'inventory',
+          summary: 'Archive an item (restorable; its ledger stays)',
+          description:
+            'Hidden from lists, lookups, the summary and new counts; `GET /api/items?archived=true` lists archived items. Archiving an archived item succeeds and changes nothing.',
+          ok: { status: 204, description: 'Archived.' },
+        },
       },
       schema: { params: IdParams },
     },
     async (request, reply) => {
       const { shopId } = requireShop(request);
-      await deleteItem(db, shopId, request.params.id);
+      await archiveItem(db, shopId, request.params.id);
       return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/items/:id/restore',
+    {
+      config: {
+        ...manager,
+        operation: {
+          tag: 'inventory',
+          summary: 'Restore an archived item',
+          description: 'Restoring an active item changes nothing and answers it as it is.',
+          ok: { status: 200, description: 'The item, active.' },
+        },
+      },
+      schema: { params: IdParams, response: { 200: ItemEnvelope } },
+    },
+    async (request) => {
+      const { shopId } = requireShop(request);
+      return { item: await restoreItem(db, shopId, request.params.id) };
     },
   );
 

@@ -38,6 +38,6 @@ export const ImportDryRun = Type.Object({
 
 export const ImportUndone = Type.Object({
   importId: Type.String(),
-  removed: Type.Integer({ description: 'Items the import had created, now removed.' }),
+  removed: Type.Integer({ description: 'Items the import had created, now archived.' }),
   restored: Type.Integer({ description: 'Items the import had changed, now as they were before it.' }),
 });

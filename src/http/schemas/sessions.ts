@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import type { PublicSession } from '../../sessions/public-session.js';
 import { Nullable, Time } from './common.js';
+import { SessionShopsSchema } from './shops.js';
 import { UserSchema } from './users.js';
 
 export const SessionSchema = Type.Object({
@@ -27,6 +28,9 @@ export const SessionListEntrySchema = Type.Object({
 export const CsrfToken = Type.String();
 
 export const SignedInSchema = Type.Object({ user: UserSchema, session: SessionSchema, csrfToken: CsrfToken });
+
+/** GET /api/auth/session: the signed-in answer plus where the user works (docs/api.md "Shops, members, invitations"). */
+export const WhoAmISchema = Type.Object({ ...SignedInSchema.properties, ...SessionShopsSchema });
 
 type SameAs<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 export const publicSessionMatches: SameAs<Readonly<Static<typeof SessionSchema>>, PublicSession> = true;

@@ -45,7 +45,7 @@ for (const backend of BACKENDS) {
       const other = await newMerchant(t.db);
       await createItem(t.db, other, { sku: 'OTHER', name: 'B-CANARY' }, { by: other });
       const text = await exportText(t.db, m, 2);
-      assert.ok(text.startsWith('\uFEFFSKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags\n'));
+      assert.ok(text.startsWith('\uFEFFSKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags,Barcode\n'));
       assert.ok(!text.includes('B-CANARY'));
       const rows = parse(text, { bom: true, columns: true }) as Record<string, string>[];
       assert.equal(rows.length, 3);
@@ -71,7 +71,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual([again.result.created, again.result.updated], [0, 0]);
     });
 
-    test('import creates new SKUs, updates existing ones, and ledgers quantity changes as corrections', async () => {
+    test('import creates new SKUs, updates existing ones, and ledgers quantity changes as import movements', async () => {
       const existing = (await listItems(t.db, m, { q: 'F-3' })).items[0] as Item;
       const csv = ['SKU,Name,quantity,price_cents,tags', 'f-3,Emoji renamed,20,,a;b', 'NEW-1,Brand new,5,100,', 'NEW-2,No stock,,,'].join(
         '\r\n',
@@ -90,8 +90,8 @@ for (const backend of BACKENDS) {
       assert.deepEqual(
         ledger.map((x) => [x.delta, x.quantityAfter, x.reason]),
         [
-          [8, 20, 'correction'],
-          [12, 12, 'correction'],
+          [8, 20, 'import'],
+          [12, 12, 'opening'],
         ],
       );
       const created = (await listItems(t.db, m, { q: 'NEW-' })).items;

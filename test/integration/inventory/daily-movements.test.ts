@@ -76,7 +76,8 @@ for (const backend of BACKENDS) {
     });
 
     test('sums units in and out per UTC day across items; zero days stay; the window ends at UTC midnight', async () => {
-      // Today: +10 (initial quantity), -3, -2 on one item; +7 on another; nothing for an item made at 0.
+      // Today: +10 (opening stock: a movement, not units in), -3, -2 on one item; +7 received on another;
+      // nothing for an item made at 0.
       const bolts = (await a.post('/api/items', { sku: 'DAY-1', name: 'Bolts', quantity: 10 })).body.item;
       const nuts = (await a.post('/api/items', { sku: 'DAY-2', name: 'Nuts' })).body.item;
       for (const [id, delta, reason] of [
@@ -88,13 +89,17 @@ for (const backend of BACKENDS) {
       }
       let days = await daysOf(a, '?days=14', 14);
       assert.deepEqual(days.slice(0, 13).map(figures), Array(13).fill(ZERO));
-      assert.deepEqual(figures(days[13] as Day), { unitsIn: 17, unitsOut: 5, movements: 4 });
+      assert.deepEqual(figures(days[13] as Day), { unitsIn: 7, unitsOut: 5, movements: 4 });
 
       // Three more movements, moved back in time: one 3 days ago, one at the first instant of the
       // 14-day window (00:00:00.000 UTC, 13 days ago), one a millisecond before it (outside).
       const made = [];
-      for (const delta of [4, -6, 100]) {
-        const res = await a.post(`/api/items/${bolts.id}/adjustments`, { delta, reason: 'correction' });
+      for (const [delta, reason] of [
+        [4, 'received'],
+        [-6, 'sold'],
+        [100, 'returned'],
+      ] as const) {
+        const res = await a.post(`/api/items/${bolts.id}/adjustments`, { delta, reason });
         assert.equal(res.status, 201);
         made.push(res.body.movement.id as string);
       }
@@ -109,25 +114,59 @@ for (const backend of BACKENDS) {
       assert.equal(days[0]?.date, dayStart(13).toISOString().slice(0, 10));
       assert.deepEqual(byDate.get(dayStart(3).toISOString().slice(0, 10)), { unitsIn: 4, unitsOut: 0, movements: 1 });
       assert.deepEqual(figures(days[0] as Day), { unitsIn: 0, unitsOut: 6, movements: 1 });
-      assert.deepEqual(figures(days[13] as Day), { unitsIn: 17, unitsOut: 5, movements: 4 });
+      assert.deepEqual(figures(days[13] as Day), { unitsIn: 7, unitsOut: 5, movements: 4 });
       assert.equal(days.filter((d) => d.movements === 0).length, 11, 'the other days are present, at zero');
 
       // One more day back reaches the row a millisecond before the 14-day window.
       days = await daysOf(a, '?days=15', 15);
       assert.deepEqual(figures(days[0] as Day), { unitsIn: 100, unitsOut: 0, movements: 1 });
       assert.deepEqual(figures(days[1] as Day), { unitsIn: 0, unitsOut: 6, movements: 1 });
-      assert.deepEqual((await daysOf(a, '?days=1', 1)).map(figures), [{ unitsIn: 17, unitsOut: 5, movements: 4 }]);
+      assert.deepEqual((await daysOf(a, '?days=1', 1)).map(figures), [{ unitsIn: 7, unitsOut: 5, movements: 4 }]);
+    });
+
+    test('units in are deliveries and returns only: opening stock, imports, corrections and counts set stock', async () => {
+      const c = new TestClient(server.url);
+      await c.register();
+      const item = (await c.post('/api/items', { sku: 'IN-1', name: 'Beans', quantity: 5 })).body.item;
+      for (const [delta, reason] of [
+        [3, 'correction'],
+        [2, 'received'],
+        [1, 'returned'],
+      ] as const) {
+        assert.equal((await c.post(`/api/items/${item.id}/adjustments`, { delta, reason })).status, 201);
+      }
+      const imported = await c.request('POST', '/api/items/import', { raw: 'sku,name,quantity\nIN-1,Beans,20\n', contentType: 'text/csv' });
+      assert.equal(imported.status, 200, imported.text);
+      const ledger = (await c.get(`/api/items/${item.id}/movements`)).body.movements as { delta: number; reason: string }[];
+      assert.deepEqual(
+        ledger.map((m) => [m.delta, m.reason]),
+        [
+          [9, 'import'],
+          [1, 'returned'],
+          [2, 'received'],
+          [3, 'correction'],
+          [5, 'opening'],
+        ],
+      );
+      const [today] = await daysOf(c, '?days=1', 1);
+      assert.deepEqual(figures(today as Day), { unitsIn: 3, unitsOut: 0, movements: 5 });
+      // The system's reasons are not a client's to post.
+      for (const reason of ['opening', 'import', 'count']) {
+        const res = await c.post(`/api/items/${item.id}/adjustments`, { delta: 1, reason });
+        problem(res, 400, 'validation');
+      }
+      assert.equal((await c.get(`/api/items/${item.id}`)).body.item.quantity, 20, 'refused adjustments changed nothing');
     });
 
     test("another merchant's movements are never counted", async () => {
       const item = (await b.post('/api/items', { sku: 'B-DAY', name: 'B only', quantity: 1000 })).body.item;
       assert.equal((await b.post(`/api/items/${item.id}/adjustments`, { delta: -999, reason: 'sold' })).status, 201);
       const mine = await daysOf(b, '?days=90', 90);
-      assert.deepEqual(figures(mine[89] as Day), { unitsIn: 1000, unitsOut: 999, movements: 2 });
+      assert.deepEqual(figures(mine[89] as Day), { unitsIn: 0, unitsOut: 999, movements: 2 });
       assert.equal(mine.filter((d) => d.movements > 0).length, 1);
       // A's figures do not include B's, and B's do not include A's.
       const theirs = await daysOf(a, '?days=90', 90);
-      assert.ok(!theirs.some((d) => d.unitsIn >= 1000 || d.unitsOut >= 999), JSON.stringify(theirs.filter((d) => d.movements)));
+      assert.ok(!theirs.some((d) => d.unitsOut >= 999), JSON.stringify(theirs.filter((d) => d.movements)));
       assert.equal(
         theirs.reduce((n, d) => n + d.movements, 0),
         7,

@@ -48,7 +48,7 @@ export function describeSpreadsheetUndo(backend: Backend): void {
       return res.body.items.find((i: { sku: string }) => i.sku === sku);
     };
 
-    test('undo: created items removed, fields and quantities restored through the ledger; twice is 409', async () => {
+    test('undo: created items archived, fields and quantities restored through the ledger; twice is 409', async () => {
       const m = await merchant();
       await importCsv(m, csv('SKU,Name,Quantity,Price', 'U-1,Kept,5,1.00'));
       const done = await importCsv(m, csv('SKU,Name,Quantity,Price', 'U-1,Renamed,9,1.50', 'U-2,New one,4,'));
@@ -58,14 +58,24 @@ export function describeSpreadsheetUndo(backend: Backend): void {
       assert.deepEqual(undone.body, { importId: done.body.importId, removed: 1, restored: 1 });
       const kept = await item(m, 'U-1');
       assert.deepEqual([kept.name, kept.quantity, kept.priceCents], ['Kept', 5, 100]);
-      assert.equal(await item(m, 'U-2'), undefined);
+      assert.equal(await item(m, 'U-2'), undefined, 'archived: out of the list');
+      const archived = (await m.client.get('/api/items?archived=true&q=U-2')).body.items;
+      assert.deepEqual(
+        archived.map((i: { sku: string; archivedAt: string | null }) => [i.sku, i.archivedAt !== null]),
+        [['U-2', true]],
+      );
       const ledger = (await m.client.get(`/api/items/${kept.id}/movements`)).body.movements;
       assert.deepEqual(
-        ledger.map((l: { delta: number; quantityAfter: number }) => [l.delta, l.quantityAfter]),
+        ledger.map((l: { delta: number; quantityAfter: number; reason: string; note: string }) => [
+          l.delta,
+          l.quantityAfter,
+          l.reason,
+          l.note,
+        ]),
         [
-          [-4, 5],
-          [4, 9],
-          [5, 5],
+          [-4, 5, 'import', 'CSV import undone'],
+          [4, 9, 'import', 'CSV import'],
+          [5, 5, 'import', 'CSV import'],
         ],
       );
       problem(await m.client.post(`/api/imports/${done.body.importId}/undo`), 409, 'conflict');

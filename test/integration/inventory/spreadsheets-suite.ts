@@ -90,14 +90,14 @@ export function describeSpreadsheets(backend: Backend): void {
       // (The client's decoder drops the BOM the export starts with.)
       assert.equal(
         exported.text,
-        'SKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags\nOLD-1,Old file,,2,,1.450,0.005,0,,\n',
+        'SKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags,Barcode\nOLD-1,Old file,,2,,1.450,0.005,0,,,\n',
       );
       const again = await importCsv(m, exported.text);
       assert.deepEqual([again.body.created, again.body.updated], [0, 0]);
       const template = await m.client.get('/api/items/import/template');
       assert.equal(template.status, 200);
       assert.match(template.headers.get('content-type') ?? '', /^text\/csv/);
-      assert.equal(template.text, 'SKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags\r\n');
+      assert.equal(template.text, 'SKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags,Barcode\r\n');
     });
 
     test('unknown columns are named; a mapping places or ignores them; a bad mapping is a 400', async () => {

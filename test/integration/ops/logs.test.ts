@@ -81,6 +81,7 @@ describe('logs', () => {
     const id = created.body.item.id as string;
     await call(m, 'GET /api/items', '/api/items?q=log&limit=5', {}, 200);
     await call(m, 'GET /api/items/:id', `/api/items/${id}`, {}, 200);
+    await call(m, 'GET /api/items/lookup', '/api/items/lookup?code=LOG-1', {}, 200);
     await call(m, 'PATCH /api/items/:id', `/api/items/${id}`, { body: { name: 'Renamed', version: created.body.item.version } }, 200);
     await call(
       m,
@@ -103,6 +104,7 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
+    await call(m, 'POST /api/items/:id/restore', `/api/items/${id}/restore`, {}, 200);
     await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
     await call(m, 'POST /api/me/export', '/api/me/export', {}, 200);
     await call(m, 'GET /api/me/email', '/api/me/email', {}, 200);

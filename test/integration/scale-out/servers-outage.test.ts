@@ -114,7 +114,12 @@ describe('failures under traffic', () => {
       assert.equal(items.status, 503);
       assert.equal(items.body.code, 'unavailable');
       assert.ok(Number(items.headers.get('retry-after')) > 0);
-      assert.equal((await client.get('/api/auth/session')).status, 200, 'a validated session is still known (from memory)');
+      // Who-am-I reads the user's shops from PostgreSQL (docs/api.md "Shops, members, invitations"), so it
+      // is 503 too; but not 401 and no cleared cookie: the validated session is still known (from memory).
+      const who = await client.get('/api/auth/session');
+      assert.equal(who.status, 503, 'who-am-I needs the shops: unavailable, not signed out');
+      assert.equal(who.body.code, 'unavailable');
+      assert.ok(!who.setCookies.some((c) => /Max-Age=0/i.test(c)), 'the cookie is kept');
       const ready = await fetch(`${server.url}/readyz`);
       assert.equal(ready.status, 503);
       assert.ok(ready.headers.get('retry-after'));

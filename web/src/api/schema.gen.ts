@@ -315,13 +315,33 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The current user, session and CSRF token. */
+                /** @description The current user, session and CSRF token, the active shop (`shop`, with your role there) and every shop you belong to (`shops`). An administrator gets `shop: null` and `shops: []`: their memberships lie dormant. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["SignedIn"];
+                        "application/json": {
+                            user: components["schemas"]["User"];
+                            session: components["schemas"]["Session"];
+                            csrfToken: string;
+                            /** @description The active shop, with your role there; null for an administrator or without one. */
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            } | null;
+                            /** @description Every shop you belong to (empty for an administrator: memberships lie dormant). */
+                            shops: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                            }[];
+                        };
                     };
                 };
                 400: components["responses"]["Invalid"];
@@ -1001,6 +1021,7 @@ export interface paths {
                 query?: {
                     q?: string;
                     lowStock?: "true" | "false" | "1" | "0";
+                    archived?: "true" | "false";
                     sort?: "name" | "sku" | "quantity" | "-updatedAt";
                     cursor?: string;
                     limit?: string;
@@ -1059,6 +1080,8 @@ export interface paths {
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
+                        /** @description As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set. */
+                        barcode?: string | null;
                     };
                 };
             };
@@ -1284,7 +1307,7 @@ export interface paths {
         put?: never;
         /**
          * Undo an import
-         * @description Removes the items it created and restores the fields and quantities (through ledger rows) of the items it changed. 409 naming the items if any of them was edited, adjusted or removed since, or if the import was already undone.
+         * @description Archives the items it created and restores the fields and quantities (through ledger rows) of the items it changed. 409 naming the items if any of them was edited, adjusted or removed since, or if the import was already undone.
          */
         post: {
             parameters: {
@@ -1308,7 +1331,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             importId: string;
-                            /** @description Items the import had created, now removed. */
+                            /** @description Items the import had created, now archived. */
                             removed: number;
                             /** @description Items the import had changed, now as they were before it. */
                             restored: number;
@@ -1326,6 +1349,55 @@ export interface paths {
                 503: components["responses"]["Unavailable"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/items/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find the item a barcode or SKU names (scanning)
+         * @description The active item whose barcode is exactly `code`, or else whose SKU is `code` (compared like SKUs: case-insensitively). Archived items are not found.
+         */
+        get: {
+            parameters: {
+                query: {
+                    code: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The item. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["Item"];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1372,7 +1444,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete an item and its ledger */
+        /**
+         * Archive an item (restorable; its ledger stays)
+         * @description Hidden from lists, lookups, the summary and new counts; `GET /api/items?archived=true` lists archived items. Archiving an archived item succeeds and changes nothing.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -1387,7 +1462,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Deleted. */
+                /** @description Archived. */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -1432,6 +1507,8 @@ export interface paths {
                         lowStockThreshold?: number;
                         location?: string | null;
                         tags?: string[];
+                        /** @description As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set. */
+                        barcode?: string | null;
                         version: number;
                     };
                 };
@@ -1459,6 +1536,60 @@ export interface paths {
                 503: components["responses"]["Unavailable"];
             };
         };
+        trace?: never;
+    };
+    "/api/items/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore an archived item
+         * @description Restoring an active item changes nothing and answers it as it is.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The item, active. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["Item"];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/items/{id}/adjustments": {
@@ -2605,12 +2736,16 @@ export interface components {
             lowStockThreshold: number;
             location: string | null;
             tags: string[];
+            /** @description As scanned (EAN-13, UPC-A, Code 128, QR …), compared exactly; unique among the shop's items when set. */
+            barcode: string | null;
             /** @description Send it back with a PATCH (optimistic concurrency). */
             version: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description When the item was archived (DELETE); null while it is active. */
+            archivedAt: string | null;
         };
         Movement: {
             /** @description Opaque id. */
@@ -2619,7 +2754,7 @@ export interface components {
             itemId: string;
             delta: number;
             quantityAfter: number;
-            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction";
+            reason: "received" | "sold" | "returned" | "damaged" | "lost" | "correction" | "opening" | "import" | "count";
             note: string | null;
             /** Format: date-time */
             createdAt: string;

@@ -69,15 +69,30 @@ export type ItemSort = NonNullable<QueryOf<'/api/items'>['sort']>;
 export type AdjustmentInput = JsonBody<'/api/items/{id}/adjustments', 'post'>;
 export type Movement = Schemas['Movement'];
 export type Reason = Movement['reason'];
-/** The reasons in the order the form offers them; the compiler checks they are exactly the server's. */
-export const REASONS = ['received', 'sold', 'returned', 'damaged', 'lost', 'correction'] as const satisfies readonly Reason[];
-const everyReason: Exclude<Reason, (typeof REASONS)[number]> extends never ? true : never = true;
+/** What a client may post as an adjustment's reason. */
+export type AdjustmentReason = AdjustmentInput['reason'];
+/** The reasons a client may post, in the order the adjust form offers them; the compiler checks they are
+ * exactly the server's (the others — opening, import, count — only the server writes). */
+export const REASONS = [
+  'received',
+  'sold',
+  'returned',
+  'damaged',
+  'lost',
+  'correction',
+] as const satisfies readonly AdjustmentInput['reason'][];
+const everyReason: Exclude<AdjustmentInput['reason'], (typeof REASONS)[number]> extends never ? true : never = true;
 void everyReason;
 
 export type ItemPage = JsonAnswer<'/api/items', 'get', 200>;
 export type MovementPage = JsonAnswer<'/api/items/{id}/movements', 'get', 200>;
 export type Adjusted = JsonAnswer<'/api/items/{id}/adjustments', 'post', 201>;
-export type ImportCounts = JsonAnswer<'/api/items/import', 'post', 200>;
+type ImportAnswer = JsonAnswer<'/api/items/import', 'post', 200>;
+/** POST /api/items/import: the import done (an id to undo it by). */
+export type ImportDone = Extract<ImportAnswer, { importId: string }>;
+/** POST /api/items/import?dryRun=true: what it would do. */
+export type ImportPreview = Exclude<ImportAnswer, { importId: string }>;
+export type ImportUndone = JsonAnswer<'/api/imports/{id}/undo', 'post', 200>;
 export type Summary = Schemas['Summary'];
 /** One UTC day of GET /api/inventory/movements/daily (our extension to docs/api.md). */
 export type DailyMovementsAnswer = JsonAnswer<'/api/inventory/movements/daily', 'get', 200>;

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { newIdempotencyKey } from '../api/client';
 import { items as itemsApi } from '../api/endpoints';
 import { ApiError, describeError } from '../api/problem';
-import { type Item, type Movement, REASONS, type Reason } from '../api/types';
+import { type AdjustmentReason, type Item, type Movement, REASONS, type Reason } from '../api/types';
 import { Field, Select } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { formatNumber, parseWhole, signed } from '../lib/format';
@@ -15,13 +15,16 @@ export const REASON_LABELS: Record<Reason, string> = {
   damaged: 'Damaged',
   lost: 'Lost or stolen',
   correction: 'Count correction',
+  opening: 'Opening stock',
+  import: 'Spreadsheet import',
+  count: 'Stock count',
 };
 
-const OUTGOING = new Set<Reason>(['sold', 'damaged', 'lost']);
+const OUTGOING = new Set<AdjustmentReason>(['sold', 'damaged', 'lost']);
 
 interface AdjustDraft {
   amount: string;
-  reason: Reason | '';
+  reason: AdjustmentReason | '';
   note: string;
   /** Kept across retries of the same adjustment so it is applied once (Idempotency-Key). */
   key: string;

@@ -3,6 +3,7 @@ import type { AuthResponse, User } from '../api/types';
 import { route } from '../lib/router';
 import { Store } from '../lib/store';
 import { announce } from './announcer';
+import { forgetCurrency, learnCurrency } from './currency';
 import { drafts } from './drafts';
 import { endedMessage, shopChangedMessage } from './endings';
 import { SharedEvents, type StreamMessage } from './events';
@@ -50,6 +51,7 @@ export function signedIn(res: AuthResponse): void {
     idleSeconds = Math.round((Date.parse(s.idleExpiresAt) - Date.parse(s.lastSeenAt)) / 1000);
   }
   forgetEnded();
+  learnCurrency('shop' in res ? (res.shop as { currency: string } | null) : undefined);
   authState.set({ status: 'signedIn', user: res.user });
   events.start();
 }
@@ -105,6 +107,7 @@ export function signedOut(notice: string | null): void {
   setCsrfToken(null);
   drafts.clear();
   forgetEnded();
+  forgetCurrency();
   authState.set({ status: 'signedOut', notice, returnTo: null, username: null });
 }
 

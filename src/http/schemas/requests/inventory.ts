@@ -1,6 +1,6 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from 'typebox';
 import { SORT_NAMES } from '../../../inventory/list.js';
-import { ITEM_REQUEST_BOUNDS, ItemSchema, REASONS, SERVER_OWNED } from '../../../inventory/types.js';
+import { ADJUSTMENT_REASONS, ITEM_REQUEST_BOUNDS, ItemSchema, SERVER_OWNED } from '../../../inventory/types.js';
 import { LimitParam, NullableText, Query, StringEnum } from './common.js';
 
 /*
@@ -58,7 +58,7 @@ export type ItemPatchBody = Static<typeof ItemPatchBody>;
 export const AdjustmentBody = Type.Object(
   {
     delta: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000, not: { const: 0 } }),
-    reason: StringEnum(REASONS),
+    reason: StringEnum(ADJUSTMENT_REASONS),
     note: Type.Optional(NullableText(500 * 4)),
   },
   { additionalProperties: false },
@@ -70,10 +70,14 @@ const cursor = Type.String({ maxLength: 16384, pattern: '^[A-Za-z0-9_-]+$' });
 export const ItemsQuery = Query({
   q: Type.String({ maxLength: 800 }),
   lowStock: StringEnum(['true', 'false', '1', '0']),
+  archived: StringEnum(['true', 'false']),
   sort: StringEnum(SORT_NAMES),
   cursor,
   limit: LimitParam(3),
 });
+
+/** GET /api/items/lookup: the code as scanned or typed (required; bounds in inventory/lookup.ts). */
+export const LookupQuery = Type.Object({ code: Type.String({ maxLength: 512 }) }, { additionalProperties: false });
 
 export const MovementsQuery = Query({ cursor, limit: LimitParam(3) });
 
