@@ -68,8 +68,8 @@ test('a spreadsheet previewed (a column placed, changes from → to), imported, 
   await page.getByLabel('Column “Shelf code”').selectOption('location');
   await page.locator('[data-preview="counts"]', { hasText: '1 new, 1 changed, 0 unchanged.' }).waitFor();
   const changes = page.getByRole('table', { name: 'Changes to existing items' });
-  await changes.getByRole('row', { name: /quantity\s*3\s*12/ }).waitFor();
-  await changes.getByRole('row', { name: /priceCents\s*€5\.00\s*€7\.50/ }).waitFor();
+  await changes.getByRole('row', { name: /Quantity\s*3\s*12/ }).waitFor();
+  await changes.getByRole('row', { name: /Price\s*€5\.00\s*€7\.50/ }).waitFor();
   await screenshot(page, 'import-preview');
   assert.equal((await client.get('/api/items?q=MUG-1')).body.items[0].priceCents, 500, 'the preview wrote nothing');
 

@@ -34,6 +34,20 @@ const TARGETS: [string, string][] = [
   ['tags', 'Tags'],
   ['barcode', 'Barcode'],
 ];
+/** An item field's name in the preview, as the export's headers write it. */
+const FIELD_WORDS: Record<string, string> = {
+  sku: 'SKU',
+  name: 'Name',
+  description: 'Description',
+  quantity: 'Quantity',
+  unit: 'Unit',
+  priceCents: 'Price',
+  costCents: 'Cost',
+  lowStockThreshold: 'Low-stock threshold',
+  location: 'Location',
+  tags: 'Tags',
+  barcode: 'Barcode',
+};
 const MAX_BYTES = 20 * 1024 * 1024;
 const MONEY_FIELDS = new Set(['priceCents', 'costCents']);
 
@@ -263,7 +277,7 @@ export function ImportExport() {
                     <tr key={`${c.row}:${c.field}`}>
                       <td>{c.row}</td>
                       <td>{c.sku}</td>
-                      <td>{c.field}</td>
+                      <td>{FIELD_WORDS[c.field] ?? c.field}</td>
                       <td>{show(c.field, c.from)}</td>
                       <td>{show(c.field, c.to)}</td>
                     </tr>
