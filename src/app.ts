@@ -23,7 +23,10 @@ import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
+import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
+import { invitationRoutes } from './http/routes/invitations.js';
+import { ledgerRoutes } from './http/routes/ledger.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
 import { emailRoutes } from './http/routes/email.js';
@@ -146,6 +149,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(shopRoutes, { deps });
+  await app.register(invitationRoutes, { deps });
+  await app.register(ledgerRoutes, { db: deps.db });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
   await app.register(emailRoutes, { deps });

@@ -1,5 +1,6 @@
 import type { Db } from '../db/db.js';
 import { AppError, notFound } from '../errors.js';
+import { lockShopMoneyShared } from '../shops/money-lock.js';
 import { BATCH, batches, yieldToLoop } from './import-batches.js';
 import { columnsOf, IMPORT_REASON, insertLedger, TAGS_FROM_JSON, UNNEST_ARGS, UNNEST_COLUMNS } from './item-bulk.js';
 import { inTenant, isUuid } from './tenant.js';
@@ -49,6 +50,8 @@ export async function undoImport(db: Db, shopId: string, importId: string, by: s
     const imp = found.rows[0];
     if (!imp) throw notFound('No such import.');
     if (imp.undone_at !== null) throw new AppError('conflict', 'This import has already been undone.');
+    // Restored prices and costs are in the shop's currency: not while it changes (shops/money-lock.ts).
+    await lockShopMoneyShared(tx, shopId);
     const recorded = await tx.query<ImportedRow>(
       'SELECT item_id, sku, before, version_after FROM import_items WHERE shop_id = $1 AND import_id = $2 ORDER BY item_id',
       [shopId, importId],

@@ -10,6 +10,7 @@ import { type ImportRecord, recordImport } from './import-record.js';
 import { columnsOf, insertLedger, TAGS_FROM_JSON, UNNEST_ARGS, UNNEST_COLUMNS } from './item-bulk.js';
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import { inTenant, isUniqueViolation } from './tenant.js';
+import { lockShopMoneyShared } from '../shops/money-lock.js';
 import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
 
 /*
@@ -74,6 +75,8 @@ async function plan(
   columns: ItemFieldName[],
   lock: boolean,
 ): Promise<Plan> {
+  // Prices and costs are in the shop's currency: not while it changes (shops/money-lock.ts).
+  if (lock && (columns.includes('priceCents') || columns.includes('costCents'))) await lockShopMoneyShared(tx, shopId);
   const existing = new Map<string, Item>();
   for (const batch of batches(rows, max, (r) => r.skuKey.length + 64)) {
     const found = await tx.query<ItemRow & { sku_key: string }>(

@@ -28,6 +28,7 @@ import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
 import { SessionEngine } from '../sessions/engine.js';
 import { SessionEvents } from '../sessions/events.js';
 import type { SessionStore } from '../sessions/stores/store.js';
+import { Invitations } from '../shops/invitations.js';
 
 /**
  * The composition root: everything the app needs, built from config and an open database. main.ts and
@@ -74,6 +75,8 @@ export interface AppDeps {
   readonly emailAddresses: EmailAddresses;
   /** Security notices by mail (password changed, new device, second factor removed). */
   readonly notices: Notices;
+  /** Invitations to join a shop (single-use links, mailed when bound to an address). */
+  readonly invitations: Invitations;
   /**
    * The second factor as the reset link checks it (auth/second-factor.ts), answered by `secondFactors`.
    */
@@ -185,6 +188,7 @@ export function createDeps(
     mailMetrics: createMailMetrics(metrics.registry, mailQueue),
     emailAddresses: new EmailAddresses(db, mailQueue, config.publicUrl, overrides.clock),
     notices: new Notices(db, mailQueue),
+    invitations: new Invitations(db, mailQueue, config.publicUrl, overrides.clock),
     secondFactor: secondFactors.forRecovery(),
     closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };

@@ -70,6 +70,20 @@ describe('logs', () => {
     await call(m, 'POST /api/sessions/revoke-others', '/api/sessions/revoke-others', {}, 200);
     const opened = await call(m, 'POST /api/shops', '/api/shops', { body: { name: 'Second shop' } }, 201);
     await call(m, 'POST /api/auth/shop', '/api/auth/shop', { body: { shopId: opened.body.shop.id } }, 200);
+    // An invitation's token is in the preview's and the accept's path: logged as the route pattern only.
+    // (Another owner's shop: `m` deletes their account at the end, which a shop with other members refuses.)
+    const inviter = client();
+    await inviter.register();
+    const invited = await call(inviter, 'POST /api/shop/invitations', '/api/shop/invitations', { body: { role: 'clerk' } }, 201);
+    secrets.add(invited.body.token);
+    await call(inviter, 'GET /api/shop/invitations', '/api/shop/invitations', {}, 200);
+    await call(client(), 'GET /api/invitations/:token', `/api/invitations/${invited.body.token}`, {}, 200);
+    const invitee = client();
+    await invitee.register();
+    await call(invitee, 'POST /api/invitations/:token/accept', `/api/invitations/${invited.body.token}/accept`, {}, 200);
+    const withdrawn = await call(inviter, 'POST /api/shop/invitations', '/api/shop/invitations', { body: { role: 'viewer' } }, 201);
+    secrets.add(withdrawn.body.token);
+    await call(inviter, 'DELETE /api/shop/invitations/:id', `/api/shop/invitations/${withdrawn.body.invitation.id}`, {}, 204);
 
     const created = await call(
       m,
@@ -91,6 +105,13 @@ describe('logs', () => {
       201,
     );
     await call(m, 'GET /api/items/:id/movements', `/api/items/${id}/movements`, {}, 200);
+    await call(
+      m,
+      'GET /api/movements',
+      `/api/movements?limit=5&reason=received&itemId=${id}&by=${m.token ? (await m.get('/api/auth/session')).body.user.id : ''}`,
+      {},
+      200,
+    );
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
     await call(m, 'GET /api/items/import/template', '/api/items/import/template', {}, 200);
     const imported = await call(
@@ -105,6 +126,16 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'POST /api/items/:id/restore', `/api/items/${id}/restore`, {}, 200);
+    // The shop itself: settings, a member (put in by hand: invitations are another route's), its deletion.
+    await call(m, 'GET /api/shop', '/api/shop', {}, 200);
+    await call(m, 'PATCH /api/shop', '/api/shop', { body: { name: 'Renamed shop', timezone: 'Europe/Paris' } }, 200);
+    const staff = await client().register();
+    await server.db.query(`INSERT INTO memberships (shop_id, user_id, role) VALUES ($1, $2, 'clerk')`, [opened.body.shop.id, staff.id]);
+    await call(m, 'GET /api/shop/members', '/api/shop/members', {}, 200);
+    await call(m, 'PATCH /api/shop/members/:userId', `/api/shop/members/${staff.id}`, { body: { role: 'viewer' } }, 200);
+    await call(m, 'DELETE /api/shop/members/:userId', `/api/shop/members/${staff.id}`, {}, 204);
+    await call(m, 'POST /api/shops', '/api/shops', { body: { name: 'Shop to close' } }, 201);
+    await call(m, 'DELETE /api/shop', '/api/shop', { body: { password: PASSWORD } }, 204);
     await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
     await call(m, 'POST /api/me/export', '/api/me/export', {}, 200);
     await call(m, 'GET /api/me/email', '/api/me/email', {}, 200);
@@ -160,6 +191,7 @@ describe('logs', () => {
     await call(admin, 'POST /api/auth/login', '/api/auth/login', { body: { username: adminName, password: ADMIN_PASSWORD } }, 200);
     await call(admin, 'GET /api/admin/users', '/api/admin/users?limit=10', {}, 200);
     await call(admin, 'GET /api/admin/audit', '/api/admin/audit?limit=10', {}, 200);
+    await call(admin, 'GET /api/admin/shops', '/api/admin/shops?limit=10', {}, 200);
     const victim = client();
     const victimUser = await victim.register();
     // A reset link's token is in its path: logged as the route pattern, never as the value.

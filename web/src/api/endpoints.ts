@@ -40,21 +40,28 @@ import type {
   Revoked,
   SessionList,
   SignedIn,
+  WhoAmI,
   Summary,
   EmailState,
   EmailVerified,
   ResetLinkRequestInput,
   SetEmailInput,
   VerifyEmailInput,
+  InvitationInput,
+  InvitationList,
+  InvitationPreview,
+  IssuedInvitation,
+  JoinedShop,
 } from './types';
 
 /** Typed wrappers over the public API, one per route in docs/api.md. */
 
 export const auth = {
-  register: (username: string, password: string) =>
+  /** `extra`: a name for the new account's own shop, or the token of an invitation to join instead. */
+  register: (username: string, password: string, extra: { shopName?: string; invitation?: string } = {}) =>
     api<Registered>('/api/auth/register', {
       method: 'POST',
-      json: { username, password } satisfies RegisterInput,
+      json: { username, password, ...extra } satisfies RegisterInput,
       unauthenticatedIsExpected: true,
     }),
   login: (username: string, password: string, remember: boolean) =>
@@ -67,7 +74,9 @@ export const auth = {
   loginSecondStep: (proof: SecondFactorProof) =>
     api<SignedIn>('/api/auth/login/mfa', { method: 'POST', json: proof satisfies SecondStepInput, unauthenticatedIsExpected: true }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
-  session: () => api<SignedIn>('/api/auth/session', { unauthenticatedIsExpected: true }),
+  session: () => api<WhoAmI>('/api/auth/session', { unauthenticatedIsExpected: true }),
+  /** Makes `shopId` the session's active shop (no new token). */
+  switchShop: (shopId: string) => api<unknown>('/api/auth/shop', { method: 'POST', json: { shopId } }),
   reauthenticate: (password: string, proof?: SecondFactorProof) =>
     api<Reauthenticated>('/api/auth/reauthenticate', {
       method: 'POST',
@@ -104,6 +113,15 @@ export const auth = {
       method: 'POST',
       json: { currentPassword, newPassword } satisfies PasswordChangeInput,
     }),
+};
+
+export const invitations = {
+  create: (input: InvitationInput) => api<IssuedInvitation>('/api/shop/invitations', { method: 'POST', json: input }),
+  pending: () => api<InvitationList>('/api/shop/invitations'),
+  withdraw: (id: string) => api<void>(`/api/shop/invitations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** What a join link offers; 404 for a used, expired, withdrawn or unknown one. Signed in or not. */
+  preview: (token: string) => api<InvitationPreview>(`/api/invitations/${encodeURIComponent(token)}`, { unauthenticatedIsExpected: true }),
+  accept: (token: string) => api<JoinedShop>(`/api/invitations/${encodeURIComponent(token)}/accept`, { method: 'POST' }),
 };
 
 export const sessions = {

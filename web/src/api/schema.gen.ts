@@ -145,7 +145,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a merchant account and sign in */
+        /**
+         * Create a merchant account and sign in
+         * @description Without `invitation` the account opens its own shop (`shopName`, default "USERNAME's shop"). With the token of a valid invitation it joins that shop instead, with the invited role, and opens none; an invalid invitation (unknown, used, expired, withdrawn, or bound to an e-mail address) is 404 and nothing is created. `shopName` and `invitation` together are 400.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -161,11 +164,13 @@ export interface paths {
                     "application/json": {
                         username: string;
                         password: string;
+                        shopName?: string;
+                        invitation?: string;
                     };
                 };
             };
             responses: {
-                /** @description Signed in; sets the session cookie. */
+                /** @description Signed in; sets the session cookie. `shop`: the shop the account works in. */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -174,11 +179,20 @@ export interface paths {
                         "application/json": {
                             user: components["schemas"]["User"];
                             csrfToken: string;
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            };
                         };
                     };
                 };
                 400: components["responses"]["Invalid"];
                 403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 409: components["responses"]["Conflict"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -1759,7 +1773,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Units in and out per UTC day, for the dashboard chart (extension to docs/api.md)
+         * Units in and out per day of the shop's time zone, for the dashboard chart (extension to docs/api.md)
          * @description `days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.
          */
         get: {
@@ -1931,6 +1945,649 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/shop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The active shop's settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The shop. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @description ISO 4217 code; amounts are integer minor units of it. */
+                                currency: string;
+                                /** @description IANA time zone: the daily totals bucket by the shop's day. */
+                                timezone: string;
+                                /** @description Members without a second factor get 403 `mfa_required` on this shop. */
+                                requireMfa: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete the active shop and everything in it (owner, fresh authentication, password)
+         * @description Items, movements, memberships and invitations go with it. Sessions that worked in it stay signed in without an active shop (or in the user's earliest other shop).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Deleted. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change the active shop's name, currency, time zone or requireMfa (owner)
+         * @description currency: ISO 4217; timezone: IANA (or UTC). A currency change once any item has a price or cost is 409. Turning requireMfa on needs a second factor of your own (400), and tells every member at once (`shop.changed`, reason `mfa_required`).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        currency?: string;
+                        timezone?: string;
+                        requireMfa?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The shop now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @description ISO 4217 code; amounts are integer minor units of it. */
+                                currency: string;
+                                /** @description IANA time zone: the daily totals bucket by the shop's day. */
+                                timezone: string;
+                                /** @description Members without a second factor get 403 `mfa_required` on this shop. */
+                                requireMfa: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/shop/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The active shop's members (manager or owner) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Owners first, then managers, clerks, viewers. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            members: {
+                                /** Format: uuid */
+                                userId: string;
+                                username: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                /** Format: date-time */
+                                joinedAt: string;
+                                /** @description Has a confirmed second factor. */
+                                mfa: boolean;
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member (owner), or leave the shop (your own id, any role)
+         * @description Applies to the member's next request on every server, without ending their session (it stays signed in, without an active shop). Leaving the shop without an owner is 409; someone who is not a member of this shop is 404.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a member's role (owner)
+         * @description Applies to the member's next request on every server, without ending their session. Leaving the shop without an owner is 409; someone who is not a member of this shop is 404.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "owner" | "manager" | "clerk" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description The member now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member: {
+                                /** Format: uuid */
+                                userId: string;
+                                username: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                /** Format: date-time */
+                                joinedAt: string;
+                                /** @description Has a confirmed second factor. */
+                                mfa: boolean;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/shop/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The active shop's pending invitations (without tokens) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Invitations that can still be accepted, newest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invitations: {
+                                /** @description Opaque id. */
+                                id: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                /** @description Only an account with this verified address may accept; null: anyone with the link. */
+                                email: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                createdBy: {
+                                    userId: string | null;
+                                    username: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        /**
+         * Invite someone to the active shop (the link is shown once)
+         * @description Managers may invite clerks and viewers, owners any role (a role above what yours may grant is 403). The link `PUBLIC_URL/#/join/<token>` works once, for 7 days. With `email` it is mailed to that address, and only an account with that verified address may accept it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "owner" | "manager" | "clerk" | "viewer";
+                        email?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The invitation, its token and link: the only time they are shown. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invitation: {
+                                /** @description Opaque id. */
+                                id: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                /** @description Only an account with this verified address may accept; null: anyone with the link. */
+                                email: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                createdBy: {
+                                    userId: string | null;
+                                    username: string;
+                                };
+                            };
+                            /** @description Shown once: only its hash is kept. */
+                            token: string;
+                            /** @description `PUBLIC_URL/#/join/<token>` */
+                            url: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw a pending invitation
+         * @description Another shop's invitation, an unknown id, or one already used, withdrawn or expired is 404.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Withdrawn: its link now answers 404. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invitations/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What an invitation link offers (does not use it up)
+         * @description Unknown, used, expired and withdrawn links, and links whose inviter no longer holds a role that may grant them, all answer the same 404. Throttled per address (429).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The shop, the role, and until when the link works. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shopName: string;
+                            role: "owner" | "manager" | "clerk" | "viewer";
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invitations/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation: join the shop, now the active one
+         * @description A dead link, or one bound to an address your account has not verified, is 404 (the same for every reason); already a member is 409 (the link stays valid); an administrator is 403. Of two accepts of one link, exactly one wins.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The shop joined, with your role there; the session now works in it. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                currency: string;
+                                timezone: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/movements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop's ledger, newest first, optionally one item's, reason's or person's
+         * @description `itemId` and `by` (a user id) are uuids and `reason` one of the movement reasons, else 400; a cursor is only valid with the filters it was made for. `by` of each movement names who made it (`deleted user` once that account is erased).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                    itemId?: string;
+                    reason?: "received" | "sold" | "returned" | "damaged" | "lost" | "correction" | "opening" | "import" | "count";
+                    by?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of movements. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            movements: components["schemas"]["Movement"][];
+                            /** @description Pass as `cursor` for the next page; null on the last page. */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -1959,6 +2616,62 @@ export interface paths {
                     content: {
                         "application/json": {
                             users: components["schemas"]["AdminUser"][];
+                            /** @description Pass as `cursor` for the next page; null on the last page. */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/shops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shops, oldest first, with their member and owner counts (never their stock) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of shops. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shops: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                members: number;
+                                owners: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
@@ -2666,10 +3379,10 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description `validation` (400): Invalid request; `unauthenticated` (401): Not signed in; `forbidden` (403): Forbidden; `csrf` (403): Cross-site request refused; `reauth_required` (403): Re-authentication required; `not_found` (404): Not found; `method_not_allowed` (405): Method not allowed; `conflict` (409): Conflict; `payload_too_large` (413): Payload too large; `unsupported_media_type` (415): Unsupported media type; `rate_limited` (429): Too many requests; `internal` (500): Internal error; `unavailable` (503): Service unavailable
+             * @description `validation` (400): Invalid request; `unauthenticated` (401): Not signed in; `forbidden` (403): Forbidden; `csrf` (403): Cross-site request refused; `reauth_required` (403): Re-authentication required; `mfa_required` (403): Two-factor sign-in required; `not_found` (404): Not found; `method_not_allowed` (405): Method not allowed; `conflict` (409): Conflict; `payload_too_large` (413): Payload too large; `unsupported_media_type` (415): Unsupported media type; `rate_limited` (429): Too many requests; `internal` (500): Internal error; `unavailable` (503): Service unavailable
              * @enum {string}
              */
-            code: "validation" | "unauthenticated" | "forbidden" | "csrf" | "reauth_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            code: "validation" | "unauthenticated" | "forbidden" | "csrf" | "reauth_required" | "mfa_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
             /** @description The request id (also in X-Request-Id and the server log). */
             instance?: string;
             /** @description Field errors of a `validation` problem. */
@@ -2758,8 +3471,11 @@ export interface components {
             note: string | null;
             /** Format: date-time */
             createdAt: string;
-            /** @description The user who made the change; null once that account is gone. */
-            by: string | null;
+            /** @description Who made the change: `userId` null and `username` "deleted user" once that account is erased. */
+            by: {
+                userId: string | null;
+                username: string;
+            };
         };
         Summary: {
             itemCount: number;
@@ -2829,7 +3545,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
+        /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate); on a shop route also `mfa_required` (the shop requires a second factor you have not turned on). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;

@@ -9,7 +9,9 @@ import { formatMoney } from '../lib/money';
 import { useCurrency } from '../state/currency';
 import { href, navigate } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
+import { useStore } from '../lib/store';
 import { announce } from '../state/announcer';
+import { mayAct, shopState } from '../state/shop';
 import { AdjustStock } from './AdjustStock';
 import { isLow } from './Inventory';
 import { MovementHistory } from './MovementHistory';
@@ -21,6 +23,11 @@ export function ItemDetail({ id }: { id: string }) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const item = state.data;
+  // Controls the role may not use are not shown (the server refuses them anyway); re-rendered when a
+  // shop.changed event re-reads the role (state/shop.ts).
+  const shop = useStore(shopState);
+  const adjusts = mayAct(shop, 'clerk');
+  const manages = mayAct(shop, 'manager');
   const deleteButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (confirmDelete) deleteButton.current?.focus();
@@ -68,14 +75,16 @@ export function ItemDetail({ id }: { id: string }) {
           {item.name}
           {isLow(item) ? <span class="badge badge--low">Low stock</span> : null}
         </PageTitle>
-        <div class="page-head__actions">
-          <a class="btn" href={href(`/items/${encodeURIComponent(item.id)}/edit`)}>
-            Edit
-          </a>
-          <button type="button" class="btn btn--danger-ghost" onClick={() => setConfirmDelete(true)}>
-            Delete
-          </button>
-        </div>
+        {manages ? (
+          <div class="page-head__actions">
+            <a class="btn" href={href(`/items/${encodeURIComponent(item.id)}/edit`)}>
+              Edit
+            </a>
+            <button type="button" class="btn btn--danger-ghost" onClick={() => setConfirmDelete(true)}>
+              Delete
+            </button>
+          </div>
+        ) : null}
       </div>
 
       {confirmDelete ? (
@@ -107,8 +116,12 @@ export function ItemDetail({ id }: { id: string }) {
             <dd class="mono">{item.sku}</dd>
             <dt>Price</dt>
             <dd>{formatMoney(item.priceCents, currency)}</dd>
-            <dt>Cost</dt>
-            <dd>{formatMoney(item.costCents, currency)}</dd>
+            {item.costCents === null ? null : (
+              <>
+                <dt>Cost</dt>
+                <dd>{formatMoney(item.costCents, currency)}</dd>
+              </>
+            )}
             <dt>Low-stock threshold</dt>
             <dd>{formatNumber(item.lowStockThreshold)}</dd>
             <dt>Location</dt>
@@ -128,16 +141,18 @@ export function ItemDetail({ id }: { id: string }) {
           </dl>
           {item.description ? <p class="description">{item.description}</p> : null}
         </div>
-        <div class="card card--adjust">
-          <AdjustStock
-            item={item}
-            onAdjusted={(next, movement) => {
-              state.setData(next);
-              setAdded((prev) => [...prev, movement]);
-              announce(`Stock of ${next.name} is now ${formatNumber(next.quantity)}.`);
-            }}
-          />
-        </div>
+        {adjusts ? (
+          <div class="card card--adjust">
+            <AdjustStock
+              item={item}
+              onAdjusted={(next, movement) => {
+                state.setData(next);
+                setAdded((prev) => [...prev, movement]);
+                announce(`Stock of ${next.name} is now ${formatNumber(next.quantity)}.`);
+              }}
+            />
+          </div>
+        ) : null}
       </div>
       <MovementHistory itemId={item.id} added={added} />
     </section>

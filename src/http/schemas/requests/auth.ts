@@ -9,7 +9,20 @@ import { RecoveryCode, TotpCode } from './mfa.js';
 const Username = Type.String({ minLength: 1, maxLength: 128 });
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
 
-export const RegisterBody = Type.Object({ username: Username, password: Password }, { additionalProperties: false });
+/**
+ * Sign-up: with `invitation` (the token of a join link) the account joins that shop; otherwise it opens
+ * its own, named `shopName` (checked again by shops.ts's checkShopName: up to 100 characters, so up to
+ * 400 UTF-16 units here) or "USERNAME's shop".
+ */
+export const RegisterBody = Type.Object(
+  {
+    username: Username,
+    password: Password,
+    shopName: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+    invitation: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
 export type RegisterBody = Static<typeof RegisterBody>;
 
 export const LoginBody = Type.Object(
