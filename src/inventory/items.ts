@@ -7,7 +7,7 @@ import { COLUMN_OF, ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import { lockShopMoneyShared } from '../shops/money-lock.js';
 import { assertItemId, inTenant, isUniqueViolation } from './tenant.js';
 import { fold } from './text.js';
-import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
+import type { Item, ItemFields, ItemPatch, Outcome, WriteContext } from './types.js';
 
 /* Items: create, read, edit (optimistic concurrency), delete. Every function takes the shop first. */
 
@@ -69,6 +69,12 @@ export async function createItem(db: Db, shopId: string, input: unknown, ctx: Wr
   const checked = checkNewItem(input);
   if (!checked.ok) throw validation(checked.errors);
   const fields = checked.value;
+  return writeItem(db, shopId, fields, ctx).catch(async (err: unknown) => {
+    throw await explainConflict(db, shopId, err, fields);
+  });
+}
+
+function writeItem(db: Db, shopId: string, fields: ItemFields, ctx: WriteContext): Promise<Outcome<{ item: Item }>> {
   return inTenant(db, shopId, (tx) =>
     idempotent(tx, shopId, ctx.idempotency, async () => {
       let item: Item;
@@ -112,7 +118,13 @@ export async function updateItem(db: Db, shopId: string, id: string, input: unkn
   assertItemId(id);
   const checked = checkPatch(input);
   if (!checked.ok) throw validation(checked.errors);
-  const { version, ...patch } = checked.value;
+  return editItem(db, shopId, id, checked.value).catch(async (err: unknown) => {
+    throw await explainConflict(db, shopId, err, checked.value);
+  });
+}
+
+async function editItem(db: Db, shopId: string, id: string, checkedPatch: ItemPatch): Promise<Item> {
+  const { version, ...patch } = checkedPatch;
   const params: unknown[] = [shopId, id, version];
   const sets: string[] = [];
   for (const [field, value] of Object.entries(patch)) {
@@ -173,9 +185,71 @@ export async function updateItem(db: Db, shopId: string, id: string, input: unkn
   });
 }
 
-/** Deletes an item and, by cascade, its ledger. */
-export async function deleteItem(db: Db, shopId: string, id: string): Promise<void> {
+/*
+ * Archive instead of delete (docs/api.md "Shop floor"). An archived item keeps its ledger (history), its
+ * SKU and its barcode: both stay reserved, so restoring never collides and a CSV import keyed by SKU
+ * never has two candidates. A new item with an archived item's SKU or barcode is a 409 that says so
+ * (restore it instead). Archiving and restoring bump the version like any edit, so a PATCH prepared
+ * before either is refused as stale.
+ */
+
+/** Archives an item (DELETE). Archiving an archived item changes nothing and succeeds. */
+export async function archiveItem(db: Db, shopId: string, id: string): Promise<void> {
   assertItemId(id);
-  const res = await inTenant(db, shopId, (tx) => tx.query('DELETE FROM items WHERE shop_id = $1 AND id = $2 RETURNING id', [shopId, id]));
-  if (res.rows.length === 0) throw notFound('No such item.');
+  await inTenant(db, shopId, async (tx) => {
+    const res = await tx.query(
+      `UPDATE items SET archived_at = date_trunc('milliseconds', now()), version = version + 1,
+         updated_at = date_trunc('milliseconds', now())
+       WHERE shop_id = $1 AND id = $2 AND archived_at IS NULL RETURNING id`,
+      [shopId, id],
+    );
+    if (res.rows.length === 0 && !(await findItem(tx, shopId, id))) throw notFound('No such item.');
+  });
+}
+
+/** Restores an archived item; restoring an active one changes nothing and answers it as it is. */
+export async function restoreItem(db: Db, shopId: string, id: string): Promise<Item> {
+  assertItemId(id);
+  return inTenant(db, shopId, async (tx) => {
+    const res = await tx.query<ItemRow>(
+      `UPDATE items SET archived_at = NULL, version = version + 1, updated_at = date_trunc('milliseconds', now())
+       WHERE shop_id = $1 AND id = $2 AND archived_at IS NOT NULL RETURNING ${ITEM_COLUMNS}`,
+      [shopId, id],
+    );
+    const row = res.rows[0];
+    if (row) return toItem(row);
+    const current = await findItem(tx, shopId, id);
+    if (!current) throw notFound('No such item.');
+    return current;
+  });
+}
+
+/**
+ * A uniqueness 409 made precise: when the SKU or barcode belongs to an archived item, the problem says
+ * so and names it (`archivedItemId`), so the client can offer to restore it. Read after the failed
+ * transaction (it cannot run inside it); the unique index already decided, this only explains.
+ */
+export async function explainConflict(
+  db: Db,
+  shopId: string,
+  err: unknown,
+  f: Partial<Pick<ItemFields, 'sku' | 'barcode'>>,
+): Promise<unknown> {
+  if (!(err instanceof AppError) || err.code !== 'conflict') return err;
+  const field = err.options.errors?.[0]?.path;
+  if (field !== 'sku' && field !== 'barcode') return err;
+  const value = field === 'sku' ? (f.sku === undefined ? undefined : fold(f.sku)) : f.barcode;
+  if (value == null) return err;
+  const res = await inTenant(db, shopId, (tx) =>
+    tx.query<{ id: string }>(
+      `SELECT id FROM items WHERE shop_id = $1 AND ${field === 'sku' ? 'sku_key' : 'barcode'} = $2 AND archived_at IS NOT NULL`,
+      [shopId, value],
+    ),
+  );
+  const archived = res.rows[0];
+  if (!archived) return err;
+  return new AppError('conflict', `An archived item has this ${field === 'sku' ? 'SKU' : 'barcode'}: restore it instead.`, {
+    errors: [{ path: field, message: 'belongs to an archived item' }],
+    extra: { archivedItemId: archived.id },
+  });
 }

@@ -48,6 +48,8 @@ const RANK: Key = {
 export interface ListOptions {
   q?: string | undefined;
   lowStock?: boolean | undefined;
+  /** true: only archived items; otherwise only active ones (docs/api.md "Shop floor"). */
+  archived?: boolean | undefined;
   sort?: string | undefined;
   cursor?: string | undefined;
   limit?: number | undefined;
@@ -103,15 +105,16 @@ export async function listItems(db: Db, shopId: string, opts: ListOptions): Prom
     q = fold(checked.value);
   }
   const lowStock = opts.lowStock === true;
+  const archived = opts.archived === true;
   const keys: readonly Key[] = q === undefined ? SORTS[sort] : [RANK, ...SORTS[sort]];
   // Binds a cursor to the query it came from: reusing it with another q, sort or filter is a 400.
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify([sort, q ?? null, lowStock]))
+    .update(JSON.stringify([sort, q ?? null, lowStock, archived]))
     .digest('base64url')
     .slice(0, 12);
 
   const params: unknown[] = [shopId];
-  const where = ['shop_id = $1'];
+  const where = ['shop_id = $1', archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL'];
   if (q !== undefined) {
     params.push(q, `${escapeLike(q)}%`, `%${escapeLike(q)}%`);
     where.push(`(sku_key LIKE $4 ESCAPE '\\' OR name_key LIKE $4 ESCAPE '\\')`);

@@ -27,6 +27,6 @@ export async function lookupItem(db: Db, shopId: string, code: string): Promise<
     ),
   );
   const row = res.rows[0];
-  if (!row) throw notFound('No item has this barcode or SKU.');
+  if (!row) throw notFound('No such item.');
   return toItem(row);
 }

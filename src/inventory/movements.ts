@@ -18,7 +18,8 @@ import type { Item, Movement, Outcome, WriteContext } from './types.js';
 
 /**
  * Applies `delta` to an item's stock and writes the ledger row. 404 if the item is not the merchant's;
- * 409 `conflict` (nothing written) if stock would go below 0 or above the maximum, with the current item.
+ * 409 `conflict` (nothing written) if stock would go below 0 or above the maximum, or the item is
+ * archived, with the current item.
  */
 export async function adjustStock(
   db: Db,
@@ -38,7 +39,7 @@ export async function adjustStock(
       // never refuses a decrease (an item stored before the bound can always be sold down).
       const res = await tx.query<ItemRow>(
         `UPDATE items SET quantity = quantity + $3, updated_at = date_trunc('milliseconds', now())
-         WHERE shop_id = $1 AND id = $2 AND quantity::bigint + $3 BETWEEN 0 AND $4
+         WHERE shop_id = $1 AND id = $2 AND archived_at IS NULL AND quantity::bigint + $3 BETWEEN 0 AND $4
            AND ($3 < 0 OR (quantity::numeric + $3) * greatest(coalesce(price_cents, 0), coalesce(cost_cents, 0)) <= $5)
          RETURNING ${ITEM_COLUMNS}`,
         [shopId, itemId, delta, LIMITS.quantity, LIMITS.stockValue],
@@ -47,6 +48,10 @@ export async function adjustStock(
       if (!row) {
         const current = await findItem(tx, shopId, itemId);
         if (!current) throw notFound('No such item.');
+        // Stock of an archived item stays as it was archived: restore it first.
+        if (current.archivedAt !== null) {
+          throw new AppError('conflict', 'The item is archived; restore it to change its stock.', { extra: { current } });
+        }
         const after = current.quantity + delta;
         if (delta > 0 && after <= LIMITS.quantity) {
           const tooValuable = stockValueError({ ...current, quantity: after }, '', 'delta');

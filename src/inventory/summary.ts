@@ -17,7 +17,8 @@ export function summaryJson(summary: Summary): string {
 }
 
 /**
- * The merchant's totals in one scan.
+ * The merchant's totals in one scan, over active items (archived ones are retired stock: docs/api.md
+ * "Shop floor").
  *
  * Stock value is valued at cost — what the stock on the shelf cost the merchant, the usual inventory
  * valuation — and falls back to the selling price for items with no cost recorded, so an item entered
@@ -34,7 +35,7 @@ export async function getSummary(db: Db, shopId: string): Promise<Summary> {
               coalesce(sum(quantity::numeric), 0)::text AS total_units,
               coalesce(sum(quantity::numeric * coalesce(cost_cents, price_cents, 0)), 0)::text AS stock_value,
               count(*) FILTER (WHERE quantity <= low_stock_threshold) AS low
-       FROM items WHERE shop_id = $1`,
+       FROM items WHERE shop_id = $1 AND archived_at IS NULL`,
       [shopId],
     ),
   );

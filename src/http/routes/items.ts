@@ -10,7 +10,7 @@ import { exportCsv } from '../../inventory/csv-export.js';
 import { DEFAULT_DAYS, getDailyMovements } from '../../inventory/daily-movements.js';
 import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js';
 import { importCsv } from '../../inventory/import.js';
-import { createItem, deleteItem, getItem, updateItem } from '../../inventory/items.js';
+import { archiveItem, createItem, getItem, restoreItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
 import { lookupItem } from '../../inventory/lookup.js';
 import { atLeast } from '../../shops/membership.js';
@@ -91,6 +91,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       const page = await listItems(db, shopId, {
         q: q.q,
         lowStock: q.lowStock === 'true' || q.lowStock === '1',
+        archived: q.archived === 'true',
         sort: q.sort,
         cursor: q.cursor,
         limit: toInt(q.limit),
@@ -271,14 +272,40 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     {
       config: {
         ...manager,
-        operation: { tag: 'inventory', summary: 'Delete an item and its ledger', ok: { status: 204, description: 'Deleted.' } },
+        operation: {
+          tag: 'inventory',
+          summary: 'Archive an item (restorable; its ledger stays)',
+          description:
+            'Hidden from lists, lookups, the summary and new counts; `GET /api/items?archived=true` lists archived items. Archiving an archived item succeeds and changes nothing.',
+          ok: { status: 204, description: 'Archived.' },
+        },
       },
       schema: { params: IdParams },
     },
     async (request, reply) => {
       const { shopId } = requireShop(request);
-      await deleteItem(db, shopId, request.params.id);
+      await archiveItem(db, shopId, request.params.id);
       return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/items/:id/restore',
+    {
+      config: {
+        ...manager,
+        operation: {
+          tag: 'inventory',
+          summary: 'Restore an archived item',
+          description: 'Restoring an active item changes nothing and answers it as it is.',
+          ok: { status: 200, description: 'The item, active.' },
+        },
+      },
+      schema: { params: IdParams, response: { 200: ItemEnvelope } },
+    },
+    async (request) => {
+      const { shopId } = requireShop(request);
+      return { item: await restoreItem(db, shopId, request.params.id) };
     },
   );
 

@@ -44,6 +44,8 @@ for (const backend of BACKENDS) {
         ['GET', `/api/items/${id}`],
         ['PATCH', `/api/items/${id}`, { version: 1 }],
         ['DELETE', `/api/items/${id}`],
+        ['POST', `/api/items/${id}/restore`],
+        ['GET', '/api/items/lookup?code=x'],
         ['POST', `/api/items/${id}/adjustments`, { delta: 1, reason: 'sold' }],
         ['GET', `/api/items/${id}/movements`],
         ['GET', '/api/items/export.csv'],
@@ -118,8 +120,9 @@ for (const backend of BACKENDS) {
       );
       assert.equal(rest.body.nextCursor, null);
 
+      // DELETE archives (docs/api.md "Shop floor"): the item stays readable, with its archive time.
       assert.equal((await a.delete(`/api/items/${item.id}`)).status, 204);
-      problem(await a.get(`/api/items/${item.id}`), 404, 'not_found');
+      assert.match((await a.get(`/api/items/${item.id}`)).body.item.archivedAt, /^\d{4}-\d{2}-\d{2}T/);
     });
 
     test("a second merchant gets 404 (never 403, never data) on every route with the first one's ids", async () => {
@@ -129,6 +132,8 @@ for (const backend of BACKENDS) {
         ['GET', `/api/items/${secret.id}`],
         ['PATCH', `/api/items/${secret.id}`, { name: 'pwned', version: 1 }],
         ['DELETE', `/api/items/${secret.id}`],
+        ['POST', `/api/items/${secret.id}/restore`],
+        ['GET', '/api/items/lookup?code=CANARY-7'],
         ['POST', `/api/items/${secret.id}/adjustments`, { delta: -5, reason: 'lost' }],
         ['GET', `/api/items/${secret.id}/movements`],
       ];
@@ -138,7 +143,13 @@ for (const backend of BACKENDS) {
         assert.deepEqual(sameProblem(res), unknown, `${method} ${path}`);
       }
       // Collections, search, export and totals of B show nothing of A; tenant filters are refused.
-      for (const path of ['/api/items', '/api/items?q=CANARY-7', '/api/items?q=B-CANARY&limit=200', '/api/items?lowStock=true']) {
+      for (const path of [
+        '/api/items',
+        '/api/items?q=CANARY-7',
+        '/api/items?q=B-CANARY&limit=200',
+        '/api/items?lowStock=true',
+        '/api/items?archived=true',
+      ]) {
         const res = await b.get(path);
         assert.equal(res.status, 200);
         assert.ok(!res.text.includes('CANARY'), path);

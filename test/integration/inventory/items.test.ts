@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createItem, deleteItem, getItem, updateItem } from '../../../src/inventory/items.js';
+import { archiveItem, createItem, getItem, restoreItem, updateItem } from '../../../src/inventory/items.js';
 import { adjustStock, listMovements } from '../../../src/inventory/movements.js';
 import { BACKENDS, countAll, newMerchant, openTestDb, rejectsWith, type TestDb } from './fixtures.js';
 
@@ -26,6 +26,8 @@ for (const backend of BACKENDS) {
       );
       const item = result.item;
       assert.deepEqual(Object.keys(item).sort(), [
+        'archivedAt',
+        'barcode',
         'costCents',
         'createdAt',
         'description',
@@ -104,7 +106,8 @@ for (const backend of BACKENDS) {
       const attempts: (() => Promise<unknown>)[] = [
         () => getItem(t.db, b, item.id),
         () => updateItem(t.db, b, item.id, { name: 'pwned', version: 1 }),
-        () => deleteItem(t.db, b, item.id),
+        () => archiveItem(t.db, b, item.id),
+        () => restoreItem(t.db, b, item.id),
         () => adjustStock(t.db, b, item.id, { delta: -5, reason: 'lost' }, { by: b }),
         () => listMovements(t.db, b, item.id, {}),
       ];
@@ -116,14 +119,18 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await getItem(t.db, a, item.id), item);
     });
 
-    test('delete removes the item and its ledger', async () => {
+    test('archive keeps the item and its ledger, and restore brings it back', async () => {
       const { item } = (await createItem(t.db, a, { sku: 'D-1', name: 'doomed', quantity: 4 }, { by: a })).result;
       await adjustStock(t.db, a, item.id, { delta: 1, reason: 'received' }, { by: a });
       const before = await countAll(t.db, 'movements');
-      await deleteItem(t.db, a, item.id);
-      assert.equal(await countAll(t.db, 'movements'), before - 2);
-      await rejectsWith(getItem(t.db, a, item.id), 'not_found');
-      await rejectsWith(deleteItem(t.db, a, item.id), 'not_found');
+      await archiveItem(t.db, a, item.id);
+      assert.equal(await countAll(t.db, 'movements'), before);
+      const archived = await getItem(t.db, a, item.id);
+      assert.notEqual(archived.archivedAt, null);
+      assert.equal(archived.quantity, 5);
+      await archiveItem(t.db, a, item.id);
+      assert.equal((await getItem(t.db, a, item.id)).version, archived.version, 'archiving twice changes nothing');
+      assert.equal((await restoreItem(t.db, a, item.id)).archivedAt, null);
     });
 
     test('deleting the shop takes its items, ledger and idempotency records with it', async () => {

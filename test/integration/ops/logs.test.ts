@@ -96,6 +96,7 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
+    await call(m, 'POST /api/items/:id/restore', `/api/items/${id}/restore`, {}, 200);
     // The shop itself: settings, a member (put in by hand: invitations are another route's), its deletion.
     await call(m, 'GET /api/shop', '/api/shop', {}, 200);
     await call(m, 'PATCH /api/shop', '/api/shop', { body: { name: 'Renamed shop', timezone: 'Europe/Paris' } }, 200);

@@ -90,6 +90,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'GET /api/items/{id}': 'viewer',
         'PATCH /api/items/{id}': 'manager',
         'DELETE /api/items/{id}': 'manager',
+        'POST /api/items/{id}/restore': 'manager',
         'POST /api/items/{id}/adjustments': 'clerk',
         'GET /api/items/{id}/movements': 'viewer',
         'GET /api/inventory/summary': 'viewer',

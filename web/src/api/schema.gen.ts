@@ -1021,6 +1021,7 @@ export interface paths {
                 query?: {
                     q?: string;
                     lowStock?: "true" | "false" | "1" | "0";
+                    archived?: "true" | "false";
                     sort?: "name" | "sku" | "quantity" | "-updatedAt";
                     cursor?: string;
                     limit?: string;
@@ -1307,7 +1308,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete an item and its ledger */
+        /**
+         * Archive an item (restorable; its ledger stays)
+         * @description Hidden from lists, lookups, the summary and new counts; `GET /api/items?archived=true` lists archived items. Archiving an archived item succeeds and changes nothing.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -1322,7 +1326,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Deleted. */
+                /** @description Archived. */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -1396,6 +1400,60 @@ export interface paths {
                 503: components["responses"]["Unavailable"];
             };
         };
+        trace?: never;
+    };
+    "/api/items/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore an archived item
+         * @description Restoring an active item changes nothing and answers it as it is.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The item, active. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["Item"];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/items/{id}/adjustments": {

@@ -70,6 +70,7 @@ const cursor = Type.String({ maxLength: 16384, pattern: '^[A-Za-z0-9_-]+$' });
 export const ItemsQuery = Query({
   q: Type.String({ maxLength: 800 }),
   lowStock: StringEnum(['true', 'false', '1', '0']),
+  archived: StringEnum(['true', 'false']),
   sort: StringEnum(SORT_NAMES),
   cursor,
   limit: LimitParam(3),
