@@ -11,6 +11,8 @@ import { AccessLog } from './http/access-log.js';
 import { sessionCookie } from './http/cookies.js';
 import { mfaCookie } from './http/mfa-cookie.js';
 import { mfaRoutes } from './http/routes/mfa.js';
+import { passkeyRoutes } from './http/routes/passkeys.js';
+import { PASSKEYS_NEED_A_HOST_NAME } from './auth/second-factor/relying-party.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -25,6 +27,8 @@ import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
 import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
+import { invitationRoutes } from './http/routes/invitations.js';
+import { ledgerRoutes } from './http/routes/ledger.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { passwordResetRoutes } from './http/routes/password-reset.js';
 import { emailRoutes } from './http/routes/email.js';
@@ -138,6 +142,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const mfa = mfaCookie(config.cookieSecure);
   await app.register(authRoutes, { deps, cookie, mfa });
   await app.register(mfaRoutes, { deps, cookie, mfa });
+  await app.register(passkeyRoutes, { deps, cookie, mfa });
   await app.register(sessionRoutes, { deps, cookie });
   await app.register(eventRoutes, { deps });
   await app.register(itemsRoutes, {
@@ -148,6 +153,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(shopRoutes, { deps });
+  await app.register(invitationRoutes, { deps });
+  await app.register(ledgerRoutes, { db: deps.db });
   await app.register(adminRoutes, { deps });
   await app.register(passwordResetRoutes, { deps });
   await app.register(emailRoutes, { deps });
@@ -159,6 +166,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // The web app's files are public (a route per file, registered by @fastify/static, which cannot
     // carry a declaration); the API they talk to is guarded route by route.
     await app.register(publicScope((scope) => scope.register(fastifyStatic, { root, index: ['index.html'], wildcard: false })));
+  }
+  if (!deps.passkeys.usable) {
+    // Once, at start: browsers refuse WebAuthn on an IP address, so every passkey route would fail.
+    app.log.warn({ event: 'passkeys.unavailable', publicUrl: config.publicUrl }, PASSKEYS_NEED_A_HOST_NAME);
   }
   return app;
 }

@@ -46,6 +46,9 @@ export const AUDIT_TYPES = [
   'shop.member_role_changed',
   'shop.member_removed',
   'shop.member_left',
+  'invitation.created',
+  'invitation.withdrawn',
+  'invitation.accepted',
   'mfa.totp_enrolled',
   'mfa.totp_confirmed',
   'mfa.totp_disabled',
@@ -53,6 +56,10 @@ export const AUDIT_TYPES = [
   'mfa.recovery_code_used',
   'mfa.failure',
   'mfa.reset',
+  'passkey.registered',
+  'passkey.renamed',
+  'passkey.removed',
+  'passkey.counter_regression',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];
@@ -69,6 +76,7 @@ const WARN: ReadonlySet<AuditType> = new Set([
   'authz.denied',
   'mfa.failure',
   'password.reset_factor_failure',
+  'passkey.counter_regression',
 ]);
 
 /** Plain values only; no secrets, no usernames, no full addresses. */

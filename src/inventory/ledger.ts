@@ -16,11 +16,12 @@ export interface NewMovement {
   note: string | null;
 }
 
-export async function recordMovement(tx: Queryable, shopId: string, by: string, m: NewMovement): Promise<Movement> {
+/** `byName`: the writer's username, for the returned movement's `by` (the tenant role cannot read users). */
+export async function recordMovement(tx: Queryable, shopId: string, by: string, m: NewMovement, byName?: string): Promise<Movement> {
   const res = await tx.query<MovementRow>(
     `INSERT INTO movements (shop_id, item_id, delta, quantity_after, reason, note, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${MOVEMENT_COLUMNS}`,
     [shopId, m.itemId, m.delta, m.quantityAfter, m.reason, m.note, by],
   );
-  return toMovement(res.rows[0] as MovementRow);
+  return toMovement(res.rows[0] as MovementRow, new Map(byName === undefined ? [] : [[by, byName]]));
 }

@@ -5,6 +5,7 @@ import { checkAdjustment, LIMITS, stockValueError } from './fields.js';
 import { idempotent } from './idempotency.js';
 import { findItem } from './items.js';
 import { recordMovement } from './ledger.js';
+import { usernamesOf } from './people.js';
 import { ITEM_COLUMNS, type ItemRow, MOVEMENT_COLUMNS, type MovementRow, toItem, toMovement } from './rows.js';
 import { assertItemId, inTenant, isUuid } from './tenant.js';
 import type { Item, Movement, Outcome, WriteContext } from './types.js';
@@ -32,6 +33,9 @@ export async function adjustStock(
   const checked = checkAdjustment(input);
   if (!checked.ok) throw validation(checked.errors);
   const { delta, reason, note } = checked.value;
+  // The movement in the answer (and in an idempotent replay of it) names its writer; the route passes
+  // the name it has, other callers get it looked up here (the tenant transaction cannot read users).
+  const byName = ctx.byName ?? (await usernamesOf(db, [ctx.by])).get(ctx.by);
   return inTenant(db, shopId, (tx) =>
     idempotent(tx, shopId, ctx.idempotency, async () => {
       // ::bigint and ::numeric so the bound checks themselves cannot overflow. The stock-value bound
@@ -62,13 +66,7 @@ export async function adjustStock(
         throw new AppError('conflict', detail, { extra: { current } });
       }
       const item = toItem(row);
-      const movement = await recordMovement(tx, shopId, ctx.by, {
-        itemId,
-        delta,
-        quantityAfter: item.quantity,
-        reason,
-        note,
-      });
+      const movement = await recordMovement(tx, shopId, ctx.by, { itemId, delta, quantityAfter: item.quantity, reason, note }, byName);
       return { item, movement };
     }),
   );
@@ -119,6 +117,12 @@ export async function listMovements(
     const page = res.rows.slice(0, limit);
     const last = page[page.length - 1];
     const nextCursor = res.rows.length > limit && last ? encodeCursor({ t: 'm', id: last.id }) : null;
-    return { movements: page.map(toMovement), nextCursor };
+    return { rows: page, nextCursor };
+  }).then(async ({ rows, nextCursor }) => {
+    const names = await usernamesOf(
+      db,
+      rows.map((r) => r.created_by),
+    );
+    return { movements: rows.map((r) => toMovement(r, names)), nextCursor };
   });
 }

@@ -1,3 +1,4 @@
+import { personOf } from './people.js';
 import type { Item, Movement, Reason } from './types.js';
 
 /*
@@ -73,7 +74,8 @@ export function toItem(row: ItemRow): Item {
   };
 }
 
-export function toMovement(row: MovementRow): Movement {
+/** `names`: usernames by id for this row's `created_by` (people.ts); a missing one reads "deleted user". */
+export function toMovement(row: MovementRow, names: ReadonlyMap<string, string>): Movement {
   return {
     id: row.id,
     itemId: row.item_id,
@@ -82,7 +84,7 @@ export function toMovement(row: MovementRow): Movement {
     reason: row.reason as Reason,
     note: row.note,
     createdAt: toIso(row.created_at),
-    by: row.created_by,
+    by: personOf(names, row.created_by),
   };
 }
 

@@ -54,7 +54,10 @@ export const MovementSchema = Type.Object({
   reason: Type.Union(REASONS.map((r) => Type.Literal(r))) as unknown as TUnsafe<Reason>,
   note: nullable(Type.String()),
   createdAt: time,
-  by: nullable(Type.String(), 'The user who made the change; null once that account is gone.'),
+  by: Type.Object(
+    { userId: nullable(Type.String()), username: Type.String() },
+    { description: 'Who made the change: `userId` null and `username` "deleted user" once that account is erased.' },
+  ),
 });
 export type Movement = Static<typeof MovementSchema>;
 
@@ -110,6 +113,8 @@ export interface Summary {
 /** Who is writing, and the Idempotency-Key of the request if it carried one. */
 export interface WriteContext {
   by: string;
+  /** The writer's username, for the movement a write returns (`by`); looked up when absent. */
+  byName?: string | undefined;
   idempotency?: IdempotencyTicket | undefined;
 }
 

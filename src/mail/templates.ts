@@ -140,3 +140,17 @@ export function secondFactorRemovedMail(to: string, username: string, how: 'remo
     ],
   });
 }
+
+/** An invitation to join a shop (docs/api.md "Shops, members, invitations"): the shop's and inviter's names are user input, escaped by compose. */
+export function invitationMail(to: string, inviter: string, shopName: string, role: string, link: string, ttlText: string): OutgoingMail {
+  return compose({
+    kind: 'invitation',
+    to,
+    subject: 'You are invited to a shop on Stockade',
+    body: [
+      `${inviter} invites you to join the shop "${shopName}" on Stockade as ${role}.`,
+      { link, label: 'Join the shop' },
+      `The link works once and for ${ttlText}, and only for a Stockade account with this e-mail address confirmed. If you do not expect this, ignore this mail.`,
+    ],
+  });
+}

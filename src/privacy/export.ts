@@ -3,6 +3,7 @@ import type { Users } from '../auth/users.js';
 import type { Db } from '../db/db.js';
 import { publicSession } from '../sessions/public-session.js';
 import { seenBySubject } from './seen-by-subject.js';
+import { usernamesOf } from '../inventory/people.js';
 import { ITEM_COLUMNS, type ItemRow, MOVEMENT_COLUMNS, type MovementRow, toItem, toMovement } from '../inventory/rows.js';
 import type { SessionEngine } from '../sessions/engine.js';
 
@@ -98,17 +99,26 @@ async function readOwnedInventory(db: Db, userId: string) {
 }
 
 async function readInventory(db: Db, shopId: string) {
-  return db.tenant(shopId, async (tx) => {
-    const items = await tx.query<ItemRow>(
-      `SELECT ${ITEM_COLUMNS}
+  return db
+    .tenant(shopId, async (tx) => {
+      const items = await tx.query<ItemRow>(
+        `SELECT ${ITEM_COLUMNS}
          FROM items WHERE shop_id = $1 ORDER BY created_at, id`,
-      [shopId],
-    );
-    const movements = await tx.query<MovementRow>(
-      `SELECT ${MOVEMENT_COLUMNS}
+        [shopId],
+      );
+      const movements = await tx.query<MovementRow>(
+        `SELECT ${MOVEMENT_COLUMNS}
          FROM movements WHERE shop_id = $1 ORDER BY seq`,
-      [shopId],
-    );
-    return { items: items.rows.map(toItem), movements: movements.rows.map(toMovement) };
-  });
+        [shopId],
+      );
+      return { items: items.rows.map(toItem), movements: movements.rows };
+    })
+    .then(async ({ items, movements }) => {
+      // Names are looked up as the schema owner: the tenant role cannot read users (inventory/people.ts).
+      const names = await usernamesOf(
+        db,
+        movements.map((m) => m.created_by),
+      );
+      return { items, movements: movements.map((m) => toMovement(m, names)) };
+    });
 }

@@ -46,13 +46,13 @@ const toShop = (r: ShopRow): Shop => ({
  * A shop name as typed: trimmed, 1 to 100 characters, no control characters (PostgreSQL text cannot
  * hold NUL: it would be a 500) and no lone surrogates (not text at all; with the u flag a paired surrogate is one code point, never Cs). 400 `validation` otherwise.
  */
-export function checkShopName(raw: string): string {
+export function checkShopName(raw: string, path = 'name'): string {
   const name = raw.normalize('NFC').trim();
   const length = [...name].length;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (length < 1 || length > 100 || /[\u0000-\u001f\u007f]/.test(name) || /\p{Cs}/u.test(name)) {
     const message = 'Use 1 to 100 characters, without control characters.';
-    throw new AppError('validation', message, { errors: [{ path: 'name', message }] });
+    throw new AppError('validation', message, { errors: [{ path, message }] });
   }
   return name;
 }

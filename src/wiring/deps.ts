@@ -11,6 +11,8 @@ import { LoginThrottle } from '../auth/throttle.js';
 import { Users } from '../auth/users.js';
 import { PendingSignIns } from '../auth/second-factor/pending-sign-ins.js';
 import { SecondFactors } from '../auth/second-factor/second-factors.js';
+import { Passkeys } from '../auth/second-factor/passkeys.js';
+import { relyingParty } from '../auth/second-factor/relying-party.js';
 import { SecretBox, type SecretKeys } from '../auth/second-factor/secret-box.js';
 import { loadSecretKeys } from '../auth/second-factor/secret-keys.js';
 import { EmailAddresses } from '../auth/email-addresses.js';
@@ -28,6 +30,7 @@ import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
 import { SessionEngine } from '../sessions/engine.js';
 import { SessionEvents } from '../sessions/events.js';
 import type { SessionStore } from '../sessions/stores/store.js';
+import { Invitations } from '../shops/invitations.js';
 
 /**
  * The composition root: everything the app needs, built from config and an open database. main.ts and
@@ -66,6 +69,8 @@ export interface AppDeps {
   readonly secondFactors: SecondFactors;
   /** Sign-ins waiting for their second step. */
   readonly pendingSignIns: PendingSignIns;
+  /** WebAuthn credentials and their challenges; origin and RP ID from PUBLIC_URL. */
+  readonly passkeys: Passkeys;
   /** Outbound mail: the durable queue (requests enqueue), and where this server's worker sends (jobs/mail-worker.ts). */
   readonly mailQueue: MailQueue;
   readonly mailTransport: MailTransport;
@@ -74,6 +79,8 @@ export interface AppDeps {
   readonly emailAddresses: EmailAddresses;
   /** Security notices by mail (password changed, new device, second factor removed). */
   readonly notices: Notices;
+  /** Invitations to join a shop (single-use links, mailed when bound to an address). */
+  readonly invitations: Invitations;
   /**
    * The second factor as the reset link checks it (auth/second-factor.ts), answered by `secondFactors`.
    */
@@ -153,6 +160,7 @@ export function createDeps(
   const secretKeys = overrides.secretKeys;
   const secretBox = new SecretBox(() => secretKeys ?? loadSecretKeys(config));
   const secondFactors = new SecondFactors(db, secretBox, overrides.clock);
+  const passkeys = new Passkeys(db, relyingParty(config.publicUrl), overrides.clock);
   const mailQueue = new MailQueue(db);
   const mailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir });
   const deps: AppDeps = {
@@ -180,11 +188,13 @@ export function createDeps(
     secretBox,
     secondFactors,
     pendingSignIns: new PendingSignIns(db, overrides.clock),
+    passkeys,
     mailQueue,
     mailTransport,
     mailMetrics: createMailMetrics(metrics.registry, mailQueue),
     emailAddresses: new EmailAddresses(db, mailQueue, config.publicUrl, overrides.clock),
     notices: new Notices(db, mailQueue),
+    invitations: new Invitations(db, mailQueue, config.publicUrl, overrides.clock),
     secondFactor: secondFactors.forRecovery(),
     closers: [async () => pseudonyms.stop(), ...(sessionStack ? [() => (sessionStack as SessionStack).close()] : [])],
   };

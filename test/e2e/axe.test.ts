@@ -82,6 +82,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
       ['/account', 'Account'],
       ['/account/sessions', "Where you're signed in"],
       ['/account/activity', 'Activity'],
+      ['/account/invitations', 'Invite staff'],
     ] as const) {
       await go(page, hash);
       await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();

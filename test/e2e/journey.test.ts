@@ -115,7 +115,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   await phone.page.goto('/#/signin');
   await phone.page.getByLabel('Username').fill(USER);
   await phone.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await phone.page.getByRole('button', { name: 'Sign in' }).click();
+  await phone.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await phone.page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await phone.page.goto(boltUrl);
   await phone.page.getByLabel('Reason').selectOption('received');

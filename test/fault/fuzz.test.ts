@@ -36,6 +36,7 @@ const DATA_TABLES = [
   'mail_queue',
   'shops',
   'memberships',
+  'passkeys',
 ];
 const CODES = new Set(Object.keys(ERROR_CODES));
 /** Operations that take no input at all (nothing to fuzz but the URL itself, covered by the 404 tests). */
@@ -53,7 +54,24 @@ const NO_INPUT = new Set([
   'GET /api/me/email',
   'GET /api/shop',
   'GET /api/shop/members',
+  'GET /api/shop/invitations',
 ]);
+
+const B64 = Buffer.from('{"type":"webauthn.get","challenge":"AAAA","origin":"http://localhost"}').toString('base64url');
+const FAKE_REGISTRATION = {
+  id: 'AAAAAAAA',
+  rawId: 'AAAAAAAA',
+  type: 'public-key',
+  response: { clientDataJSON: B64, attestationObject: 'oA' },
+  clientExtensionResults: {},
+};
+const FAKE_ASSERTION = {
+  id: 'AAAAAAAA',
+  rawId: 'AAAAAAAA',
+  type: 'public-key',
+  response: { clientDataJSON: B64, authenticatorData: 'AAAA', signature: 'AAAA' },
+  clientExtensionResults: {},
+};
 
 type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
 
@@ -126,8 +144,13 @@ describe('hostile input on every route', () => {
       'PATCH /api/shop': { name: 'Fuzz shop renamed', currency: 'USD', timezone: 'Pacific/Auckland', requireMfa: false },
       'DELETE /api/shop': { password: PASSWORD },
       'PATCH /api/shop/members/:userId': { role: 'viewer' },
+      'POST /api/shop/invitations': { role: 'viewer' },
       'POST /api/me/mfa/totp/confirm': { code: '123456' },
       'POST /api/auth/login/mfa': { code: '123456' },
+      // Well-formed WebAuthn responses that verify against nothing (no challenge was issued for them).
+      'POST /api/me/passkeys': { response: FAKE_REGISTRATION, name: 'Fuzz key' },
+      'PATCH /api/me/passkeys/:id': { name: 'Renamed key' },
+      'POST /api/auth/passkey': { response: FAKE_ASSERTION },
       'PUT /api/me/email': { email: 'fuzz@example.test' },
       'POST /api/auth/verify-email': { token: verification },
       'POST /api/auth/password-reset': { login: me.username },

@@ -107,8 +107,8 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   };
 }
 
-/** The one-time link in a mail's text body (`…/#/reset/<token>` or `…/#/verify-email/<token>`). */
-export function linkIn(mail: ReceivedMail, kind: 'reset' | 'verify-email'): string {
+/** The one-time link in a mail's text body (`…/#/reset/<token>`, `…/#/verify-email/<token>` or `…/#/join/<token>`). */
+export function linkIn(mail: ReceivedMail, kind: 'reset' | 'verify-email' | 'join'): string {
   const m = new RegExp(`(\\S+/#/${kind}/[A-Za-z0-9_-]{43})`).exec(mail.text);
   if (!m?.[1]) throw new Error(`no ${kind} link in mail "${mail.subject}"`);
   return m[1];

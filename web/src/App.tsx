@@ -29,6 +29,8 @@ import { VerifyEmail } from './screens/VerifyEmail';
 import { Sessions } from './screens/Sessions';
 import { SignIn } from './screens/SignIn';
 import { SignUp } from './screens/SignUp';
+import { Invitations } from './screens/Invitations';
+import { Join } from './screens/Join';
 
 installClientHooks({
   onSessionEnded: () => sessionEnded(routeStore.get().full),
@@ -51,6 +53,9 @@ function screenFor(r: Route, user: User) {
   if (p === '/account/shop') return <ShopScreen />;
   if (p === '/account/activity') return <Activity />;
   if (user.role === 'admin') return p === '/' || p === '/admin' ? <Admin me={user} /> : <NotFound />;
+  if (p === '/account/invitations') return <Invitations />;
+  const join = match('/join/:token', p);
+  if (join?.token) return <Join token={join.token} signedIn />;
   if (p === '/') return <Dashboard />;
   if (p === '/items') return <Inventory />;
   if (p === '/items/new') return <ItemForm key="new" />;
@@ -72,7 +77,10 @@ export function App() {
   // Signed in on the sign-in or sign-up screen: go to the dashboard. Any other route is kept, which is
   // how the merchant returns to the screen (and the draft) they were on when their session ended.
   useEffect(() => {
-    if (state.status === 'signedIn' && (r.path === '/signin' || r.path === '/signup' || r.path === '/forgot')) {
+    if (
+      state.status === 'signedIn' &&
+      (r.path === '/signin' || r.path === '/signup' || r.path === '/forgot' || match('/join/:token/signup', r.path))
+    ) {
       navigate('/', { replace: true });
     }
   }, [state.status, r.path]);
@@ -92,6 +100,8 @@ export function App() {
   let content: ComponentChildren;
   const reset = match('/reset/:token', r.path);
   const verify = match('/verify-email/:token', r.path);
+  const join = match('/join/:token', r.path);
+  const joinSignUp = match('/join/:token/signup', r.path);
   if (reset?.token) {
     // A reset link works signed in or not: it is about the account it names, not this tab's session.
     content = <ResetPassword token={reset.token} />;
@@ -104,6 +114,9 @@ export function App() {
         Loading Stockade…
       </p>
     );
+  } else if (state.status === 'signedOut' && (joinSignUp?.token || join?.token)) {
+    // A join link signed out: sign in there (then accept), or sign up straight into the shop.
+    content = joinSignUp?.token ? <SignUp invitation={joinSignUp.token} /> : <Join token={join?.token ?? ''} signedIn={false} />;
   } else if (state.status === 'signedOut') {
     content =
       r.path === '/signup' ? (

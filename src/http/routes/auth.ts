@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
+import { checkSignIn, confirmOwner, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
 import { NO_SHOPS, sessionShops } from '../../shops/session-shops.js';
-import { defaultShopName, openShop } from '../../shops/shops.js';
+import { type ActiveShop, checkShopName, defaultShopName, openShop } from '../../shops/shops.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { deviceSummary, truncateIp } from '../../lib/client-info.js';
@@ -18,8 +18,10 @@ import { CsrfToken, SessionSchema, SignedInSchema, WhoAmISchema } from '../schem
 import type { MfaCookie } from '../mfa-cookie.js';
 import { MfaRequiredSchema } from '../schemas/mfa.js';
 import { checkSecondFactorProof } from '../second-factor-proof.js';
+import { checkPasskey } from '../passkey-proof.js';
 import { startSecondStep, startSession } from '../sign-in.js';
 import { UserSchema } from '../schemas/users.js';
+import { ActiveShopSchema } from '../schemas/shops.js';
 import { LoginBody, PasswordChangeBody, ReauthBody, RegisterBody } from '../schemas/requests/auth.js';
 
 /** Sign-up, sign-in, sign-out, "who am I", step-up and password change. */
@@ -32,7 +34,7 @@ export interface AuthRoutesOptions {
 }
 
 // Answers: sign-up has no session to show yet; step-up shows the rotated one.
-const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken });
+const Registered = Type.Object({ user: UserSchema, csrfToken: CsrfToken, shop: ActiveShopSchema });
 const Reauthenticated = Type.Object({ session: SessionSchema, csrfToken: CsrfToken });
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, cookie, mfa }) => {
@@ -60,8 +62,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         operation: {
           tag: 'auth',
           summary: 'Create a merchant account and sign in',
-          ok: { status: 201, description: 'Signed in; sets the session cookie.' },
-          errors: [409, 429],
+          description:
+            'Without `invitation` the account opens its own shop (`shopName`, default "USERNAME\'s shop"). With the token of a valid invitation it joins that shop instead, with the invited role, and opens none; an invalid invitation (unknown, used, expired, withdrawn, or bound to an e-mail address) is 404 and nothing is created. `shopName` and `invitation` together are 400.',
+          ok: { status: 201, description: 'Signed in; sets the session cookie. `shop`: the shop the account works in.' },
+          errors: [404, 409, 429],
         },
       },
       schema: {
@@ -81,10 +85,32 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         request.log.warn({ event: 'register.rate_limited' }, 'sign-ups from this address paused');
         throw tooManyAttempts(closedUntil, throttle.now());
       }
-      // The account and its shop in one transaction: a failure leaves neither.
+      const { invitation, shopName } = request.body;
+      if (invitation !== undefined && shopName !== undefined) {
+        const message = 'A shop name is for a new shop; joining by invitation opens none.';
+        throw new AppError('validation', message, { errors: [{ path: 'shopName', message }] });
+      }
+      const name = shopName === undefined ? undefined : checkShopName(shopName, 'shopName');
+      // A dead link is refused before the password is hashed (and again, authoritatively, in the
+      // transaction). An e-mail-bound link needs a verified address, which a new account has not: 404.
+      if (invitation !== undefined && !(await deps.invitations.findLive(deps.db, invitation)).boundTo(null)) {
+        throw new AppError('not_found', 'This invitation is not valid: it may have been used, withdrawn or have expired.');
+      }
+      // The account and its shop (its own, or the one it is invited to) in one transaction: a failure
+      // — a taken username, an invitation used up by a racing accept — leaves neither.
+      let shop: ActiveShop | undefined;
+      let invitationId: string | undefined;
       const user = await authenticator.register(request.body.username, request.body.password, 'merchant', async (tx, created) => {
-        await openShop(tx, created.id, defaultShopName(created.username));
+        if (invitation !== undefined) {
+          const joined = await deps.invitations.joinIn(tx, invitation, created.id);
+          shop = joined.shop;
+          invitationId = joined.invitationId;
+        } else {
+          const opened = await openShop(tx, created.id, name ?? defaultShopName(created.username));
+          shop = { id: opened.id, name: opened.name, role: 'owner', currency: opened.currency, timezone: opened.timezone };
+        }
       });
+      if (!shop) throw new Error('register: the account was created without a shop');
       await dropPresented(request);
       const created = await sessions.create(user, clientOf(request));
       // Only an admin disabling the account in the instant since it was made: it exists, and is not usable.
@@ -92,8 +118,14 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       issue(reply, created);
       // The account's first device: remembered, so a sign-in from another one is noticed (auth/notices.ts).
       await deps.notices.signedIn(user.id, created.session.userAgent, created.session.ip, { notify: false });
-      await audit.event(request, 'account.created', { userId: user.id, details: { sessionId: created.session.id } });
-      return reply.status(201).send({ user: publicUser(created.user), csrfToken: created.csrfToken });
+      await audit.event(request, 'account.created', { userId: user.id, details: { sessionId: created.session.id, shopId: shop.id } });
+      if (invitationId) {
+        await audit.event(request, 'invitation.accepted', {
+          userId: user.id,
+          details: { shopId: shop.id, invitationId, role: shop.role, atSignUp: true },
+        });
+      }
+      return reply.status(201).send({ user: publicUser(created.user), csrfToken: created.csrfToken, shop });
     },
   );
 
@@ -198,7 +230,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         access: 'user',
         operation: {
           tag: 'auth',
-          summary: 'Step-up: confirm the password, and a code with a second factor enrolled (rotates the token)',
+          summary: 'Step-up: confirm the password (and a code with a second factor enrolled), or use a passkey (rotates the token)',
           ok: { status: 200, description: 'Freshly authenticated.' },
           errors: [429],
         },
@@ -212,31 +244,43 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
-      // With a second factor enrolled, the password alone is not enough (S-81).
-      const { code, recoveryCode } = request.body;
-      const enrolled = (await deps.secondFactors.methods(user.id)).length > 0;
-      if (enrolled && (code === undefined) === (recoveryCode === undefined)) {
-        const message = 'Enter a code from your authenticator app, or a recovery code.';
-        throw new AppError('validation', message, { errors: [{ path: 'code', message }] });
+      const { body } = request;
+      if ('passkey' in body) {
+        // A user-verified passkey of this user, its challenge issued to this session for step-up: both
+        // factors at once. Counted like a wrong password on this session's step-up keys (S-74).
+        const holder = { ceremony: 'step_up' as const, binding: auth.session.id };
+        await confirmOwner(deps, request, user, auth.session.id, 'reauth.failure', async () =>
+          (await checkPasskey(deps, request, holder, body.passkey, { expectUserId: user.id, requireUserVerification: true })) === user.id
+            ? null
+            : { field: 'passkey', message: 'That passkey could not be verified. Try again.' },
+        );
+      } else {
+        // With a second factor enrolled, the password alone is not enough (S-81).
+        const { code, recoveryCode } = body;
+        const enrolled = (await deps.secondFactors.methods(user.id)).length > 0;
+        if (enrolled && (code === undefined) === (recoveryCode === undefined)) {
+          const message = 'Enter a code from your authenticator app, or a recovery code, or use a passkey.';
+          throw new AppError('validation', message, { errors: [{ path: 'code', message }] });
+        }
+        if (!enrolled && (code !== undefined || recoveryCode !== undefined)) {
+          const message = 'Two-factor sign-in is not on for this account.';
+          throw new AppError('validation', message, { errors: [{ path: code !== undefined ? 'code' : 'recoveryCode', message }] });
+        }
+        await confirmPassword(deps, request, user, auth.session.id, body.password, {
+          failure: 'reauth.failure',
+          field: 'password',
+          message: 'That password is not right.',
+          ...(enrolled
+            ? {
+                secondFactor: {
+                  check: async () => (await checkSecondFactorProof(deps, request, user.id, { code, recoveryCode })) !== null,
+                  field: code !== undefined ? 'code' : 'recoveryCode',
+                  message: 'That code is not right.',
+                },
+              }
+            : {}),
+        });
       }
-      if (!enrolled && (code !== undefined || recoveryCode !== undefined)) {
-        const message = 'Two-factor sign-in is not on for this account.';
-        throw new AppError('validation', message, { errors: [{ path: code !== undefined ? 'code' : 'recoveryCode', message }] });
-      }
-      await confirmPassword(deps, request, user, auth.session.id, request.body.password, {
-        failure: 'reauth.failure',
-        field: 'password',
-        message: 'That password is not right.',
-        ...(enrolled
-          ? {
-              secondFactor: {
-                check: async () => (await checkSecondFactorProof(deps, request, user.id, { code, recoveryCode })) !== null,
-                field: code !== undefined ? 'code' : 'recoveryCode',
-                message: 'That code is not right.',
-              },
-            }
-          : {}),
-      });
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
       issue(reply, rotated);

@@ -118,7 +118,11 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     async (request, reply) => {
       const { shopId, user } = requireShop(request);
       const ticket = ticketOf(request, JSON.stringify(request.body));
-      return sendOutcome(reply, 201, await createItem(db, shopId, request.body, { by: user.id, idempotency: ticket }));
+      return sendOutcome(
+        reply,
+        201,
+        await createItem(db, shopId, request.body, { by: user.id, byName: user.username, idempotency: ticket }),
+      );
     },
   );
 
@@ -330,6 +334,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       const ticket = ticketOf(request, JSON.stringify(request.body));
       const outcome = await adjustStock(db, shopId, request.params.id, request.body, {
         by: user.id,
+        byName: user.username,
         idempotency: ticket,
       });
       // A clerk's answer (fresh or replayed) shows the item without its cost.

@@ -55,7 +55,8 @@ for (const backend of BACKENDS) {
       assert.equal(movements[0]?.delta, 7);
       assert.equal(movements[0]?.quantityAfter, 7);
       assert.equal(movements[0]?.reason, 'opening');
-      assert.equal(movements[0]?.by, a);
+      assert.equal(movements[0]?.by.userId, a);
+      assert.match(String(movements[0]?.by.username), /^merchant-/, 'named by the username');
     });
 
     test('SKUs are unique per merchant under NFKC and case folding; other merchants may reuse them', async () => {

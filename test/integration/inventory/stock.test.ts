@@ -33,8 +33,18 @@ for (const backend of BACKENDS) {
       assert.equal(r1.result.item.quantity, 5);
       assert.deepEqual(
         { ...r1.result.movement, id: '', createdAt: '' },
-        { id: '', itemId: item.id, delta: 5, quantityAfter: 5, reason: 'received', note: 'PO 17', createdAt: '', by: m },
+        {
+          id: '',
+          itemId: item.id,
+          delta: 5,
+          quantityAfter: 5,
+          reason: 'received',
+          note: 'PO 17',
+          createdAt: '',
+          by: { userId: m, username: r1.result.movement.by.username },
+        },
       );
+      assert.match(r1.result.movement.by.username, /^merchant-/, 'the writer, by name (looked up for a caller that passes none)');
       await adjustStock(t.db, m, item.id, { delta: -3, reason: 'sold' }, { by: m });
       const rows = await countAll(t.db, 'movements');
       const err = await rejectsWith(adjustStock(t.db, m, item.id, { delta: -3, reason: 'sold' }, { by: m }), 'conflict', 409);

@@ -1,6 +1,7 @@
 import { Secret } from 'otpauth';
 import { codeAt } from '../../../src/auth/second-factor/totp.js';
 import { pendingCookie } from '../mfa/helpers.js';
+import { SoftAuthenticator } from '../../support/soft-authenticator.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
@@ -70,6 +71,20 @@ describe('logs', () => {
     await call(m, 'POST /api/sessions/revoke-others', '/api/sessions/revoke-others', {}, 200);
     const opened = await call(m, 'POST /api/shops', '/api/shops', { body: { name: 'Second shop' } }, 201);
     await call(m, 'POST /api/auth/shop', '/api/auth/shop', { body: { shopId: opened.body.shop.id } }, 200);
+    // An invitation's token is in the preview's and the accept's path: logged as the route pattern only.
+    // (Another owner's shop: `m` deletes their account at the end, which a shop with other members refuses.)
+    const inviter = client();
+    await inviter.register();
+    const invited = await call(inviter, 'POST /api/shop/invitations', '/api/shop/invitations', { body: { role: 'clerk' } }, 201);
+    secrets.add(invited.body.token);
+    await call(inviter, 'GET /api/shop/invitations', '/api/shop/invitations', {}, 200);
+    await call(client(), 'GET /api/invitations/:token', `/api/invitations/${invited.body.token}`, {}, 200);
+    const invitee = client();
+    await invitee.register();
+    await call(invitee, 'POST /api/invitations/:token/accept', `/api/invitations/${invited.body.token}/accept`, {}, 200);
+    const withdrawn = await call(inviter, 'POST /api/shop/invitations', '/api/shop/invitations', { body: { role: 'viewer' } }, 201);
+    secrets.add(withdrawn.body.token);
+    await call(inviter, 'DELETE /api/shop/invitations/:id', `/api/shop/invitations/${withdrawn.body.invitation.id}`, {}, 204);
 
     const created = await call(
       m,
@@ -91,6 +106,13 @@ describe('logs', () => {
       201,
     );
     await call(m, 'GET /api/items/:id/movements', `/api/items/${id}/movements`, {}, 200);
+    await call(
+      m,
+      'GET /api/movements',
+      `/api/movements?limit=5&reason=received&itemId=${id}&by=${m.token ? (await m.get('/api/auth/session')).body.user.id : ''}`,
+      {},
+      200,
+    );
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
     await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
@@ -147,6 +169,46 @@ describe('logs', () => {
       200,
     );
     await call(f, 'DELETE /api/me/mfa/totp', '/api/me/mfa/totp', {}, 204);
+    // Passkeys: registered, renamed, used at step-up, at a second step and without a password, deleted.
+    const p = client();
+    const pName = uniqueUsername('pk');
+    await call(p, 'POST /api/auth/register', '/api/auth/register', { body: { username: pName, password: PASSWORD } }, 201);
+    const authenticator = new SoftAuthenticator(server.config.publicUrl);
+    const creation = await call(p, 'POST /api/me/passkeys/options', '/api/me/passkeys/options', {}, 200);
+    const registered = await call(
+      p,
+      'POST /api/me/passkeys',
+      '/api/me/passkeys',
+      { body: { response: authenticator.create(creation.body).response, name: 'Log key' } },
+      201,
+    );
+    for (const c of registered.body.recoveryCodes) secrets.add(c);
+    const passkeyPath = `/api/me/passkeys/${registered.body.passkey.id}`;
+    await call(p, 'PATCH /api/me/passkeys/:id', passkeyPath, { body: { name: 'Renamed key' } }, 200);
+    const stepUp = await call(p, 'POST /api/auth/reauthenticate/options', '/api/auth/reauthenticate/options', {}, 200);
+    await call(p, 'POST /api/auth/reauthenticate', '/api/auth/reauthenticate', { body: { passkey: authenticator.get(stepUp.body) } }, 200);
+    const third = client();
+    const pkPending = await call(third, 'POST /api/auth/login', '/api/auth/login', { body: { username: pName, password: PASSWORD } }, 200);
+    const pkCookie = pendingCookie(pkPending);
+    secrets.add(pkCookie.slice(pkCookie.indexOf('=') + 1));
+    const stepOptions = await call(
+      third,
+      'POST /api/auth/login/mfa/options',
+      '/api/auth/login/mfa/options',
+      { headers: { cookie: pkCookie } },
+      200,
+    );
+    await call(
+      third,
+      'POST /api/auth/login/mfa',
+      '/api/auth/login/mfa',
+      { body: { passkey: authenticator.get(stepOptions.body) }, headers: { cookie: pkCookie } },
+      200,
+    );
+    const passwordless = client();
+    const plOptions = await call(passwordless, 'POST /api/auth/passkey/options', '/api/auth/passkey/options', {}, 200);
+    await call(passwordless, 'POST /api/auth/passkey', '/api/auth/passkey', { body: { response: authenticator.get(plOptions.body) } }, 200);
+    await call(p, 'DELETE /api/me/passkeys/:id', passkeyPath, {}, 204);
 
     // A refused CSRF token and a wrong password are logged as events, never as values.
     const wrongCsrf = `forged-${randomUUID()}`;
@@ -176,6 +238,8 @@ describe('logs', () => {
     const resetToken = String(resetIssued.body.link).split('/').pop() as string;
     secrets.add(resetToken);
     await call(client(), 'GET /api/auth/password-reset/:token', `/api/auth/password-reset/${resetToken}`, {}, 200);
+    // The victim has no passkey: the options under the link answer 409 (the token, in the path, is not logged).
+    await call(client(), 'POST /api/auth/password-reset/:token/options', `/api/auth/password-reset/${resetToken}/options`, {}, 409);
     const resetPassword = 'reset passphrase that must not be logged';
     secrets.add(resetPassword);
     await call(

@@ -102,6 +102,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'PATCH /api/shop/members/{userId}': 'owner',
         // Any member may leave (their own id); removing someone else is the owner's (shops/members.test.ts).
         'DELETE /api/shop/members/{userId}': 'viewer',
+        'GET /api/movements': 'viewer',
+        'POST /api/shop/invitations': 'manager',
+        'GET /api/shop/invitations': 'manager',
+        'DELETE /api/shop/invitations/{id}': 'manager',
       });
     });
 

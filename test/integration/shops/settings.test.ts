@@ -128,7 +128,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
         200,
         'naming the same currency is no change',
       );
-      // An archived item keeps its amounts (it can be restored): it still holds the currency.
+      // DELETE archives (docs/api.md "Shop floor"): an archived item keeps its cost and may be restored,
+      // so it still holds the currency.
       assert.equal((await owner.delete(`/api/items/${costed.body.item.id}`)).status, 204);
       problem(await owner.patch('/api/shop', { currency: 'GBP' }), 409, 'conflict');
       assert.equal(

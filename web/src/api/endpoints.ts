@@ -3,6 +3,12 @@ import type {
   ActivityPage,
   LoginAnswer,
   MfaStatus,
+  PasskeyAssertion,
+  PasskeyCreationOptions,
+  PasskeyRegistered,
+  PasskeyRegisterInput,
+  PasskeyRenamed,
+  PasskeyRequestOptions,
   RecoveryCodesAnswer,
   SecondFactorProof,
   SecondStepInput,
@@ -49,15 +55,21 @@ import type {
   ResetLinkRequestInput,
   SetEmailInput,
   VerifyEmailInput,
+  InvitationInput,
+  InvitationList,
+  InvitationPreview,
+  IssuedInvitation,
+  JoinedShop,
 } from './types';
 
 /** Typed wrappers over the public API, one per route in docs/api.md. */
 
 export const auth = {
-  register: (username: string, password: string) =>
+  /** `extra`: a name for the new account's own shop, or the token of an invitation to join instead. */
+  register: (username: string, password: string, extra: { shopName?: string; invitation?: string } = {}) =>
     api<Registered>('/api/auth/register', {
       method: 'POST',
-      json: { username, password } satisfies RegisterInput,
+      json: { username, password, ...extra } satisfies RegisterInput,
       unauthenticatedIsExpected: true,
     }),
   login: (username: string, password: string, remember: boolean) =>
@@ -69,6 +81,20 @@ export const auth = {
   /** The second step of a sign-in (the pending cookie from `login` travels by itself). */
   loginSecondStep: (proof: SecondFactorProof) =>
     api<SignedIn>('/api/auth/login/mfa', { method: 'POST', json: proof satisfies SecondStepInput, unauthenticatedIsExpected: true }),
+  /** Options for the second step's passkey (the pending cookie travels by itself). */
+  loginPasskeyOptions: () => api<PasskeyRequestOptions>('/api/auth/login/mfa/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  /** Passwordless sign-in: options, then the user-verified assertion. */
+  passkeyOptions: () => api<PasskeyRequestOptions>('/api/auth/passkey/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  passkeySignIn: (response: PasskeyAssertion) =>
+    api<SignedIn>('/api/auth/passkey', { method: 'POST', json: { response }, unauthenticatedIsExpected: true }),
+  /** Step-up with a passkey: options bound to this session, then the assertion alone. */
+  reauthOptions: () => api<PasskeyRequestOptions>('/api/auth/reauthenticate/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  reauthenticateWithPasskey: (passkey: PasskeyAssertion) =>
+    api<Reauthenticated>('/api/auth/reauthenticate', {
+      method: 'POST',
+      json: { passkey } satisfies ReauthInput,
+      unauthenticatedIsExpected: true,
+    }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
   session: () => api<WhoAmI>('/api/auth/session', { unauthenticatedIsExpected: true }),
   /** Makes `shopId` the session's active shop (no new token). */
@@ -84,10 +110,16 @@ export const auth = {
     api<ResetLinkInfo>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       unauthenticatedIsExpected: true,
     }),
-  resetPassword: (token: string, newPassword: string, code?: string) =>
+  resetPassword: (token: string, newPassword: string, proof?: { code: string } | { passkey: PasskeyAssertion }) =>
     api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       method: 'POST',
-      json: (code ? { newPassword, code } : { newPassword }) satisfies ResetPasswordInput,
+      json: { newPassword, ...proof } satisfies ResetPasswordInput,
+      unauthenticatedIsExpected: true,
+    }),
+  /** Options for a reset's passkey, bound to the link (409: the account has no passkey). */
+  resetPasskeyOptions: (token: string) =>
+    api<PasskeyRequestOptions>(`/api/auth/password-reset/${encodeURIComponent(token)}/options`, {
+      method: 'POST',
       unauthenticatedIsExpected: true,
     }),
   /** "Forgot password?": always 202, whether or not the account exists (a link goes to a verified address only). */
@@ -119,6 +151,15 @@ export const shop = {
   setRole: (userId: string, role: ShopRole) =>
     api<unknown>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'PATCH', json: { role } }),
   remove: (userId: string) => api<void>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'DELETE' }),
+};
+
+export const invitations = {
+  create: (input: InvitationInput) => api<IssuedInvitation>('/api/shop/invitations', { method: 'POST', json: input }),
+  pending: () => api<InvitationList>('/api/shop/invitations'),
+  withdraw: (id: string) => api<void>(`/api/shop/invitations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** What a join link offers; 404 for a used, expired, withdrawn or unknown one. Signed in or not. */
+  preview: (token: string) => api<InvitationPreview>(`/api/invitations/${encodeURIComponent(token)}`, { unauthenticatedIsExpected: true }),
+  accept: (token: string) => api<JoinedShop>(`/api/invitations/${encodeURIComponent(token)}/accept`, { method: 'POST' }),
 };
 
 export const sessions = {
@@ -192,6 +233,11 @@ export const mfa = {
     api<TotpConfirmAnswer>('/api/me/mfa/totp/confirm', { method: 'POST', json: { code } satisfies TotpConfirmInput }),
   disableTotp: () => api<void>('/api/me/mfa/totp', { method: 'DELETE' }),
   newRecoveryCodes: () => api<RecoveryCodesAnswer>('/api/me/mfa/recovery-codes', { method: 'POST' }),
+  passkeyOptions: () => api<PasskeyCreationOptions>('/api/me/passkeys/options', { method: 'POST' }),
+  registerPasskey: (body: PasskeyRegisterInput) => api<PasskeyRegistered>('/api/me/passkeys', { method: 'POST', json: body }),
+  renamePasskey: (id: string, name: string) =>
+    api<PasskeyRenamed>(`/api/me/passkeys/${encodeURIComponent(id)}`, { method: 'PATCH', json: { name } }),
+  deletePasskey: (id: string) => api<void>(`/api/me/passkeys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };
 
 export const admin = {

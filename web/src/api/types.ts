@@ -46,6 +46,12 @@ export type Reauthenticated = JsonAnswer<'/api/auth/reauthenticate', 'post', 200
 export type AuthResponse = Registered | SignedIn | WhoAmI;
 export type PasswordChanged = JsonAnswer<'/api/auth/password', 'post', 200>;
 export type RegisterInput = JsonBody<'/api/auth/register', 'post'>;
+export type Invitation = InvitationList['invitations'][number];
+export type IssuedInvitation = JsonAnswer<'/api/shop/invitations', 'post', 201>;
+export type InvitationList = JsonAnswer<'/api/shop/invitations', 'get', 200>;
+export type InvitationInput = JsonBody<'/api/shop/invitations', 'post'>;
+export type InvitationPreview = JsonAnswer<'/api/invitations/{token}', 'get', 200>;
+export type JoinedShop = JsonAnswer<'/api/invitations/{token}/accept', 'post', 200>;
 export type LoginInput = JsonBody<'/api/auth/login', 'post'>;
 export type ReauthInput = JsonBody<'/api/auth/reauthenticate', 'post'>;
 export type PasswordChangeInput = JsonBody<'/api/auth/password', 'post'>;
@@ -66,8 +72,16 @@ export type TotpConfirmInput = JsonBody<'/api/me/mfa/totp/confirm', 'post'>;
 export type TotpConfirmAnswer = JsonAnswer<'/api/me/mfa/totp/confirm', 'post', 200>;
 export type RecoveryCodesAnswer = JsonAnswer<'/api/me/mfa/recovery-codes', 'post', 200>;
 export type SecondStepInput = JsonBody<'/api/auth/login/mfa', 'post'>;
-/** A second-factor proof: a code from the authenticator app, or a recovery code. */
+/** A second-factor proof: a code from the authenticator app, a recovery code, or a passkey assertion. */
 export type SecondFactorProof = SecondStepInput;
+export type Passkey = MfaStatus['passkeys'][number];
+/** WebAuthn options as the server gives them (what @simplewebauthn/browser's start* functions take). */
+export type PasskeyCreationOptions = JsonAnswer<'/api/me/passkeys/options', 'post', 200>;
+export type PasskeyRequestOptions = JsonAnswer<'/api/auth/passkey/options', 'post', 200>;
+export type PasskeyRegisterInput = JsonBody<'/api/me/passkeys', 'post'>;
+export type PasskeyRegistered = JsonAnswer<'/api/me/passkeys', 'post', 201>;
+export type PasskeyRenamed = JsonAnswer<'/api/me/passkeys/{id}', 'patch', 200>;
+export type PasskeyAssertion = JsonBody<'/api/auth/passkey', 'post'>['response'];
 
 export type Item = Schemas['Item'];
 /** What the create form sends; PATCH sends any of these but quantity, plus `version`. */

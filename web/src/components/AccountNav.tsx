@@ -10,6 +10,7 @@ const LINKS = [
   { to: '/account/sessions', label: "Where you're signed in" },
   { to: '/account/activity', label: 'Activity' },
   { to: '/account/shop', label: 'Shop and members' },
+  { to: '/account/invitations', label: 'Invite staff' },
 ];
 
 export function AccountNav() {

@@ -53,6 +53,7 @@ export function MovementHistory({ itemId, added }: { itemId: string; added: Move
                 </th>
                 <th scope="col">Reason</th>
                 <th scope="col">Note</th>
+                <th scope="col">By</th>
               </tr>
             </thead>
             <tbody>
@@ -67,6 +68,7 @@ export function MovementHistory({ itemId, added }: { itemId: string; added: Move
                   </td>
                   <td data-label="Reason">{REASON_LABELS[m.reason] ?? m.reason}</td>
                   <td data-label="Note">{m.note || '—'}</td>
+                  <td data-label="By">{m.by.username}</td>
                 </tr>
               ))}
             </tbody>
