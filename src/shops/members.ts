@@ -40,7 +40,8 @@ const toMember = (r: MemberRow): Member => ({
 
 // auth/second-factor/second-factors.ts confirmedFactorCount: every kind of second factor counts.
 const MEMBER_COLUMNS = `m.user_id, u.username, m.role, m.joined_at,
-  EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL) AS mfa`;
+  (EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL)
+   OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = m.user_id)) AS mfa`;
 
 /** Owners first, then managers, clerks, viewers; by name within a role. */
 export async function listMembers(db: Queryable, shopId: string): Promise<Member[]> {

@@ -36,10 +36,10 @@ export const atLeast = (role: ShopRole, min: ShopRole): boolean => RANK[role] >=
 const ACTIVE = prepared(
   'stockade_active_membership',
   `SELECT m.shop_id, m.role,
-          sh.require_mfa AND NOT EXISTS (
-            -- auth/second-factor/second-factors.ts confirmedFactorCount: every kind of second factor
-            -- (a passkey table joins here too).
-            SELECT 1 FROM totp_factors t WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL) AS second_factor_missing
+          -- auth/second-factor/second-factors.ts confirmedFactorCount: every kind of second factor counts.
+          sh.require_mfa
+            AND NOT EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = $1) AS second_factor_missing
      FROM memberships m JOIN shops sh ON sh.id = m.shop_id
     WHERE m.user_id = $1
       AND m.shop_id = coalesce(

@@ -71,3 +71,34 @@ test('an owner demotes a clerk to viewer while the clerk’s tab is open: the ad
   assert.deepEqual(unexpectedProblems(problems), []);
   await context.close();
 });
+
+test('the owner’s Shop screen: settings saved, a member’s role changed and a member removed', async () => {
+  const { page, context, problems } = await openPage(browser, server.url);
+  const ownerName = uniqueUsername('owner');
+  await signUp(page, ownerName);
+  const ownerUser = (await server.deps.users.findByUsername(ownerName))!;
+  const shopId = (await server.db.query<{ shop_id: string }>('SELECT shop_id FROM memberships WHERE user_id = $1', [ownerUser.id])).rows[0]!
+    .shop_id;
+  const staff = new TestClient(server.url);
+  const s = await staff.register();
+  await server.db.query(`INSERT INTO memberships (shop_id, user_id, role) VALUES ($1, $2, 'clerk')`, [shopId, s.id]);
+  assert.equal((await staff.post('/api/auth/shop', { shopId })).status, 200);
+
+  await go(page, '/account/shop');
+  await page.getByRole('heading', { name: 'Shop settings' }).waitFor();
+  await page.getByLabel('Shop name').fill('Corner shop');
+  await page.getByLabel('Time zone').selectOption('Pacific/Auckland');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Shop settings saved.').waitFor();
+  const settings = (await staff.get('/api/shop')).body.shop;
+  assert.deepEqual([settings.name, settings.timezone], ['Corner shop', 'Pacific/Auckland']);
+
+  await page.getByLabel(`Role of ${s.username}`).selectOption('viewer');
+  await page.getByText(`${s.username} is now viewer.`).waitFor();
+  assert.equal((await staff.get('/api/auth/session')).body.shop.role, 'viewer');
+  await page.getByRole('button', { name: `Remove ${s.username}` }).click();
+  await page.getByText(`${s.username} was removed.`).waitFor();
+  assert.equal((await staff.get('/api/auth/session')).body.shop, null, 'out of the shop');
+  assert.deepEqual(unexpectedProblems(problems), []);
+  await context.close();
+});

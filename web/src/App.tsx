@@ -24,6 +24,7 @@ import { NotFound } from './screens/NotFound';
 import { ResetPassword } from './screens/ResetPassword';
 import { Scan } from './screens/Scan';
 import { Security } from './screens/Security';
+import { ShopScreen } from './screens/ShopScreen';
 import { ForgotPassword } from './screens/ForgotPassword';
 import { VerifyEmail } from './screens/VerifyEmail';
 import { Sessions } from './screens/Sessions';
@@ -50,6 +51,7 @@ function screenFor(r: Route, user: User) {
   if (p === '/account') return <Account user={user} />;
   if (p === '/account/sessions') return <Sessions />;
   if (p === '/account/security') return <Security />;
+  if (p === '/account/shop') return <ShopScreen />;
   if (p === '/account/activity') return <Activity />;
   if (user.role === 'admin') return p === '/' || p === '/admin' ? <Admin me={user} /> : <NotFound />;
   if (p === '/account/invitations') return <Invitations />;

@@ -47,6 +47,10 @@ import type {
   SessionList,
   SignedIn,
   WhoAmI,
+  ShopSettings,
+  ShopPatch,
+  MemberList,
+  ShopRole,
   Summary,
   EmailState,
   EmailVerified,
@@ -139,6 +143,16 @@ export const auth = {
       method: 'POST',
       json: { currentPassword, newPassword } satisfies PasswordChangeInput,
     }),
+};
+
+/** The active shop: its settings and its members (docs/api.md "Shops, members, invitations"). */
+export const shop = {
+  get: () => api<ShopSettings>('/api/shop'),
+  update: (patch: ShopPatch) => api<ShopSettings>('/api/shop', { method: 'PATCH', json: patch }),
+  members: () => api<MemberList>('/api/shop/members'),
+  setRole: (userId: string, role: ShopRole) =>
+    api<unknown>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'PATCH', json: { role } }),
+  remove: (userId: string) => api<void>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'DELETE' }),
 };
 
 export const invitations = {

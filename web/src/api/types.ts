@@ -36,6 +36,10 @@ export type WhoAmI = JsonAnswer<'/api/auth/session', 'get', 200>;
 export type ActiveShop = NonNullable<WhoAmI['shop']>;
 export type ShopListing = WhoAmI['shops'][number];
 export type ShopRole = ActiveShop['role'];
+export type ShopSettings = JsonAnswer<'/api/shop', 'get', 200>;
+export type ShopPatch = JsonBody<'/api/shop', 'patch'>;
+export type MemberList = JsonAnswer<'/api/shop/members', 'get', 200>;
+export type Member = MemberList['members'][number];
 export type Registered = JsonAnswer<'/api/auth/register', 'post', 201>;
 export type Reauthenticated = JsonAnswer<'/api/auth/reauthenticate', 'post', 200>;
 /** register answers without `session`; login and GET /api/auth/session with it. */

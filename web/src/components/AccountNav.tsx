@@ -9,6 +9,7 @@ const LINKS = [
   { to: '/account/security', label: 'Two-factor sign-in' },
   { to: '/account/sessions', label: "Where you're signed in" },
   { to: '/account/activity', label: 'Activity' },
+  { to: '/account/shop', label: 'Shop and members' },
   { to: '/account/invitations', label: 'Invite staff' },
 ];
 
