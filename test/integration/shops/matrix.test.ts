@@ -88,6 +88,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'GET /api/items/labels': 'clerk',
         'GET /api/items/lookup': 'viewer',
         'POST /api/items/import': 'manager',
+        'GET /api/items/import/template': 'manager',
+        'POST /api/imports/{id}/undo': 'manager',
         'GET /api/items/{id}': 'viewer',
         'PATCH /api/items/{id}': 'manager',
         'DELETE /api/items/{id}': 'manager',
@@ -175,7 +177,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
         assert.equal(summary.body.stockValueCents, sees ? one.body.item.quantity * 123 : null, `${role} summary`);
         const csv = await client.get('/api/items/export.csv');
         assert.equal(csv.status, 200);
-        assert.equal(/costCents/.test(csv.text.split('\n')[0] ?? ''), sees, `${role} export header`);
+        // The human header (docs/api.md "Spreadsheets") names it Cost.
+        assert.equal(/(^|,)Cost(,|$)|costCents/.test((csv.text.split('\n')[0] ?? '').trim()), sees, `${role} export header`);
         if (role !== 'viewer') {
           const adjusted = await client.post(`/api/items/${itemId}/adjustments`, { delta: 1, reason: 'received' });
           assert.equal(adjusted.status, 201, adjusted.text);
