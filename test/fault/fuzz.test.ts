@@ -39,6 +39,8 @@ const DATA_TABLES = [
   'passkeys',
   'counts',
   'count_lines',
+  'imports',
+  'import_items',
 ];
 const CODES = new Set(Object.keys(ERROR_CODES));
 /** Operations that take no input at all (nothing to fuzz but the URL itself, covered by the 404 tests). */
@@ -50,6 +52,7 @@ const NO_INPUT = new Set([
   'GET /api/sessions',
   'GET /api/events',
   'GET /api/items/export.csv',
+  'GET /api/items/import/template',
   'GET /api/inventory/summary',
   'GET /api/counts',
   'POST /api/me/export',

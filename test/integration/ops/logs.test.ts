@@ -115,7 +115,15 @@ describe('logs', () => {
     );
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
     await call(m, 'GET /api/items/labels', `/api/items/labels?ids=${id}&format=html`, {}, 200);
-    await call(m, 'POST /api/items/import', '/api/items/import', { raw: 'sku,name,quantity\nLOG-2,Two,1\n', contentType: 'text/csv' }, 200);
+    await call(m, 'GET /api/items/import/template', '/api/items/import/template', {}, 200);
+    const imported = await call(
+      m,
+      'POST /api/items/import',
+      `/api/items/import?mapping=${encodeURIComponent('{"Shelf": "location"}')}`,
+      { raw: 'sku,name,quantity,Shelf\nLOG-2,Two,1,A1\n', contentType: 'text/csv' },
+      200,
+    );
+    await call(m, 'POST /api/imports/:id/undo', `/api/imports/${imported.body.importId}/undo`, {}, 200);
     await call(m, 'GET /api/inventory/summary', '/api/inventory/summary', {}, 200);
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);

@@ -29,7 +29,9 @@ import type {
   AdminUserPage,
   AdminUserPatch,
   DailyMovementsAnswer,
-  ImportCounts,
+  ImportDone,
+  ImportPreview,
+  ImportUndone,
   ItemEnvelope,
   ItemInput,
   ItemPage,
@@ -166,6 +168,10 @@ export interface ItemQuery {
 
 const itemPath = (id: string) => `/api/items/${encodeURIComponent(id)}`;
 
+/** A column mapping for an import: the file's column → a field, or null to ignore it. */
+export type ColumnMapping = Record<string, string | null>;
+const mappingParam = (m: ColumnMapping) => (Object.keys(m).length === 0 ? undefined : JSON.stringify(m));
+
 export const items = {
   list: (query: ItemQuery) =>
     api<ItemPage>(
@@ -196,13 +202,22 @@ export const items = {
   movements: (id: string, cursor?: string | null, limit = 50) =>
     api<MovementPage>(withQuery(`${itemPath(id)}/movements`, { cursor, limit })),
   exportCsv: () => apiRaw('/api/items/export.csv', {}),
-  importCsv: (csv: string, idempotencyKey: string) =>
-    api<ImportCounts>('/api/items/import', {
+  /** What importing `csv` would do, nothing written (the server's parse is the one truth). */
+  previewImport: (csv: string, mapping: ColumnMapping) =>
+    api<ImportPreview>(withQuery('/api/items/import', { dryRun: 'true', mapping: mappingParam(mapping) }), {
+      method: 'POST',
+      text: csv,
+      contentType: 'text/csv',
+    }),
+  importCsv: (csv: string, mapping: ColumnMapping, idempotencyKey: string) =>
+    api<ImportDone>(withQuery('/api/items/import', { mapping: mappingParam(mapping) }), {
       method: 'POST',
       text: csv,
       contentType: 'text/csv',
       idempotencyKey,
     }),
+  undoImport: (importId: string) => api<ImportUndone>(`/api/imports/${encodeURIComponent(importId)}/undo`, { method: 'POST' }),
+  importTemplate: () => apiRaw('/api/items/import/template', {}),
   summary: () => api<Summary>('/api/inventory/summary'),
   /** Units in and out per UTC day, oldest first, zero days included (extension to docs/api.md). */
   dailyMovements: (days: number) => api<DailyMovementsAnswer>(withQuery('/api/inventory/movements/daily', { days })),

@@ -1698,8 +1698,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export all the merchant's items as CSV
-         * @description Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.
+         * Export all the shop's items as CSV
+         * @description Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.
          */
         get: {
             parameters: {
@@ -1744,12 +1744,15 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import items from CSV (all rows or none)
-         * @description Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).
+         * Import items from CSV (all rows or none), or preview it (dryRun=true)
+         * @description Human headers or their aliases (docs/api.md "Spreadsheets"), money as decimals in the shop's currency (v1's cents columns still import). `mapping`: URL-encoded JSON `{"Their column": "field" | null}` placing or ignoring columns. `dryRun=true` answers what the import would do (the file's problems included, as `errors`) and writes nothing; otherwise 200 `{importId, created, updated}`, and the import can be undone with POST /api/imports/{importId}/undo. Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429), dry runs included.
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    dryRun?: "true" | "false";
+                    mapping?: string;
+                };
                 header?: {
                     /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
                     "X-CSRF-Token"?: string;
@@ -1766,15 +1769,45 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Counts. */
+                /** @description The import, or its preview (dryRun=true). */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** @description Undo it with POST /api/imports/{importId}/undo. */
+                            importId: string;
                             created: number;
                             updated: number;
+                        } | {
+                            created: number;
+                            updated: number;
+                            unchanged: number;
+                            /** @description Each field an import would change on an existing item (at most 1000). */
+                            changes: {
+                                row: number;
+                                sku: string;
+                                /** @description The item field's API name, as in the item (money fields in minor units). */
+                                field: string;
+                                from: string | number | null | string[];
+                                to: string | number | null | string[];
+                            }[];
+                            /** @description The rows that would create an item (at most 1000). */
+                            newItems: {
+                                row: number;
+                                sku: string;
+                                name: string;
+                            }[];
+                            /** @description Columns nobody could place, as the file names them: map them or ignore them. */
+                            unknownColumns: string[];
+                            /** @description Every problem, by row and column as the file names it, with the value. */
+                            errors: {
+                                path: string;
+                                message: string;
+                            }[];
+                            /** @description More changes or new items than the lists hold (the counts are complete). */
+                            truncated: boolean;
                         };
                     };
                 };
@@ -1786,6 +1819,109 @@ export interface paths {
                 415: components["responses"]["UnsupportedMediaType"];
                 422: components["responses"]["Unprocessable"];
                 429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/items/import/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A CSV template to fill in for an import
+         * @description The human headers, in the export's order; money goes in as decimals in the shop's currency.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV: the header row. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo an import
+         * @description Archives the items it created and restores the fields and quantities (through ledger rows) of the items it changed. 409 naming the items if any of them was edited, adjusted or removed since, or if the import was already undone.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Undone. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            importId: string;
+                            /** @description Items the import had created, now archived. */
+                            removed: number;
+                            /** @description Items the import had changed, now as they were before it. */
+                            restored: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
                 500: components["responses"]["Internal"];
                 503: components["responses"]["Unavailable"];
             };

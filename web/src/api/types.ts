@@ -106,7 +106,12 @@ void everyReason;
 export type ItemPage = JsonAnswer<'/api/items', 'get', 200>;
 export type MovementPage = JsonAnswer<'/api/items/{id}/movements', 'get', 200>;
 export type Adjusted = JsonAnswer<'/api/items/{id}/adjustments', 'post', 201>;
-export type ImportCounts = JsonAnswer<'/api/items/import', 'post', 200>;
+type ImportAnswer = JsonAnswer<'/api/items/import', 'post', 200>;
+/** POST /api/items/import: the import done (an id to undo it by). */
+export type ImportDone = Extract<ImportAnswer, { importId: string }>;
+/** POST /api/items/import?dryRun=true: what it would do. */
+export type ImportPreview = Exclude<ImportAnswer, { importId: string }>;
+export type ImportUndone = JsonAnswer<'/api/imports/{id}/undo', 'post', 200>;
 export type Summary = Schemas['Summary'];
 /** One UTC day of GET /api/inventory/movements/daily (our extension to docs/api.md). */
 export type DailyMovementsAnswer = JsonAnswer<'/api/inventory/movements/daily', 'get', 200>;

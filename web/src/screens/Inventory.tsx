@@ -5,7 +5,9 @@ import type { Item, ItemSort } from '../api/types';
 import { Checkbox, Field, Select } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
-import { formatCents, formatNumber } from '../lib/format';
+import { formatNumber } from '../lib/format';
+import { formatMoney } from '../lib/money';
+import { useCurrency } from '../state/currency';
 import { href, navigate, useRoute } from '../lib/router';
 import { useStore } from '../lib/store';
 import { mayAct, shopState } from '../state/shop';
@@ -32,6 +34,7 @@ export const isLow = (item: Item) => item.quantity <= item.lowStockThreshold;
  * Paging is keyset: "Show more" asks for the page after `nextCursor` and appends it.
  */
 export function Inventory() {
+  const currency = useCurrency();
   const route = useRoute();
   const q = route.query.get('q') ?? '';
   const lowStock = route.query.get('low') === '1';
@@ -212,7 +215,7 @@ export function Inventory() {
                     </span>
                   </td>
                   <td data-label="Price" class="num">
-                    {formatCents(item.priceCents)}
+                    {formatMoney(item.priceCents, currency)}
                   </td>
                   <td data-label="Location">{item.location || '—'}</td>
                 </tr>

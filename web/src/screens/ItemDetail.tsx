@@ -4,7 +4,9 @@ import { describeError } from '../api/problem';
 import type { Movement } from '../api/types';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
-import { formatCents, formatDateTime, formatNumber } from '../lib/format';
+import { formatDateTime, formatNumber } from '../lib/format';
+import { formatMoney } from '../lib/money';
+import { useCurrency } from '../state/currency';
 import { href, navigate } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
 import { useStore } from '../lib/store';
@@ -15,6 +17,7 @@ import { isLow } from './Inventory';
 import { MovementHistory } from './MovementHistory';
 
 export function ItemDetail({ id }: { id: string }) {
+  const currency = useCurrency();
   const state = useAsync(() => itemsApi.get(id).then((r) => r.item), [id]);
   const [added, setAdded] = useState<Movement[]>([]);
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -136,11 +139,11 @@ export function ItemDetail({ id }: { id: string }) {
             <dt>SKU</dt>
             <dd class="mono">{item.sku}</dd>
             <dt>Price</dt>
-            <dd>{formatCents(item.priceCents)}</dd>
+            <dd>{formatMoney(item.priceCents, currency)}</dd>
             {item.costCents === null ? null : (
               <>
                 <dt>Cost</dt>
-                <dd>{formatCents(item.costCents)}</dd>
+                <dd>{formatMoney(item.costCents, currency)}</dd>
               </>
             )}
             <dt>Low-stock threshold</dt>
