@@ -79,6 +79,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     for (const [hash, heading] of [
       ['/items', 'Inventory'],
       ['/scan', 'Scan'],
+      ['/counts', 'Stock counts'],
       ['/import', 'Import & export'],
       ['/account', 'Account'],
       ['/account/sessions', "Where you're signed in"],

@@ -23,6 +23,8 @@ import { ItemForm } from './screens/ItemForm';
 import { NotFound } from './screens/NotFound';
 import { ResetPassword } from './screens/ResetPassword';
 import { Scan } from './screens/Scan';
+import { Counts } from './screens/Counts';
+import { CountDetail } from './screens/CountDetail';
 import { Security } from './screens/Security';
 import { ShopScreen } from './screens/ShopScreen';
 import { ForgotPassword } from './screens/ForgotPassword';
@@ -61,6 +63,9 @@ function screenFor(r: Route, user: User) {
   if (p === '/items') return <Inventory />;
   if (p === '/items/new') return <ItemForm key="new" />;
   if (p === '/scan') return <Scan />;
+  if (p === '/counts') return <Counts />;
+  const count = match('/counts/:id', p);
+  if (count?.id) return <CountDetail key={count.id} id={count.id} />;
   let m = match('/items/:id/edit', p);
   if (m?.id) return <ItemForm key={`edit:${m.id}`} id={m.id} />;
   m = match('/items/:id', p);

@@ -25,6 +25,7 @@ function navLinks(user: User): NavLink[] {
   return [
     { to: '/', label: 'Dashboard', prefix: '/' },
     { to: '/items', label: 'Inventory', prefix: '/items' },
+    { to: '/counts', label: 'Counts', prefix: '/counts' },
     { to: '/import', label: 'Import & export', prefix: '/import' },
     { to: '/account', label: 'Account', prefix: '/account' },
   ];
