@@ -79,6 +79,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     for (const [hash, heading] of [
       ['/items', 'Inventory'],
       ['/import', 'Import & export'],
+      ['/ledger', 'Ledger'],
       ['/account', 'Account'],
       ['/account/sessions', "Where you're signed in"],
       ['/account/activity', 'Activity'],

@@ -49,6 +49,7 @@ import type {
   InvitationPreview,
   IssuedInvitation,
   JoinedShop,
+  LedgerQuery,
 } from './types';
 
 /** Typed wrappers over the public API, one per route in docs/api.md. */
@@ -108,6 +109,11 @@ export const auth = {
       method: 'POST',
       json: { currentPassword, newPassword } satisfies PasswordChangeInput,
     }),
+};
+
+/** The shop-wide ledger, newest first (GET /api/movements). */
+export const ledger = {
+  page: (query: LedgerQuery) => api<MovementPage>(withQuery('/api/movements', { ...query })),
 };
 
 export const invitations = {

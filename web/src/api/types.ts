@@ -92,6 +92,7 @@ void everyReason;
 
 export type ItemPage = JsonAnswer<'/api/items', 'get', 200>;
 export type MovementPage = JsonAnswer<'/api/items/{id}/movements', 'get', 200>;
+export type LedgerQuery = QueryOf<'/api/movements'>;
 export type Adjusted = JsonAnswer<'/api/items/{id}/adjustments', 'post', 201>;
 export type ImportCounts = JsonAnswer<'/api/items/import', 'post', 200>;
 export type Summary = Schemas['Summary'];

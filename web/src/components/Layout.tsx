@@ -26,6 +26,7 @@ function navLinks(user: User): NavLink[] {
     { to: '/', label: 'Dashboard', prefix: '/' },
     { to: '/items', label: 'Inventory', prefix: '/items' },
     { to: '/import', label: 'Import & export', prefix: '/import' },
+    { to: '/ledger', label: 'Ledger', prefix: '/ledger' },
     { to: '/account', label: 'Account', prefix: '/account' },
   ];
 }
