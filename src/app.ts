@@ -23,6 +23,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
 import { itemsRoutes } from './http/routes/items.js';
+import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
 import { invitationRoutes } from './http/routes/invitations.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(shopRoutes, { deps });
   await app.register(invitationRoutes, { deps });
   await app.register(ledgerRoutes, { db: deps.db });
   await app.register(adminRoutes, { deps });

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, title: 'Forbidden' },
   csrf: { status: 403, title: 'Cross-site request refused' },
   reauth_required: { status: 403, title: 'Re-authentication required' },
+  mfa_required: { status: 403, title: 'Two-factor sign-in required' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },

@@ -80,6 +80,10 @@ function withShopRole(min: ShopRole, membershipOf: MembershipOf): onRequestHookH
     if (auth.user.role !== 'merchant') throw new AppError('forbidden', 'Administrators have no shop.');
     const membership = await membershipOf(auth);
     if (!membership) throw new AppError('forbidden', 'You are not working in a shop.');
+    // Before the role: whoever is refused here can do something about it (enrol), and a role refusal
+    // would hide that. Not audited as authz.denied (a policy of the shop, not a denial of authority).
+    if (membership.secondFactorMissing)
+      throw new AppError('mfa_required', 'This shop requires two-factor sign-in: turn it on under Security first.');
     if (!atLeast(membership.role, min)) throw new AppError('forbidden', 'Your role in this shop does not allow this.');
     request.membership = membership;
   };

@@ -6,6 +6,7 @@ import { type ItemFieldName, stockValueError } from './fields.js';
 import { idempotent } from './idempotency.js';
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import { inTenant, isUniqueViolation } from './tenant.js';
+import { lockShopMoneyShared } from '../shops/money-lock.js';
 import { fold } from './text.js';
 import type { Item, ItemFields, Outcome, WriteContext } from './types.js';
 
@@ -124,6 +125,8 @@ async function writeRows(
   rows: ImportRow[],
   columns: ItemFieldName[],
 ): Promise<{ created: number; updated: number }> {
+  // Prices and costs are in the shop's currency: not while it changes (shops/money-lock.ts).
+  if (columns.includes('priceCents') || columns.includes('costCents')) await lockShopMoneyShared(tx, shopId);
   const existing = new Map<string, Item>();
   for (const batch of batches(rows, max, (r) => r.skuKey.length + 64)) {
     const found = await tx.query<ItemRow & { sku_key: string }>(

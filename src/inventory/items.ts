@@ -4,6 +4,7 @@ import { checkNewItem, checkPatch, LIMITS, stockValueError } from './fields.js';
 import { idempotent } from './idempotency.js';
 import { recordMovement } from './ledger.js';
 import { COLUMN_OF, ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
+import { lockShopMoneyShared } from '../shops/money-lock.js';
 import { assertItemId, inTenant, isUniqueViolation } from './tenant.js';
 import { fold } from './text.js';
 import type { Item, ItemFields, ItemPatch, Outcome, WriteContext } from './types.js';
@@ -35,6 +36,8 @@ export function uniquenessConflict(err: unknown): AppError | undefined {
 
 /** Inserts one item (no ledger row; callers that set a quantity record it). Used by create and import. */
 export async function insertItem(tx: Queryable, shopId: string, f: ItemFields): Promise<Item> {
+  // A price or cost is in the shop's currency: not while it changes (shops/money-lock.ts).
+  if (f.priceCents !== null || f.costCents !== null) await lockShopMoneyShared(tx, shopId);
   const res = await tx.query<ItemRow>(
     `INSERT INTO items (shop_id, sku, sku_key, name, name_key, description, quantity, unit, price_cents,
        cost_cents, low_stock_threshold, location, tags, barcode)
@@ -150,6 +153,7 @@ async function editItem(db: Db, shopId: string, id: string, checkedPatch: ItemPa
     withinBound = `quantity::numeric * greatest(coalesce(${price}, 0), coalesce(${cost}, 0)) <= ${param(LIMITS.stockValue)}`;
   }
   return inTenant(db, shopId, async (tx) => {
+    if (pricing) await lockShopMoneyShared(tx, shopId);
     let res: { rows: ItemRow[] };
     try {
       res = await tx.query<ItemRow>(

@@ -138,7 +138,11 @@ export class SessionEvents {
     for (const s of [...hit]) this.end(s, reason);
   }
 
-  private notice(n: Notice): void {
+  /**
+   * Passes a notice to this server's streams. The bus calls it for every server's notices; a server
+   * without a bus (one server, nothing to tell the others) is told directly by whoever made the change.
+   */
+  notice(n: Notice): void {
     if (n.kind !== 'shop.changed') return;
     for (const s of this.byUser.get(n.userId) ?? []) s.sink.send({ type: 'shop.changed', shopId: n.shopId, reason: n.reason });
   }

@@ -17,6 +17,13 @@ import type { ShopRole } from './shops.js';
 export interface Membership {
   readonly shopId: string;
   readonly role: ShopRole;
+  /**
+   * The shop requires a second factor (`requireMfa`) and this member has none confirmed: the access
+   * guard answers 403 `mfa_required` on the shop's routes (the mfa routes, declared `user`, stay open so
+   * the member can enrol). Read in the same statement, so turning requireMfa on, or removing one's
+   * factor, bites on the next request like a role change.
+   */
+  readonly secondFactorMissing: boolean;
 }
 
 /** viewer < clerk < manager < owner. */
@@ -28,7 +35,12 @@ export const atLeast = (role: ShopRole, min: ShopRole): boolean => RANK[role] >=
 
 const ACTIVE = prepared(
   'stockade_active_membership',
-  `SELECT m.shop_id, m.role FROM memberships m
+  `SELECT m.shop_id, m.role,
+          sh.require_mfa AND NOT EXISTS (
+            -- auth/second-factor/second-factors.ts confirmedFactorCount: every kind of second factor
+            -- (a passkey table joins here too).
+            SELECT 1 FROM totp_factors t WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL) AS second_factor_missing
+     FROM memberships m JOIN shops sh ON sh.id = m.shop_id
     WHERE m.user_id = $1
       AND m.shop_id = coalesce(
             (SELECT s.active_shop_id FROM sessions s WHERE s.id_hash = $2 AND s.user_id = $1),
@@ -36,7 +48,7 @@ const ACTIVE = prepared(
 );
 
 export async function activeMembership(db: Queryable, userId: string, sessionIdHash: Buffer): Promise<Membership | null> {
-  const res = await db.query<{ shop_id: string; role: ShopRole }>(ACTIVE, [userId, sessionIdHash]);
+  const res = await db.query<{ shop_id: string; role: ShopRole; second_factor_missing: boolean }>(ACTIVE, [userId, sessionIdHash]);
   const row = res.rows[0];
-  return row ? { shopId: row.shop_id, role: row.role } : null;
+  return row ? { shopId: row.shop_id, role: row.role, secondFactorMissing: row.second_factor_missing === true } : null;
 }

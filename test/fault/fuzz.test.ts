@@ -51,6 +51,8 @@ const NO_INPUT = new Set([
   'POST /api/me/export',
   'GET /api/me/mfa',
   'GET /api/me/email',
+  'GET /api/shop',
+  'GET /api/shop/members',
   'GET /api/shop/invitations',
 ]);
 
@@ -122,6 +124,9 @@ describe('hostile input on every route', () => {
       'POST /api/admin/users/:id/password-reset': { invalidatePassword: false },
       'POST /api/auth/shop': { shopId: myShop },
       'POST /api/shops': { name: 'Fuzz shop' },
+      'PATCH /api/shop': { name: 'Fuzz shop renamed', currency: 'USD', timezone: 'Pacific/Auckland', requireMfa: false },
+      'DELETE /api/shop': { password: PASSWORD },
+      'PATCH /api/shop/members/:userId': { role: 'viewer' },
       'POST /api/shop/invitations': { role: 'viewer' },
       'POST /api/me/mfa/totp/confirm': { code: '123456' },
       'POST /api/auth/login/mfa': { code: '123456' },
@@ -162,15 +167,15 @@ describe('hostile input on every route', () => {
     for (const [openapiPath, ops] of Object.entries(doc.paths)) {
       for (const [lower, op] of Object.entries(ops)) {
         const method = lower.toUpperCase();
-        const path = openapiPath.replace(/\{(id|token)\}/g, ':$1');
+        const path = openapiPath.replace(/\{(id|token|userId)\}/g, ':$1');
         const key = `${method} ${path}`;
         // Sign-up and sign-in from a client without a cookie: a sign-in revokes the session it presents.
         const client = path.startsWith('/api/admin') ? admin : /^\/api\/auth\/(login|register)$/.test(path) ? anonymous : merchant;
-        const url = (id = idFor(path)) => path.replace(/:id|:token/, id);
+        const url = (id = idFor(path)) => path.replace(/:id|:token|:userId/, id);
         const jsonSchema = op.requestBody?.content['application/json']?.schema;
         const csv = op.requestBody?.content['text/csv'] !== undefined;
         const queryParams = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-        const hasId = /:id|:token/.test(path);
+        const hasId = /:id|:token|:userId/.test(path);
         const unsafe = method !== 'GET';
         if (!hasId && !queryParams.length && !unsafe) {
           assert.ok(NO_INPUT.has(key), `${key} takes input but has no fuzz cases`);

@@ -81,7 +81,7 @@ const PROBLEM_RESPONSE_NAMES: Record<number, string> = {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: '`validation`: the request is not valid (`errors` lists the fields).',
   401: '`unauthenticated`: no, unknown, expired or revoked session (the cookie is cleared).',
-  403: '`forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate).',
+  403: '`forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate); on a shop route also `mfa_required` (the shop requires a second factor you have not turned on).',
   404: '`not_found`: no such object, or another tenant’s.',
   409: '`conflict`: already exists, stale `version`, stock below zero, or an Idempotency-Key reused with another body.',
   413: '`payload_too_large`: body over 1 MiB (CSV import: 20 MiB).',

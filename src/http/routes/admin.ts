@@ -11,6 +11,9 @@ import { NextCursor, Revoked } from '../schemas/common.js';
 import { AdminUserSchema } from '../schemas/users.js';
 import { AdminUserPatchBody, AdminUsersQuery, AuditQuery } from '../schemas/requests/admin.js';
 import { IdParams } from '../schemas/requests/common.js';
+import { decodeShopCursor, listShops } from '../../shops/admin-shops.js';
+import { AdminShopsQuery } from '../schemas/requests/shops.js';
+import { AdminShopPage } from '../schemas/shops.js';
 
 /**
  * Account administration (docs/api.md "Admin"): the user list, the kill switch, disable/enable, role change,
@@ -51,6 +54,28 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
       const after = cursor === undefined ? undefined : decodeUserCursor(cursor);
       if (after === null) throw validation([{ path: 'querystring/cursor', message: 'is not a cursor from this list' }]);
       return accounts.list({ ...(after !== undefined ? { after } : {}), limit: pageSize(request.query.limit, 50, 200) });
+    },
+  );
+
+  app.get(
+    '/api/admin/shops',
+    {
+      config: {
+        access: 'admin',
+        operation: {
+          tag: 'admin',
+          summary: 'Shops, oldest first, with their member and owner counts (never their stock)',
+          ok: { status: 200, description: 'A page of shops.' },
+        },
+      },
+      schema: { querystring: AdminShopsQuery, response: { 200: AdminShopPage } },
+    },
+    async (request) => {
+      const { cursor } = request.query;
+      const after = cursor === undefined ? undefined : decodeShopCursor(cursor);
+      if (after === null) throw validation([{ path: 'querystring/cursor', message: 'is not a cursor from this list' }]);
+      const page = await listShops(deps.db, { ...(after !== undefined ? { after } : {}), limit: pageSize(request.query.limit, 50, 200) });
+      return { shops: page.shops.map((s) => ({ ...s, createdAt: s.createdAt.toISOString() })), nextCursor: page.nextCursor };
     },
   );
 

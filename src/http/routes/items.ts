@@ -14,6 +14,7 @@ import { archiveItem, createItem, getItem, restoreItem, updateItem } from '../..
 import { listItems } from '../../inventory/list.js';
 import { lookupItem } from '../../inventory/lookup.js';
 import { atLeast } from '../../shops/membership.js';
+import { getShop } from '../../shops/settings.js';
 import type { ShopRole } from '../../shops/shops.js';
 import { summaryWithoutValue, withoutCost } from '../../inventory/cost-visibility.js';
 import { adjustStock, listMovements } from '../../inventory/movements.js';
@@ -391,7 +392,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
         ...viewer,
         operation: {
           tag: 'inventory',
-          summary: 'Units in and out per UTC day, for the dashboard chart (extension to docs/api.md)',
+          summary: "Units in and out per day of the shop's time zone, for the dashboard chart (extension to docs/api.md)",
           description: '`days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.',
           ok: { status: 200, description: 'Per-day totals.' },
         },
@@ -400,7 +401,9 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     },
     async (request) => {
       const { shopId } = requireShop(request);
-      return { days: await getDailyMovements(db, shopId, toInt(request.query.days) ?? DEFAULT_DAYS) };
+      // The shop's day, not UTC's (docs/api.md "Shop settings": the daily totals bucket by the shop's time zone).
+      const { timezone } = await getShop(db, shopId);
+      return { days: await getDailyMovements(db, shopId, toInt(request.query.days) ?? DEFAULT_DAYS, timezone) };
     },
   );
 };

@@ -32,6 +32,7 @@ describe('step-up window', () => {
     const sensitive: [TestClient, string, string, unknown?][] = [
       [m.client, 'POST', '/api/sessions/revoke-others'],
       [m.client, 'DELETE', '/api/me', { password: PASSWORD }],
+      [m.client, 'DELETE', '/api/shop', { password: PASSWORD }],
       [admin.client, 'POST', `/api/admin/users/${victim.id}/revoke-sessions`],
       [admin.client, 'PATCH', `/api/admin/users/${victim.id}`, { disabled: true }],
     ];
@@ -42,6 +43,7 @@ describe('step-up window', () => {
     }
     assert.equal((await admin.client.get('/api/admin/users')).status, 200, 'reads are not gated');
     assert.equal((await server.db.query('SELECT 1 FROM users WHERE id = $1', [m.id])).rows.length, 1, 'nothing was deleted');
+    assert.equal((await server.db.query('SELECT 1 FROM memberships WHERE user_id = $1', [m.id])).rows.length, 1, 'the shop neither');
 
     for (const c of [m.client, admin.client]) {
       const before = c.token;

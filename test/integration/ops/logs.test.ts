@@ -118,6 +118,16 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'POST /api/items/:id/restore', `/api/items/${id}/restore`, {}, 200);
+    // The shop itself: settings, a member (put in by hand: invitations are another route's), its deletion.
+    await call(m, 'GET /api/shop', '/api/shop', {}, 200);
+    await call(m, 'PATCH /api/shop', '/api/shop', { body: { name: 'Renamed shop', timezone: 'Europe/Paris' } }, 200);
+    const staff = await client().register();
+    await server.db.query(`INSERT INTO memberships (shop_id, user_id, role) VALUES ($1, $2, 'clerk')`, [opened.body.shop.id, staff.id]);
+    await call(m, 'GET /api/shop/members', '/api/shop/members', {}, 200);
+    await call(m, 'PATCH /api/shop/members/:userId', `/api/shop/members/${staff.id}`, { body: { role: 'viewer' } }, 200);
+    await call(m, 'DELETE /api/shop/members/:userId', `/api/shop/members/${staff.id}`, {}, 204);
+    await call(m, 'POST /api/shops', '/api/shops', { body: { name: 'Shop to close' } }, 201);
+    await call(m, 'DELETE /api/shop', '/api/shop', { body: { password: PASSWORD } }, 204);
     await call(m, 'GET /api/me/activity', '/api/me/activity', {}, 200);
     await call(m, 'POST /api/me/export', '/api/me/export', {}, 200);
     await call(m, 'GET /api/me/email', '/api/me/email', {}, 200);
@@ -173,6 +183,7 @@ describe('logs', () => {
     await call(admin, 'POST /api/auth/login', '/api/auth/login', { body: { username: adminName, password: ADMIN_PASSWORD } }, 200);
     await call(admin, 'GET /api/admin/users', '/api/admin/users?limit=10', {}, 200);
     await call(admin, 'GET /api/admin/audit', '/api/admin/audit?limit=10', {}, 200);
+    await call(admin, 'GET /api/admin/shops', '/api/admin/shops?limit=10', {}, 200);
     const victim = client();
     const victimUser = await victim.register();
     // A reset link's token is in its path: logged as the route pattern, never as the value.

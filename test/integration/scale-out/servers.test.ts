@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TestClient } from '../../support/client.js';
+import { openEventStream } from '../../support/event-stream.js';
 import { type Haproxy, startHaproxy } from '../../support/haproxy.js';
 import { testRedisUrl } from '../../support/test-databases.js';
 import {
@@ -104,6 +105,68 @@ describe('three servers behind HAProxy', () => {
     const disable = await sameSessionOn(admin.client, urls()[2]!).patch(`/api/admin/users/${victim.id}`, { disabled: true });
     assert.equal(disable.status, 200);
     await refusedEverywhere(again);
+  });
+
+  test('a role change and a removal through one server: the member’s next request on every other server obeys at once; the session lives; a stream elsewhere is told', async () => {
+    const owner = await signedIn(lb.url);
+    const clerk = await signedIn(lb.url);
+    const shopId = (await fleet.db.query<{ shop_id: string }>('SELECT shop_id FROM memberships WHERE user_id = $1', [owner.id])).rows[0]!
+      .shop_id;
+    await fleet.db.query(`INSERT INTO memberships (shop_id, user_id, role) VALUES ($1, $2, 'clerk')`, [shopId, clerk.id]);
+    assert.equal((await clerk.client.post('/api/auth/shop', { shopId })).status, 200);
+    const item = (await owner.client.post('/api/items', { sku: 'FLEET', name: 'fleet', quantity: 100 })).body.item;
+    const adjust = (c: TestClient) => c.post(`/api/items/${item.id}/adjustments`, { delta: 1, reason: 'received' });
+    // Warm every server for the clerk: the session in every local cache, the adjustment allowed on each.
+    for (const url of urls()) {
+      assert.equal((await adjust(sameSessionOn(clerk.client, url))).status, 201, url);
+      assert.equal((await sameSessionOn(clerk.client, url).get('/api/auth/session')).body.shop.role, 'clerk');
+    }
+    // The clerk's open tab holds its stream on server 2; the owner works through server 0.
+    const stream = await openEventStream(sameSessionOn(clerk.client, urls()[2]!));
+    assert.equal(stream.status, 200);
+    await waitFor('the stream is registered', () => fleet.servers[2]!.deps.events.size > 0);
+    const ownerOn0 = sameSessionOn(owner.client, urls()[0]!);
+    try {
+      const demoted = await ownerOn0.patch(`/api/shop/members/${clerk.id}`, { role: 'viewer' });
+      const answered = performance.now();
+      assert.equal(demoted.status, 200, demoted.text);
+      for (const url of urls().slice(1)) {
+        const first = await adjust(sameSessionOn(clerk.client, url));
+        // The very first request after the answer, on a server whose cache holds the session: refused.
+        assert.equal(first.status, 403, `${url}: the first request after the change answered ${first.status}`);
+        assert.equal(first.body.code, 'forbidden');
+      }
+      const told = await stream.next('shop.changed');
+      assert.deepEqual(told.data, { shopId, reason: 'role_changed' });
+      assert.ok(told.at - answered <= 200, `role change answered → event on another server after ${Math.round(told.at - answered)} ms`);
+      for (const url of urls()) {
+        const who = await sameSessionOn(clerk.client, url).get('/api/auth/session');
+        assert.equal(who.status, 200, `${url}: the session survives`);
+        assert.equal(who.body.shop.role, 'viewer', url);
+        assert.equal((await sameSessionOn(clerk.client, url).get(`/api/items/${item.id}`)).status, 200, `${url}: a viewer still reads`);
+      }
+
+      const removed = await sameSessionOn(owner.client, urls()[1]!).delete(`/api/shop/members/${clerk.id}`);
+      const removedAt = performance.now();
+      assert.equal(removed.status, 204, removed.text);
+      for (const url of [urls()[0]!, urls()[2]!]) {
+        const first = await sameSessionOn(clerk.client, url).get(`/api/items/${item.id}`);
+        assert.equal(first.status, 403, `${url}: the first request after the removal answered ${first.status}`);
+      }
+      await waitFor('the removal is told', () =>
+        stream.events.some((e) => e.event === 'shop.changed' && (e.data as { reason: string }).reason === 'removed'),
+      );
+      const removal = stream.events.find((e) => e.event === 'shop.changed' && (e.data as { reason: string }).reason === 'removed')!;
+      assert.ok(removal.at - removedAt <= 200, `removal answered → event on another server after ${Math.round(removal.at - removedAt)} ms`);
+      assert.equal(stream.isEnded, false, 'no session ended');
+      for (const url of urls()) {
+        const who = await sameSessionOn(clerk.client, url).get('/api/auth/session');
+        assert.equal(who.status, 200, `${url}: still signed in`);
+        assert.equal(who.body.shop, null, `${url}: out of the shop`);
+      }
+    } finally {
+      stream.close();
+    }
   });
 
   // Propagation = from the moment the revoking server publishes (PostgreSQL and Redis already done) to

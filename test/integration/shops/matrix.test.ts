@@ -95,6 +95,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
         'GET /api/items/{id}/movements': 'viewer',
         'GET /api/inventory/summary': 'viewer',
         'GET /api/inventory/movements/daily': 'viewer',
+        'GET /api/shop': 'viewer',
+        'PATCH /api/shop': 'owner',
+        'DELETE /api/shop': 'owner',
+        'GET /api/shop/members': 'manager',
+        'PATCH /api/shop/members/{userId}': 'owner',
+        // Any member may leave (their own id); removing someone else is the owner's (shops/members.test.ts).
+        'DELETE /api/shop/members/{userId}': 'viewer',
         'GET /api/movements': 'viewer',
         'POST /api/shop/invitations': 'manager',
         'GET /api/shop/invitations': 'manager',

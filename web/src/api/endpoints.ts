@@ -38,6 +38,7 @@ import type {
   Revoked,
   SessionList,
   SignedIn,
+  WhoAmI,
   Summary,
   EmailState,
   EmailVerified,
@@ -72,7 +73,9 @@ export const auth = {
   loginSecondStep: (proof: SecondFactorProof) =>
     api<SignedIn>('/api/auth/login/mfa', { method: 'POST', json: proof satisfies SecondStepInput, unauthenticatedIsExpected: true }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
-  session: () => api<SignedIn>('/api/auth/session', { unauthenticatedIsExpected: true }),
+  session: () => api<WhoAmI>('/api/auth/session', { unauthenticatedIsExpected: true }),
+  /** Makes `shopId` the session's active shop (no new token). */
+  switchShop: (shopId: string) => api<unknown>('/api/auth/shop', { method: 'POST', json: { shopId } }),
   reauthenticate: (password: string, proof?: SecondFactorProof) =>
     api<Reauthenticated>('/api/auth/reauthenticate', {
       method: 'POST',

@@ -80,6 +80,8 @@ export function describeError(err: unknown): string {
       return 'The request was refused as a possible cross-site request. Reload the page and try again.';
     case 'reauth_required':
       return 'Confirm your password to do that.';
+    case 'mfa_required':
+      return 'This shop requires two-factor sign-in. Turn it on under Account → Two-factor sign-in, then come back.';
     case 'forbidden':
       return "You don't have permission to do that.";
     case 'not_found':

@@ -1637,7 +1637,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Units in and out per UTC day, for the dashboard chart (extension to docs/api.md)
+         * Units in and out per day of the shop's time zone, for the dashboard chart (extension to docs/api.md)
          * @description `days` 1..90 (default 14): one entry per day up to today, oldest first, zero days included.
          */
         get: {
@@ -1807,6 +1807,314 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/shop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The active shop's settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The shop. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @description ISO 4217 code; amounts are integer minor units of it. */
+                                currency: string;
+                                /** @description IANA time zone: the daily totals bucket by the shop's day. */
+                                timezone: string;
+                                /** @description Members without a second factor get 403 `mfa_required` on this shop. */
+                                requireMfa: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete the active shop and everything in it (owner, fresh authentication, password)
+         * @description Items, movements, memberships and invitations go with it. Sessions that worked in it stay signed in without an active shop (or in the user's earliest other shop).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Deleted. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change the active shop's name, currency, time zone or requireMfa (owner)
+         * @description currency: ISO 4217; timezone: IANA (or UTC). A currency change once any item has a price or cost is 409. Turning requireMfa on needs a second factor of your own (400), and tells every member at once (`shop.changed`, reason `mfa_required`).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        currency?: string;
+                        timezone?: string;
+                        requireMfa?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The shop now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shop: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @description ISO 4217 code; amounts are integer minor units of it. */
+                                currency: string;
+                                /** @description IANA time zone: the daily totals bucket by the shop's day. */
+                                timezone: string;
+                                /** @description Members without a second factor get 403 `mfa_required` on this shop. */
+                                requireMfa: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/shop/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The active shop's members (manager or owner) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Owners first, then managers, clerks, viewers. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            members: {
+                                /** Format: uuid */
+                                userId: string;
+                                username: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                /** Format: date-time */
+                                joinedAt: string;
+                                /** @description Has a confirmed second factor. */
+                                mfa: boolean;
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member (owner), or leave the shop (your own id, any role)
+         * @description Applies to the member's next request on every server, without ending their session (it stays signed in, without an active shop). Leaving the shop without an owner is 409; someone who is not a member of this shop is 404.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a member's role (owner)
+         * @description Applies to the member's next request on every server, without ending their session. Leaving the shop without an owner is 409; someone who is not a member of this shop is 404.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required whenever the request carries a session cookie: the `csrfToken` of that session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "owner" | "manager" | "clerk" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description The member now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member: {
+                                /** Format: uuid */
+                                userId: string;
+                                username: string;
+                                role: "owner" | "manager" | "clerk" | "viewer";
+                                /** Format: date-time */
+                                joinedAt: string;
+                                /** @description Has a confirmed second factor. */
+                                mfa: boolean;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
         trace?: never;
     };
     "/api/shop/invitations": {
@@ -2172,6 +2480,62 @@ export interface paths {
                     content: {
                         "application/json": {
                             users: components["schemas"]["AdminUser"][];
+                            /** @description Pass as `cursor` for the next page; null on the last page. */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Invalid"];
+                401: components["responses"]["Unauthenticated"];
+                403: components["responses"]["Forbidden"];
+                500: components["responses"]["Internal"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/shops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shops, oldest first, with their member and owner counts (never their stock) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of shops. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shops: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                members: number;
+                                owners: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
                         };
@@ -2879,10 +3243,10 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description `validation` (400): Invalid request; `unauthenticated` (401): Not signed in; `forbidden` (403): Forbidden; `csrf` (403): Cross-site request refused; `reauth_required` (403): Re-authentication required; `not_found` (404): Not found; `method_not_allowed` (405): Method not allowed; `conflict` (409): Conflict; `payload_too_large` (413): Payload too large; `unsupported_media_type` (415): Unsupported media type; `rate_limited` (429): Too many requests; `internal` (500): Internal error; `unavailable` (503): Service unavailable
+             * @description `validation` (400): Invalid request; `unauthenticated` (401): Not signed in; `forbidden` (403): Forbidden; `csrf` (403): Cross-site request refused; `reauth_required` (403): Re-authentication required; `mfa_required` (403): Two-factor sign-in required; `not_found` (404): Not found; `method_not_allowed` (405): Method not allowed; `conflict` (409): Conflict; `payload_too_large` (413): Payload too large; `unsupported_media_type` (415): Unsupported media type; `rate_limited` (429): Too many requests; `internal` (500): Internal error; `unavailable` (503): Service unavailable
              * @enum {string}
              */
-            code: "validation" | "unauthenticated" | "forbidden" | "csrf" | "reauth_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            code: "validation" | "unauthenticated" | "forbidden" | "csrf" | "reauth_required" | "mfa_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
             /** @description The request id (also in X-Request-Id and the server log). */
             instance?: string;
             /** @description Field errors of a `validation` problem. */
@@ -3045,7 +3409,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate). */
+        /** @description `forbidden` (role), `csrf` (missing or wrong X-CSRF-Token, foreign Origin, cross-site), or `reauth_required` (sensitive action: re-authenticate); on a shop route also `mfa_required` (the shop requires a second factor you have not turned on). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;

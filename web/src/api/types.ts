@@ -31,10 +31,15 @@ export type User = Schemas['User'];
 export type SessionInfo = Schemas['Session'];
 export type DeviceSession = Schemas['SessionListEntry'];
 export type SignedIn = Schemas['SignedIn'];
+/** GET /api/auth/session: the signed-in answer plus the active shop and the list of the user's shops. */
+export type WhoAmI = JsonAnswer<'/api/auth/session', 'get', 200>;
+export type ActiveShop = NonNullable<WhoAmI['shop']>;
+export type ShopListing = WhoAmI['shops'][number];
+export type ShopRole = ActiveShop['role'];
 export type Registered = JsonAnswer<'/api/auth/register', 'post', 201>;
 export type Reauthenticated = JsonAnswer<'/api/auth/reauthenticate', 'post', 200>;
 /** register answers without `session`; login and GET /api/auth/session with it. */
-export type AuthResponse = Registered | SignedIn;
+export type AuthResponse = Registered | SignedIn | WhoAmI;
 export type PasswordChanged = JsonAnswer<'/api/auth/password', 'post', 200>;
 export type RegisterInput = JsonBody<'/api/auth/register', 'post'>;
 export type Invitation = InvitationList['invitations'][number];

@@ -1,4 +1,8 @@
+import { useState } from 'preact/hooks';
+import { describeError } from '../api/problem';
 import { href, useRoute } from '../lib/router';
+import { useStore } from '../lib/store';
+import { shopState, switchShop } from '../state/shop';
 
 const LINKS = [
   { to: '/account', label: 'Password & privacy' },
@@ -21,6 +25,42 @@ export function AccountNav() {
           </li>
         ))}
       </ul>
+      <ShopSwitcher />
     </nav>
+  );
+}
+
+/**
+ * The shops the user belongs to (GET /api/auth/session `shops`); choosing one makes it the session's
+ * active shop (POST /api/auth/shop) and reloads, so every screen reads that shop's data.
+ */
+function ShopSwitcher() {
+  const view = useStore(shopState);
+  const [error, setError] = useState<string | null>(null);
+  if (!view || view.shops.length === 0) return null;
+  return (
+    <div class="shop-switcher">
+      <label for="shop-switcher">Shop</label>
+      <select
+        id="shop-switcher"
+        value={view.shop?.id ?? ''}
+        onChange={async (e) => {
+          setError(null);
+          try {
+            await switchShop((e.target as HTMLSelectElement).value);
+          } catch (err) {
+            setError(describeError(err));
+          }
+        }}
+      >
+        {view.shop ? null : <option value="">Choose a shop</option>}
+        {view.shops.map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name} ({s.role})
+          </option>
+        ))}
+      </select>
+      {error ? <p role="alert">{error}</p> : null}
+    </div>
   );
 }

@@ -7,6 +7,8 @@ import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { formatCents, formatNumber } from '../lib/format';
 import { href, navigate, useRoute } from '../lib/router';
+import { useStore } from '../lib/store';
+import { mayAct, shopState } from '../state/shop';
 import { useAsync } from '../lib/useAsync';
 
 const SORTS: { value: ItemSort; label: string }[] = [
@@ -74,6 +76,8 @@ export function Inventory() {
   }
 
   const rows = [...(first.data?.items ?? []), ...extra];
+  // Creating items is a manager's (state/shop.ts); the server refuses it anyway.
+  const shop = useStore(shopState);
   const filtered = q !== '' || lowStock;
 
   return (
@@ -81,9 +85,11 @@ export function Inventory() {
       <div class="page-head">
         <PageTitle title="Inventory" />
         <div class="page-head__actions">
-          <a class="btn btn--primary" href={href('/items/new')}>
-            New item
-          </a>
+          {mayAct(shop, 'manager') ? (
+            <a class="btn btn--primary" href={href('/items/new')}>
+              New item
+            </a>
+          ) : null}
           <a class="btn" href={href('/import')}>
             Import / export
           </a>

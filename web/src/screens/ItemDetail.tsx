@@ -7,7 +7,9 @@ import { PageTitle } from '../components/PageTitle';
 import { formatCents, formatDateTime, formatNumber } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
+import { useStore } from '../lib/store';
 import { announce } from '../state/announcer';
+import { mayAct, shopState } from '../state/shop';
 import { AdjustStock } from './AdjustStock';
 import { isLow } from './Inventory';
 import { MovementHistory } from './MovementHistory';
@@ -18,6 +20,11 @@ export function ItemDetail({ id }: { id: string }) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const item = state.data;
+  // Controls the role may not use are not shown (the server refuses them anyway); re-rendered when a
+  // shop.changed event re-reads the role (state/shop.ts).
+  const shop = useStore(shopState);
+  const adjusts = mayAct(shop, 'clerk');
+  const manages = mayAct(shop, 'manager');
   const deleteButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (confirmDelete) deleteButton.current?.focus();
@@ -65,14 +72,16 @@ export function ItemDetail({ id }: { id: string }) {
           {item.name}
           {isLow(item) ? <span class="badge badge--low">Low stock</span> : null}
         </PageTitle>
-        <div class="page-head__actions">
-          <a class="btn" href={href(`/items/${encodeURIComponent(item.id)}/edit`)}>
-            Edit
-          </a>
-          <button type="button" class="btn btn--danger-ghost" onClick={() => setConfirmDelete(true)}>
-            Delete
-          </button>
-        </div>
+        {manages ? (
+          <div class="page-head__actions">
+            <a class="btn" href={href(`/items/${encodeURIComponent(item.id)}/edit`)}>
+              Edit
+            </a>
+            <button type="button" class="btn btn--danger-ghost" onClick={() => setConfirmDelete(true)}>
+              Delete
+            </button>
+          </div>
+        ) : null}
       </div>
 
       {confirmDelete ? (
@@ -104,8 +113,12 @@ export function ItemDetail({ id }: { id: string }) {
             <dd class="mono">{item.sku}</dd>
             <dt>Price</dt>
             <dd>{formatCents(item.priceCents)}</dd>
-            <dt>Cost</dt>
-            <dd>{formatCents(item.costCents)}</dd>
+            {item.costCents === null ? null : (
+              <>
+                <dt>Cost</dt>
+                <dd>{formatCents(item.costCents)}</dd>
+              </>
+            )}
             <dt>Low-stock threshold</dt>
             <dd>{formatNumber(item.lowStockThreshold)}</dd>
             <dt>Location</dt>
@@ -125,16 +138,18 @@ export function ItemDetail({ id }: { id: string }) {
           </dl>
           {item.description ? <p class="description">{item.description}</p> : null}
         </div>
-        <div class="card card--adjust">
-          <AdjustStock
-            item={item}
-            onAdjusted={(next, movement) => {
-              state.setData(next);
-              setAdded((prev) => [...prev, movement]);
-              announce(`Stock of ${next.name} is now ${formatNumber(next.quantity)}.`);
-            }}
-          />
-        </div>
+        {adjusts ? (
+          <div class="card card--adjust">
+            <AdjustStock
+              item={item}
+              onAdjusted={(next, movement) => {
+                state.setData(next);
+                setAdded((prev) => [...prev, movement]);
+                announce(`Stock of ${next.name} is now ${formatNumber(next.quantity)}.`);
+              }}
+            />
+          </div>
+        ) : null}
       </div>
       <MovementHistory itemId={item.id} added={added} />
     </section>

@@ -6,6 +6,7 @@ import { announce } from './announcer';
 import { drafts } from './drafts';
 import { endedMessage, shopChangedMessage } from './endings';
 import { SharedEvents, type StreamMessage } from './events';
+import { refreshShop, shopState, shopsFrom } from './shop';
 
 /**
  * Who is signed in, as far as the app knows. The server is the authority: the event stream
@@ -38,7 +39,14 @@ const events = new SharedEvents(onStreamMessage);
 
 function onStreamMessage(m: StreamMessage): void {
   if (m.type === 'session.ended') sessionEnded(route.get().full, endedMessage(m.reason, idleSeconds));
-  else announce(shopChangedMessage(m.reason, undefined), 'info');
+  else {
+    // The role or membership changed: re-read it and re-render with what the server now allows.
+    const name = shopState.get()?.shops.find((s) => s.id === m.shopId)?.name;
+    void refreshShop().then(() => {
+      const now = shopState.get()?.shops.find((s) => s.id === m.shopId);
+      announce(shopChangedMessage(m.reason, name ? { name, ...(now ? { role: now.role } : {}) } : undefined), 'info');
+    });
+  }
 }
 
 export function signedIn(res: AuthResponse): void {
@@ -50,6 +58,7 @@ export function signedIn(res: AuthResponse): void {
     idleSeconds = Math.round((Date.parse(s.idleExpiresAt) - Date.parse(s.lastSeenAt)) / 1000);
   }
   forgetEnded();
+  if (!shopsFrom(res)) void refreshShop();
   authState.set({ status: 'signedIn', user: res.user });
   events.start();
 }
@@ -105,6 +114,7 @@ export function signedOut(notice: string | null): void {
   setCsrfToken(null);
   drafts.clear();
   forgetEnded();
+  shopState.set(null);
   authState.set({ status: 'signedOut', notice, returnTo: null, username: null });
 }
 
