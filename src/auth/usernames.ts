@@ -15,5 +15,5 @@ export function usernameKey(username: string): string {
 /** Null when acceptable; otherwise the field error to return. */
 export function checkUsername(username: string): FieldError | null {
   if (SHAPE.test(usernameKey(username))) return null;
-  return { path: 'username', message: 'Use 3 to 64 characters: letters a-z, digits, dot, underscore or hyphen.' };
+  return { path: 'username', message: 'Use 3 to 64 characters: letters, digits, . _ - ; no spaces — try corner-coffee.' };
 }

@@ -1,6 +1,3 @@
-import { ITEM_FIELDS, type ItemFieldName } from './fields.js';
-import { fold } from './text.js';
-
 /*
  * What a CSV cell means, both ways.
  *
@@ -24,9 +21,3 @@ export function unescapeCell(value: string): string {
 
 /** Tags in one cell. ';' cannot occur inside a tag (fields.ts refuses it). */
 export const TAG_SEPARATOR = ';';
-
-/** The header a CSV column maps to: 'priceCents', 'price_cents', 'Price Cents' all name priceCents. */
-const BY_LOOSE_NAME = new Map<string, ItemFieldName>(ITEM_FIELDS.map((f) => [f.toLowerCase(), f]));
-export function columnField(header: string): ItemFieldName | undefined {
-  return BY_LOOSE_NAME.get(fold(header).replace(/[\s_-]/g, ''));
-}

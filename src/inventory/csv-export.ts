@@ -1,6 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Db, QueryResult } from '../db/db.js';
+import { toDecimal } from '../lib/money.js';
 import { escapeCell, TAG_SEPARATOR } from './csv-cells.js';
+import { HUMAN_HEADERS } from './csv-columns.js';
 import { ITEM_FIELDS } from './fields.js';
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import { inTenant } from './tenant.js';
@@ -11,28 +13,30 @@ import type { Item } from './types.js';
  * (created_at, id), which never change: an item that exists for the whole export appears exactly once
  * even while others are edited, added or deleted. One long transaction would give a single snapshot,
  * but would hold a connection (all of PGlite) for as long as a slow client takes to download.
- * The columns are exactly the importable ones, so an export imports back unchanged.
+ * The columns are exactly the importable ones, under their human headers (csv-columns.ts), with money as
+ * decimals in the shop's currency ("7.50", "750" in JPY), so an export imports back unchanged.
  */
 
 const BATCH = 500;
 
-function cells(item: Item, fields: readonly (typeof ITEM_FIELDS)[number][]): string[] {
+function cells(item: Item, fields: readonly (typeof ITEM_FIELDS)[number][], currency: string): string[] {
   return fields.map((field) => {
     const value = item[field];
     if (value === null) return '';
+    if (field === 'priceCents' || field === 'costCents') return toDecimal(value as number, currency);
     if (Array.isArray(value)) return escapeCell(value.join(TAG_SEPARATOR));
     return escapeCell(String(value));
   });
 }
 
-/** The export as text chunks: a UTF-8 BOM (so spreadsheets detect the encoding), header, then rows. */
 /**
+ * The export as text chunks: a UTF-8 BOM (so spreadsheets detect the encoding), header, then rows.
  * `hideCost` (below manager): the cost column is left out, not emptied — an empty column would wipe
  * every cost if a manager imported the file back; a missing one leaves costs alone.
  */
-export async function* exportCsv(db: Db, shopId: string, batchSize = BATCH, hideCost = false): AsyncGenerator<string> {
+export async function* exportCsv(db: Db, shopId: string, currency: string, batchSize = BATCH, hideCost = false): AsyncGenerator<string> {
   const fields = hideCost ? ITEM_FIELDS.filter((f) => f !== 'costCents') : ITEM_FIELDS;
-  yield `\uFEFF${stringify([fields as readonly string[] as string[]])}`;
+  yield `\uFEFF${stringify([fields.map((f) => HUMAN_HEADERS[f])])}`;
   let after: { createdAt: Date; id: string } | null = null;
   for (;;) {
     const position: { createdAt: Date; id: string } | null = after;
@@ -44,7 +48,7 @@ export async function* exportCsv(db: Db, shopId: string, batchSize = BATCH, hide
         [shopId, position?.createdAt ?? null, position?.id ?? null, batchSize],
       ),
     );
-    if (res.rows.length > 0) yield stringify(res.rows.map((row) => cells(toItem(row), fields)));
+    if (res.rows.length > 0) yield stringify(res.rows.map((row) => cells(toItem(row), fields, currency)));
     const last = res.rows[res.rows.length - 1];
     if (!last || res.rows.length < batchSize) return;
     after = { createdAt: new Date(last.created_at), id: last.id };

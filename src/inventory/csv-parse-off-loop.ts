@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AppError, type ErrorCode, type FieldError } from '../errors.js';
+import type { ColumnTarget } from './csv-columns.js';
 import type { ImportRow, ParsedImport } from './csv-import.js';
 import type { ItemFieldName } from './fields.js';
 
@@ -26,6 +27,10 @@ export interface ParseRequest {
   csv: string | Uint8Array;
   /** When set, the worker also computes the idempotency request hash of the decoded text. */
   hashFor?: { method: string; path: string };
+  /** The shop's currency: what decimal `Price`/`Cost` cells are written in. */
+  currency: string;
+  /** The column mapping sent with the import (csv-columns.ts), as entries. */
+  mapping?: [string, ColumnTarget | null][];
 }
 
 /**
@@ -35,7 +40,13 @@ export interface ParseRequest {
  */
 export type ParseReply =
   | { kind: 'rows'; rows: ImportRow[] }
-  | { kind: 'done'; columns: ItemFieldName[]; requestHash: string | undefined }
+  | {
+      kind: 'done';
+      columns: ItemFieldName[];
+      unknownColumns: string[];
+      errors: FieldError[];
+      requestHash: string | undefined;
+    }
   | { kind: 'refused'; refusal: { code: ErrorCode; detail: string | undefined; status: number; errors: readonly FieldError[] } };
 
 /*
@@ -111,7 +122,12 @@ function runWorker(request: ParseRequest): Promise<OffLoopParse> {
           if (!settled) worker.postMessage('more');
         });
       } else if (reply.kind === 'done') {
-        finish(() => resolve({ parsed: { rows, columns: reply.columns }, requestHash: reply.requestHash }));
+        finish(() =>
+          resolve({
+            parsed: { rows, columns: reply.columns, unknownColumns: reply.unknownColumns, errors: reply.errors },
+            requestHash: reply.requestHash,
+          }),
+        );
       } else {
         const r = reply.refusal;
         finish(() => reject(new AppError(r.code, r.detail, { errors: r.errors, status: r.status })));
@@ -131,7 +147,8 @@ export interface OffLoopParse {
 }
 
 /**
- * Parses and validates a CSV import on a worker thread; throws the same 422 AppErrors as parseImport.
+ * Parses and validates a CSV import on a worker thread; throws the same 422 AppErrors as parseImport
+ * and answers the row problems it collects.
  * Bytes passed in are moved to the worker: the caller must not use them afterwards.
  */
 export async function parseImportOffLoop(request: ParseRequest): Promise<OffLoopParse> {

@@ -35,7 +35,7 @@ function* handle(message: ParseRequest): Generator<ParseReply> {
   try {
     const text = decode(message.csv);
     hash = message.hashFor === undefined ? undefined : requestHash(message.hashFor.method, message.hashFor.path, text);
-    parsed = parseImport(text);
+    parsed = parseImport(text, { currency: message.currency, mapping: new Map(message.mapping ?? []) });
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     yield { kind: 'refused', refusal: { code: err.code, detail: err.detail, status: err.status, errors: err.options.errors ?? [] } };
@@ -44,7 +44,7 @@ function* handle(message: ParseRequest): Generator<ParseReply> {
   for (let i = 0; i < parsed.rows.length; i += ROWS_PER_MESSAGE) {
     yield { kind: 'rows', rows: parsed.rows.slice(i, i + ROWS_PER_MESSAGE) };
   }
-  yield { kind: 'done', columns: parsed.columns, requestHash: hash };
+  yield { kind: 'done', columns: parsed.columns, unknownColumns: parsed.unknownColumns, errors: parsed.errors, requestHash: hash };
 }
 
 /*

@@ -115,7 +115,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   await phone.page.goto('/#/signin');
   await phone.page.getByLabel('Username').fill(USER);
   await phone.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await phone.page.getByRole('button', { name: 'Sign in' }).click();
+  await phone.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await phone.page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await phone.page.goto(boltUrl);
   await phone.page.getByLabel('Reason').selectOption('received');
@@ -164,37 +164,40 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   assert.equal(saved.body.item.priceCents, 30);
   assert.equal(saved.body.item.name, 'Hex bolt M10 zinc');
 
-  // CSV import: a file with bad rows is refused whole, errors next to their rows.
+  // CSV import: the server's dry run previews a file with bad rows; nothing can be imported until fixed.
   await go(page, '/import');
   await page.getByRole('heading', { name: 'Import & export' }).waitFor();
   const bad = [
-    'sku,name,quantity,priceCents,lowStockThreshold,tags',
-    'NUT-10,Hex nut M10,200,5,20,hardware',
-    'NUT-12,Hex nut M12,-4,6,20,hardware',
-    'WASHER,,50,2,10,hardware',
+    'SKU,Name,Qty,Price,Reorder level,Tags',
+    'NUT-10,Hex nut M10,200,0.05,20,hardware',
+    'NUT-12,Hex nut M12,-4,0.06,20,hardware',
+    'WASHER,,50,"0,02",10,hardware',
   ].join('\n');
   await page.getByLabel('CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
-  await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await page.locator('.notice', { hasText: 'Nothing was imported' }).waitFor();
-  const errorRows = page.locator('.table--csv tbody tr.row--error');
-  assert.equal(await errorRows.count(), 2);
-  assert.match((await errorRows.nth(0).textContent()) ?? '', /^2.*quantity.*NUT-12/);
-  assert.match((await errorRows.nth(1).textContent()) ?? '', /^3.*name.*WASHER/);
+  await page.locator('[data-preview="counts"]', { hasText: '2 problems' }).waitFor();
+  const problemsListed = page.locator('.preview .error-list li');
+  assert.equal(await problemsListed.count(), 2);
+  assert.match((await problemsListed.nth(0).textContent()) ?? '', /^Row 2 Qty: “-4”/);
+  assert.match((await problemsListed.nth(1).textContent()) ?? '', /^Row 3 Name/);
+  assert.equal(await page.getByRole('button', { name: 'Import these changes' }).isDisabled(), true);
   await screenshot(page, '08-import-row-errors');
   assert.equal((await other.get('/api/inventory/summary')).body.itemCount, 2, 'nothing was written');
 
-  // A good file: 55 new items, enough for a second page in the list.
-  const lines = ['sku,name,quantity,costCents,priceCents,lowStockThreshold,location,tags'];
+  // A good file: 55 new items, enough for a second page in the list; previewed, then confirmed.
+  const lines = ['SKU,Name,Quantity,Cost,Price,Low-stock threshold,Location,Tags'];
   for (let i = 1; i <= 55; i++) {
-    lines.push(`SCREW-${String(i).padStart(3, '0')},Wood screw ${i},${i * 2},3,9,10,Aisle 4,hardware;wood`);
+    lines.push(`SCREW-${String(i).padStart(3, '0')},Wood screw ${i},${i * 2},0.03,0.09,10,Aisle 4,hardware;wood`);
   }
   await page.getByLabel('CSV file').setInputFiles({
     name: 'screws.csv',
     mimeType: 'text/csv',
     buffer: Buffer.from(lines.join('\r\n')),
   });
-  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('[data-preview="counts"]', { hasText: '55 new, 0 changed, 0 unchanged' }).waitFor();
+  await screenshot(page, '09-import-preview');
+  await page.getByRole('button', { name: 'Import these changes' }).click();
   await page.locator('.notice', { hasText: '55 created, 0 updated' }).waitFor();
+  await page.getByRole('button', { name: 'Undo this import' }).waitFor();
   await screenshot(page, '09-import-done');
 
   // Export: a real download of every item.
@@ -202,7 +205,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   const csv = await readFile((await download.path()) ?? '', 'utf8');
   const rows = csv.trim().split(/\r?\n/);
   assert.equal(rows.length, 1 + 57);
-  assert.match(rows[0] ?? '', /^sku,name/);
+  assert.match(rows[0] ?? '', /^SKU,Name,/);
   assert.ok(csv.includes('BOLT-10') && csv.includes('SCREW-055') && csv.includes('XSS-1'));
 
   // The list: paging, search, low-stock filter, sort; the XSS name is text.
@@ -220,12 +223,11 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   // Each filter change is one list request; wait for it, then for the rows it brought.
   const listed = () => page.waitForResponse((r) => r.url().includes('/api/items?') && r.status() === 200);
   const rowCount = (n: number) => page.waitForFunction((want) => document.querySelectorAll('.table--items tbody tr').length === want, n);
-  await page.getByLabel('Search by name or SKU').fill('bolt');
-  await Promise.all([listed(), page.getByRole('button', { name: 'Search' }).click()]);
+  // The list searches as you type (once typing pauses): the request follows the fill by itself.
+  await Promise.all([listed(), page.getByLabel('Search by name or SKU').fill('bolt')]);
   await rowCount(1);
   assert.match((await listRows.first().textContent()) ?? '', /Hex bolt M10 zinc/);
-  await page.getByLabel('Search by name or SKU').fill('');
-  await Promise.all([listed(), page.getByRole('button', { name: 'Search' }).click()]);
+  await Promise.all([listed(), page.getByLabel('Search by name or SKU').fill('')]);
   await rowCount(50);
   await Promise.all([listed(), page.getByLabel('Low stock only').click()]);
   await rowCount(6);

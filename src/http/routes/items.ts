@@ -1,15 +1,19 @@
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import type { Pseudonyms } from '../../auth/pseudonyms.js';
 import { type LoginThrottle, tooManyAttempts } from '../../auth/throttle.js';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
+import { HUMAN_HEADERS, parseMapping } from '../../inventory/csv-columns.js';
 import { exportCsv } from '../../inventory/csv-export.js';
+import { shopCurrency } from '../../inventory/currency.js';
 import { DEFAULT_DAYS, getDailyMovements } from '../../inventory/daily-movements.js';
 import { checkIdempotencyKey, requestHash } from '../../inventory/idempotency.js';
-import { importCsv } from '../../inventory/import.js';
+import { dryRunImport, importCsv } from '../../inventory/import.js';
+import { undoImport } from '../../inventory/import-undo.js';
+import { ITEM_FIELDS } from '../../inventory/fields.js';
 import { archiveItem, createItem, getItem, restoreItem, updateItem } from '../../inventory/items.js';
 import { listItems } from '../../inventory/list.js';
 import { lookupItem } from '../../inventory/lookup.js';
@@ -21,11 +25,13 @@ import { adjustStock, listMovements } from '../../inventory/movements.js';
 import { getSummary, summaryJson } from '../../inventory/summary.js';
 import type { IdempotencyTicket, Outcome } from '../../inventory/types.js';
 import { requireShop } from '../guards.js';
-import { Adjusted, DailyMovements, ImportCounts, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
+import { ImportDone, ImportDryRun, ImportUndone } from '../schemas/imports.js';
+import { Adjusted, DailyMovements, ItemEnvelope, ItemPage, MovementPage, SummarySchema } from '../schemas/inventory.js';
 import { IdParams } from '../schemas/requests/common.js';
 import {
   AdjustmentBody,
   DailyMovementsQuery,
+  ImportQuery,
   ItemPatchBody,
   ItemsQuery,
   LookupQuery,
@@ -81,7 +87,13 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     {
       config: {
         ...viewer,
-        operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } },
+        operation: {
+          tag: 'inventory',
+          summary: 'List, search and sort items',
+          description:
+            'Every word of `q` must match sku, name, barcode, location, tags or description as a case-insensitive substring, or (words of 4+ characters) by trigram word similarity ≥ 0.6; best match first, then `sort`. `location` and `tag` filter (case-insensitive, whole value); `archived=true` lists only archived items.',
+          ok: { status: 200, description: 'A page of items.' },
+        },
       },
       schema: { querystring: ItemsQuery, response: { 200: ItemPage } },
     },
@@ -90,6 +102,8 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       const q = request.query;
       const page = await listItems(db, shopId, {
         q: q.q,
+        location: q.location,
+        tag: q.tag,
         lowStock: q.lowStock === 'true' || q.lowStock === '1',
         archived: q.archived === 'true',
         sort: q.sort,
@@ -134,15 +148,16 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
         ...viewer,
         operation: {
           tag: 'inventory',
-          summary: "Export all the merchant's items as CSV",
-          description: "Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.",
+          summary: "Export all the shop's items as CSV",
+          description:
+            "Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.",
           ok: { status: 200, description: 'CSV, streamed.', contentType: 'text/csv' },
         },
       },
     },
     async (request, reply) => {
       const { shopId, role } = requireShop(request);
-      const chunks = exportCsv(db, shopId, undefined, !seesCost(role))[Symbol.asyncIterator]();
+      const chunks = exportCsv(db, shopId, await shopCurrency(db, shopId), undefined, !seesCost(role))[Symbol.asyncIterator]();
       // The header and the first batch are read before answering, so a database failure is still a
       // proper problem response; a failure later can only cut the stream short.
       const header = await chunks.next();
@@ -164,7 +179,8 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
   // The import route lives in its own scope with the only text/csv parser, so no other route accepts
   // CSV (it is 415 there). The body stays bytes here: decoding (strictly: invalid UTF-8 is a 422, not
   // U+FFFD), hashing and parsing 20 MB all happen on a worker thread (S-88, csv-parse-off-loop.ts).
-  await app.register(async (csvScope) => {
+  await app.register(async (untyped) => {
+    const csvScope = untyped.withTypeProvider<TypeBoxTypeProvider>();
     // Merchants whose import this server is running (import.ts: one at a time per merchant).
     const importing = new Set<string>();
     csvScope.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => {
@@ -178,42 +194,85 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
           ...manager,
           operation: {
             tag: 'inventory',
-            summary: 'Import items from CSV (all rows or none)',
+            summary: 'Import items from CSV (all rows or none), or preview it (dryRun=true)',
             idempotent: true,
             requestBody: { contentType: 'text/csv', description: 'UTF-8 CSV with a header row, up to 20 MiB.' },
             description:
-              'Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429).',
-            ok: { status: 200, description: 'Counts.' },
+              'Human headers or their aliases (docs/api.md "Spreadsheets"), money as decimals in the shop\'s currency (v1\'s cents columns still import). `mapping`: URL-encoded JSON `{"Their column": "field" | null}` placing or ignoring columns. `dryRun=true` answers what the import would do (the file\'s problems included, as `errors`) and writes nothing; otherwise 200 `{importId, created, updated}`, and the import can be undone with POST /api/imports/{importId}/undo. Parsed on a worker thread, written in one transaction. One import at a time per shop (409 with Retry-After while another runs, on any server); `IMPORT_MAX` per `IMPORT_WINDOW` (429), dry runs included.',
+            ok: { status: 200, description: 'The import, or its preview (dryRun=true).' },
             errors: [409, 422, 429],
           },
         },
-        schema: { response: { 200: ImportCounts } },
+        schema: { querystring: ImportQuery, response: { 200: Type.Union([ImportDone, ImportDryRun]) } },
       },
       async (request, reply) => {
         const { shopId, user } = requireShop(request);
+        const query = request.query;
+        // The mapping first: a bad one is the request's own 400, whatever the body.
+        const mapping = parseMapping(query.mapping);
+        const dryRun = query.dryRun === 'true';
         if (!Buffer.isBuffer(request.body)) {
           throw new AppError('unsupported_media_type', 'Send the CSV as text/csv.');
         }
         const header = request.headers['idempotency-key'];
-        const key = header === undefined ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
+        const key = header === undefined || dryRun ? undefined : checkIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
         // Counted before any work, refused or not: a file that is all errors costs the server as much as a
         // good one, and is exactly what someone repeating it would send. Keyed by pseudonym like the export.
         const closedUntil = await throttle.quota(await pseudonyms.keys('import:', 'shop', shopId), importQuota.max, importQuota.window);
         if (closedUntil) throw tooManyAttempts(closedUntil, throttle.now());
-        const outcome = await importCsv(
-          db,
-          shopId,
-          request.body,
-          {
-            by: user.id,
-            keyed: key === undefined ? undefined : { key, method: request.method, path: request.url },
-          },
-          importing,
-        );
-        return sendOutcome(reply, 200, outcome);
+        const ctx = {
+          by: user.id,
+          currency: await shopCurrency(db, shopId),
+          mapping,
+          keyed: key === undefined ? undefined : { key, method: request.method, path: request.url },
+        };
+        if (dryRun) return reply.status(200).send(await dryRunImport(db, shopId, request.body, ctx, importing));
+        return sendOutcome(reply, 200, await importCsv(db, shopId, request.body, ctx, importing));
       },
     );
   });
+
+  app.get(
+    '/api/items/import/template',
+    {
+      config: {
+        ...manager,
+        operation: {
+          tag: 'inventory',
+          summary: 'A CSV template to fill in for an import',
+          description: "The human headers, in the export's order; money goes in as decimals in the shop's currency.",
+          ok: { status: 200, description: 'CSV: the header row.', contentType: 'text/csv' },
+        },
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="items-template.csv"')
+        .send(`\uFEFF${ITEM_FIELDS.map((f) => HUMAN_HEADERS[f]).join(',')}\r\n`),
+  );
+
+  app.post(
+    '/api/imports/:id/undo',
+    {
+      config: {
+        ...manager,
+        operation: {
+          tag: 'inventory',
+          summary: 'Undo an import',
+          description:
+            'Archives the items it created and restores the fields and quantities (through ledger rows) of the items it changed. 409 naming the items if any of them was edited, adjusted or removed since, or if the import was already undone.',
+          ok: { status: 200, description: 'Undone.' },
+          errors: [409],
+        },
+      },
+      schema: { params: IdParams, response: { 200: ImportUndone } },
+    },
+    async (request) => {
+      const { shopId, user } = requireShop(request);
+      return undoImport(db, shopId, request.params.id, user.id);
+    },
+  );
 
   app.get(
     '/api/items/lookup',

@@ -36,6 +36,13 @@ describe('accounts', () => {
     }
   });
 
+  test('a refused username is told the rules and an example (issue 18)', async () => {
+    const res = await client().post('/api/auth/register', { username: 'Corner Coffee', password: PASSWORD });
+    assert.equal(res.status, 400);
+    const message = res.body.errors.find((e: { path: string }) => e.path === 'username')?.message;
+    assert.equal(message, 'Use 3 to 64 characters: letters, digits, . _ - ; no spaces — try corner-coffee.');
+  });
+
   test('usernames are unique case- and width-insensitively', async () => {
     const name = uniqueUsername('Case');
     assert.equal((await client().post('/api/auth/register', { username: name, password: PASSWORD })).status, 201);

@@ -1,3 +1,4 @@
+import { useCurrency } from '../state/currency';
 import { useEffect, useRef } from 'preact/hooks';
 import { formatDateTime } from '../lib/format';
 import type { Item } from '../api/types';
@@ -22,9 +23,12 @@ interface ConflictPanelProps {
  */
 export function ConflictPanel(props: ConflictPanelProps) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const currency = useCurrency();
   useEffect(() => heading.current?.focus(), []);
 
-  const rows = EDITABLE.filter((f) => !sameValue(f, props.base, props.theirValues) || !sameValue(f, props.base, props.mine));
+  const rows = EDITABLE.filter(
+    (f) => !sameValue(f, props.base, props.theirValues, currency) || !sameValue(f, props.base, props.mine, currency),
+  );
 
   return (
     <section class="conflict" aria-labelledby="conflict-title">
@@ -45,16 +49,16 @@ export function ConflictPanel(props: ConflictPanelProps) {
           </thead>
           <tbody>
             {rows.map((field) => {
-              const theyChanged = !sameValue(field, props.base, props.theirValues);
-              const youChanged = !sameValue(field, props.base, props.mine);
+              const theyChanged = !sameValue(field, props.base, props.theirValues, currency);
+              const youChanged = !sameValue(field, props.base, props.mine, currency);
               return (
                 <tr key={field} class={theyChanged && youChanged ? 'row--clash' : undefined}>
                   <th scope="row">
                     {FIELD_LABELS[field]}
                     {theyChanged && youChanged ? <span class="badge badge--low">both changed</span> : null}
                   </th>
-                  <td class={theyChanged ? 'changed' : undefined}>{display(field, props.theirValues)}</td>
-                  <td class={youChanged ? 'changed' : undefined}>{display(field, props.mine)}</td>
+                  <td class={theyChanged ? 'changed' : undefined}>{display(field, props.theirValues, currency)}</td>
+                  <td class={youChanged ? 'changed' : undefined}>{display(field, props.mine, currency)}</td>
                 </tr>
               );
             })}

@@ -4,7 +4,9 @@ import type { DailyMovements } from '../api/types';
 import { ChartTable, type DayTotals, MovementChart } from '../components/MovementChart';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
-import { formatCents, formatNumber } from '../lib/format';
+import { formatNumber } from '../lib/format';
+import { formatMoney } from '../lib/money';
+import { useCurrency } from '../state/currency';
 import { href } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
 
@@ -23,6 +25,7 @@ function toDayTotals(days: DailyMovements[]): DayTotals[] {
 }
 
 export function Dashboard() {
+  const currency = useCurrency();
   const summary = useAsync(() => itemsApi.summary(), []);
   const low = useAsync(() => itemsApi.list({ lowStock: true, sort: 'quantity', limit: 10 }), []);
   const chart = useAsync(() => itemsApi.dailyMovements(DAYS), []);
@@ -36,13 +39,17 @@ export function Dashboard() {
       {summary.error ? <Notice tone="error">{describeError(summary.error)}</Notice> : null}
       <ul class="stats" aria-label="Inventory summary" aria-busy={summary.loading ? 'true' : 'false'}>
         <li class="stat">
-          <span class="stat__label">Items</span>
+          <a class="stat__label" href={href('/items')}>
+            Items
+          </a>
           <span class="stat__value" data-stat="itemCount">
             {s ? formatNumber(s.itemCount) : '…'}
           </span>
         </li>
         <li class="stat">
-          <span class="stat__label">Units in stock</span>
+          <a class="stat__label" href={href('/items?sort=quantity')}>
+            Units in stock
+          </a>
           <span class="stat__value" data-stat="totalUnits">
             {s ? formatNumber(s.totalUnits) : '…'}
           </span>
@@ -50,11 +57,13 @@ export function Dashboard() {
         <li class="stat">
           <span class="stat__label">Stock value (at cost)</span>
           <span class="stat__value" data-stat="stockValue">
-            {s ? formatCents(s.stockValueCents) : '…'}
+            {s ? formatMoney(s.stockValueCents, currency) : '…'}
           </span>
         </li>
         <li class={`stat${s && s.lowStockCount > 0 ? ' stat--warn' : ''}`}>
-          <span class="stat__label">Low stock</span>
+          <a class="stat__label" href={href('/items?low=1&sort=quantity')}>
+            Low stock
+          </a>
           <span class="stat__value" data-stat="lowStockCount">
             {s ? formatNumber(s.lowStockCount) : '…'}
           </span>
@@ -65,7 +74,7 @@ export function Dashboard() {
         <section class="card" aria-labelledby="chart-title">
           <h2 id="chart-title">Stock movements, last {DAYS} days</h2>
           <p class="legend" aria-hidden="true">
-            <span class="legend__in">Units in</span>
+            <span class="legend__in">Units in (deliveries and returns)</span>
             <span class="legend__out">Units out</span>
           </p>
           {chart.error ? <Notice tone="error">{describeError(chart.error)}</Notice> : null}
@@ -95,8 +104,7 @@ export function Dashboard() {
                 <li key={item.id}>
                   <a href={href(`/items/${encodeURIComponent(item.id)}`)}>{item.name}</a>
                   <span class="lowlist__qty">
-                    {formatNumber(item.quantity)}
-                    <span class="muted"> / {formatNumber(item.lowStockThreshold)}</span>
+                    {formatNumber(item.quantity)} of {formatNumber(item.lowStockThreshold)} left
                   </span>
                 </li>
               ))}

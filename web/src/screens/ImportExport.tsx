@@ -1,75 +1,96 @@
 import { useState } from 'preact/hooks';
 import { newIdempotencyKey } from '../api/client';
-import { items as itemsApi } from '../api/endpoints';
-import { ApiError, describeError } from '../api/problem';
-import type { FieldError, ItemInput } from '../api/types';
+import { type ColumnMapping, items as itemsApi } from '../api/endpoints';
+import { describeError } from '../api/problem';
+import type { ImportDone, ImportPreview } from '../api/types';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
-import { parseCsv } from '../lib/csv';
 import { saveResponse, today } from '../lib/download';
 import { formatNumber } from '../lib/format';
+import { formatMoney } from '../lib/money';
 import { href } from '../lib/router';
 import { announce } from '../state/announcer';
+import { useCurrency } from '../state/currency';
 
-/** The columns shown, in the order the export writes them; the compiler checks they are exactly the item's writable fields. */
-const COLUMNS = [
-  'sku',
-  'name',
-  'description',
-  'quantity',
-  'unit',
-  'priceCents',
-  'costCents',
-  'lowStockThreshold',
-  'location',
-  'tags',
-  'barcode',
-] as const satisfies readonly (keyof ItemInput)[];
-const everyColumn: Exclude<keyof ItemInput, (typeof COLUMNS)[number]> extends never ? true : never = true;
-void everyColumn;
-
-/** Header cell → field, as loosely as the server matches it (case, spaces, dashes, underscores). */
-const looseField = (header: string) => header.toLowerCase().replace(/[\s_-]/g, '');
-/** Rows shown in the preview when nothing is wrong; rows with errors are always shown. */
-const PREVIEW_ROWS = 20;
-const MAX_BYTES = 20 * 1024 * 1024;
-
-/**
- * The data row (1 = first row after the header) a server error is about, from paths like
- * "rows/3/sku" or "row 3". Null for errors about the whole file (e.g. a missing column).
+/*
+ * Import in three steps, each answered by the server (its dry run is the one truth: the app parses no
+ * CSV itself): choose a file → the preview (columns to place, problems by row and column, what will be
+ * created and changed field by field) → confirm → the result, with "Undo this import".
  */
-export function rowOfError(e: FieldError): { row: number; field: string | null } | null {
-  const m = /rows?[/\s[.]*(\d+)\]?(?:[/.](\w+))?/i.exec(e.path);
-  if (!m) return null;
-  return { row: Number(m[1]), field: m[2] ?? null };
-}
 
-interface Result {
-  created: number;
-  updated: number;
-}
+/** The fields a column can be placed in (the server's COLUMN_TARGETS), with the words the merchant sees. */
+const TARGETS: [string, string][] = [
+  ['sku', 'SKU'],
+  ['name', 'Name'],
+  ['description', 'Description'],
+  ['quantity', 'Quantity'],
+  ['unit', 'Unit'],
+  ['price', 'Price (decimal)'],
+  ['cost', 'Cost (decimal)'],
+  ['priceCents', 'Price in cents'],
+  ['costCents', 'Cost in cents'],
+  ['lowStockThreshold', 'Low-stock threshold'],
+  ['location', 'Location'],
+  ['tags', 'Tags'],
+  ['barcode', 'Barcode'],
+];
+/** An item field's name in the preview, as the export's headers write it. */
+const FIELD_WORDS: Record<string, string> = {
+  sku: 'SKU',
+  name: 'Name',
+  description: 'Description',
+  quantity: 'Quantity',
+  unit: 'Unit',
+  priceCents: 'Price',
+  costCents: 'Cost',
+  lowStockThreshold: 'Low-stock threshold',
+  location: 'Location',
+  tags: 'Tags',
+  barcode: 'Barcode',
+};
+const MAX_BYTES = 20 * 1024 * 1024;
+const MONEY_FIELDS = new Set(['priceCents', 'costCents']);
 
 export function ImportExport() {
+  const currency = useCurrency();
   const [fileName, setFileName] = useState<string | null>(null);
   const [text, setText] = useState<string | null>(null);
-  const [rowErrors, setRowErrors] = useState<Map<number, string[]>>(new Map());
-  /** "row:field" of each cell the server named, to mark the cell itself. */
-  const [cellErrors, setCellErrors] = useState<Set<string>>(new Set());
-  const [fileErrors, setFileErrors] = useState<string[]>([]);
+  const [mapping, setMapping] = useState<ColumnMapping>({});
+  const [preview, setPreview] = useState<ImportPreview | null>(null);
+  const [done, setDone] = useState<ImportDone | null>(null);
+  const [undone, setUndone] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<Result | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<'preview' | 'import' | 'undo' | null>(null);
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
+
+  function reset() {
+    setPreview(null);
+    setDone(null);
+    setUndone(null);
+    setError(null);
+  }
+
+  async function runPreview(csv: string, m: ColumnMapping) {
+    setBusy('preview');
+    setError(null);
+    try {
+      const p = await itemsApi.previewImport(csv, m);
+      setPreview(p);
+      announce(`Preview ready: ${p.created} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.errors.length} problems.`);
+    } catch (err) {
+      setPreview(null);
+      setError(describeError(err));
+    } finally {
+      setBusy(null);
+    }
+  }
 
   async function choose(e: Event) {
     const input = e.currentTarget as HTMLInputElement;
     const file = input.files?.[0];
-    setResult(null);
-    setError(null);
-    setRowErrors(new Map());
-    setCellErrors(new Set());
-    setFileErrors([]);
+    reset();
+    setMapping({});
     if (!file) {
       setText(null);
       setFileName(null);
@@ -81,57 +102,57 @@ export function ImportExport() {
       return;
     }
     setFileName(file.name);
-    setText(await file.text());
+    const csv = await file.text();
+    setText(csv);
+    await runPreview(csv, {});
   }
 
-  async function upload(e: Event) {
-    e.preventDefault();
+  async function place(column: string, target: string) {
     if (text === null) return;
-    setBusy(true);
+    const next = { ...mapping, [column]: target === '' ? null : target };
+    setMapping(next);
+    await runPreview(text, next);
+  }
+
+  async function confirm() {
+    if (text === null) return;
+    setBusy('import');
     setError(null);
-    setResult(null);
-    setRowErrors(new Map());
-    setCellErrors(new Set());
-    setFileErrors([]);
     try {
-      const res = await itemsApi.importCsv(text, newIdempotencyKey());
-      setResult(res);
+      const res = await itemsApi.importCsv(text, mapping, newIdempotencyKey());
+      setDone(res);
+      setPreview(null);
       announce(`Imported: ${res.created} created, ${res.updated} updated.`);
     } catch (err) {
-      if (err instanceof ApiError && err.fieldErrors.length > 0) {
-        const byRow = new Map<number, string[]>();
-        const cells = new Set<string>();
-        const whole: string[] = [];
-        for (const fe of err.fieldErrors) {
-          const where = rowOfError(fe);
-          if (!where) {
-            whole.push(fe.message);
-            continue;
-          }
-          if (where.field) cells.add(`${where.row}:${where.field.toLowerCase()}`);
-          const list = byRow.get(where.row) ?? [];
-          list.push(where.field ? `${where.field}: ${fe.message}` : fe.message);
-          byRow.set(where.row, list);
-        }
-        setRowErrors(byRow);
-        setCellErrors(cells);
-        setFileErrors(whole);
-        setError(
-          `Nothing was imported: ${formatNumber(err.fieldErrors.length)} problem${err.fieldErrors.length === 1 ? '' : 's'} found. Fix the rows marked below and upload the file again.`,
-        );
-      } else {
-        setError(describeError(err));
-      }
+      setError(describeError(err));
     } finally {
-      setBusy(false);
+      setBusy(null);
     }
   }
 
-  async function exportCsv() {
+  async function undo() {
+    if (!done) return;
+    setBusy('undo');
+    setError(null);
+    try {
+      const res = await itemsApi.undoImport(done.importId);
+      const message = `Import undone: ${formatNumber(res.removed)} new item${res.removed === 1 ? '' : 's'} archived, ${formatNumber(res.restored)} restored.`;
+      setUndone(message);
+      setDone(null);
+      announce(message);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function download(kind: 'export' | 'template') {
     setExporting(true);
     setExportError(null);
     try {
-      await saveResponse(await itemsApi.exportCsv(), `stockade-items-${today()}.csv`);
+      if (kind === 'export') await saveResponse(await itemsApi.exportCsv(), `stockade-items-${today()}.csv`);
+      else await saveResponse(await itemsApi.importTemplate(), 'stockade-import-template.csv');
     } catch (err) {
       setExportError(describeError(err));
     } finally {
@@ -139,10 +160,16 @@ export function ImportExport() {
     }
   }
 
-  const rows = text !== null ? parseCsv(text) : [];
-  const header = rows[0] ?? [];
-  const body = rows.slice(1).map((cells, i) => ({ row: i + 1, cells }));
-  const shown = rowErrors.size > 0 ? body.filter((r) => rowErrors.has(r.row)) : body.slice(0, PREVIEW_ROWS);
+  const show = (field: string, value: unknown) => {
+    if (value === null || value === undefined || value === '') return '—';
+    if (MONEY_FIELDS.has(field) && typeof value === 'number') return formatMoney(value, currency);
+    if (Array.isArray(value)) return value.join('; ');
+    return String(value);
+  };
+  const placedColumns = Object.keys(mapping);
+  const toPlace = [...(preview?.unknownColumns ?? []), ...placedColumns.filter((c) => !(preview?.unknownColumns ?? []).includes(c))];
+  const problems = preview?.errors.filter((e) => !e.path.startsWith('header/')) ?? [];
+  const canImport = preview !== null && preview.errors.length === 0 && preview.created + preview.updated > 0;
 
   return (
     <section class="page">
@@ -150,101 +177,143 @@ export function ImportExport() {
       <div class="dash-grid">
         <section class="card" aria-labelledby="export-title">
           <h2 id="export-title">Export</h2>
-          <p>Download every item as a CSV file that opens in any spreadsheet.</p>
+          <p>Download every item as a CSV file that opens in any spreadsheet, with prices in {currency}.</p>
           {exportError ? <Notice tone="error">{exportError}</Notice> : null}
-          <button type="button" class="btn btn--primary" onClick={exportCsv} disabled={exporting}>
+          <button type="button" class="btn btn--primary" onClick={() => download('export')} disabled={exporting}>
             {exporting ? 'Preparing…' : 'Download CSV'}
           </button>
         </section>
         <section class="card" aria-labelledby="import-title">
           <h2 id="import-title">Import</h2>
           <p>
-            Upload a CSV with a header row. New SKUs are created; existing SKUs are updated, and a different quantity is recorded as a stock
-            correction. If any row has a problem, nothing is imported.
+            Upload a CSV with a header row: SKU, Name, Quantity, Price, Cost, Low-stock threshold, Location, Tags, Barcode … (common names
+            such as Qty or Reorder level work too). Prices are amounts in {currency}, like 7.50 or 7,50. You see what will change before
+            anything is saved, and you can undo an import.
           </p>
-          <p class="hint">
-            Columns:{' '}
-            {COLUMNS.map((c, i) => (
-              <span key={c}>
-                <code>{c}</code>
-                {i < COLUMNS.length - 1 ? ', ' : ''}
-              </span>
-            ))}{' '}
-            (any subset with sku; an export is a valid import). Prices in cents; tags separated by semicolons; an empty quantity leaves the
-            stock as it is.
-          </p>
-          <form onSubmit={upload} class="stack" aria-label="Import CSV">
-            <div class="field">
-              <label for="csv-file">CSV file</label>
-              <input id="csv-file" name="file" type="file" accept=".csv,text/csv" onChange={choose} />
-            </div>
-            <button type="submit" class="btn btn--primary" disabled={busy || text === null}>
-              {busy ? 'Importing…' : 'Import'}
+          <p>
+            <button type="button" class="btn" onClick={() => download('template')} disabled={exporting}>
+              Download a template
             </button>
-          </form>
+          </p>
+          <div class="field">
+            <label for="csv-file">CSV file</label>
+            <input id="csv-file" name="file" type="file" accept=".csv,text/csv" onChange={choose} />
+          </div>
         </section>
       </div>
 
       {error ? <Notice tone="error">{error}</Notice> : null}
-      {result ? (
-        <Notice tone="success">
-          Imported {fileName ?? 'the file'}: {formatNumber(result.created)} created, {formatNumber(result.updated)} updated.{' '}
-          <a href={href('/items?sort=-updatedAt')}>See your items</a>
-        </Notice>
-      ) : null}
-      {fileErrors.length > 0 ? (
-        <ul class="error-list">
-          {fileErrors.map((m) => (
-            <li key={m}>{m}</li>
-          ))}
-        </ul>
+      {busy === 'preview' ? <p role="status">Checking {fileName ?? 'the file'}…</p> : null}
+      {undone ? <Notice tone="success">{undone}</Notice> : null}
+      {done ? (
+        <section class="card" aria-labelledby="done-title">
+          <h2 id="done-title">Imported</h2>
+          <Notice tone="success">
+            Imported {fileName ?? 'the file'}: {formatNumber(done.created)} created, {formatNumber(done.updated)} updated.{' '}
+            <a href={href('/items?sort=-updatedAt')}>See your items</a>
+          </Notice>
+          <button type="button" class="btn" onClick={undo} disabled={busy !== null}>
+            {busy === 'undo' ? 'Undoing…' : 'Undo this import'}
+          </button>
+        </section>
       ) : null}
 
-      {text !== null && rows.length > 0 ? (
+      {preview ? (
         <section aria-labelledby="preview-title" class="preview">
-          <h2 id="preview-title">
-            {rowErrors.size > 0
-              ? `Rows with problems (${formatNumber(rowErrors.size)} of ${formatNumber(body.length)})`
-              : `Preview: ${fileName ?? 'file'} (${formatNumber(body.length)} row${body.length === 1 ? '' : 's'})`}
-          </h2>
-          <div class="table-wrap">
-            <table class="table table--csv">
-              <thead>
-                <tr>
-                  <th scope="col">Row</th>
-                  {rowErrors.size > 0 ? <th scope="col">Problem</th> : null}
-                  {header.map((h, i) => (
-                    <th scope="col" key={i}>
-                      {h}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map(({ row, cells }) => (
-                  <tr key={row} class={rowErrors.has(row) ? 'row--error' : undefined}>
-                    <th scope="row">{row}</th>
-                    {rowErrors.size > 0 ? (
-                      <td class="row-error">
-                        {(rowErrors.get(row) ?? []).map((m) => (
-                          <div key={m}>{m}</div>
-                        ))}
-                      </td>
-                    ) : null}
-                    {cells.map((c, i) => {
-                      const bad = cellErrors.has(`${row}:${looseField(header[i] ?? '')}`);
-                      return (
-                        <td key={i} class={bad ? 'cell--error' : undefined} aria-invalid={bad ? 'true' : undefined}>
-                          {c}
-                        </td>
-                      );
-                    })}
-                  </tr>
+          <h2 id="preview-title">Preview of {fileName ?? 'the file'}: nothing is saved yet</h2>
+          {toPlace.length > 0 ? (
+            <fieldset class="stack">
+              <legend>Columns we could not place</legend>
+              {toPlace.map((column) => (
+                <div class="field" key={column}>
+                  <label for={`map-${column}`}>Column “{column}”</label>
+                  <select
+                    id={`map-${column}`}
+                    value={mapping[column] ?? ''}
+                    onChange={(e) => place(column, (e.currentTarget as HTMLSelectElement).value)}
+                  >
+                    <option value="">Ignore this column</option>
+                    {TARGETS.map(([value, label]) => (
+                      <option key={value} value={value}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                </div>
+              ))}
+            </fieldset>
+          ) : null}
+          <p data-preview="counts">
+            {formatNumber(preview.created)} new, {formatNumber(preview.updated)} changed, {formatNumber(preview.unchanged)} unchanged
+            {preview.errors.length > 0 ? `, ${formatNumber(preview.errors.length)} problem${preview.errors.length === 1 ? '' : 's'}` : ''}.
+          </p>
+          {problems.length > 0 ? (
+            <>
+              <h3>Problems to fix in the file</h3>
+              <ul class="error-list">
+                {problems.map((e) => (
+                  <li key={`${e.path}:${e.message}`}>
+                    {e.path.replace(/^rows\/(\d+)\/?/, 'Row $1 ').replace(/\//g, ' ')}: {e.message}
+                  </li>
                 ))}
-              </tbody>
-            </table>
-          </div>
-          {rowErrors.size === 0 && body.length > PREVIEW_ROWS ? <p class="hint">Showing the first {PREVIEW_ROWS} rows.</p> : null}
+              </ul>
+            </>
+          ) : null}
+          {preview.changes.length > 0 ? (
+            <div class="table-wrap">
+              <table class="table">
+                <caption>Changes to existing items</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Row</th>
+                    <th scope="col">SKU</th>
+                    <th scope="col">Field</th>
+                    <th scope="col">Now</th>
+                    <th scope="col">After import</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {preview.changes.map((c) => (
+                    <tr key={`${c.row}:${c.field}`}>
+                      <td>{c.row}</td>
+                      <td>{c.sku}</td>
+                      <td>{FIELD_WORDS[c.field] ?? c.field}</td>
+                      <td>{show(c.field, c.from)}</td>
+                      <td>{show(c.field, c.to)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+          {preview.newItems.length > 0 ? (
+            <div class="table-wrap">
+              <table class="table">
+                <caption>New items</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Row</th>
+                    <th scope="col">SKU</th>
+                    <th scope="col">Name</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {preview.newItems.map((n) => (
+                    <tr key={n.row}>
+                      <td>{n.row}</td>
+                      <td>{n.sku}</td>
+                      <td>{n.name}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+          {preview.truncated ? <p class="hint">Showing the first 1000 changes and new items; the counts are complete.</p> : null}
+          <button type="button" class="btn btn--primary" onClick={confirm} disabled={!canImport || busy !== null}>
+            {busy === 'import' ? 'Importing…' : 'Import these changes'}
+          </button>
+          {!canImport && preview.errors.length > 0 ? <p class="hint">Fix the problems above (or place the columns) to import.</p> : null}
         </section>
       ) : null}
     </section>

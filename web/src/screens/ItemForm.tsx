@@ -6,8 +6,10 @@ import type { Item } from '../api/types';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
+import { example } from '../lib/money';
 import { href, navigate } from '../lib/router';
 import { announce } from '../state/announcer';
+import { useCurrency } from '../state/currency';
 import { useDraft } from '../state/drafts';
 import { ConflictPanel } from './ConflictPanel';
 import { API_FIELD, diffPatch, EDITABLE, emptyValues, fromItem, type ItemFormValues, sameValue, toInput } from './itemFormValues';
@@ -31,6 +33,7 @@ export function ItemForm({ id }: { id?: string }) {
     key: newIdempotencyKey(),
   }));
   const { values, base } = draft.value;
+  const currency = useCurrency();
   const [loading, setLoading] = useState(editing && !draft.restored);
   const [errors, setErrors] = useState<Errors>({});
   const [error, setError] = useState<string | null>(null);
@@ -42,7 +45,7 @@ export function ItemForm({ id }: { id?: string }) {
     if (!editing || draft.restored || !id) return;
     itemsApi.get(id).then(
       ({ item }) => {
-        draft.reset({ values: fromItem(item), base: item, key: '' });
+        draft.reset({ values: fromItem(item, currency), base: item, key: '' });
         setLoading(false);
       },
       (err) => {
@@ -52,14 +55,24 @@ export function ItemForm({ id }: { id?: string }) {
     );
   }, [id]);
 
-  const setField = (field: keyof ItemFormValues) => (value: string) =>
+  /** Typing into a field with an error re-checks it, so a stale error goes as soon as the field is valid. */
+  const setField = (field: keyof ItemFormValues) => (value: string) => {
     draft.set((d) => ({ ...d, values: { ...d.values, [field]: value } }));
+    if (errors[field] === undefined) return;
+    const recheck = toInput({ ...values, [field]: value }, currency).errors[field];
+    setErrors((current) => {
+      const next = { ...current };
+      if (recheck === undefined) delete next[field];
+      else next[field] = recheck;
+      return next;
+    });
+  };
 
   async function submit(e: Event) {
     e.preventDefault();
     setError(null);
     setInfo(null);
-    const { input, errors: local } = toInput(values);
+    const { input, errors: local } = toInput(values, currency);
     setErrors(local);
     if (Object.keys(local).length > 0) {
       setError('Please fix the highlighted fields.');
@@ -72,7 +85,7 @@ export function ItemForm({ id }: { id?: string }) {
         saved = (await itemsApi.create(input, draft.value.key)).item;
       } else {
         if (!base || !id) return;
-        const patch = diffPatch(fromItem(base), values, input);
+        const patch = diffPatch(fromItem(base, currency), values, input, currency);
         if (Object.keys(patch).length === 0) {
           draft.discard();
           navigate(`/items/${encodeURIComponent(id)}`);
@@ -119,10 +132,10 @@ export function ItemForm({ id }: { id?: string }) {
 
   function keepMine() {
     if (!conflict || !base) return;
-    const theirs = fromItem(conflict);
-    const started = fromItem(base);
+    const theirs = fromItem(conflict, currency);
+    const started = fromItem(base, currency);
     const merged = { ...theirs };
-    for (const f of EDITABLE) if (!sameValue(f, started, values)) merged[f] = values[f];
+    for (const f of EDITABLE) if (!sameValue(f, started, values, currency)) merged[f] = values[f];
     draft.set({ ...draft.value, values: merged, base: conflict });
     setConflict(null);
     setInfo('Your changes now sit on top of the latest version. Review them and save again.');
@@ -130,7 +143,7 @@ export function ItemForm({ id }: { id?: string }) {
 
   function takeTheirs() {
     if (!conflict) return;
-    draft.reset({ values: fromItem(conflict), base: conflict, key: '' });
+    draft.reset({ values: fromItem(conflict, currency), base: conflict, key: '' });
     setConflict(null);
     setInfo('Showing the latest saved version. Your changes were discarded.');
   }
@@ -154,9 +167,9 @@ export function ItemForm({ id }: { id?: string }) {
       {error ? <Notice tone="error">{error}</Notice> : null}
       {conflict && base ? (
         <ConflictPanel
-          base={fromItem(base)}
+          base={fromItem(base, currency)}
           theirs={conflict}
-          theirValues={fromItem(conflict)}
+          theirValues={fromItem(conflict, currency)}
           mine={values}
           onKeepMine={keepMine}
           onTakeTheirs={takeTheirs}
@@ -204,7 +217,7 @@ export function ItemForm({ id }: { id?: string }) {
             onValue={setField('price')}
             error={errors.price}
             inputMode="decimal"
-            hint="Selling price per unit, e.g. 12.50"
+            hint={`Selling price per unit in ${currency}, e.g. ${example(currency)}`}
           />
           <Field
             label="Cost"
@@ -213,7 +226,7 @@ export function ItemForm({ id }: { id?: string }) {
             onValue={setField('cost')}
             error={errors.cost}
             inputMode="decimal"
-            hint="What one unit costs you; used for stock value."
+            hint={`What one unit costs you, in ${currency}; used for stock value.`}
           />
           <Field
             label="Low-stock threshold"

@@ -28,7 +28,7 @@ export function SignUp({ invitation }: { invitation?: string } = {}) {
   function check(): Record<string, string> {
     const out: Record<string, string> = {};
     const name = username.trim().toLowerCase();
-    if (!USERNAME.test(name)) out.username = 'Use 3 to 64 characters: letters, digits, dot, dash or underscore.';
+    if (!USERNAME.test(name)) out.username = 'Use 3 to 64 characters: letters, digits, . _ - ; no spaces — try corner-coffee.';
     if (password.length < 8) out.password = 'Use at least 8 characters.';
     else if (password.toLowerCase() === name) out.password = 'Your password cannot be your username.';
     if (confirm !== password) out.confirm = 'The two passwords are not the same.';
@@ -86,7 +86,7 @@ export function SignUp({ invitation }: { invitation?: string } = {}) {
           value={username}
           onValue={setUsername}
           autoComplete="username"
-          hint="3–64 characters: a–z, 0–9, dot, dash, underscore."
+          hint="3–64 characters: letters, digits, . _ - ; no spaces (e.g. corner-coffee)."
           error={errors.username}
           required
         />

@@ -1,5 +1,6 @@
 import type { Item, ItemInput } from '../api/types';
-import { centsToInput, formatCents, parseCents, parseWhole } from '../lib/format';
+import { parseWhole } from '../lib/format';
+import { formatMoney, parseMoney, toDecimal } from '../lib/money';
 
 /** The item form as the merchant types it: every field a string, converted only on save. */
 export interface ItemFormValues {
@@ -67,14 +68,22 @@ export const emptyValues = (): ItemFormValues => ({
   tags: '',
 });
 
-export const fromItem = (item: Item): ItemFormValues => ({
+const moneyInput = (minor: number | null, currency: string) => (minor === null ? '' : toDecimal(minor, currency));
+
+/** Minor units as typed, or null; NaN when the text is not an amount (parseMoney says why). */
+const minorOf = (text: string, currency: string): number | null => {
+  const parsed = parseMoney(text, currency);
+  return parsed.ok ? parsed.minor : Number.NaN;
+};
+
+export const fromItem = (item: Item, currency: string): ItemFormValues => ({
   sku: item.sku,
   name: item.name,
   description: item.description ?? '',
   quantity: String(item.quantity),
   unit: item.unit ?? '',
-  price: centsToInput(item.priceCents),
-  cost: centsToInput(item.costCents),
+  price: moneyInput(item.priceCents, currency),
+  cost: moneyInput(item.costCents, currency),
   lowStockThreshold: String(item.lowStockThreshold),
   location: item.location ?? '',
   tags: item.tags.join(', '),
@@ -86,17 +95,21 @@ const parseTags = (s: string) =>
     .map((t) => t.trim())
     .filter(Boolean);
 
-/** Converts the form to API values; errors are keyed by form field. */
-export function toInput(v: ItemFormValues): { input: ItemInput; errors: Partial<Record<keyof ItemFormValues, string>> } {
+/**
+ * Converts the form to API values; errors are keyed by form field. Amounts are read in the shop's
+ * currency by src/lib/money.ts: "14,50" is 14.50, and anything ambiguous ("1,450") is an error that
+ * repeats what was typed — never a silent change of magnitude.
+ */
+export function toInput(v: ItemFormValues, currency: string): { input: ItemInput; errors: Partial<Record<keyof ItemFormValues, string>> } {
   const errors: Partial<Record<keyof ItemFormValues, string>> = {};
   if (!v.sku.trim()) errors.sku = 'Enter a SKU.';
   if (!v.name.trim()) errors.name = 'Enter a name.';
   const quantity = parseWhole(v.quantity);
   if (Number.isNaN(quantity)) errors.quantity = 'Enter a whole number of 0 or more.';
-  const priceCents = parseCents(v.price);
-  if (Number.isNaN(priceCents)) errors.price = 'Enter an amount like 12.50.';
-  const costCents = parseCents(v.cost);
-  if (Number.isNaN(costCents)) errors.cost = 'Enter an amount like 7.25.';
+  const price = parseMoney(v.price, currency);
+  if (!price.ok) errors.price = `${price.message}.`;
+  const cost = parseMoney(v.cost, currency);
+  if (!cost.ok) errors.cost = `${cost.message}.`;
   const lowStockThreshold = parseWhole(v.lowStockThreshold);
   if (Number.isNaN(lowStockThreshold)) errors.lowStockThreshold = 'Enter a whole number of 0 or more.';
   const input: ItemInput = {
@@ -105,8 +118,8 @@ export function toInput(v: ItemFormValues): { input: ItemInput; errors: Partial<
     description: v.description.trim() || null,
     quantity: quantity ?? 0,
     unit: v.unit.trim() || null,
-    priceCents,
-    costCents,
+    priceCents: price.ok ? price.minor : null,
+    costCents: cost.ok ? cost.minor : null,
     lowStockThreshold: lowStockThreshold ?? 0,
     location: v.location.trim() || null,
     tags: parseTags(v.tags),
@@ -115,10 +128,10 @@ export function toInput(v: ItemFormValues): { input: ItemInput; errors: Partial<
 }
 
 /** The fields of `next` that differ from `base`, as an API patch (never quantity: that is the ledger's). */
-export function diffPatch(base: ItemFormValues, next: ItemFormValues, input: ItemInput): Partial<ItemInput> {
+export function diffPatch(base: ItemFormValues, next: ItemFormValues, input: ItemInput, currency: string): Partial<ItemInput> {
   const patch: Record<string, unknown> = {};
   for (const field of EDITABLE) {
-    if (normalise(field, base[field]) !== normalise(field, next[field])) {
+    if (normalise(field, base[field], currency) !== normalise(field, next[field], currency)) {
       const apiField = API_FIELD[field];
       patch[apiField] = input[apiField];
     }
@@ -126,22 +139,22 @@ export function diffPatch(base: ItemFormValues, next: ItemFormValues, input: Ite
   return patch as Partial<ItemInput>;
 }
 
-function normalise(field: keyof ItemFormValues, value: string): string {
+function normalise(field: keyof ItemFormValues, value: string, currency: string): string {
   if (field === 'tags') return parseTags(value).join(',');
-  if (field === 'price' || field === 'cost') return String(parseCents(value));
+  if (field === 'price' || field === 'cost') return String(minorOf(value, currency));
   if (field === 'lowStockThreshold') return String(parseWhole(value) ?? 0);
   return value.trim();
 }
 
 /** A value as the conflict table shows it. */
-export function display(field: keyof ItemFormValues, v: ItemFormValues): string {
+export function display(field: keyof ItemFormValues, v: ItemFormValues, currency: string): string {
   const raw = v[field];
   if (field === 'price' || field === 'cost') {
-    const cents = parseCents(raw);
-    return cents === null || Number.isNaN(cents) ? raw || '—' : formatCents(cents);
+    const minor = minorOf(raw, currency);
+    return minor === null || Number.isNaN(minor) ? raw || '—' : formatMoney(minor, currency);
   }
   return raw.trim() === '' ? '—' : raw;
 }
 
-export const sameValue = (field: keyof ItemFormValues, a: ItemFormValues, b: ItemFormValues) =>
-  normalise(field, a[field]) === normalise(field, b[field]);
+export const sameValue = (field: keyof ItemFormValues, a: ItemFormValues, b: ItemFormValues, currency: string) =>
+  normalise(field, a[field], currency) === normalise(field, b[field], currency);

@@ -71,6 +71,8 @@ export const ItemsQuery = Query({
   q: Type.String({ maxLength: 800 }),
   lowStock: StringEnum(['true', 'false', '1', '0']),
   archived: StringEnum(['true', 'false']),
+  location: Type.String({ maxLength: 400 }),
+  tag: Type.String({ maxLength: 128 }),
   sort: StringEnum(SORT_NAMES),
   cursor,
   limit: LimitParam(3),
@@ -83,3 +85,14 @@ export const MovementsQuery = Query({ cursor, limit: LimitParam(3) });
 
 /** days: 1..90 as a query string (Ajv does not coerce); the handler converts it. */
 export const DailyMovementsQuery = Query({ days: Type.String({ pattern: '^(?:[1-9]|[1-8][0-9]|90)$' }) });
+
+/**
+ * POST /api/items/import: `dryRun=true` computes without writing; `mapping` is JSON
+ * `{"Their column": "field" | null}` (URL-encoded; inventory/csv-columns.ts checks it). In the query,
+ * not a header: column names are UTF-8 (header values are not), and the URL is part of the
+ * Idempotency-Key's request hash, so a retry with another mapping is a different request.
+ */
+export const ImportQuery = Query({
+  dryRun: StringEnum(['true', 'false']),
+  mapping: Type.String({ maxLength: 8192 }),
+});

@@ -1,0 +1,3 @@
+import { describeSpreadsheetUndo } from './spreadsheet-undo-suite.js';
+
+describeSpreadsheetUndo('pglite');

@@ -1,0 +1,3 @@
+import { describeSpreadsheets } from './spreadsheets-suite.js';
+
+describeSpreadsheets('postgres');
