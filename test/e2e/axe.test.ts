@@ -81,6 +81,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
       ['/scan', 'Scan'],
       ['/counts', 'Stock counts'],
       ['/import', 'Import & export'],
+      ['/ledger', 'Ledger'],
       ['/account', 'Account'],
       ['/account/sessions', "Where you're signed in"],
       ['/account/activity', 'Activity'],

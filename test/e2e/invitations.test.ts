@@ -11,7 +11,8 @@ import { startWebServer } from './support/stockade.js';
 /**
  * Inviting staff in the browser: an owner makes a clerk invitation on the Invite staff screen (the link
  * shown once, with a copy button, and listed as pending); a new person opens the link in a fresh browser
- * context, signs up from the join page, and lands in the owner's shop as a clerk — no shop of their own.
+ * context, signs up from the join page, and lands in the owner's shop as a clerk — no shop of their own —
+ * where the shop's ledger names who made each movement.
  */
 
 let server: TestServer;
@@ -76,6 +77,16 @@ test('an owner invites a clerk; the invitee signs up from the link and works in 
   const late = await openPage(browser, server.url);
   await late.page.goto(`/#/join/${token}`);
   await late.page.getByText('This invitation is not valid').waitFor();
+
+  // The shop's ledger says who: the owner's opening stock, by name; a filter that matches nothing says so.
+  await go(invitee.page, '/ledger');
+  await invitee.page.getByRole('heading', { name: 'Ledger', exact: true }).waitFor();
+  const row = invitee.page.locator('tbody tr').first();
+  await row.getByText(ownerName).waitFor();
+  await row.getByText('Opening stock').waitFor();
+  await row.getByRole('link', { name: 'Shared shelf stock' }).waitFor();
+  await invitee.page.getByLabel('Reason').selectOption('sold');
+  await invitee.page.getByText('No stock movements match.').waitFor();
 
   for (const p of [owner, invitee, late]) assert.deepEqual(unexpectedProblems(p.problems), []);
 });

@@ -34,6 +34,7 @@ import { SignIn } from './screens/SignIn';
 import { SignUp } from './screens/SignUp';
 import { Invitations } from './screens/Invitations';
 import { Join } from './screens/Join';
+import { Ledger } from './screens/Ledger';
 
 installClientHooks({
   onSessionEnded: () => sessionEnded(routeStore.get().full),
@@ -71,6 +72,7 @@ function screenFor(r: Route, user: User) {
   m = match('/items/:id', p);
   if (m?.id) return <ItemDetail key={m.id} id={m.id} />;
   if (p === '/import') return <ImportExport />;
+  if (p === '/ledger') return <Ledger />;
   return <NotFound />;
 }
 

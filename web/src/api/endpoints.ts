@@ -62,6 +62,7 @@ import type {
   InvitationPreview,
   IssuedInvitation,
   JoinedShop,
+  LedgerQuery,
 } from './types';
 
 /** Typed wrappers over the public API, one per route in docs/api.md. */
@@ -145,6 +146,7 @@ export const auth = {
     }),
 };
 
+<<<<<<< HEAD
 /** The active shop: its settings and its members (docs/api.md "Shops, members, invitations"). */
 export const shop = {
   get: () => api<ShopSettings>('/api/shop'),
@@ -153,6 +155,11 @@ export const shop = {
   setRole: (userId: string, role: ShopRole) =>
     api<unknown>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'PATCH', json: { role } }),
   remove: (userId: string) => api<void>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'DELETE' }),
+=======
+/** The shop-wide ledger, newest first (GET /api/movements). */
+export const ledger = {
+  page: (query: LedgerQuery) => api<MovementPage>(withQuery('/api/movements', { ...query })),
+>>>>>>> invites
 };
 
 export const invitations = {

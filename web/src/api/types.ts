@@ -109,6 +109,7 @@ void everyReason;
 
 export type ItemPage = JsonAnswer<'/api/items', 'get', 200>;
 export type MovementPage = JsonAnswer<'/api/items/{id}/movements', 'get', 200>;
+export type LedgerQuery = QueryOf<'/api/movements'>;
 export type Adjusted = JsonAnswer<'/api/items/{id}/adjustments', 'post', 201>;
 type ImportAnswer = JsonAnswer<'/api/items/import', 'post', 200>;
 /** POST /api/items/import: the import done (an id to undo it by). */

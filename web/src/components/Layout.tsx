@@ -27,6 +27,7 @@ function navLinks(user: User): NavLink[] {
     { to: '/items', label: 'Inventory', prefix: '/items' },
     { to: '/counts', label: 'Counts', prefix: '/counts' },
     { to: '/import', label: 'Import & export', prefix: '/import' },
+    { to: '/ledger', label: 'Ledger', prefix: '/ledger' },
     { to: '/account', label: 'Account', prefix: '/account' },
   ];
 }
