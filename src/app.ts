@@ -11,6 +11,8 @@ import { AccessLog } from './http/access-log.js';
 import { sessionCookie } from './http/cookies.js';
 import { mfaCookie } from './http/mfa-cookie.js';
 import { mfaRoutes } from './http/routes/mfa.js';
+import { passkeyRoutes } from './http/routes/passkeys.js';
+import { PASSKEYS_NEED_A_HOST_NAME } from './auth/second-factor/relying-party.js';
 import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -22,7 +24,9 @@ import { sessionPlugin } from './http/plugins/session.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
+import { countsRoutes } from './http/routes/counts.js';
 import { itemsRoutes } from './http/routes/items.js';
+import { labelsRoutes } from './http/routes/labels.js';
 import { shopRoutes } from './http/routes/shop.js';
 import { shopsRoutes } from './http/routes/shops.js';
 import { invitationRoutes } from './http/routes/invitations.js';
@@ -140,6 +144,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const mfa = mfaCookie(config.cookieSecure);
   await app.register(authRoutes, { deps, cookie, mfa });
   await app.register(mfaRoutes, { deps, cookie, mfa });
+  await app.register(passkeyRoutes, { deps, cookie, mfa });
   await app.register(sessionRoutes, { deps, cookie });
   await app.register(eventRoutes, { deps });
   await app.register(itemsRoutes, {
@@ -148,6 +153,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     pseudonyms: deps.pseudonyms,
     importQuota: { max: deps.config.importMax, window: deps.config.importWindow },
   });
+  await app.register(countsRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(labelsRoutes, { db: deps.db });
   await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(shopRoutes, { deps });
   await app.register(invitationRoutes, { deps });
@@ -163,6 +170,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // The web app's files are public (a route per file, registered by @fastify/static, which cannot
     // carry a declaration); the API they talk to is guarded route by route.
     await app.register(publicScope((scope) => scope.register(fastifyStatic, { root, index: ['index.html'], wildcard: false })));
+  }
+  if (!deps.passkeys.usable) {
+    // Once, at start: browsers refuse WebAuthn on an IP address, so every passkey route would fail.
+    app.log.warn({ event: 'passkeys.unavailable', publicUrl: config.publicUrl }, PASSKEYS_NEED_A_HOST_NAME);
   }
   return app;
 }

@@ -49,6 +49,9 @@ export const AUDIT_TYPES = [
   'invitation.created',
   'invitation.withdrawn',
   'invitation.accepted',
+  'count.started',
+  'count.committed',
+  'count.abandoned',
   'mfa.totp_enrolled',
   'mfa.totp_confirmed',
   'mfa.totp_disabled',
@@ -56,6 +59,10 @@ export const AUDIT_TYPES = [
   'mfa.recovery_code_used',
   'mfa.failure',
   'mfa.reset',
+  'passkey.registered',
+  'passkey.renamed',
+  'passkey.removed',
+  'passkey.counter_regression',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];
@@ -72,6 +79,7 @@ const WARN: ReadonlySet<AuditType> = new Set([
   'authz.denied',
   'mfa.failure',
   'password.reset_factor_failure',
+  'passkey.counter_regression',
 ]);
 
 /** Plain values only; no secrets, no usernames, no full addresses. */

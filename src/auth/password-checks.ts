@@ -80,19 +80,39 @@ export async function confirmPassword(
   password: string,
   opts: ConfirmOptions,
 ): Promise<void> {
+  return confirmOwner(deps, request, user, sessionId, opts.failure, async () => {
+    if (!(await deps.authenticator.checkPassword(user, password))) return { field: opts.field, message: opts.message };
+    if (opts.secondFactor && !(await opts.secondFactor.check())) return opts.secondFactor;
+    return null;
+  });
+}
+
+/**
+ * The signed-in user proving themselves again by any means (`check`: null when right, else the field and
+ * message of the 400): the password above, or a user-verified passkey at step-up. Counted and refused
+ * exactly as confirmPassword describes.
+ */
+export async function confirmOwner(
+  deps: PasswordCheckDeps,
+  request: AuditContext,
+  user: UserRow,
+  sessionId: string,
+  failure: AuditType,
+  check: () => Promise<{ field: string; message: string } | null>,
+): Promise<void> {
   const counters = await deps.throttle.stepUp(user.username, request.ip, sessionId);
-  let wrong = { field: opts.field, message: opts.message };
+  let wrong = { field: 'password', message: 'That is not right.' };
   const outcome = await deps.throttle.attempt(counters, async () => {
-    if (!(await deps.authenticator.checkPassword(user, password))) return null;
-    if (opts.secondFactor && !(await opts.secondFactor.check())) {
-      wrong = opts.secondFactor;
+    const refused = await check();
+    if (refused) {
+      wrong = refused;
       return null;
     }
     return user;
   });
   if (outcome.kind === 'ok') return;
   if (outcome.kind === 'locked') throw refuseLocked(deps, request, outcome.until);
-  await deps.audit.event(request, opts.failure, { userId: user.id });
+  await deps.audit.event(request, failure, { userId: user.id });
   await recordLockout(deps, request, user.id, outcome);
   if (outcome.lockedUntil) throw tooManyAttempts(outcome.lockedUntil, deps.throttle.now());
   throw new AppError('validation', wrong.message, { errors: [{ path: wrong.field, message: wrong.message }] });

@@ -6,7 +6,10 @@
 export interface SecondFactorProof {
   readonly code?: string | undefined;
   readonly recoveryCode?: string | undefined;
-  /** A WebAuthn assertion response (JSON), as the sign-in's `passkey` field. */
+  /**
+   * A WebAuthn assertion response (JSON), as the sign-in's `passkey` field. Not checked here: its
+   * challenge is bound to the reset link, so the reset route checks it (http/routes/password-reset.ts).
+   */
   readonly passkey?: unknown;
 }
 

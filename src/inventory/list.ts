@@ -4,7 +4,8 @@ import { AppError } from '../errors.js';
 import { checkLimit, decodeCursor, encodeCursor, expectCursor } from './cursor.js';
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import { inTenant, isUuid } from './tenant.js';
-import { checkText, escapeLike, fold } from './text.js';
+import { SEARCH, searchSql, searchWords, usesSimilarity } from './search.js';
+import { checkText, fold } from './text.js';
 import type { Item } from './types.js';
 
 /*
@@ -16,7 +17,7 @@ import type { Item } from './types.js';
 
 type Kind = 'text' | 'int' | 'time' | 'uuid';
 interface Key {
-  /** SQL expression (from this file only). */
+  /** SQL expression (from this file or search.ts only; values always bound as parameters). */
   expr: string;
   /** Output column it is selected as, to read the page's last key back. */
   as: string;
@@ -37,16 +38,13 @@ export const SORTS = {
 export type Sort = keyof typeof SORTS;
 export const SORT_NAMES = Object.keys(SORTS) as Sort[];
 
-/** Search relevance: 0 exact SKU, 1 SKU prefix, 2 anything else that matched (name or SKU contains). */
-const RANK: Key = {
-  expr: `CASE WHEN sku_key = $2 THEN 0 WHEN sku_key LIKE $3 ESCAPE '\\' THEN 1 ELSE 2 END`,
-  as: 'rank',
-  desc: false,
-  kind: 'int',
-};
-
 export interface ListOptions {
+  /** Search words (search.ts). */
   q?: string | undefined;
+  /** Only items at this location (case-insensitive, whole value). */
+  location?: string | undefined;
+  /** Only items with this tag (case-insensitive). */
+  tag?: string | undefined;
   lowStock?: boolean | undefined;
   /** true: only archived items; otherwise only active ones (docs/api.md "Shop floor"). */
   archived?: boolean | undefined;
@@ -94,32 +92,52 @@ function badQuery(path: string, message: string): AppError {
   return new AppError('validation', `${path} ${message}.`, { errors: [{ path, message }] });
 }
 
+/** An optional filter value from the query string, checked like the field it filters; undefined when blank. */
+function filterValue(name: 'location' | 'tag', value: string | undefined, max: number): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const checked = checkText(value, { max, required: true });
+  if ('error' in checked) throw badQuery(name, checked.error);
+  return checked.value;
+}
+
 export async function listItems(db: Db, shopId: string, opts: ListOptions): Promise<{ items: Item[]; nextCursor: string | null }> {
   const limit = checkLimit(opts.limit);
   const sort = (opts.sort ?? 'name') as Sort;
   if (!SORT_NAMES.includes(sort)) throw badQuery('sort', `must be one of ${SORT_NAMES.join(', ')}`);
-  let q: string | undefined;
+  let search: { raw: string; folded: string; words: string[] } | undefined;
   if (opts.q !== undefined && opts.q.trim() !== '') {
     const checked = checkText(opts.q, { max: 200, required: true });
     if ('error' in checked) throw badQuery('q', checked.error);
-    q = fold(checked.value);
+    const folded = fold(checked.value);
+    search = { raw: checked.value, folded, words: searchWords(folded) };
   }
+  const location = filterValue('location', opts.location, 100);
+  const tag = filterValue('tag', opts.tag, 32);
   const lowStock = opts.lowStock === true;
   const archived = opts.archived === true;
-  const keys: readonly Key[] = q === undefined ? SORTS[sort] : [RANK, ...SORTS[sort]];
-  // Binds a cursor to the query it came from: reusing it with another q, sort or filter is a 400.
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify([sort, q ?? null, lowStock, archived]))
-    .digest('base64url')
-    .slice(0, 12);
 
   const params: unknown[] = [shopId];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
   const where = ['shop_id = $1', archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL'];
-  if (q !== undefined) {
-    params.push(q, `${escapeLike(q)}%`, `%${escapeLike(q)}%`);
-    where.push(`(sku_key LIKE $4 ESCAPE '\\' OR name_key LIKE $4 ESCAPE '\\')`);
+  let relevance: Key | undefined;
+  if (search !== undefined) {
+    const sql = searchSql(search.words, search.raw, search.folded, param);
+    where.push(...sql.conditions);
+    relevance = { expr: sql.relevance, as: 'relevance', desc: true, kind: 'int' };
   }
+  if (location !== undefined) where.push(`lower(location) = lower(${param(location)})`);
+  if (tag !== undefined) where.push(`EXISTS (SELECT 1 FROM unnest(tags) AS t(tag) WHERE lower(t.tag) = lower(${param(tag)}))`);
   if (lowStock) where.push('quantity <= low_stock_threshold');
+  // Best match first, then the chosen sort: relevance is an integer (search.ts), so the keyset stays exact.
+  const keys: readonly Key[] = relevance === undefined ? SORTS[sort] : [relevance, ...SORTS[sort]];
+  // Binds a cursor to the query it came from: reusing it with another q, sort or filter is a 400.
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([sort, search?.raw ?? null, location ?? null, tag ?? null, lowStock, archived]))
+    .digest('base64url')
+    .slice(0, 12);
   if (opts.cursor !== undefined) {
     const c = decodeCursor(opts.cursor);
     const values = c.k;
@@ -132,13 +150,18 @@ export async function listItems(db: Db, shopId: string, opts: ListOptions): Prom
     );
     where.push(keysetAfter(keys, params, values as unknown[]));
   }
-  params.push(limit + 1);
-  const extra = q === undefined ? '' : `, ${RANK.expr} AS rank`;
+  const extra = relevance === undefined ? '' : `, ${relevance.expr} AS relevance`;
   const order = keys.map((k) => `${k.as}${k.desc ? ' DESC' : ''}`).join(', ');
   const sql = `SELECT ${ITEM_COLUMNS}, sku_key, name_key${extra} FROM items
-    WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT $${params.length}`;
+    WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${param(limit + 1)}`;
 
-  const res = await inTenant(db, shopId, (tx) => tx.query<ItemRow & Record<string, unknown>>(sql, params));
+  const fuzzy = search !== undefined && usesSimilarity(search.words);
+  const res = await inTenant(db, shopId, async (tx) => {
+    // The threshold `%>` uses (the GIN index tests it too), for this transaction only: a server
+    // configured otherwise must not change what matches.
+    if (fuzzy) await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(SEARCH.similarity)]);
+    return tx.query<ItemRow & Record<string, unknown>>(sql, params);
+  });
   const page = res.rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor =

@@ -11,6 +11,8 @@ import { LoginThrottle } from '../auth/throttle.js';
 import { Users } from '../auth/users.js';
 import { PendingSignIns } from '../auth/second-factor/pending-sign-ins.js';
 import { SecondFactors } from '../auth/second-factor/second-factors.js';
+import { Passkeys } from '../auth/second-factor/passkeys.js';
+import { relyingParty } from '../auth/second-factor/relying-party.js';
 import { SecretBox, type SecretKeys } from '../auth/second-factor/secret-box.js';
 import { loadSecretKeys } from '../auth/second-factor/secret-keys.js';
 import { EmailAddresses } from '../auth/email-addresses.js';
@@ -67,6 +69,8 @@ export interface AppDeps {
   readonly secondFactors: SecondFactors;
   /** Sign-ins waiting for their second step. */
   readonly pendingSignIns: PendingSignIns;
+  /** WebAuthn credentials and their challenges; origin and RP ID from PUBLIC_URL. */
+  readonly passkeys: Passkeys;
   /** Outbound mail: the durable queue (requests enqueue), and where this server's worker sends (jobs/mail-worker.ts). */
   readonly mailQueue: MailQueue;
   readonly mailTransport: MailTransport;
@@ -156,6 +160,7 @@ export function createDeps(
   const secretKeys = overrides.secretKeys;
   const secretBox = new SecretBox(() => secretKeys ?? loadSecretKeys(config));
   const secondFactors = new SecondFactors(db, secretBox, overrides.clock);
+  const passkeys = new Passkeys(db, relyingParty(config.publicUrl), overrides.clock);
   const mailQueue = new MailQueue(db);
   const mailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir });
   const deps: AppDeps = {
@@ -183,6 +188,7 @@ export function createDeps(
     secretBox,
     secondFactors,
     pendingSignIns: new PendingSignIns(db, overrides.clock),
+    passkeys,
     mailQueue,
     mailTransport,
     mailMetrics: createMailMetrics(metrics.registry, mailQueue),

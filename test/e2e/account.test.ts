@@ -145,7 +145,7 @@ test('too many failed sign-ins show how long to wait, and the button waits too',
     status = res.status();
     if (status === 401) {
       await page.getByText('That username and password do not match an active account.').waitFor();
-      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     }
   }
   assert.equal(status, 429);

@@ -78,6 +78,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await check('item');
     for (const [hash, heading] of [
       ['/items', 'Inventory'],
+      ['/scan', 'Scan'],
       ['/import', 'Import & export'],
       ['/account', 'Account'],
       ['/account/sessions', "Where you're signed in"],

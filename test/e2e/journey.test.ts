@@ -115,7 +115,7 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   await phone.page.goto('/#/signin');
   await phone.page.getByLabel('Username').fill(USER);
   await phone.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await phone.page.getByRole('button', { name: 'Sign in' }).click();
+  await phone.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await phone.page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await phone.page.goto(boltUrl);
   await phone.page.getByLabel('Reason').selectOption('received');
@@ -223,12 +223,11 @@ async function journey(page: Page, context: BrowserContext, problems: string[]):
   // Each filter change is one list request; wait for it, then for the rows it brought.
   const listed = () => page.waitForResponse((r) => r.url().includes('/api/items?') && r.status() === 200);
   const rowCount = (n: number) => page.waitForFunction((want) => document.querySelectorAll('.table--items tbody tr').length === want, n);
-  await page.getByLabel('Search by name or SKU').fill('bolt');
-  await Promise.all([listed(), page.getByRole('button', { name: 'Search' }).click()]);
+  // The list searches as you type (once typing pauses): the request follows the fill by itself.
+  await Promise.all([listed(), page.getByLabel('Search by name or SKU').fill('bolt')]);
   await rowCount(1);
   assert.match((await listRows.first().textContent()) ?? '', /Hex bolt M10 zinc/);
-  await page.getByLabel('Search by name or SKU').fill('');
-  await Promise.all([listed(), page.getByRole('button', { name: 'Search' }).click()]);
+  await Promise.all([listed(), page.getByLabel('Search by name or SKU').fill('')]);
   await rowCount(50);
   await Promise.all([listed(), page.getByLabel('Low stock only').click()]);
   await rowCount(6);

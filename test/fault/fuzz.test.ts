@@ -36,6 +36,9 @@ const DATA_TABLES = [
   'mail_queue',
   'shops',
   'memberships',
+  'passkeys',
+  'counts',
+  'count_lines',
   'imports',
   'import_items',
 ];
@@ -51,6 +54,7 @@ const NO_INPUT = new Set([
   'GET /api/items/export.csv',
   'GET /api/items/import/template',
   'GET /api/inventory/summary',
+  'GET /api/counts',
   'POST /api/me/export',
   'GET /api/me/mfa',
   'GET /api/me/email',
@@ -58,6 +62,22 @@ const NO_INPUT = new Set([
   'GET /api/shop/members',
   'GET /api/shop/invitations',
 ]);
+
+const B64 = Buffer.from('{"type":"webauthn.get","challenge":"AAAA","origin":"http://localhost"}').toString('base64url');
+const FAKE_REGISTRATION = {
+  id: 'AAAAAAAA',
+  rawId: 'AAAAAAAA',
+  type: 'public-key',
+  response: { clientDataJSON: B64, attestationObject: 'oA' },
+  clientExtensionResults: {},
+};
+const FAKE_ASSERTION = {
+  id: 'AAAAAAAA',
+  rawId: 'AAAAAAAA',
+  type: 'public-key',
+  response: { clientDataJSON: B64, authenticatorData: 'AAAA', signature: 'AAAA' },
+  clientExtensionResults: {},
+};
 
 type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
 
@@ -82,6 +102,8 @@ describe('hostile input on every route', () => {
     const merchant = new TestClient(server.url);
     const me = await merchant.register();
     const item = (await merchant.post('/api/items', { sku: 'FZ-1', name: 'Fuzz', quantity: 5 })).body.item;
+    // An open stock count over it: the count routes' hostile cases must neither enter, commit nor abandon it.
+    const count = (await merchant.post('/api/counts', {})).body.count;
     assert.equal((await new TestClient(server.url).login(me.username)).status, 200);
     const otherSession = (await merchant.get('/api/sessions')).body.sessions.find((s: { current: boolean }) => !s.current).id as string;
     const victim = await new TestClient(server.url).register();
@@ -133,18 +155,26 @@ describe('hostile input on every route', () => {
       'POST /api/shop/invitations': { role: 'viewer' },
       'POST /api/me/mfa/totp/confirm': { code: '123456' },
       'POST /api/auth/login/mfa': { code: '123456' },
+      // Well-formed WebAuthn responses that verify against nothing (no challenge was issued for them).
+      'POST /api/me/passkeys': { response: FAKE_REGISTRATION, name: 'Fuzz key' },
+      'PATCH /api/me/passkeys/:id': { name: 'Renamed key' },
+      'POST /api/auth/passkey': { response: FAKE_ASSERTION },
       'PUT /api/me/email': { email: 'fuzz@example.test' },
       'POST /api/auth/verify-email': { token: verification },
       'POST /api/auth/password-reset': { login: me.username },
+      'POST /api/counts': { name: 'Fuzz count', location: 'A1', tag: 't' },
+      'PUT /api/counts/:id/lines/:itemId': { counted: 3 },
     };
     const idFor = (path: string) =>
       path.startsWith('/api/items')
         ? item.id
-        : path.startsWith('/api/sessions')
-          ? otherSession
-          : path.startsWith('/api/auth/password-reset')
-            ? reset.token
-            : victim.id;
+        : path.startsWith('/api/counts')
+          ? count.id
+          : path.startsWith('/api/sessions')
+            ? otherSession
+            : path.startsWith('/api/auth/password-reset')
+              ? reset.token
+              : victim.id;
 
     const before = await counts();
     const failures: string[] = [];
@@ -170,15 +200,15 @@ describe('hostile input on every route', () => {
     for (const [openapiPath, ops] of Object.entries(doc.paths)) {
       for (const [lower, op] of Object.entries(ops)) {
         const method = lower.toUpperCase();
-        const path = openapiPath.replace(/\{(id|token|userId)\}/g, ':$1');
+        const path = openapiPath.replace(/\{(id|token|userId|itemId)\}/g, ':$1');
         const key = `${method} ${path}`;
         // Sign-up and sign-in from a client without a cookie: a sign-in revokes the session it presents.
         const client = path.startsWith('/api/admin') ? admin : /^\/api\/auth\/(login|register)$/.test(path) ? anonymous : merchant;
-        const url = (id = idFor(path)) => path.replace(/:id|:token|:userId/, id);
+        const url = (id = idFor(path)) => path.replace(/:id\b|:token|:userId/, id).replace(':itemId', item.id);
         const jsonSchema = op.requestBody?.content['application/json']?.schema;
         const csv = op.requestBody?.content['text/csv'] !== undefined;
         const queryParams = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-        const hasId = /:id|:token|:userId/.test(path);
+        const hasId = /:id\b|:token|:userId/.test(path);
         const unsafe = method !== 'GET';
         if (!hasId && !queryParams.length && !unsafe) {
           assert.ok(NO_INPUT.has(key), `${key} takes input but has no fuzz cases`);

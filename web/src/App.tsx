@@ -22,6 +22,7 @@ import { ItemDetail } from './screens/ItemDetail';
 import { ItemForm } from './screens/ItemForm';
 import { NotFound } from './screens/NotFound';
 import { ResetPassword } from './screens/ResetPassword';
+import { Scan } from './screens/Scan';
 import { Security } from './screens/Security';
 import { ForgotPassword } from './screens/ForgotPassword';
 import { VerifyEmail } from './screens/VerifyEmail';
@@ -57,6 +58,7 @@ function screenFor(r: Route, user: User) {
   if (p === '/') return <Dashboard />;
   if (p === '/items') return <Inventory />;
   if (p === '/items/new') return <ItemForm key="new" />;
+  if (p === '/scan') return <Scan />;
   let m = match('/items/:id/edit', p);
   if (m?.id) return <ItemForm key={`edit:${m.id}`} id={m.id} />;
   m = match('/items/:id', p);

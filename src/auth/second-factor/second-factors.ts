@@ -8,7 +8,7 @@ import { base32, matchingStep, newTotpSecret, otpauthUri } from './totp.js';
 
 /**
  * A user's second factors (docs/api.md "Second factor", S-79): the TOTP authenticator and the recovery
- * codes. Passkeys (next issue) join through `confirmedFactorCount` and `SignInMethod`: the rule "recovery
+ * codes; passkeys (passkeys.ts) join through `confirmedFactorCount` and `SignInMethod`: the rule "recovery
  * codes come with the user's first second factor of any kind" is written once, in `issueCodesIfFirst`.
  *
  * How it can fail, and why it is written so:
@@ -24,7 +24,7 @@ import { base32, matchingStep, newTotpSecret, otpauthUri } from './totp.js';
  */
 
 /** How a pending sign-in can be finished (the `methods` of the login answer). */
-export type SignInMethod = 'totp' | 'recoveryCode';
+export type SignInMethod = 'totp' | 'passkey' | 'recoveryCode';
 
 export interface SecondFactorStatus {
   totp: { enabled: boolean; enabledAt: string | null };
@@ -46,12 +46,23 @@ export async function hasSecondFactor(db: Queryable, userId: string): Promise<bo
   return (await confirmedFactorCount(db, userId)) > 0;
 }
 
-/** Confirmed second factors of every kind (a passkey table adds its count here). */
+/** Confirmed second factors of every kind: a confirmed TOTP key, and each passkey. */
 async function confirmedFactorCount(db: Queryable, userId: string): Promise<number> {
-  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL', [
-    userId,
-  ]);
+  const res = await db.query<{ n: number }>(
+    `SELECT (SELECT count(*)::int FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)
+          + (SELECT count(*)::int FROM passkeys WHERE user_id = $1) AS n`,
+    [userId],
+  );
   return Number(res.rows[0]?.n ?? 0);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A passkey's id as the table holds it (anything else names no passkey: answered 404, never a database error). */
+export const isPasskeyId = (id: string) => UUID.test(id);
+
+/** Serialises changes to one user's factors (enrolment, removal, the "first factor" rule). */
+export async function lockUser(tx: Queryable, userId: string): Promise<void> {
+  await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
 }
 
 export class SecondFactors {
@@ -77,7 +88,16 @@ export class SecondFactors {
 
   /** How a sign-in of this user can be finished; empty when they have no second factor. */
   async methods(userId: string): Promise<SignInMethod[]> {
-    return (await hasSecondFactor(this.db, userId)) ? ['totp', 'recoveryCode'] : [];
+    const res = await this.db.query<{ totp: boolean; passkey: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS totp,
+              EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1) AS passkey`,
+      [userId],
+    );
+    const row = res.rows[0];
+    const methods: SignInMethod[] = [];
+    if (row?.totp) methods.push('totp');
+    if (row?.passkey) methods.push('passkey');
+    return methods.length > 0 ? [...methods, 'recoveryCode'] : [];
   }
 
   /** A new, unconfirmed secret (replacing an unconfirmed one); 409 when TOTP is already on. */
@@ -129,6 +149,22 @@ export class SecondFactors {
       const gone = await tx.query('DELETE FROM totp_factors WHERE user_id = $1 RETURNING confirmed_at', [userId]);
       if ((await confirmedFactorCount(tx, userId)) === 0) await tx.query('DELETE FROM recovery_codes WHERE user_id = $1', [userId]);
       return gone.rowCount > 0;
+    });
+  }
+
+  /**
+   * Removes one of the user's passkeys; with no second factor left, the recovery codes go too.
+   * `removed` false when it is not theirs; `last` when it was their last second factor.
+   */
+  async removePasskey(userId: string, passkeyId: string): Promise<{ removed: boolean; last: boolean }> {
+    if (!isPasskeyId(passkeyId)) return { removed: false, last: false };
+    return this.db.transaction(async (tx) => {
+      await lockUser(tx, userId);
+      const gone = await tx.query('DELETE FROM passkeys WHERE id = $1 AND user_id = $2', [passkeyId, userId]);
+      if (gone.rowCount === 0) return { removed: false, last: false };
+      const last = (await confirmedFactorCount(tx, userId)) === 0;
+      if (last) await tx.query('DELETE FROM recovery_codes WHERE user_id = $1', [userId]);
+      return { removed: true, last };
     });
   }
 
@@ -193,14 +229,15 @@ export class SecondFactors {
   }
 
   /** The admin's reset: every factor and code gone. What was removed, for the audit. */
-  async removeAll(userId: string): Promise<{ totp: boolean; recoveryCodes: number }> {
+  async removeAll(userId: string): Promise<{ totp: boolean; passkeys: number; recoveryCodes: number }> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
       const totp = await tx.query('DELETE FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL', [userId]);
       await tx.query('DELETE FROM totp_factors WHERE user_id = $1', [userId]);
+      const passkeys = await tx.query('DELETE FROM passkeys WHERE user_id = $1', [userId]);
       const codes = await tx.query('DELETE FROM recovery_codes WHERE user_id = $1', [userId]);
       await tx.query('DELETE FROM pending_sign_ins WHERE user_id = $1', [userId]);
-      return { totp: totp.rowCount > 0, recoveryCodes: codes.rowCount };
+      return { totp: totp.rowCount > 0, passkeys: passkeys.rowCount, recoveryCodes: codes.rowCount };
     });
   }
 
@@ -248,8 +285,8 @@ export class SecondFactors {
   }
 }
 
-/** The one place the "recovery codes with the first second factor of any kind" rule lives. */
-async function issueCodesIfFirst(tx: Queryable, userId: string): Promise<string[] | null> {
+/** The one place the "recovery codes with the first second factor of any kind" rule lives (TOTP here, passkeys.ts). */
+export async function issueCodesIfFirst(tx: Queryable, userId: string): Promise<string[] | null> {
   if ((await confirmedFactorCount(tx, userId)) !== 1) return null;
   return replaceCodes(tx, userId);
 }

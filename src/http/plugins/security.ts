@@ -22,7 +22,9 @@ export interface SecurityOptions {
 
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
+  // 'wasm-unsafe-eval' lets the page compile WebAssembly — the barcode decoder (zxing-wasm, served by
+  // us) — and nothing else: no eval, no new Function, no inline script (docs/security.md S-61).
+  scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
   styleSrc: ["'self'"],
   imgSrc: ["'self'", 'data:'],
   fontSrc: ["'self'"],
@@ -49,7 +51,8 @@ export function helmetHeaders(options: Readonly<HelmetOptions>): Readonly<Record
   return Object.freeze(headers);
 }
 
-const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=(), usb=()';
+// The camera for this origin's own pages only (scanning barcodes, issue 17); never for a frame of another.
+const PERMISSIONS_POLICY = 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()';
 
 /*
  * Headers that only mean something on a document a browser renders: process isolation (COOP,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { checkSignIn, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
+import { checkSignIn, confirmOwner, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
 import { NO_SHOPS, sessionShops } from '../../shops/session-shops.js';
@@ -18,6 +18,7 @@ import { CsrfToken, SessionSchema, SignedInSchema, WhoAmISchema } from '../schem
 import type { MfaCookie } from '../mfa-cookie.js';
 import { MfaRequiredSchema } from '../schemas/mfa.js';
 import { checkSecondFactorProof } from '../second-factor-proof.js';
+import { checkPasskey } from '../passkey-proof.js';
 import { startSecondStep, startSession } from '../sign-in.js';
 import { UserSchema } from '../schemas/users.js';
 import { ActiveShopSchema } from '../schemas/shops.js';
@@ -229,7 +230,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         access: 'user',
         operation: {
           tag: 'auth',
-          summary: 'Step-up: confirm the password, and a code with a second factor enrolled (rotates the token)',
+          summary: 'Step-up: confirm the password (and a code with a second factor enrolled), or use a passkey (rotates the token)',
           ok: { status: 200, description: 'Freshly authenticated.' },
           errors: [429],
         },
@@ -243,31 +244,43 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const auth = requireUser(request);
       const user = await users.findById(auth.user.id);
       if (!user) throw new AppError('unauthenticated', 'Your session has ended.');
-      // With a second factor enrolled, the password alone is not enough (S-81).
-      const { code, recoveryCode } = request.body;
-      const enrolled = (await deps.secondFactors.methods(user.id)).length > 0;
-      if (enrolled && (code === undefined) === (recoveryCode === undefined)) {
-        const message = 'Enter a code from your authenticator app, or a recovery code.';
-        throw new AppError('validation', message, { errors: [{ path: 'code', message }] });
+      const { body } = request;
+      if ('passkey' in body) {
+        // A user-verified passkey of this user, its challenge issued to this session for step-up: both
+        // factors at once. Counted like a wrong password on this session's step-up keys (S-74).
+        const holder = { ceremony: 'step_up' as const, binding: auth.session.id };
+        await confirmOwner(deps, request, user, auth.session.id, 'reauth.failure', async () =>
+          (await checkPasskey(deps, request, holder, body.passkey, { expectUserId: user.id, requireUserVerification: true })) === user.id
+            ? null
+            : { field: 'passkey', message: 'That passkey could not be verified. Try again.' },
+        );
+      } else {
+        // With a second factor enrolled, the password alone is not enough (S-81).
+        const { code, recoveryCode } = body;
+        const enrolled = (await deps.secondFactors.methods(user.id)).length > 0;
+        if (enrolled && (code === undefined) === (recoveryCode === undefined)) {
+          const message = 'Enter a code from your authenticator app, or a recovery code, or use a passkey.';
+          throw new AppError('validation', message, { errors: [{ path: 'code', message }] });
+        }
+        if (!enrolled && (code !== undefined || recoveryCode !== undefined)) {
+          const message = 'Two-factor sign-in is not on for this account.';
+          throw new AppError('validation', message, { errors: [{ path: code !== undefined ? 'code' : 'recoveryCode', message }] });
+        }
+        await confirmPassword(deps, request, user, auth.session.id, body.password, {
+          failure: 'reauth.failure',
+          field: 'password',
+          message: 'That password is not right.',
+          ...(enrolled
+            ? {
+                secondFactor: {
+                  check: async () => (await checkSecondFactorProof(deps, request, user.id, { code, recoveryCode })) !== null,
+                  field: code !== undefined ? 'code' : 'recoveryCode',
+                  message: 'That code is not right.',
+                },
+              }
+            : {}),
+        });
       }
-      if (!enrolled && (code !== undefined || recoveryCode !== undefined)) {
-        const message = 'Two-factor sign-in is not on for this account.';
-        throw new AppError('validation', message, { errors: [{ path: code !== undefined ? 'code' : 'recoveryCode', message }] });
-      }
-      await confirmPassword(deps, request, user, auth.session.id, request.body.password, {
-        failure: 'reauth.failure',
-        field: 'password',
-        message: 'That password is not right.',
-        ...(enrolled
-          ? {
-              secondFactor: {
-                check: async () => (await checkSecondFactorProof(deps, request, user.id, { code, recoveryCode })) !== null,
-                field: code !== undefined ? 'code' : 'recoveryCode',
-                message: 'That code is not right.',
-              },
-            }
-          : {}),
-      });
       const rotated = await sessions.rotate(auth, { reauthenticated: true });
       if (!rotated) throw new AppError('unauthenticated', 'Your session has ended.');
       issue(reply, rotated);

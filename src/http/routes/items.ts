@@ -87,7 +87,13 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     {
       config: {
         ...viewer,
-        operation: { tag: 'inventory', summary: 'List, search and sort items', ok: { status: 200, description: 'A page of items.' } },
+        operation: {
+          tag: 'inventory',
+          summary: 'List, search and sort items',
+          description:
+            'Every word of `q` must match sku, name, barcode, location, tags or description as a case-insensitive substring, or (words of 4+ characters) by trigram word similarity ≥ 0.6; best match first, then `sort`. `location` and `tag` filter (case-insensitive, whole value); `archived=true` lists only archived items.',
+          ok: { status: 200, description: 'A page of items.' },
+        },
       },
       schema: { querystring: ItemsQuery, response: { 200: ItemPage } },
     },
@@ -96,6 +102,8 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       const q = request.query;
       const page = await listItems(db, shopId, {
         q: q.q,
+        location: q.location,
+        tag: q.tag,
         lowStock: q.lowStock === 'true' || q.lowStock === '1',
         archived: q.archived === 'true',
         sort: q.sort,

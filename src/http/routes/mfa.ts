@@ -46,7 +46,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
     },
     async (request) => {
       const { user } = requireUser(request);
-      return { ...(await secondFactors.status(user.id)), passkeys: [] };
+      return { ...(await secondFactors.status(user.id)), passkeys: await deps.passkeys.list(user.id) };
     },
   );
 
@@ -164,7 +164,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
         access: 'public',
         operation: {
           tag: 'auth',
-          summary: 'Second step of a sign-in: a TOTP code or a recovery code',
+          summary: 'Second step of a sign-in: a TOTP code, a recovery code or a passkey',
           description:
             'Needs the pending cookie from POST /api/auth/login. Wrong, used or expired: 401. Attempts count on the sign-in throttle (429, checked first).',
           ok: { status: 200, description: 'Signed in with a fresh token; sets the session cookie.' },
@@ -182,7 +182,9 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
         throw notSignedIn();
       }
       const counters: Counter[] = await throttle.secondFactor(user.username, request.ip);
-      const outcome = await throttle.attempt(counters, () => checkSecondFactorProof(deps, request, user.id, request.body));
+      const outcome = await throttle.attempt(counters, () =>
+        checkSecondFactorProof(deps, request, user.id, request.body, { ceremony: 'second_step', binding: token }),
+      );
       if (outcome.kind === 'locked') {
         request.log.warn({ event: 'login.throttled', lockedUntil: outcome.until.toISOString() }, 'second step refused while locked out');
         throw tooManyAttempts(outcome.until, throttle.now());
@@ -241,7 +243,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       await audit.event(request, 'mfa.reset', {
         userId: target,
         actorId: auth.user.id,
-        details: { totp: removed.totp, recoveryCodes: removed.recoveryCodes, sessionsRevoked: revoked },
+        details: { totp: removed.totp, passkeys: removed.passkeys, recoveryCodes: removed.recoveryCodes, sessionsRevoked: revoked },
       });
       return reply.status(204).send();
     },

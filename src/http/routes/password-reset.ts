@@ -9,6 +9,8 @@ import { Time } from '../schemas/common.js';
 import { ResetIssueBody } from '../schemas/requests/admin.js';
 import { NewPasswordBody, ResetTokenParams } from '../schemas/requests/auth.js';
 import { IdParams } from '../schemas/requests/common.js';
+import { RequestOptionsSchema } from '../schemas/mfa.js';
+import { checkPasskey } from '../passkey-proof.js';
 
 /**
  * Password-reset links (v2 "E-mail and account recovery"): an administrator issues one for a user
@@ -47,6 +49,30 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   );
 
   app.post(
+    '/api/auth/password-reset/:token/options',
+    {
+      config: {
+        access: 'public',
+        operation: {
+          tag: 'auth',
+          summary: 'WebAuthn request options for the passkey of a password reset (does not use the link up)',
+          description:
+            "The options allow the link's user's passkeys; the challenge is bound to this link, single use, for 5 minutes. Unknown, used and expired links: 404. No passkey, or PUBLIC_URL naming an IP address: 409.",
+          ok: { status: 200, description: 'Options for navigator.credentials.get() (JSON).' },
+          errors: [404, 409],
+        },
+      },
+      schema: { params: ResetTokenParams, response: { 200: RequestOptionsSchema } },
+    },
+    async (request) => {
+      const { token } = request.params;
+      const { userId } = await passwordResets.peek(token);
+      if (!(await deps.secondFactors.methods(userId)).includes('passkey')) throw new AppError('conflict', 'This account has no passkey.');
+      return deps.passkeys.requestOptions({ ceremony: 'reset', binding: token }, userId);
+    },
+  );
+
+  app.post(
     '/api/auth/password-reset/:token',
     {
       config: {
@@ -71,9 +97,16 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       const done = await passwordResets.complete(token, newPassword, async (user) => {
         if (!(await deps.secondFactor.enrolled(user.userId))) return;
         // Counted on the sign-in throttle before it is checked (S-73), as a sign-in's second step is.
-        const outcome = await deps.throttle.attempt(await deps.throttle.signIn(user.username, request.ip), async () =>
-          (await deps.secondFactor.verify(user.userId, { code, recoveryCode, passkey })) ? true : null,
-        );
+        const outcome = await deps.throttle.attempt(await deps.throttle.signIn(user.username, request.ip), async () => {
+          // A passkey answers the challenge bound to this link (POST …/options); its counter rule is
+          // audited by checkPasskey. Codes go through the recovery view of the second factor.
+          if (passkey !== undefined) {
+            const holder = { ceremony: 'reset' as const, binding: token };
+            const owner = await checkPasskey(deps, request, holder, passkey, { expectUserId: user.userId, requireUserVerification: false });
+            return owner === user.userId ? true : null;
+          }
+          return (await deps.secondFactor.verify(user.userId, { code, recoveryCode })) ? true : null;
+        });
         if (outcome.kind === 'ok') return;
         if (outcome.kind === 'locked') throw tooManyAttempts(outcome.until, deps.throttle.now());
         await passwordResets.recordFactorFailure(token);

@@ -20,7 +20,7 @@ export async function signInHere(page: Page, username: string, password = PASSWO
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   if (remember) await page.getByLabel('Remember me on this device').check();
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export async function signIn(page: Page, username: string, password = PASSWORD, remember = false): Promise<void> {

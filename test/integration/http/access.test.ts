@@ -12,6 +12,7 @@ import { type TestServer, startTestServer } from '../../support/app.js';
 import { type ApiResponse, TestClient } from '../../support/client.js';
 import { openTestPglite } from '../../support/pglite.js';
 import { signedInAdmin, signedInMerchant } from '../defences/helpers.js';
+import { REFUSAL_BUDGETS } from '../../../src/http/refusals.js';
 
 /**
  * Default deny (S-47, S-51; refusals audited, S-69), walked over the whole contract: every operation of the OpenAPI document (not a hand
@@ -65,6 +66,22 @@ describe('access: every operation of the OpenAPI document', () => {
     return client;
   }
 
+  /**
+   * A session for the next refusal: a new one every ROWS_PER_SESSION refusals, so each refusal is audited,
+   * but not one per refusal — a user holds at most SESSION_MAX_PER_USER sessions (20), and signing in
+   * beyond that would end the oldest, the very sessions the next test probes with.
+   */
+  const refusing: Partial<Record<'merchant' | 'admin', { client: TestClient; used: number }>> = {};
+  async function refusingSession(who: 'merchant' | 'admin'): Promise<TestClient> {
+    let current = refusing[who];
+    if (!current || current.used >= REFUSAL_BUDGETS.ROWS_PER_SESSION) {
+      current = { client: await freshSession(who), used: 0 };
+      refusing[who] = current;
+    }
+    current.used += 1;
+    return current.client;
+  }
+
   before(async () => {
     server = await startTestServer();
     anonymous = new TestClient(server.url);
@@ -116,7 +133,7 @@ describe('access: every operation of the OpenAPI document', () => {
     for (const { method, path, access } of operations) {
       if (!(access in ROLES)) continue;
       for (const who of ROLES[access as keyof typeof ROLES].refused) {
-        const res = await probe(await freshSession(who), method, path);
+        const res = await probe(await refusingSession(who), method, path);
         if (res.status !== 403 || res.body.code !== 'forbidden')
           wrong.push(`${who} ${method} ${path} (${access}): ${res.status} ${res.body.code ?? ''}`);
         refusals.push({ who, method, route: path.replace(/\{([^}]+)\}/g, ':$1') });

@@ -1,6 +1,7 @@
 import { Secret } from 'otpauth';
 import { codeAt } from '../../../src/auth/second-factor/totp.js';
 import { pendingCookie } from '../mfa/helpers.js';
+import { SoftAuthenticator } from '../../support/soft-authenticator.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
@@ -113,6 +114,7 @@ describe('logs', () => {
       200,
     );
     await call(m, 'GET /api/items/export.csv', '/api/items/export.csv', {}, 200);
+    await call(m, 'GET /api/items/labels', `/api/items/labels?ids=${id}&format=html`, {}, 200);
     await call(m, 'GET /api/items/import/template', '/api/items/import/template', {}, 200);
     const imported = await call(
       m,
@@ -126,6 +128,14 @@ describe('logs', () => {
     await call(m, 'GET /api/inventory/movements/daily', '/api/inventory/movements/daily?days=7', {}, 200);
     await call(m, 'DELETE /api/items/:id', `/api/items/${id}`, {}, 204);
     await call(m, 'POST /api/items/:id/restore', `/api/items/${id}/restore`, {}, 200);
+    const started = await call(m, 'POST /api/counts', '/api/counts', { body: { name: 'Log count' } }, 201);
+    const countId = started.body.count.id as string;
+    await call(m, 'GET /api/counts', '/api/counts', {}, 200);
+    await call(m, 'GET /api/counts/:id', `/api/counts/${countId}`, {}, 200);
+    await call(m, 'PUT /api/counts/:id/lines/:itemId', `/api/counts/${countId}/lines/${id}`, { body: { counted: 4 } }, 200);
+    await call(m, 'POST /api/counts/:id/commit', `/api/counts/${countId}/commit`, {}, 200);
+    const abandoned = await call(m, 'POST /api/counts', '/api/counts', { body: {} }, 201);
+    await call(m, 'DELETE /api/counts/:id', `/api/counts/${abandoned.body.count.id}`, {}, 204);
     // The shop itself: settings, a member (put in by hand: invitations are another route's), its deletion.
     await call(m, 'GET /api/shop', '/api/shop', {}, 200);
     await call(m, 'PATCH /api/shop', '/api/shop', { body: { name: 'Renamed shop', timezone: 'Europe/Paris' } }, 200);
@@ -176,6 +186,46 @@ describe('logs', () => {
       200,
     );
     await call(f, 'DELETE /api/me/mfa/totp', '/api/me/mfa/totp', {}, 204);
+    // Passkeys: registered, renamed, used at step-up, at a second step and without a password, deleted.
+    const p = client();
+    const pName = uniqueUsername('pk');
+    await call(p, 'POST /api/auth/register', '/api/auth/register', { body: { username: pName, password: PASSWORD } }, 201);
+    const authenticator = new SoftAuthenticator(server.config.publicUrl);
+    const creation = await call(p, 'POST /api/me/passkeys/options', '/api/me/passkeys/options', {}, 200);
+    const registered = await call(
+      p,
+      'POST /api/me/passkeys',
+      '/api/me/passkeys',
+      { body: { response: authenticator.create(creation.body).response, name: 'Log key' } },
+      201,
+    );
+    for (const c of registered.body.recoveryCodes) secrets.add(c);
+    const passkeyPath = `/api/me/passkeys/${registered.body.passkey.id}`;
+    await call(p, 'PATCH /api/me/passkeys/:id', passkeyPath, { body: { name: 'Renamed key' } }, 200);
+    const stepUp = await call(p, 'POST /api/auth/reauthenticate/options', '/api/auth/reauthenticate/options', {}, 200);
+    await call(p, 'POST /api/auth/reauthenticate', '/api/auth/reauthenticate', { body: { passkey: authenticator.get(stepUp.body) } }, 200);
+    const third = client();
+    const pkPending = await call(third, 'POST /api/auth/login', '/api/auth/login', { body: { username: pName, password: PASSWORD } }, 200);
+    const pkCookie = pendingCookie(pkPending);
+    secrets.add(pkCookie.slice(pkCookie.indexOf('=') + 1));
+    const stepOptions = await call(
+      third,
+      'POST /api/auth/login/mfa/options',
+      '/api/auth/login/mfa/options',
+      { headers: { cookie: pkCookie } },
+      200,
+    );
+    await call(
+      third,
+      'POST /api/auth/login/mfa',
+      '/api/auth/login/mfa',
+      { body: { passkey: authenticator.get(stepOptions.body) }, headers: { cookie: pkCookie } },
+      200,
+    );
+    const passwordless = client();
+    const plOptions = await call(passwordless, 'POST /api/auth/passkey/options', '/api/auth/passkey/options', {}, 200);
+    await call(passwordless, 'POST /api/auth/passkey', '/api/auth/passkey', { body: { response: authenticator.get(plOptions.body) } }, 200);
+    await call(p, 'DELETE /api/me/passkeys/:id', passkeyPath, {}, 204);
 
     // A refused CSRF token and a wrong password are logged as events, never as values.
     const wrongCsrf = `forged-${randomUUID()}`;
@@ -205,6 +255,8 @@ describe('logs', () => {
     const resetToken = String(resetIssued.body.link).split('/').pop() as string;
     secrets.add(resetToken);
     await call(client(), 'GET /api/auth/password-reset/:token', `/api/auth/password-reset/${resetToken}`, {}, 200);
+    // The victim has no passkey: the options under the link answer 409 (the token, in the path, is not logged).
+    await call(client(), 'POST /api/auth/password-reset/:token/options', `/api/auth/password-reset/${resetToken}/options`, {}, 409);
     const resetPassword = 'reset passphrase that must not be logged';
     secrets.add(resetPassword);
     await call(

@@ -3,6 +3,12 @@ import type {
   ActivityPage,
   LoginAnswer,
   MfaStatus,
+  PasskeyAssertion,
+  PasskeyCreationOptions,
+  PasskeyRegistered,
+  PasskeyRegisterInput,
+  PasskeyRenamed,
+  PasskeyRequestOptions,
   RecoveryCodesAnswer,
   SecondFactorProof,
   SecondStepInput,
@@ -73,6 +79,20 @@ export const auth = {
   /** The second step of a sign-in (the pending cookie from `login` travels by itself). */
   loginSecondStep: (proof: SecondFactorProof) =>
     api<SignedIn>('/api/auth/login/mfa', { method: 'POST', json: proof satisfies SecondStepInput, unauthenticatedIsExpected: true }),
+  /** Options for the second step's passkey (the pending cookie travels by itself). */
+  loginPasskeyOptions: () => api<PasskeyRequestOptions>('/api/auth/login/mfa/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  /** Passwordless sign-in: options, then the user-verified assertion. */
+  passkeyOptions: () => api<PasskeyRequestOptions>('/api/auth/passkey/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  passkeySignIn: (response: PasskeyAssertion) =>
+    api<SignedIn>('/api/auth/passkey', { method: 'POST', json: { response }, unauthenticatedIsExpected: true }),
+  /** Step-up with a passkey: options bound to this session, then the assertion alone. */
+  reauthOptions: () => api<PasskeyRequestOptions>('/api/auth/reauthenticate/options', { method: 'POST', unauthenticatedIsExpected: true }),
+  reauthenticateWithPasskey: (passkey: PasskeyAssertion) =>
+    api<Reauthenticated>('/api/auth/reauthenticate', {
+      method: 'POST',
+      json: { passkey } satisfies ReauthInput,
+      unauthenticatedIsExpected: true,
+    }),
   logout: () => api<void>('/api/auth/logout', { method: 'POST', unauthenticatedIsExpected: true }),
   session: () => api<WhoAmI>('/api/auth/session', { unauthenticatedIsExpected: true }),
   /** Makes `shopId` the session's active shop (no new token). */
@@ -88,10 +108,16 @@ export const auth = {
     api<ResetLinkInfo>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       unauthenticatedIsExpected: true,
     }),
-  resetPassword: (token: string, newPassword: string, code?: string) =>
+  resetPassword: (token: string, newPassword: string, proof?: { code: string } | { passkey: PasskeyAssertion }) =>
     api<void>(`/api/auth/password-reset/${encodeURIComponent(token)}`, {
       method: 'POST',
-      json: (code ? { newPassword, code } : { newPassword }) satisfies ResetPasswordInput,
+      json: { newPassword, ...proof } satisfies ResetPasswordInput,
+      unauthenticatedIsExpected: true,
+    }),
+  /** Options for a reset's passkey, bound to the link (409: the account has no passkey). */
+  resetPasskeyOptions: (token: string) =>
+    api<PasskeyRequestOptions>(`/api/auth/password-reset/${encodeURIComponent(token)}/options`, {
+      method: 'POST',
       unauthenticatedIsExpected: true,
     }),
   /** "Forgot password?": always 202, whether or not the account exists (a link goes to a verified address only). */
@@ -133,6 +159,8 @@ export const sessions = {
 export interface ItemQuery {
   q?: string;
   lowStock?: boolean;
+  /** Archived items instead of active ones. */
+  archived?: boolean;
   sort?: ItemSort;
   cursor?: string | null;
   limit?: number;
@@ -150,16 +178,21 @@ export const items = {
       withQuery('/api/items', {
         q: query.q,
         lowStock: query.lowStock ? 'true' : undefined,
+        archived: query.archived ? 'true' : undefined,
         sort: query.sort,
         cursor: query.cursor,
         limit: query.limit,
       }),
     ),
   get: (id: string) => api<ItemEnvelope>(itemPath(id)),
+  /** The item whose barcode or SKU is exactly `code` (archived ones excluded); 404 when none. */
+  lookup: (code: string) => api<ItemEnvelope>(withQuery('/api/items/lookup', { code })),
   create: (input: ItemInput, idempotencyKey = newIdempotencyKey()) =>
     api<ItemEnvelope>('/api/items', { method: 'POST', json: input, idempotencyKey }),
   update: (id: string, patch: ItemPatch) => api<ItemEnvelope>(itemPath(id), { method: 'PATCH', json: patch }),
+  /** Archives the item (restorable). */
   remove: (id: string) => api<void>(itemPath(id), { method: 'DELETE' }),
+  restore: (id: string) => api<ItemEnvelope>(`${itemPath(id)}/restore`, { method: 'POST' }),
   adjust: (id: string, delta: number, reason: AdjustmentReason, note: string | undefined, idempotencyKey: string) =>
     api<Adjusted>(`${itemPath(id)}/adjustments`, {
       method: 'POST',
@@ -208,6 +241,11 @@ export const mfa = {
     api<TotpConfirmAnswer>('/api/me/mfa/totp/confirm', { method: 'POST', json: { code } satisfies TotpConfirmInput }),
   disableTotp: () => api<void>('/api/me/mfa/totp', { method: 'DELETE' }),
   newRecoveryCodes: () => api<RecoveryCodesAnswer>('/api/me/mfa/recovery-codes', { method: 'POST' }),
+  passkeyOptions: () => api<PasskeyCreationOptions>('/api/me/passkeys/options', { method: 'POST' }),
+  registerPasskey: (body: PasskeyRegisterInput) => api<PasskeyRegistered>('/api/me/passkeys', { method: 'POST', json: body }),
+  renamePasskey: (id: string, name: string) =>
+    api<PasskeyRenamed>(`/api/me/passkeys/${encodeURIComponent(id)}`, { method: 'PATCH', json: { name } }),
+  deletePasskey: (id: string) => api<void>(`/api/me/passkeys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };
 
 export const admin = {

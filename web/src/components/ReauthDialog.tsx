@@ -8,6 +8,7 @@ import { reauthPending, settleReauth } from '../state/reauth';
 import { sessionEnded } from '../state/session';
 import { Field } from './Field';
 import { proofOf, SecondFactorField, type SecondFactorInput } from './SecondFactorField';
+import { describePasskeyError, passkeysSupported, passkeyAssertion } from '../lib/passkeys';
 
 /**
  * The step-up prompt for sensitive actions (revoke other sessions, delete account, admin writes).
@@ -76,6 +77,25 @@ export function ReauthDialog() {
     }
   }
 
+  /** Step-up with a passkey alone (user-verified: both factors). An account without one is told so. */
+  async function withPasskey() {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await auth.reauthenticateWithPasskey(await passkeyAssertion(await auth.reauthOptions()));
+      if (typeof res.csrfToken === 'string') setCsrfToken(res.csrfToken);
+      setPassword('');
+      setSecond(null);
+      settleReauth(true);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'conflict') setError('This account has no passkey: enter your password.');
+      else if (err instanceof ApiError && err.code === 'validation') setError('That passkey was not accepted. Try again.');
+      else setError(describePasskeyError(err) ?? describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   return (
     <dialog
       ref={ref}
@@ -108,6 +128,11 @@ export function ReauthDialog() {
           <button type="submit" class="btn btn--primary" disabled={busy || !password}>
             Confirm
           </button>
+          {passkeysSupported() ? (
+            <button type="button" class="btn" onClick={withPasskey} disabled={busy}>
+              Use a passkey
+            </button>
+          ) : null}
           <button type="button" class="btn" onClick={() => settleReauth(false)}>
             Cancel
           </button>

@@ -12,6 +12,7 @@ import { href, navigate, useRoute } from '../lib/router';
 import { useStore } from '../lib/store';
 import { mayAct, shopState } from '../state/shop';
 import { useAsync } from '../lib/useAsync';
+import { LabelsBar } from '../components/LabelsBar';
 
 const SORTS: { value: ItemSort; label: string }[] = [
   { value: 'name', label: 'Name (A–Z)' },
@@ -21,6 +22,9 @@ const SORTS: { value: ItemSort; label: string }[] = [
 ];
 
 const PAGE = 50;
+
+/** How long typing must pause before the list is searched. */
+const SEARCH_DEBOUNCE_MS = 250;
 
 /** The server's rule (list filter and summary): at or below the threshold, which defaults to 0. */
 export const isLow = (item: Item) => item.quantity <= item.lowStockThreshold;
@@ -34,13 +38,22 @@ export function Inventory() {
   const route = useRoute();
   const q = route.query.get('q') ?? '';
   const lowStock = route.query.get('low') === '1';
+  const archived = route.query.get('archived') === '1';
   const sortParam = route.query.get('sort') as ItemSort | null;
   const sort: ItemSort = SORTS.some((s) => s.value === sortParam) ? (sortParam as ItemSort) : 'name';
 
   const [search, setSearch] = useState(q);
   useEffect(() => setSearch(q), [q]);
+  // Search as you type: the list follows the box once typing pauses (one request per pause, not per
+  // key); Enter or "Search" applies it at once.
+  useEffect(() => {
+    const next = search.trim();
+    if (next === q) return;
+    const timer = setTimeout(() => setFilters({ q: next }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [search]);
 
-  const first = useAsync(() => itemsApi.list({ q, lowStock, sort, limit: PAGE }), [q, lowStock, sort]);
+  const first = useAsync(() => itemsApi.list({ q, lowStock, archived, sort, limit: PAGE }), [q, lowStock, archived, sort]);
   const [extra, setExtra] = useState<Item[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [moreError, setMoreError] = useState<string | null>(null);
@@ -51,13 +64,15 @@ export function Inventory() {
     setCursor(first.data?.nextCursor ?? null);
   }, [first.data]);
 
-  function setFilters(next: { q?: string; low?: boolean; sort?: ItemSort }) {
+  function setFilters(next: { q?: string; low?: boolean; archived?: boolean; sort?: ItemSort }) {
     const params = new URLSearchParams();
     const nq = next.q ?? q;
     const nlow = next.low ?? lowStock;
+    const narchived = next.archived ?? archived;
     const nsort = next.sort ?? sort;
     if (nq) params.set('q', nq);
     if (nlow) params.set('low', '1');
+    if (narchived) params.set('archived', '1');
     if (nsort !== 'name') params.set('sort', nsort);
     const qs = params.toString();
     navigate(qs ? `/items?${qs}` : '/items', { replace: true });
@@ -68,7 +83,7 @@ export function Inventory() {
     setLoadingMore(true);
     setMoreError(null);
     try {
-      const page = await itemsApi.list({ q, lowStock, sort, cursor, limit: PAGE });
+      const page = await itemsApi.list({ q, lowStock, archived, sort, cursor, limit: PAGE });
       setExtra((prev) => [...prev, ...page.items]);
       setCursor(page.nextCursor);
     } catch (err) {
@@ -79,9 +94,18 @@ export function Inventory() {
   }
 
   const rows = [...(first.data?.items ?? []), ...extra];
+  // Items picked for labels; kept across searches, so a sheet can gather items from several.
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string, on: boolean) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   // Creating items is a manager's (state/shop.ts); the server refuses it anyway.
   const shop = useStore(shopState);
-  const filtered = q !== '' || lowStock;
+  const filtered = q !== '' || lowStock || archived;
 
   return (
     <section class="page">
@@ -93,7 +117,7 @@ export function Inventory() {
               New item
             </a>
           ) : null}
-          <a class="btn" href={href('/import')}>
+          <a class="btn hide-on-phone" href={href('/import')}>
             Import / export
           </a>
         </div>
@@ -122,6 +146,7 @@ export function Inventory() {
           </button>
           <Select label="Sort by" value={sort} options={SORTS} onValue={(s) => setFilters({ sort: s })} />
           <Checkbox label="Low stock only" checked={lowStock} onChecked={(low) => setFilters({ low })} />
+          <Checkbox label="Archived items" checked={archived} onChecked={(a) => setFilters({ archived: a })} />
         </form>
       </search>
 
@@ -151,6 +176,9 @@ export function Inventory() {
             <caption class="sr-only">Your items</caption>
             <thead>
               <tr>
+                <th scope="col" class="select">
+                  <span class="sr-only">Select for labels</span>
+                </th>
                 <th scope="col">Name</th>
                 <th scope="col">SKU</th>
                 <th scope="col" class="num">
@@ -165,6 +193,14 @@ export function Inventory() {
             <tbody>
               {rows.map((item) => (
                 <tr key={item.id} class={isLow(item) ? 'row--low' : undefined}>
+                  <td class="select">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${item.name} for labels`}
+                      checked={selected.has(item.id)}
+                      onChange={(e) => toggle(item.id, e.currentTarget.checked)}
+                    />
+                  </td>
                   <th scope="row" data-label="Name">
                     <a href={href(`/items/${encodeURIComponent(item.id)}`)}>{item.name}</a>
                     {isLow(item) ? <span class="badge badge--low">Low</span> : null}
@@ -188,6 +224,13 @@ export function Inventory() {
           </table>
         </div>
       ) : null}
+
+      <LabelsBar ids={[...selected]} onClear={() => setSelected(new Set())} />
+
+      {/* Always in reach of a thumb, wherever the list is scrolled to (styles: .scan-fab). */}
+      <a class="btn btn--primary scan-fab" href={href('/scan')}>
+        Scan
+      </a>
 
       {moreError ? <Notice tone="error">{moreError}</Notice> : null}
       {cursor && !first.loading ? (

@@ -33,13 +33,27 @@ export function ItemDetail({ id }: { id: string }) {
     if (confirmDelete) deleteButton.current?.focus();
   }, [confirmDelete]);
 
+  // DELETE archives (docs/api.md "Shop floor"): the item leaves lists, lookups and new counts, keeps its
+  // history, and comes back with Restore (from the list's "Archived items").
   async function remove() {
     if (!item) return;
     setDeleteError(null);
     try {
       await itemsApi.remove(item.id);
-      announce(`Deleted ${item.name}.`);
+      announce(`Archived ${item.name}.`);
       navigate('/items', { replace: true });
+    } catch (err) {
+      setDeleteError(describeError(err));
+    }
+  }
+
+  async function restore() {
+    if (!item) return;
+    setDeleteError(null);
+    try {
+      const { item: restored } = await itemsApi.restore(item.id);
+      state.setData(restored);
+      announce(`Restored ${restored.name}.`);
     } catch (err) {
       setDeleteError(describeError(err));
     }
@@ -74,27 +88,37 @@ export function ItemDetail({ id }: { id: string }) {
         <PageTitle title={item.name}>
           {item.name}
           {isLow(item) ? <span class="badge badge--low">Low stock</span> : null}
+          {item.archivedAt ? <span class="badge badge--archived">Archived</span> : null}
         </PageTitle>
         {manages ? (
           <div class="page-head__actions">
             <a class="btn" href={href(`/items/${encodeURIComponent(item.id)}/edit`)}>
               Edit
             </a>
-            <button type="button" class="btn btn--danger-ghost" onClick={() => setConfirmDelete(true)}>
-              Delete
-            </button>
+            {item.archivedAt ? (
+              <button type="button" class="btn btn--primary" onClick={restore}>
+                Restore
+              </button>
+            ) : (
+              <button type="button" class="btn btn--danger-ghost" onClick={() => setConfirmDelete(true)}>
+                Archive
+              </button>
+            )}
           </div>
         ) : null}
       </div>
 
+      {deleteError && !confirmDelete ? <Notice tone="error">{deleteError}</Notice> : null}
       {confirmDelete ? (
         <div class="confirm" role="alertdialog" aria-labelledby="del-title" aria-describedby="del-desc">
-          <h2 id="del-title">Delete {item.name}?</h2>
-          <p id="del-desc">The item and its movement history will be removed. This cannot be undone.</p>
+          <h2 id="del-title">Archive {item.name}?</h2>
+          <p id="del-desc">
+            It leaves the list, scanning and new counts, and keeps its history. Restore it any time from the archived items.
+          </p>
           {deleteError ? <Notice tone="error">{deleteError}</Notice> : null}
           <div class="actions">
             <button type="button" class="btn btn--danger" onClick={remove} ref={deleteButton}>
-              Delete item
+              Archive item
             </button>
             <button type="button" class="btn" onClick={() => setConfirmDelete(false)}>
               Keep it

@@ -8,6 +8,7 @@ import { href, navigate } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
 import { authState } from '../state/session';
+import { describePasskeyError, passkeyAssertion, passkeysSupported } from '../lib/passkeys';
 
 /**
  * `#/reset/<token>`: the page a password-reset link opens (mailed after "Forgot password?", or handed
@@ -23,18 +24,25 @@ export function ResetPassword({ token }: { token: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  async function submit(e: Event) {
+  /** `withPasskey`: the second factor is a passkey (options bound to this link), not a typed code. */
+  async function submit(e: Event, withPasskey = false) {
     e.preventDefault();
     setError(null);
     const local: Record<string, string> = {};
     if (next.length < 8) local.newPassword = 'Use at least 8 characters.';
     if (confirm !== next) local.confirm = 'The two new passwords are not the same.';
-    if (info.data?.mfaRequired && !/^\d{6}$/.test(code.trim())) local.code = 'Enter the 6-digit code from your authenticator app.';
+    if (info.data?.mfaRequired && !withPasskey && !/^\d{6}$/.test(code.trim()))
+      local.code = 'Enter the 6-digit code from your authenticator app.';
     setErrors(local);
     if (Object.keys(local).length > 0) return;
     setBusy(true);
     try {
-      await auth.resetPassword(token, next, info.data?.mfaRequired ? code.trim() : undefined);
+      const proof = !info.data?.mfaRequired
+        ? undefined
+        : withPasskey
+          ? { passkey: await passkeyAssertion(await auth.resetPasskeyOptions(token)) }
+          : { code: code.trim() };
+      await auth.resetPassword(token, next, proof);
       announce('Password set. Sign in with your new password.');
       authState.set({ status: 'signedOut', notice: 'Your new password is set. Sign in with it.', returnTo: null, username: null });
       navigate('/signin', { replace: true });
@@ -46,9 +54,11 @@ export function ResetPassword({ token }: { token: string }) {
           ? 'Please fix the highlighted fields.'
           : err instanceof ApiError && err.status === 404
             ? 'This link has already been used or has expired. Ask for a new one.'
-            : err instanceof ApiError && err.status === 401
-              ? 'That code is not right. Too many wrong codes end this link.'
-              : describeError(err),
+            : err instanceof ApiError && err.code === 'conflict'
+              ? 'This account has no passkey: enter a code from your authenticator app.'
+              : err instanceof ApiError && err.status === 401
+                ? 'That code is not right. Too many wrong codes end this link.'
+                : (describePasskeyError(err) ?? describeError(err)),
       );
     } finally {
       setBusy(false);
@@ -110,6 +120,11 @@ export function ResetPassword({ token }: { token: string }) {
           <button type="submit" class="btn btn--primary btn--block" disabled={busy}>
             {busy ? 'Setting…' : 'Set password'}
           </button>
+          {info.data.mfaRequired && passkeysSupported() ? (
+            <button type="button" class="btn btn--block" disabled={busy} onClick={(e) => submit(e, true)}>
+              Use a passkey instead of a code
+            </button>
+          ) : null}
         </form>
       ) : null}
       <p class="auth-switch">

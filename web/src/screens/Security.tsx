@@ -6,6 +6,7 @@ import { AccountNav } from '../components/AccountNav';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
+import { PasskeysCard } from '../components/PasskeysCard';
 import { formatDateTime } from '../lib/format';
 import { today } from '../lib/download';
 import { useAsync } from '../lib/useAsync';
@@ -84,12 +85,14 @@ export function Security() {
     });
 
   const on = status.data?.totp.enabled === true;
+  const hasPasskey = (status.data?.passkeys.length ?? 0) > 0;
   return (
     <section class="page">
       <PageTitle title="Two-factor sign-in" />
       <AccountNav />
       <p>
-        With two-factor sign-in, your password alone is not enough: signing in also takes a code from an authenticator app on your phone.
+        With two-factor sign-in, your password alone is not enough: signing in also takes a code from an authenticator app on your phone, or
+        a passkey.
       </p>
       {status.error ? <Notice tone="error">{describeError(status.error)}</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
@@ -99,12 +102,19 @@ export function Security() {
 
       {status.data && !on && !enrolment ? (
         <section class="card stack" aria-labelledby="mfa-off">
-          <h2 id="mfa-off">Two-factor sign-in is off</h2>
+          <h2 id="mfa-off">{hasPasskey ? 'No authenticator app' : 'Two-factor sign-in is off'}</h2>
           <p>You need an authenticator app, such as Aegis, Google Authenticator or 1Password.</p>
           <button type="button" class="btn btn--primary" onClick={begin} disabled={busy}>
-            Set up two-factor sign-in
+            {hasPasskey ? 'Set up an authenticator app' : 'Set up two-factor sign-in'}
           </button>
         </section>
+      ) : null}
+
+      {status.data && !on && hasPasskey ? (
+        <p data-testid="passkey-factor">
+          Your passkeys are your second factor. Recovery codes left:{' '}
+          <strong data-testid="recovery-remaining">{status.data.recoveryCodes.remaining}</strong>.
+        </p>
       ) : null}
 
       {enrolment ? (
@@ -164,6 +174,8 @@ export function Security() {
           </div>
         </section>
       ) : null}
+
+      {status.data ? <PasskeysCard passkeys={status.data.passkeys} onChanged={status.reload} onCodes={setCodes} /> : null}
     </section>
   );
 }

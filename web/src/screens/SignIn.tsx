@@ -8,6 +8,7 @@ import { Notice } from '../components/Notice';
 import { href } from '../lib/router';
 import { useCountdown } from '../lib/useCountdown';
 import { signedIn } from '../state/session';
+import { describePasskeyError, passkeysSupported, passkeyAssertion } from '../lib/passkeys';
 
 /** `username`: of the session that just ended (kept, so signing back in is one field). */
 export function SignIn({ notice, username: previous = null }: { notice: string | null; username?: string | null }) {
@@ -19,6 +20,8 @@ export function SignIn({ notice, username: previous = null }: { notice: string |
   const [wait, startWait] = useCountdown();
   // Set once the password was right for an account with a second factor: the second step is showing.
   const [second, setSecond] = useState<SecondFactorInput | null>(null);
+  // The ways the second step can be finished (the login answer's `methods`).
+  const [methods, setMethods] = useState<string[]>([]);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -28,7 +31,9 @@ export function SignIn({ notice, username: previous = null }: { notice: string |
       const res = await auth.login(username.trim(), password, remember);
       if ('mfaRequired' in res) {
         setPassword('');
-        setSecond({ useRecovery: false, value: '' });
+        setMethods(res.methods);
+        // Without an authenticator app, the typed fallback is a recovery code.
+        setSecond({ useRecovery: !res.methods.includes('totp'), value: '' });
       } else signedIn(res);
     } catch (err) {
       setPassword('');
@@ -68,12 +73,40 @@ export function SignIn({ notice, username: previous = null }: { notice: string |
     }
   }
 
+  /** Passwordless (`options` from /api/auth/passkey/options) or the second step's passkey. */
+  async function withPasskey(step: 'passwordless' | 'second') {
+    setBusy(true);
+    setError(null);
+    try {
+      if (step === 'passwordless') signedIn(await auth.passkeySignIn(await passkeyAssertion(await auth.passkeyOptions())));
+      else signedIn(await auth.loginSecondStep({ passkey: await passkeyAssertion(await auth.loginPasskeyOptions()) }));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        setError(
+          step === 'passwordless'
+            ? 'That passkey did not sign you in. Use your username and password instead.'
+            : 'That passkey was not accepted. Try again, or sign in again.',
+        );
+      } else {
+        if (err instanceof ApiError && err.code === 'rate_limited' && err.retryAfter) startWait(err.retryAfter);
+        setError(describePasskeyError(err) ?? describeError(err));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
   if (second) {
     return (
       <AuthCard title="Two-factor sign-in">
         {error ? <Notice tone="error">{error}</Notice> : null}
         <form onSubmit={submitSecond} class="stack" aria-label="Two-factor sign-in">
-          <SecondFactorField input={second} onInput={setSecond} autoFocus />
+          {methods.includes('passkey') ? (
+            <button type="button" class="btn btn--primary btn--block" onClick={() => withPasskey('second')} disabled={busy || wait > 0}>
+              Use a passkey
+            </button>
+          ) : null}
+          <SecondFactorField input={second} onInput={setSecond} autoFocus={!methods.includes('passkey')} />
           <button type="submit" class="btn btn--primary btn--block" disabled={busy || wait > 0 || !second.value.trim()}>
             {wait > 0 ? `Try again in ${formatWait(wait)}` : busy ? 'Checking…' : 'Verify'}
           </button>
@@ -120,6 +153,11 @@ export function SignIn({ notice, username: previous = null }: { notice: string |
           {wait > 0 ? `Try again in ${formatWait(wait)}` : busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      {passkeysSupported() ? (
+        <button type="button" class="btn btn--block" onClick={() => withPasskey('passwordless')} disabled={busy || wait > 0}>
+          Sign in with a passkey
+        </button>
+      ) : null}
       <p class="auth-switch">
         <a href={href('/forgot')}>Forgot password?</a>
       </p>

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { RecoveryCode, TotpCode } from './mfa.js';
+import { AuthenticationResponse } from './passkeys.js';
 
 /*
  * Requests of the sign-up, sign-in, step-up, password and password-reset routes. Credentials are bounded
@@ -39,10 +40,14 @@ export type PasswordBody = Static<typeof PasswordBody>;
  * Step-up (POST /api/auth/reauthenticate): the password, and with a second factor enrolled a code or a
  * recovery code (docs/security.md S-81; the handler says which is needed).
  */
-export const ReauthBody = Type.Object(
-  { password: Password, code: Type.Optional(TotpCode), recoveryCode: Type.Optional(RecoveryCode) },
-  { additionalProperties: false },
-);
+export const ReauthBody = Type.Union([
+  Type.Object(
+    { password: Password, code: Type.Optional(TotpCode), recoveryCode: Type.Optional(RecoveryCode) },
+    { additionalProperties: false },
+  ),
+  // A user-verified passkey is both factors at once (its challenge from POST /api/auth/reauthenticate/options).
+  Type.Object({ passkey: AuthenticationResponse }, { additionalProperties: false }),
+]);
 export type ReauthBody = Static<typeof ReauthBody>;
 
 export const PasswordChangeBody = Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false });
@@ -61,7 +66,7 @@ export const NewPasswordBody = Type.Object(
     newPassword: Password,
     code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
     recoveryCode: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' })),
-    passkey: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    passkey: Type.Optional(AuthenticationResponse),
   },
   { additionalProperties: false },
 );

@@ -71,6 +71,8 @@ export const ItemsQuery = Query({
   q: Type.String({ maxLength: 800 }),
   lowStock: StringEnum(['true', 'false', '1', '0']),
   archived: StringEnum(['true', 'false']),
+  location: Type.String({ maxLength: 400 }),
+  tag: Type.String({ maxLength: 128 }),
   sort: StringEnum(SORT_NAMES),
   cursor,
   limit: LimitParam(3),

@@ -1,0 +1,3 @@
+import { passkeySuite } from './passkey-suite.js';
+
+passkeySuite('postgres');
