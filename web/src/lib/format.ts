@@ -1,34 +1,8 @@
-/** Display and parsing of the API's units: integer cents, integer quantities, ISO 8601 UTC times. */
+/** Display and parsing of the API's units: integer quantities, ISO 8601 UTC times (money: lib/money.ts). */
 
 const number = new Intl.NumberFormat(undefined);
-const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 export const formatNumber = (n: number) => number.format(n);
-
-/** Cents as "1,234.50". Stockade does not know the merchant's currency, so no symbol is shown. */
-export const formatCents = (cents: number | null | undefined) => (cents === null || cents === undefined ? '—' : money.format(cents / 100));
-
-/** Cents as the form shows them for editing: "1234.50", "" for none. */
-export const centsToInput = (cents: number | null | undefined) => {
-  if (cents === null || cents === undefined) return '';
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-};
-
-/**
- * "12.5" → 1250. Done on the digits, not with floating point (12.29 * 100 is 1228.9999…).
- * Returns null for empty input and NaN for input that is not an amount.
- */
-export function parseCents(input: string): number | null {
-  const s = input.trim().replace(/,/g, '');
-  if (s === '') return null;
-  const m = /^(\d{1,12})(?:\.(\d{0,2}))?$/.exec(s);
-  if (!m) return Number.NaN;
-  const whole = Number(m[1]);
-  const frac = Number((m[2] ?? '').padEnd(2, '0'));
-  return whole * 100 + frac;
-}
 
 /** "42" → 42; "" → null; anything that is not a whole number → NaN. */
 export function parseWhole(input: string, opts: { signed?: boolean } = {}): number | null {

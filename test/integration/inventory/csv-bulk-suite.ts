@@ -3,11 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { exportCsv } from '../../../src/inventory/csv-export.js';
 import { importCsv } from '../../../src/inventory/import.js';
-import { BACKENDS, newMerchant, openTestDb, rejectsWith, type TestDb } from './fixtures.js';
+import { type Backend, newMerchant, openTestDb, rejectsWith, type TestDb } from './fixtures.js';
 
-/* The largest import there is, on both databases (apart from csv.test.ts: it takes most of a file's time limit). */
-
-for (const backend of BACKENDS) {
+/*
+ * The largest import there is, on one database per file (csv-bulk-pglite / -postgres): on a loaded
+ * machine each takes most of a file's time limit.
+ */
+export function describeBulkImport(backend: Backend): void {
   describe(`CSV import at the row limit (${backend})`, () => {
     let t: TestDb;
     before(async () => {

@@ -1,0 +1,3 @@
+import { describeBulkImport } from './csv-bulk-suite.js';
+
+describeBulkImport('postgres');
