@@ -146,7 +146,6 @@ export const auth = {
     }),
 };
 
-<<<<<<< HEAD
 /** The active shop: its settings and its members (docs/api.md "Shops, members, invitations"). */
 export const shop = {
   get: () => api<ShopSettings>('/api/shop'),
@@ -155,11 +154,11 @@ export const shop = {
   setRole: (userId: string, role: ShopRole) =>
     api<unknown>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'PATCH', json: { role } }),
   remove: (userId: string) => api<void>(`/api/shop/members/${encodeURIComponent(userId)}`, { method: 'DELETE' }),
-=======
+};
+
 /** The shop-wide ledger, newest first (GET /api/movements). */
 export const ledger = {
   page: (query: LedgerQuery) => api<MovementPage>(withQuery('/api/movements', { ...query })),
->>>>>>> invites
 };
 
 export const invitations = {

@@ -5,7 +5,9 @@ import { ApiError, describeError } from '../api/problem';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { Scanner } from '../components/Scanner';
-import { formatCents, formatNumber, parseWhole } from '../lib/format';
+import { formatNumber, parseWhole } from '../lib/format';
+import { formatMoney } from '../lib/money';
+import { useCurrency } from '../state/currency';
 import { href, navigate } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
@@ -21,6 +23,7 @@ const signed = (n: number) => (n > 0 ? `+${formatNumber(n)}` : formatNumber(n));
  */
 export function CountDetail({ id }: { id: string }) {
   const state = useAsync(() => countsApi.get(id), [id]);
+  const currency = useCurrency();
   const [typed, setTyped] = useState<Record<string, string>>({});
   const [lineErrors, setLineErrors] = useState<Record<string, string>>({});
   const [scanning, setScanning] = useState(false);
@@ -131,7 +134,7 @@ export function CountDetail({ id }: { id: string }) {
       {result ? (
         <Notice tone="success">
           Committed: {result.adjusted} item{result.adjusted === 1 ? '' : 's'} adjusted, variance {signed(result.varianceUnits)} units
-          {result.varianceValueCents !== null ? ` (${formatCents(result.varianceValueCents)})` : ''}.
+          {result.varianceValueCents !== null ? ` (${formatMoney(result.varianceValueCents, currency)})` : ''}.
         </Notice>
       ) : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
