@@ -25,12 +25,13 @@ import { AppError } from '../errors.js';
  * (item_search_statement() in migration 019 writes these terms.)
  */
 
+/** The rules as migration 019 writes them into SQL (search-table.test.ts checks that the two agree). */
 export const SEARCH = {
   /** More words than this is a 400: each is a condition and a score term. */
   maxWords: 8,
   /** Shorter words match only as substrings: their trigrams say too little. */
   fuzzyMinLength: 4,
-  /** pg_trgm word similarity a typo-tolerant match needs (the contract's 0.6). */
+  /** pg_trgm word similarity a typo-tolerant match needs (the contract's 0.6; search_items() sets it). */
   similarity: 0.6,
 } as const;
 

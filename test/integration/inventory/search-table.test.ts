@@ -4,6 +4,7 @@ import { APP_ROLE, type Queryable } from '../../../src/db/db.js';
 import { AppError } from '../../../src/errors.js';
 import { archiveItem, createItem, getItem, restoreItem, updateItem } from '../../../src/inventory/items.js';
 import { listItems } from '../../../src/inventory/list.js';
+import { SEARCH } from '../../../src/inventory/search.js';
 import { pgError } from '../../../src/inventory/tenant.js';
 import { BACKENDS, newMerchant, openTestDb, type TestDb } from './fixtures.js';
 
@@ -57,6 +58,26 @@ for (const backend of BACKENDS) {
       assert.equal(args.rows.length, 1);
       assert.doesNotMatch(args.rows[0]?.types ?? '', /shop/);
       assert.equal((args.rows[0]?.types ?? '').match(/\buuid\b/g)?.length, 1, 'only the cursor id is a uuid');
+    });
+
+    test("the SQL's rules are search.ts's: word count, the typo-tolerant length, the similarity", async () => {
+      const statement = async (lengths: number[]) =>
+        (
+          await t.db.query<{ sql: string }>(`SELECT item_search_statement($1::integer[], false, false, false, 'name', false) AS sql`, [
+            lengths,
+          ])
+        ).rows[0]?.sql ?? '';
+      const short = SEARCH.fuzzyMinLength - 1;
+      assert.doesNotMatch(await statement([short]), /%>/);
+      assert.match(await statement([SEARCH.fuzzyMinLength]), /%> \$1\[1\]/);
+      assert.ok(await statement(Array(SEARCH.maxWords).fill(short)));
+      await assert.rejects(statement(Array(SEARCH.maxWords + 1).fill(short)), (err) => pgError(err).code === '22023');
+      const threshold = await t.db.tenant(a, async (tx) => {
+        await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', '0.1', true)`);
+        await searchIds(tx, ['canary']);
+        return (await tx.query<{ v: string }>(`SELECT current_setting('pg_trgm.word_similarity_threshold') AS v`)).rows[0]?.v;
+      });
+      assert.equal(Number(threshold), SEARCH.similarity);
     });
 
     test('with app.shop_id unset or empty, the search finds nothing', async () => {
