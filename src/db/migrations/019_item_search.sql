@@ -114,8 +114,15 @@ BEGIN
     RAISE EXCEPTION 'item_search_statement: 1 to 8 words, not %', n USING ERRCODE = '22023';
   END IF;
   FOR i IN 1 .. n LOOP
-    conditions := conditions || format('(search_text LIKE $2[%s] ESCAPE ''\''%s)', i,
-                                       CASE WHEN word_lengths[i] >= 4 THEN format(' OR search_text %%> $1[%s]', i) ELSE '' END);
+    -- A word of one or two characters has no trigram to look up: as LIKE it would make the index
+    -- return every row (and, ANDed into the other words' index conditions, drag their similarity
+    -- tests into the recheck of every row). strpos is the same substring test (no wildcards, bytes
+    -- under COLLATE "C"), which the planner leaves as a filter on the other words' matches.
+    conditions := conditions || CASE
+      WHEN word_lengths[i] < 3 THEN format('strpos(search_text, $1[%s]) > 0', i)
+      ELSE format('(search_text LIKE $2[%s] ESCAPE ''\''%s)', i,
+                  CASE WHEN word_lengths[i] >= 4 THEN format(' OR search_text %%> $1[%s]', i) ELSE '' END)
+    END;
     terms := terms || format('CASE WHEN sku_key = $1[%s] THEN 50000 ELSE 0 END', i)
                    || format('CASE WHEN sku_key LIKE $3[%s] ESCAPE ''\'' THEN 10000 ELSE 0 END', i)
                    || format('CASE WHEN name_key LIKE $2[%s] ESCAPE ''\'' THEN 4000 ELSE 0 END', i)
