@@ -53,6 +53,14 @@ export const HUMAN_HEADERS: Record<ItemFieldName, string> = {
   barcode: 'Barcode',
 };
 
+/**
+ * The column `export.csv?archived=true` adds (docs/api.md "Spreadsheets"). The import knows it and ignores
+ * it, whatever it holds: archiving and restoring are DELETE /api/items/:id and POST …/restore, never a
+ * side effect of a spreadsheet (an import that archived would also need its undo to restore). So an
+ * export imports back unchanged, with or without this column.
+ */
+export const ARCHIVED_HEADER = 'Archived';
+
 /** Known names of each target, loosely written (see loose()). The human header is always one of them. */
 const ALIASES: Record<ColumnTarget, readonly string[]> = {
   sku: ['sku', 'itemcode', 'productcode', 'code', 'articlenumber', 'partnumber', 'itemnumber', 'ref', 'reference'],
@@ -134,6 +142,8 @@ export function readHeader(header: readonly string[], mapping: ColumnMapping): R
     if (!names.includes(column)) errors.push({ path: `mapping/${column}`, message: 'names a column the file does not have' });
   }
   const targets = names.map((name) => {
+    // Our own Archived column, unless the mapping places it: read and ignored (see ARCHIVED_HEADER).
+    if (!mapping.has(name) && loose(name) === loose(ARCHIVED_HEADER)) return null;
     const target = mapping.has(name) ? (mapping.get(name) ?? null) : (columnTarget(name) ?? null);
     if (target === null) {
       if (!mapping.has(name)) {

@@ -1698,12 +1698,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export all the shop's items as CSV
-         * @description Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.
+         * Export the shop's items as CSV (archived ones on request)
+         * @description Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection. Active items only; `archived=true` adds the archived ones, marked `yes` in a last `Archived` column (which the import ignores).
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    archived?: "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2765,7 +2767,7 @@ export interface paths {
         };
         /**
          * Printable labels of items (PDF or HTML)
-         * @description Name, SKU, price in the shop's currency and a Code 128 (QR for long or non-ASCII codes) of the barcode or SKU. `ids`: up to 200 comma-separated item ids; any id not in the shop is a 404. `format=html` answers a print-ready page (`text/html`) with its own CSP.
+         * @description Name, SKU, price in the shop's currency and a Code 128 (QR for long or non-ASCII codes) of the barcode or SKU. `ids`: up to 200 comma-separated item ids; any id not in the shop is a 404. `format=html` answers a print-ready page (`text/html`) with its own CSP. An archived item gets no label: 409 naming it (restore it first).
          */
         get: {
             parameters: {
@@ -2791,6 +2793,7 @@ export interface paths {
                 400: components["responses"]["Invalid"];
                 401: components["responses"]["Unauthenticated"];
                 403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
                 500: components["responses"]["Internal"];
                 503: components["responses"]["Unavailable"];
             };
