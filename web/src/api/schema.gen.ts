@@ -2514,10 +2514,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A count and its lines */
+        /**
+         * A count, a page of its lines, and its totals
+         * @description Lines by item name, `limit` (1–200, default 50) a page; pass `nextCursor` back as `cursor` for the next (a cursor is valid only for the count it came from, else 400). `totals` (expected, counted, varianceUnits, varianceValueCents) are over the whole count on every page; the value is null below manager.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -2526,7 +2532,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The count, its lines by item name. */
+                /** @description The count, a page of its lines, the totals. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2552,6 +2558,7 @@ export interface paths {
                                 /** @description Items counted so far. */
                                 countedLines: number;
                             };
+                            /** @description A page of the lines, by item name. */
                             lines: {
                                 /** @description Opaque id. */
                                 itemId: string;
@@ -2571,6 +2578,19 @@ export interface paths {
                                 /** @description The variance at cost (price where no cost); null below manager. */
                                 varianceValueCents: number | null;
                             }[];
+                            /** @description Over the whole count, whichever page this is. */
+                            totals: {
+                                /** @description Sum of every line’s expected quantity. */
+                                expected: number;
+                                /** @description Sum of the counted lines’ numbers. */
+                                counted: number;
+                                /** @description Sum of the counted lines’ varianceUnits. */
+                                varianceUnits: number;
+                                /** @description Sum of the counted lines’ varianceValueCents; null below manager. */
+                                varianceValueCents: number | null;
+                            };
+                            /** @description Pass as `cursor` for the next page; null on the last page. */
+                            nextCursor: string | null;
                         };
                     };
                 };
