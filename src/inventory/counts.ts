@@ -283,7 +283,11 @@ interface LinePosition {
 
 function readPosition(cursor: string, countId: string): LinePosition {
   const c = decodeCursor(cursor);
-  expectCursor(c.t === 'cl' && c.c === countId && typeof c.k === 'string' && typeof c.id === 'string' && isUuid(c.id));
+  // The key is bound as a parameter: one PostgreSQL cannot take (a NUL) would be a 500, not the 400 it is.
+  // Same bound and check as the item list's text keys (list.ts).
+  const key = c.k;
+  const keyOk = typeof key === 'string' && key.length <= 4000 && 'value' in checkText(key, { max: 4000, required: false });
+  expectCursor(c.t === 'cl' && c.c === countId && keyOk && typeof c.id === 'string' && isUuid(c.id));
   return { nameKey: c.k as string, itemId: c.id as string };
 }
 

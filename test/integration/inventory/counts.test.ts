@@ -251,8 +251,19 @@ for (const backend of BACKENDS) {
       await create({ sku: 'C-PG-OTHER-2', name: 'Other two', quantity: 1, location: 'Elsewhere-pg' });
       const otherCount = await start({ location: 'elsewhere-pg' });
       // A cursor whose fields have the wrong types (hand-made: clients must not, and get a 400).
-      const forged = Buffer.from(JSON.stringify({ t: 'cl', c: count.id, k: 5, id: 'x' })).toString('base64url');
-      for (const query of ['cursor=nonsense!', 'cursor=e30', `cursor=${forged}`, 'limit=0', 'limit=201', 'limit=abc', 'page=2']) {
+      const forge = (fields: Record<string, unknown>) =>
+        Buffer.from(JSON.stringify({ t: 'cl', c: count.id, k: 'apple', id: made[1]?.id, ...fields })).toString('base64url');
+      const forged = [forge({ k: 5, id: 'x' }), forge({ k: 'a\u0000b' }), forge({ k: 'x'.repeat(5000) }), forge({ id: 'not-a-uuid' })];
+      const queries = [
+        'cursor=nonsense!',
+        'cursor=e30',
+        ...forged.map((f) => `cursor=${f}`),
+        'limit=0',
+        'limit=201',
+        'limit=abc',
+        'page=2',
+      ];
+      for (const query of queries) {
         const res = await manager.get(`/api/counts/${count.id}?${query}`);
         assert.equal(res.status, 400, `${query}: ${res.text}`);
         assert.equal(res.body.code, 'validation');
