@@ -8,7 +8,9 @@ import { formatNumber } from '../lib/format';
 import { formatMoney } from '../lib/money';
 import { useCurrency } from '../state/currency';
 import { href } from '../lib/router';
+import { useStore } from '../lib/store';
 import { useAsync } from '../lib/useAsync';
+import { mayAct, shopState } from '../state/shop';
 
 const DAYS = 14;
 
@@ -26,6 +28,7 @@ function toDayTotals(days: DailyMovements[]): DayTotals[] {
 
 export function Dashboard() {
   const currency = useCurrency();
+  const shop = useStore(shopState);
   const summary = useAsync(() => itemsApi.summary(), []);
   const low = useAsync(() => itemsApi.list({ lowStock: true, sort: 'quantity', limit: 10 }), []);
   const chart = useAsync(() => itemsApi.dailyMovements(DAYS), []);
@@ -54,12 +57,15 @@ export function Dashboard() {
             {s ? formatNumber(s.totalUnits) : '…'}
           </span>
         </li>
-        <li class="stat">
-          <span class="stat__label">Stock value (at cost)</span>
-          <span class="stat__value" data-stat="stockValue">
-            {s ? formatMoney(s.stockValueCents, currency) : '…'}
-          </span>
-        </li>
+        {/* Cost is null below manager (docs/api.md): a tile that could only say "—" is left out. */}
+        {mayAct(shop, 'manager') ? (
+          <li class="stat">
+            <span class="stat__label">Stock value (at cost)</span>
+            <span class="stat__value" data-stat="stockValue">
+              {s ? formatMoney(s.stockValueCents, currency) : '…'}
+            </span>
+          </li>
+        ) : null}
         <li class={`stat${s && s.lowStockCount > 0 ? ' stat--warn' : ''}`}>
           <a class="stat__label" href={href('/items?low=1&sort=quantity')}>
             Low stock
