@@ -1,7 +1,7 @@
 import { items as itemsApi } from '../api/endpoints';
 import { describeError } from '../api/problem';
 import type { DailyMovements } from '../api/types';
-import { ChartTable, type DayTotals, MovementChart } from '../components/MovementChart';
+import { ChartTable, type DayTotals, MovementChart, todaySummary } from '../components/MovementChart';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { formatNumber } from '../lib/format';
@@ -16,8 +16,9 @@ const DAYS = 14;
 
 /**
  * The server's per-day totals (one request, summed over the whole ledger) as the chart's days. The
- * server's days are UTC calendar days; each becomes local midnight of the same calendar date, so the
- * label shows the date the server meant rather than the day before for clients west of UTC.
+ * server's days are calendar days of the shop's time zone, the last one its today; each becomes local
+ * midnight of the same calendar date, so the label shows the date the server meant rather than the day
+ * before for clients west of the shop.
  */
 function toDayTotals(days: DailyMovements[]): DayTotals[] {
   return days.map((d) => {
@@ -91,7 +92,10 @@ export function Dashboard() {
           {chart.data && hasMovement ? (
             <>
               <MovementChart days={days} title={`Units in and out per day over the last ${DAYS} days`} />
-              <p class="hint">Days run midnight to midnight UTC.</p>
+              <p class="chart-today" data-testid="chart-today">
+                {todaySummary(days)}
+              </p>
+              <p class="hint">Days run midnight to midnight in {shop?.shop?.timezone ?? 'UTC'} time, the shop's time zone.</p>
               <details class="chart-data">
                 <summary>Show the numbers</summary>
                 <ChartTable days={days} />
