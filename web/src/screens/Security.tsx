@@ -14,7 +14,8 @@ import { announce } from '../state/announcer';
 
 /**
  * Two-factor sign-in: set up an authenticator app (QR code, or the key typed in), confirm it with a
- * code, keep the recovery codes (shown once: download or print), make new ones, turn it off. Setting up,
+ * code, keep the recovery codes (shown once: download or print), make new ones (also with passkeys
+ * alone), turn it off. Setting up,
  * new codes and turning off are sensitive: the API client asks for the password (and code) first.
  *
  * The QR code is an SVG document from the server, put into the page as markup (not an image URL), so
@@ -111,10 +112,19 @@ export function Security() {
       ) : null}
 
       {status.data && !on && hasPasskey ? (
-        <p data-testid="passkey-factor">
-          Your passkeys are your second factor. Recovery codes left:{' '}
-          <strong data-testid="recovery-remaining">{status.data.recoveryCodes.remaining}</strong>.
-        </p>
+        // Passkeys alone: the codes the first passkey brought are replaced here, as with an app (the route
+        // does not care which factor issued them), so a used or lost set is never a dead end.
+        <div class="stack" data-testid="passkey-factor">
+          <p>
+            Your passkeys are your second factor. Recovery codes left:{' '}
+            <strong data-testid="recovery-remaining">{status.data.recoveryCodes.remaining}</strong>.
+          </p>
+          <div class="actions">
+            <button type="button" class="btn" onClick={regenerate} disabled={busy}>
+              Make new recovery codes
+            </button>
+          </div>
+        </div>
       ) : null}
 
       {enrolment ? (
