@@ -25,7 +25,7 @@ const dayLabel = (days: DayTotals[], i: number, d: DayTotals) => (i === days.len
 
 const W = 640;
 const H = 220;
-const PAD = { top: 16, right: 12, bottom: 28, left: 44 };
+const PAD = { top: 24, right: 12, bottom: 28, left: 44 };
 
 /** A round axis maximum: 1, 2, 5 × 10^n at or above `n`. */
 function niceMax(n: number): number {
@@ -71,6 +71,7 @@ export function MovementChart({ days, title }: ChartProps) {
           </text>
         </g>
       ))}
+      {today ? <rect class="chart__today-band" x={PAD.left + last * slot} y={PAD.top - 4} width={slot} height={plotH + 4} /> : null}
       {days.map((d, i) => {
         const x = PAD.left + i * slot + slot / 2;
         const label = dayLabel(days, i, d);
@@ -97,9 +98,10 @@ export function MovementChart({ days, title }: ChartProps) {
         );
       })}
       {today ? (
-        // Today's figures above its bars (inside role="img" the drawing is one image: its name says them).
-        <text class="chart__figure" x={W - PAD.right} y={Math.max(PAD.top - 4, Math.min(y(today.in), y(today.out)) - 6)} text-anchor="end">
-          {`${formatNumber(today.in)} in · ${formatNumber(today.out)} out`}
+        // Today's figures in the top margin, over a light band behind today's bars that ties them together
+        // (inside role="img" the drawing is one image: its name says the figures).
+        <text class="chart__figure" x={W - PAD.right} y={PAD.top - 10} text-anchor="end">
+          {`${TODAY}: ${formatNumber(today.in)} in · ${formatNumber(today.out)} out`}
         </text>
       ) : null}
       <line class="chart__axis" x1={PAD.left} x2={W - PAD.right} y1={y(0)} y2={y(0)} />
