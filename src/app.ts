@@ -155,7 +155,11 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   await app.register(countsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(labelsRoutes, { db: deps.db });
-  await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(shopsRoutes, {
+    db: deps.db,
+    audit: deps.audit,
+    notices: { bus: deps.sessionStack?.bus, shopsCache: deps.shopsCache },
+  });
   await app.register(shopRoutes, { deps });
   await app.register(invitationRoutes, { deps });
   await app.register(ledgerRoutes, { db: deps.db });
