@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/db/db.js';
 import type { Notice } from '../../../src/sessions/bus/bus.js';
+import { hashToken } from '../../../src/sessions/tokens.js';
 import { type TestServer, startTestServer } from '../../support/app.js';
 import type { TestClient } from '../../support/client.js';
 import { openTestPglite } from '../../support/pglite.js';
@@ -59,6 +60,28 @@ for (const [store, start] of Object.entries(STORES)) {
       for (const s of pair.servers) assert.ok(s.deps.shopsCache?.enabled, `${s.url}: the who-am-I cache is on`);
     });
     after(() => pair?.close());
+
+    test('a read in flight when a notice drops the user is answered but not remembered (the generation guard)', async () => {
+      const [a] = pair.servers as [TestServer];
+      const cache = a.deps.shopsCache!;
+      const member = await signedIn(a.url);
+      const idHash = hashToken(member.client.token!);
+      // Each round: a miss goes to the database; the user is dropped (a notice) while it is in flight.
+      for (let round = 0; round < 5; round++) {
+        cache.dropUser(member.id);
+        const inFlight = cache.read(member.id, idHash);
+        assert.ok(inFlight instanceof Promise, 'a miss reads the database');
+        cache.dropUser(member.id);
+        assert.equal((await inFlight).shop?.role, 'owner', 'the read in flight is still answered');
+        // Remembered, the next read would be answered from memory (synchronously) with what the
+        // dropped read saw, which may predate the change the notice announced.
+        const next = cache.read(member.id, idHash);
+        assert.ok(next instanceof Promise, `round ${round}: the read that a drop overtook was remembered`);
+        await next;
+      }
+      // Without a drop in between, the second read is a hit: the cache does remember.
+      assert.ok(!(cache.read(member.id, idHash) instanceof Promise), 'an undisturbed read is remembered');
+    });
 
     test('after a change answered and its notice reached both servers, no server shows the old role', { timeout: 180_000 }, async () => {
       const [a, b] = pair.servers as [TestServer, TestServer];
