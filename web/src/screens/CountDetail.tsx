@@ -9,8 +9,10 @@ import { formatNumber, parseWhole } from '../lib/format';
 import { formatMoney } from '../lib/money';
 import { useCurrency } from '../state/currency';
 import { href, navigate } from '../lib/router';
+import { useStore } from '../lib/store';
 import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
+import { mayAct, shopState } from '../state/shop';
 
 const inputId = (itemId: string) => `count-${itemId}`;
 const signed = (n: number) => (n > 0 ? `+${formatNumber(n)}` : formatNumber(n));
@@ -18,8 +20,9 @@ const signed = (n: number) => (n > 0 ? `+${formatNumber(n)}` : formatNumber(n));
 /**
  * One count (issue 17): each item's expected number (the snapshot) against what is on the shelf. Counts
  * are absolute — type what you see, never a difference — and saved per line (a later entry replaces an
- * earlier one, also someone else's). A scan finds the item's line and puts the cursor in it. Commit and
- * abandon are for managers; the server refuses others, and says so.
+ * earlier one, also someone else's). A scan finds the item's line and puts the cursor in it. Entering
+ * (and so scanning to a line) is a clerk's, commit and abandon a manager's (src/http/routes/counts.ts):
+ * a viewer reads the lines, a clerk types them, and neither sees a button the server would refuse.
  */
 export function CountDetail({ id }: { id: string }) {
   const state = useAsync(() => countsApi.get(id), [id]);
@@ -31,6 +34,9 @@ export function CountDetail({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<CountCommitted | null>(null);
   const [busy, setBusy] = useState(false);
+  const shop = useStore(shopState);
+  const enters = mayAct(shop, 'clerk');
+  const closes = mayAct(shop, 'manager');
 
   const detail = state.data;
   if (!detail) {
@@ -42,6 +48,7 @@ export function CountDetail({ id }: { id: string }) {
     );
   }
   const open = detail.count.status === 'open';
+  const editable = open && enters;
   const lines = detail.lines;
   const counted = lines.filter((l) => l.counted !== null);
   const varianceUnits = counted.reduce((sum, l) => sum + ((l.counted ?? 0) - l.expected), 0);
@@ -139,7 +146,7 @@ export function CountDetail({ id }: { id: string }) {
       ) : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
       {scanNote ? <Notice tone="warning">{scanNote}</Notice> : null}
-      {open && scanning ? <Scanner onCode={scanned} /> : null}
+      {editable && scanning ? <Scanner onCode={scanned} /> : null}
 
       <div class="table-wrap">
         <table class="table table--count">
@@ -169,7 +176,7 @@ export function CountDetail({ id }: { id: string }) {
                   </th>
                   <td class="num">{formatNumber(line.expected)}</td>
                   <td class="num">
-                    {open ? (
+                    {editable ? (
                       <>
                         <input
                           id={inputId(line.itemId)}
@@ -209,17 +216,21 @@ export function CountDetail({ id }: { id: string }) {
         </table>
       </div>
 
-      {open ? (
+      {editable ? (
         <div class="actions count-actions">
           <button type="button" class="btn" onClick={() => setScanning((s) => !s)}>
             {scanning ? 'Stop scanning' : 'Scan'}
           </button>
-          <button type="button" class="btn btn--primary" onClick={commit} disabled={busy}>
-            Commit count
-          </button>
-          <button type="button" class="btn btn--danger-ghost" onClick={abandon} disabled={busy}>
-            Abandon
-          </button>
+          {closes ? (
+            <>
+              <button type="button" class="btn btn--primary" onClick={commit} disabled={busy}>
+                Commit count
+              </button>
+              <button type="button" class="btn btn--danger-ghost" onClick={abandon} disabled={busy}>
+                Abandon
+              </button>
+            </>
+          ) : null}
         </div>
       ) : null}
     </section>

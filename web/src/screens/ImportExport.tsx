@@ -9,13 +9,17 @@ import { saveResponse, today } from '../lib/download';
 import { formatNumber } from '../lib/format';
 import { formatMoney } from '../lib/money';
 import { href } from '../lib/router';
+import { useStore } from '../lib/store';
 import { announce } from '../state/announcer';
 import { useCurrency } from '../state/currency';
+import { mayAct, shopState } from '../state/shop';
 
 /*
  * Import in three steps, each answered by the server (its dry run is the one truth: the app parses no
  * CSV itself): choose a file → the preview (columns to place, problems by row and column, what will be
  * created and changed field by field) → confirm → the result, with "Undo this import".
+ * Export is anyone's (viewer); import, its template and undo are a manager's (src/http/routes/items.ts),
+ * so below manager the import card is not shown at all.
  */
 
 /** The fields a column can be placed in (the server's COLUMN_TARGETS), with the words the merchant sees. */
@@ -63,6 +67,7 @@ export function ImportExport() {
   const [busy, setBusy] = useState<'preview' | 'import' | 'undo' | null>(null);
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
+  const imports = mayAct(useStore(shopState), 'manager');
 
   function reset() {
     setPreview(null);
@@ -183,23 +188,25 @@ export function ImportExport() {
             {exporting ? 'Preparing…' : 'Download CSV'}
           </button>
         </section>
-        <section class="card" aria-labelledby="import-title">
-          <h2 id="import-title">Import</h2>
-          <p>
-            Upload a CSV with a header row: SKU, Name, Quantity, Price, Cost, Low-stock threshold, Location, Tags, Barcode … (common names
-            such as Qty or Reorder level work too). Prices are amounts in {currency}, like 7.50 or 7,50. You see what will change before
-            anything is saved, and you can undo an import.
-          </p>
-          <p>
-            <button type="button" class="btn" onClick={() => download('template')} disabled={exporting}>
-              Download a template
-            </button>
-          </p>
-          <div class="field">
-            <label for="csv-file">CSV file</label>
-            <input id="csv-file" name="file" type="file" accept=".csv,text/csv" onChange={choose} />
-          </div>
-        </section>
+        {imports ? (
+          <section class="card" aria-labelledby="import-title">
+            <h2 id="import-title">Import</h2>
+            <p>
+              Upload a CSV with a header row: SKU, Name, Quantity, Price, Cost, Low-stock threshold, Location, Tags, Barcode … (common names
+              such as Qty or Reorder level work too). Prices are amounts in {currency}, like 7.50 or 7,50. You see what will change before
+              anything is saved, and you can undo an import.
+            </p>
+            <p>
+              <button type="button" class="btn" onClick={() => download('template')} disabled={exporting}>
+                Download a template
+              </button>
+            </p>
+            <div class="field">
+              <label for="csv-file">CSV file</label>
+              <input id="csv-file" name="file" type="file" accept=".csv,text/csv" onChange={choose} />
+            </div>
+          </section>
+        ) : null}
       </div>
 
       {error ? <Notice tone="error">{error}</Notice> : null}
