@@ -91,10 +91,14 @@ export type ShopChangeReason = (typeof SHOP_CHANGE_REASONS)[number];
  * - `shop.changed`: one member's standing in one shop changed (`userId`: whose; the streams of that
  *   user's sessions pass `{shopId, reason}` on to the browser, sessions/events.ts). One notice per
  *   affected member: a stream knows its user, not the shop's members.
+ * - `session-shops`: what "who am I" says about shops changed for one user (`userId`: an active-shop
+ *   switch, a shop opened or joined), or, without one, for anyone (a shop renamed): every server drops
+ *   its copies (shops/session-shops-cache.ts). Not passed on to browsers.
  */
 export type Notice =
   | { readonly kind: 'pseudonym-key' }
-  | { readonly kind: 'shop.changed'; readonly shopId: string; readonly userId: string; readonly reason: ShopChangeReason };
+  | { readonly kind: 'shop.changed'; readonly shopId: string; readonly userId: string; readonly reason: ShopChangeReason }
+  | { readonly kind: 'session-shops'; readonly userId?: string };
 
 export interface PublishOptions {
   /** True when the publisher has removed the revoked sessions from the Redis tier itself. */
@@ -168,7 +172,12 @@ export interface DecodedRevocation {
 
 /** A notice on the wire: `k: 'n'` (older servers decode it as nothing, and ignore it). */
 export function encodeNotice(n: Notice, sentAt = preciseNow(), nonce?: string): string {
-  const body = n.kind === 'shop.changed' ? { s: n.shopId, u: n.userId, r: n.reason } : {};
+  const body =
+    n.kind === 'shop.changed'
+      ? { s: n.shopId, u: n.userId, r: n.reason }
+      : n.kind === 'session-shops' && n.userId !== undefined
+        ? { u: n.userId }
+        : {};
   return JSON.stringify({ k: 'n', w: n.kind, ...body, t: sentAt, ...(nonce ? { n: nonce } : {}) });
 }
 
@@ -180,7 +189,9 @@ export function decodeNotice(raw: string): { notice: Notice; info: MessageInfo }
     if (m.w === 'pseudonym-key') notice = { kind: 'pseudonym-key' };
     else if (m.w === 'shop.changed' && typeof m.s === 'string' && typeof m.u === 'string' && isOneOf(SHOP_CHANGE_REASONS, m.r)) {
       notice = { kind: 'shop.changed', shopId: m.s, userId: m.u, reason: m.r };
-    } else return null;
+    } else if (m.w === 'session-shops')
+      notice = typeof m.u === 'string' ? { kind: 'session-shops', userId: m.u } : { kind: 'session-shops' };
+    else return null;
     return { notice, info: { tierClean: false, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) } };
   } catch {
     return null;
