@@ -32,7 +32,8 @@ for (const k of keys) {
   const [key, root] = k.split('@');
   const base = [...REFERENCES, ...STOCKADES].find((s) => s.key === key);
   if (!base) throw new Error(`unknown contender ${key}`);
-  const spec = root ? { ...base, key: `${key}-other`, command: (ctx) => { const c = base.command(ctx); return { ...c, cmd: ['node', `${root}/dist/src/main.js`] }; } } : base;
+  // One key per build: the key names the load cookies' file, so two builds must not share it.
+  const spec = root ? { ...base, key: `${key}-${root.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}`, command: (ctx) => { const c = base.command(ctx); return { ...c, cmd: ['node', `${root}/dist/src/main.js`] }; } } : base;
   const stores = await prepareStores(spec, pg, k.replace(/[^a-z0-9]/g, '_'));
   const inst = await startInstance(spec, stores);
   const r = { spec, stores, ...inst, k };

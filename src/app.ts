@@ -13,14 +13,13 @@ import { mfaCookie } from './http/mfa-cookie.js';
 import { mfaRoutes } from './http/routes/mfa.js';
 import { passkeyRoutes } from './http/routes/passkeys.js';
 import { PASSKEYS_NEED_A_HOST_NAME } from './auth/second-factor/relying-party.js';
-import { csrfPlugin } from './http/plugins/csrf.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { refusalRecorder } from './http/refusals.js';
 import { clientErrorHandler, frameworkErrors, requestHygienePlugin } from './http/plugins/request-hygiene.js';
-import { genReqId, securityPlugin } from './http/plugins/security.js';
-import { sessionPlugin } from './http/plugins/session.js';
+import { requestGuardPlugin } from './http/plugins/request-guard.js';
+import { genReqId } from './http/plugins/security.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -94,8 +93,31 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // (a route without a declaration stops buildApp; access.ts).
   await app.register(accessPlugin, { membershipOf: (auth) => activeMembership(deps.db, auth.user.id, auth.session.idHash) });
   const cookie = sessionCookie(config.cookieSecure);
-  // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
-  await app.register(securityPlugin, { hsts: config.cookieSecure || options.https !== undefined });
+  // Refusals are counted, and audited or logged within bounds (http/refusals.ts, S-87): anyone can send
+  // refused requests as fast as they like, and each must not cost a row.
+  const recordRefusal = refusalRecorder(deps.audit, deps.metrics);
+  // Security headers, request hygiene, cookie → session, CSRF: one onRequest hook, before every route's
+  // own (http/plugins/request-guard.ts).
+  await app.register(requestGuardPlugin, {
+    // HSTS whenever we are, or sit behind, HTTPS: served directly with TLS_CERT_FILE, or Secure cookies.
+    security: { hsts: config.cookieSecure || options.https !== undefined },
+    session: {
+      engine: deps.sessions,
+      cookie,
+      // A log line, not an audit row: a replayed dead cookie would otherwise be a way to write rows.
+      onExpired: (request, session, lifetime) =>
+        request.log.info(
+          { event: 'session.expired', userId: session.userId, sessionId: session.id, lifetime, ip: truncateIp(request.ip) },
+          'session expired',
+        ),
+    },
+    csrf: {
+      allowedOrigins: config.allowedOrigins,
+      // The session step ran first, so a signed-in victim is attributed (and audited); anonymous
+      // refusals are a log line at most.
+      onFailure: (request, reason) => recordRefusal(request, 'csrf.failure', { reason }),
+    },
+  });
   await app.register(errorsPlugin);
   await app.register(requestHygienePlugin);
   // Before any route: the OpenAPI document collects routes as they are registered.
@@ -107,26 +129,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     behindProxy: config.trustProxy !== false,
     sessionStack: deps.sessionStack,
   });
-  await app.register(sessionPlugin, {
-    engine: deps.sessions,
-    cookie,
-    // A log line, not an audit row: a replayed dead cookie would otherwise be a way to write rows.
-    onExpired: (request, session, lifetime) =>
-      request.log.info(
-        { event: 'session.expired', userId: session.userId, sessionId: session.id, lifetime, ip: truncateIp(request.ip) },
-        'session expired',
-      ),
-  });
-  // Refusals are counted, and audited or logged within bounds (http/refusals.ts, S-87): anyone can send
-  // refused requests as fast as they like, and each must not cost a row.
-  const recordRefusal = refusalRecorder(deps.audit, deps.metrics);
-  await app.register(csrfPlugin, {
-    allowedOrigins: config.allowedOrigins,
-    // The session plugin ran first, so a signed-in victim is attributed (and audited); anonymous refusals
-    // are a log line at most.
-    onFailure: (request, reason) => recordRefusal(request, 'csrf.failure', { reason }),
-  });
-
   // A signed-in user refused by role (a merchant on an admin route, an admin on an inventory route):
   // audited as authz.denied (docs/security.md S-69), within the per-session bound. Step-up refusals
   // (reauth_required) are not denials of authority, and an unknown id answers 404 whoever owns it, so
@@ -155,7 +157,11 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   await app.register(countsRoutes, { db: deps.db, audit: deps.audit });
   await app.register(labelsRoutes, { db: deps.db });
-  await app.register(shopsRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(shopsRoutes, {
+    db: deps.db,
+    audit: deps.audit,
+    notices: { bus: deps.sessionStack?.bus, shopsCache: deps.shopsCache },
+  });
   await app.register(shopRoutes, { deps });
   await app.register(invitationRoutes, { deps });
   await app.register(ledgerRoutes, { db: deps.db });

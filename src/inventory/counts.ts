@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/db.js';
 import { AppError, notFound, validation } from '../errors.js';
+import { checkLimit, decodeCursor, encodeCursor, expectCursor } from './cursor.js';
 import { LIMITS } from './fields.js';
 import { toInt, toIso } from './rows.js';
 import { assertItemId, inTenant, isUuid } from './tenant.js';
@@ -57,6 +58,22 @@ export interface CountLine {
   varianceUnits: number | null;
   /** varianceUnits × cost (price where no cost); null below manager or while uncounted. */
   varianceValueCents: number | null;
+}
+
+/** Sums over every line of a count, whichever page of its lines is shown. */
+export interface CountTotals {
+  expected: number;
+  counted: number;
+  varianceUnits: number;
+  /** null below manager. */
+  varianceValueCents: number | null;
+}
+
+export interface CountPage {
+  count: Count;
+  lines: CountLine[];
+  totals: CountTotals;
+  nextCursor: string | null;
 }
 
 export interface CommitResult {
@@ -250,14 +267,80 @@ function toLine(row: LineRow, seesValue: boolean): CountLine {
   };
 }
 
-/** A count and its lines (by item name). `seesValue`: manager and above see the variance's value. */
-export async function getCount(db: Db, shopId: string, id: string, seesValue: boolean): Promise<{ count: Count; lines: CountLine[] }> {
+/*
+ * Paging a count's lines (GET /api/counts/:id?cursor&limit): keyset on (item name key, item id), the
+ * order the screen shows, like the other lists (docs/api.md). The cursor carries the count's id and the
+ * last line's position — sort keys of the merchant's own rows (cursor.ts) — so it is refused (400) with
+ * another count, and an entry or an edit between two pages moves no line across them: a renamed item
+ * may be seen twice or not at all, never the rest. The totals are sums over all lines, read in the same
+ * transaction as the page, so the screen's summary never depends on how many pages it loaded.
+ */
+
+interface LinePosition {
+  nameKey: string;
+  itemId: string;
+}
+
+function readPosition(cursor: string, countId: string): LinePosition {
+  const c = decodeCursor(cursor);
+  // The key is bound as a parameter: one PostgreSQL cannot take (a NUL) would be a 500, not the 400 it is.
+  // Same bound and check as the item list's text keys (list.ts).
+  const key = c.k;
+  const keyOk = typeof key === 'string' && key.length <= 4000 && 'value' in checkText(key, { max: 4000, required: false });
+  expectCursor(c.t === 'cl' && c.c === countId && keyOk && typeof c.id === 'string' && isUuid(c.id));
+  return { nameKey: c.k as string, itemId: c.id as string };
+}
+
+interface TotalsRow {
+  expected: number | string;
+  counted: number | string;
+  variance: number | string;
+  value: number | string;
+}
+
+/** A count, one page of its lines (by item name) and the totals over all of them. `seesValue`: manager and above see the variance's value. */
+export async function getCount(
+  db: Db,
+  shopId: string,
+  id: string,
+  seesValue: boolean,
+  page: { cursor?: string | undefined; limit?: number | undefined } = {},
+): Promise<CountPage> {
   assertCountId(id);
+  const countId = id.toLowerCase();
+  const limit = checkLimit(page.limit);
+  const after = page.cursor === undefined ? null : readPosition(page.cursor, countId);
   return inTenant(db, shopId, async (tx) => {
-    const count = await readCount(tx, shopId, id);
+    const count = await readCount(tx, shopId, countId);
     if (!count) throw noSuchCount();
-    const res = await tx.query<LineRow>(`${LINE_SELECT} WHERE l.shop_id = $1 AND l.count_id = $2 ORDER BY i.name_key, i.id`, [shopId, id]);
-    return { count, lines: res.rows.map((r) => toLine(r, seesValue)) };
+    const res = await tx.query<LineRow & { name_key: string }>(
+      `${LINE_SELECT.replace('SELECT ', 'SELECT i.name_key, ')}
+       WHERE l.shop_id = $1 AND l.count_id = $2 AND ($3::text IS NULL OR (i.name_key, i.id) > ($3::text, $4::uuid))
+       ORDER BY i.name_key, i.id LIMIT $5`,
+      [shopId, countId, after?.nameKey ?? null, after?.itemId ?? null, limit + 1],
+    );
+    const rows = res.rows.slice(0, limit);
+    const last = rows[rows.length - 1];
+    const sums = await tx.query<TotalsRow>(
+      `SELECT coalesce(sum(l.expected), 0)::text AS expected, coalesce(sum(l.counted), 0)::text AS counted,
+              coalesce(sum(l.counted - l.on_hand_at_count), 0)::text AS variance,
+              coalesce(sum((l.counted - l.on_hand_at_count)::numeric * coalesce(i.cost_cents, i.price_cents, 0)), 0)::text AS value
+       FROM count_lines l JOIN items i ON i.shop_id = l.shop_id AND i.id = l.item_id
+       WHERE l.shop_id = $1 AND l.count_id = $2`,
+      [shopId, countId],
+    );
+    const t = sums.rows[0] as TotalsRow;
+    return {
+      count,
+      lines: rows.map((r) => toLine(r, seesValue)),
+      totals: {
+        expected: toInt(t.expected),
+        counted: toInt(t.counted),
+        varianceUnits: toInt(t.variance),
+        varianceValueCents: seesValue ? toInt(t.value) : null,
+      },
+      nextCursor: res.rows.length > limit && last ? encodeCursor({ t: 'cl', c: countId, k: last.name_key, id: last.item_id }) : null,
+    };
   });
 }
 

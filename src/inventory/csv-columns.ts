@@ -1,5 +1,6 @@
 import { AppError, type FieldError } from '../errors.js';
 import type { ItemFieldName } from './fields.js';
+import { ARCHIVED_HEADER, COLUMN_TARGETS, type ColumnTarget, FIELD_HEADERS } from './csv-headers.js';
 import { fold } from './text.js';
 
 /*
@@ -12,23 +13,8 @@ import { fold } from './text.js';
  * src/lib/money.ts), v1's `priceCents`/`costCents` hold integer minor units. Both write the same field.
  */
 
-/** What a column can be mapped to: an item field, or a money field in either unit. */
-export const COLUMN_TARGETS = [
-  'sku',
-  'name',
-  'description',
-  'quantity',
-  'unit',
-  'price',
-  'cost',
-  'priceCents',
-  'costCents',
-  'lowStockThreshold',
-  'location',
-  'tags',
-  'barcode',
-] as const;
-export type ColumnTarget = (typeof COLUMN_TARGETS)[number];
+// The vocabulary itself is shared with the web app's import screen: csv-headers.ts.
+export { ARCHIVED_HEADER, COLUMN_TARGETS, type ColumnTarget } from './csv-headers.js';
 
 /** The item field a target writes. */
 export function targetField(target: ColumnTarget): ItemFieldName {
@@ -38,20 +24,8 @@ export function targetField(target: ColumnTarget): ItemFieldName {
 /** Targets holding decimals in the shop's currency. */
 export const isDecimalMoney = (target: ColumnTarget) => target === 'price' || target === 'cost';
 
-/** The headers the export writes and the template holds, in the export's order (fields.ts ITEM_FIELDS). */
-export const HUMAN_HEADERS: Record<ItemFieldName, string> = {
-  sku: 'SKU',
-  name: 'Name',
-  description: 'Description',
-  quantity: 'Quantity',
-  unit: 'Unit',
-  priceCents: 'Price',
-  costCents: 'Cost',
-  lowStockThreshold: 'Low-stock threshold',
-  location: 'Location',
-  tags: 'Tags',
-  barcode: 'Barcode',
-};
+/** The headers the export writes and the template holds, in the export's order (fields.ts ITEM_FIELDS). Typed by the item's fields: one without a header does not compile. */
+export const HUMAN_HEADERS: Record<ItemFieldName, string> = FIELD_HEADERS;
 
 /** Known names of each target, loosely written (see loose()). The human header is always one of them. */
 const ALIASES: Record<ColumnTarget, readonly string[]> = {
@@ -134,6 +108,8 @@ export function readHeader(header: readonly string[], mapping: ColumnMapping): R
     if (!names.includes(column)) errors.push({ path: `mapping/${column}`, message: 'names a column the file does not have' });
   }
   const targets = names.map((name) => {
+    // Our own Archived column, unless the mapping places it: read and ignored (see ARCHIVED_HEADER).
+    if (!mapping.has(name) && loose(name) === loose(ARCHIVED_HEADER)) return null;
     const target = mapping.has(name) ? (mapping.get(name) ?? null) : (columnTarget(name) ?? null);
     if (target === null) {
       if (!mapping.has(name)) {

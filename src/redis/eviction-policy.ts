@@ -1,8 +1,8 @@
 import { dataNodes, type RedisClient } from './connection.js';
 
 /**
- * Redis must never evict our keys on its own. An evicted user index makes "sign this user out
- * everywhere" miss that user's cached sessions; an evicted throttling record lifts a lockout. Every
+ * Redis must never evict our keys on its own: an evicted throttling record lifts a lockout, and the
+ * session tier's deletes and fills assume that only Stockade removes its keys. Every
  * session key has a TTL, so the `volatile-*` policies evict them just as `allkeys-*` do: only
  * `noeviction` is safe (a full Redis then refuses writes, which the session tier treats as "do not
  * cache this", tiers/redis-tier.ts).

@@ -209,7 +209,16 @@ export class SessionEngine {
 
   /** Every session of a user (admin kill switch, disable, role change), or all but `keep`. */
   async revokeUser(userId: string, keep?: SessionRecord, reason: EndReason = 'revoked'): Promise<number> {
-    return this.store.deleteUser(userId, keep?.idHash, reason);
+    return (await this.store.deleteUser(userId, keep?.idHash, reason)).length;
+  }
+
+  /**
+   * Sessions the caller's own transaction already deleted (an erased account: its rows went with the
+   * user row), named by that transaction's `DELETE … RETURNING id_hash`: every cache forgets them, every
+   * server hears of the user. Nothing else can find them once the rows are gone.
+   */
+  async forgetEnded(userId: string, idHashes: readonly Buffer[], reason: EndReason = 'revoked'): Promise<number> {
+    return (await this.store.forgetEnded(userId, idHashes, reason)).length;
   }
 
   /** Every session of every user ("sign everyone out": `stockade revoke-all`). Returns how many went. */

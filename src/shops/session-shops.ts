@@ -4,10 +4,10 @@ import type { ActiveShop, ShopRole } from './shops.js';
 /*
  * What "who am I" (GET /api/auth/session) says about shops: the session's active shop with the caller's
  * role, currency and time zone, and every shop the user belongs to (the web app's shop switcher). Read
- * in one prepared statement, fresh on every call, with the same rule as the access guard
- * (membership.ts): the session's `active_shop_id`, or the user's earliest membership when it has none;
- * an active shop the user no longer belongs to is no shop (null), never a silent fall-back to another.
- * So a role change or a removal shows on the tab's next read of the session, on every server.
+ * in one prepared statement with the same rule as the access guard (membership.ts): the session's
+ * `active_shop_id`, or the user's earliest membership when it has none; an active shop the user no
+ * longer belongs to is no shop (null), never a silent fall-back to another. The route serves it from
+ * this server's copy when there is one (session-shops-cache.ts, emptied through the bus on every change).
  */
 
 export interface ShopListing {

@@ -29,6 +29,7 @@ import { createMetrics, type Metrics, withStoreMetrics } from '../observability/
 import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
 import { SessionEngine } from '../sessions/engine.js';
 import { SessionEvents } from '../sessions/events.js';
+import { SessionShopsCache } from '../shops/session-shops-cache.js';
 import type { SessionStore } from '../sessions/stores/store.js';
 import { Invitations } from '../shops/invitations.js';
 
@@ -63,6 +64,11 @@ export interface AppDeps {
   readonly passwordResets: PasswordResets;
   /** This server's event streams (GET /api/events), told by the bus when sessions end. */
   readonly events: SessionEvents;
+  /**
+   * This server's copies of what "who am I" says about shops (shops/session-shops-cache.ts): present
+   * exactly when the local session cache is (a bus to empty it, SESSION_LOCAL_CACHE_SIZE > 0).
+   */
+  readonly shopsCache: SessionShopsCache | undefined;
   /** Seals second-factor secrets under SECRET_KEY (loaded at first use; main.ts loads it at start). */
   readonly secretBox: SecretBox;
   /** TOTP and recovery codes (auth/second-factor/). */
@@ -163,6 +169,13 @@ export function createDeps(
   const passkeys = new Passkeys(db, relyingParty(config.publicUrl), overrides.clock);
   const mailQueue = new MailQueue(db);
   const mailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir });
+  // Mirrors the local session cache: with no bus, or with the cache turned off, every read goes through.
+  const stackBus = sessionStack?.bus;
+  let shopsCache: SessionShopsCache | undefined;
+  if (stackBus && sessionStack?.cache) {
+    shopsCache = new SessionShopsCache(sessionStack.cache.capacity, db);
+    shopsCache.follow(stackBus);
+  }
   const deps: AppDeps = {
     config,
     db,
@@ -185,6 +198,7 @@ export function createDeps(
       perServer: config.events.maxStreams,
       heartbeatMs: config.events.heartbeat * 1000,
     }),
+    shopsCache,
     secretBox,
     secondFactors,
     pendingSignIns: new PendingSignIns(db, overrides.clock),

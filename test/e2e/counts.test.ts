@@ -79,3 +79,45 @@ test('a count of one location entered and committed on a phone', async () => {
     await page.context().close();
   }
 });
+
+test('a count longer than a page: 50 lines, "Show more lines" loads the rest; the summary is the whole count’s', async () => {
+  // 55 items at one location, named so that the last five sort onto the second page.
+  for (let i = 1; i <= 55; i++) {
+    const n = String(i).padStart(2, '0');
+    const res = await owner.post('/api/items', { sku: `AISLE-${n}`, name: `Aisle item ${n}`, quantity: 2, location: 'Aisle 9' });
+    assert.equal(res.status, 201, res.text);
+  }
+  const started = await owner.post('/api/counts', { name: 'Aisle 9 count', location: 'Aisle 9' });
+  assert.equal(started.status, 201, started.text);
+  const countId = started.body.count.id as string;
+  // One line counted before the screen opens, on the second page: the summary must count it anyway.
+  const last = (await owner.get('/api/items?q=AISLE-55')).body.items[0].id as string;
+  assert.equal((await owner.request('PUT', `/api/counts/${countId}/lines/${last}`, { body: { counted: 5 } })).status, 200);
+
+  const { page, problems } = await openPage(browser, server.url, { viewport: PHONE });
+  try {
+    await signIn(page, username);
+    await go(page, `/counts/${countId}`);
+    await page.getByRole('heading', { name: 'Aisle 9 count' }).waitFor();
+    await page.getByText('1 of 55 counted · variance +3 units').waitFor();
+    assert.equal(await page.locator('.table--count tbody tr').count(), 50, 'the first page');
+    await page.getByText('50 of 55 lines shown').waitFor();
+    await page.getByRole('button', { name: 'Show more lines' }).click();
+    await page.getByLabel('Counted Aisle item 55').waitFor();
+    assert.equal(await page.locator('.table--count tbody tr').count(), 55, 'every line, each once');
+    assert.equal(await page.getByRole('button', { name: 'Show more lines' }).count(), 0, 'nothing more to load');
+    assert.equal(await page.getByLabel('Counted Aisle item 55').inputValue(), '5');
+
+    // An entry on the first page updates the whole count's summary.
+    const saved = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes('/lines/') && r.status() === 200);
+    await page.getByLabel('Counted Aisle item 01').fill('1');
+    await Promise.all([saved, page.getByLabel('Counted Aisle item 01').press('Enter')]);
+    await page.getByText('2 of 55 counted · variance +2 units').waitFor();
+    assert.deepEqual(unexpectedProblems(problems), []);
+  } catch (err) {
+    await screenshot(page, 'FAILED-count-pages').catch(() => {});
+    throw err;
+  } finally {
+    await page.context().close();
+  }
+});

@@ -20,6 +20,7 @@ const PHONE = { width: 390, height: 844 };
 const SKU = 'SCAN-0042';
 
 let server: TestServer;
+let owner: TestClient;
 let username: string;
 let itemName: string;
 
@@ -42,6 +43,7 @@ function forceZxing(page: Page) {
 before(async () => {
   server = await startWebServer();
   const client = new TestClient(server.url);
+  owner = client;
   username = (await client.register()).username;
   itemName = 'Scanned espresso beans';
   const created = await client.post('/api/items', { sku: SKU, name: itemName, quantity: 7, priceCents: 1490 });
@@ -112,6 +114,38 @@ describe('scanning with a fake camera', { timeout: 240_000 }, () => {
       assert.deepEqual(unexpectedProblems(problems), []);
     } catch (err) {
       await screenshot(page, 'FAILED-scanning').catch(() => {});
+      throw err;
+    } finally {
+      await page.context().close();
+    }
+  });
+  test('a scan in a count longer than a page loads pages until the scanned item’s line is there, and puts the cursor in it', async () => {
+    // 55 items that sort before the scanned one: its line is on the count's second page (50 a page).
+    for (let i = 1; i <= 55; i++) {
+      const res = await owner.post('/api/items', { sku: `FILL-${i}`, name: `Aaa filler ${String(i).padStart(2, '0')}`, quantity: 1 });
+      assert.equal(res.status, 201, res.text);
+    }
+    const started = await owner.post('/api/counts', { name: 'Everything' });
+    assert.equal(started.status, 201, started.text);
+    const { page, problems } = await openPage(browser, server.url, { viewport: PHONE });
+    await forceZxing(page);
+    try {
+      await signIn(page, username);
+      await go(page, `/counts/${started.body.count.id}`);
+      await page.getByRole('heading', { name: 'Everything' }).waitFor();
+      assert.equal(await page.getByLabel(`Counted ${itemName}`).count(), 0, 'not on the first page');
+      await page.getByRole('button', { name: 'Scan', exact: true }).click();
+      const field = page.getByLabel(`Counted ${itemName}`);
+      await field.waitFor({ timeout: 60_000 });
+      await page.waitForFunction((label) => document.activeElement?.getAttribute('aria-label') === label, `Counted ${itemName}`, {
+        timeout: 30_000,
+      });
+      await field.fill('7');
+      await field.press('Enter');
+      await page.getByText(/^1 of 57 counted/).waitFor();
+      assert.deepEqual(unexpectedProblems(problems), []);
+    } catch (err) {
+      await screenshot(page, 'FAILED-scan-count').catch(() => {});
       throw err;
     } finally {
       await page.context().close();

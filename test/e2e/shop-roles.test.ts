@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { shopsChanged } from '../../src/shops/shop-notices.js';
 import type { TestServer } from '../support/app.js';
 import { TestClient, uniqueUsername } from '../support/client.js';
 import { launchChromium, openPage, unexpectedProblems } from './support/browser.js';
@@ -38,6 +39,8 @@ test('an owner demotes a clerk to viewer while the clerk’s tab is open: the ad
   await signUp(page, username);
   const clerk = (await server.deps.users.findByUsername(username))!;
   await server.db.query(`INSERT INTO memberships (shop_id, user_id, role) VALUES ($1, $2, 'clerk')`, [shopId, clerk.id]);
+  // Made in SQL, so told as the app's own membership changes tell it: who-am-I's copies are forgotten.
+  await shopsChanged({ bus: server.deps.sessionStack?.bus, shopsCache: server.deps.shopsCache }, clerk.id);
 
   // The switcher lists both shops after the next read of the session; choosing one reloads into it.
   await page.reload();

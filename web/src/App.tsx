@@ -11,6 +11,7 @@ import { match, navigate, type Route, route as routeStore, useRoute } from './li
 import { useStore } from './lib/store';
 import { clearAnnouncement } from './state/announcer';
 import { requestReauth } from './state/reauth';
+import { gated, gateShownOn, secondFactorGate, secondFactorRequired } from './state/second-factor-gate';
 import { authState, sessionEnded, signedIn, signedOutOnLoad } from './state/session';
 import { Account } from './screens/Account';
 import { Activity } from './screens/Activity';
@@ -25,6 +26,7 @@ import { ResetPassword } from './screens/ResetPassword';
 import { Scan } from './screens/Scan';
 import { Counts } from './screens/Counts';
 import { CountDetail } from './screens/CountDetail';
+import { SecondFactorRequired } from './screens/SecondFactorRequired';
 import { Security } from './screens/Security';
 import { ShopScreen } from './screens/ShopScreen';
 import { ForgotPassword } from './screens/ForgotPassword';
@@ -39,6 +41,7 @@ import { Ledger } from './screens/Ledger';
 installClientHooks({
   onSessionEnded: () => sessionEnded(routeStore.get().full),
   reauthenticate: requestReauth,
+  onSecondFactorRequired: () => secondFactorRequired(routeStore.get().full),
 });
 
 /** On load, ask the server who we are; that also hands us the CSRF token, which is never stored. */
@@ -78,10 +81,16 @@ function screenFor(r: Route, user: User) {
 
 export function App() {
   const state = useStore(authState);
+  const gate = useStore(secondFactorGate);
   const r = useRoute();
   const firstRender = useRef(true);
 
   useEffect(restoreSession, []);
+
+  // Behind the second-factor gate, the last screen the member asked for is the one to come back to.
+  useEffect(() => {
+    if (state.status === 'signedIn' && gated(gate, r.path)) gateShownOn(r.full);
+  }, [state.status, gate, r.full]);
 
   // Signed in on the sign-in or sign-up screen: go to the dashboard. Any other route is kept, which is
   // how the merchant returns to the screen (and the draft) they were on when their session ended.
@@ -136,7 +145,10 @@ export function App() {
         <SignIn notice={state.notice} username={state.username} />
       );
   } else {
-    content = <Layout user={state.user}>{screenFor(r, state.user)}</Layout>;
+    // A shop that requires a second factor refused this user: one screen saying why, not a refusal per
+    // tile (state/second-factor-gate.ts); the account pages, where enrolling happens, stay reachable.
+    const screen = gated(gate, r.path) ? <SecondFactorRequired /> : screenFor(r, state.user);
+    content = <Layout user={state.user}>{screen}</Layout>;
   }
 
   return (

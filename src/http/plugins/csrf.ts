@@ -1,5 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { csrfTokenMatches } from '../../sessions/tokens.js';
 
@@ -28,7 +27,14 @@ function originOf(url: string): string | null {
   }
 }
 
-async function csrf(app: FastifyInstance, opts: CsrfOptions) {
+/**
+ * The CSRF check of one request, given the route pattern the router matched (undefined: none). Run by
+ * the request guard (request-guard.ts) after the session is known: a signed-in victim is attributed.
+ * Returns why the request is refused, or null when it may go on.
+ */
+export type CsrfCheck = (request: FastifyRequest, reply: FastifyReply, route: string | undefined) => AppError | null;
+
+export function csrfCheck(opts: CsrfOptions): CsrfCheck {
   const allowed = new Set(opts.allowedOrigins);
   const refuse = (request: FastifyRequest, reason: string) => {
     opts.onFailure?.(request, reason);
@@ -58,19 +64,13 @@ async function csrf(app: FastifyInstance, opts: CsrfOptions) {
     return null;
   };
 
-  // Callback style, not async: no promise per request on the hot path (every GET passes through here).
-  app.addHook('onRequest', (request, reply, done) => {
-    if (SAFE.has(request.method)) return done();
+  return (request, reply, route) => {
+    if (SAFE.has(request.method)) return null;
     // The route the router matched, not the raw target: `/%61pi/items` and `http://host/api/items` run
     // the /api/items handler, so they are judged as /api/items (S-71; request hygiene also refuses such
     // targets outright, but this rule must not depend on it). No route matched: nothing can run, 404.
-    const route = request.routeOptions.url;
-    if (route === undefined || !route.startsWith('/api/')) return done();
+    if (route === undefined || !route.startsWith('/api/')) return null;
     reply.header('vary', 'Origin, Sec-Fetch-Site');
-    const refusal = judge(request);
-    if (refusal) done(refusal);
-    else done();
-  });
+    return judge(request);
+  };
 }
-
-export const csrfPlugin = fp(csrf, { name: 'stockade-csrf', fastify: '5.x', dependencies: ['stockade-session'] });

@@ -74,30 +74,28 @@ async function requestHygiene(app: FastifyInstance) {
     }
     parseJson(request, text, done);
   });
+}
 
-  // Callback style, not async: no promise per request on the hot path.
-  app.addHook('onRequest', (request, _reply, done) => {
-    // First, before the session is looked at or renewed: see request-target.ts.
-    const nonCanonical = nonCanonicalTarget(request.url);
-    if (nonCanonical !== null) {
-      request.log.info({ reason: nonCanonical }, 'non-canonical request target refused');
-      done(
-        new AppError('validation', 'Send the request target in canonical form: a path, without encoded letters or digits.', {
-          errors: [{ path: 'url', message: nonCanonical }],
-        }),
-      );
-    } else if (!charsetIsUtf8(request.headers['content-type'])) {
-      done(new AppError('unsupported_media_type', 'Send bodies as UTF-8.'));
-    } else if (!queryIsWellFormed(request.url)) {
-      done(
-        new AppError('validation', 'The query string is not valid percent-encoded UTF-8.', {
-          errors: [{ path: 'querystring', message: 'is not valid percent-encoded UTF-8' }],
-        }),
-      );
-    } else {
-      done();
-    }
-  });
+/**
+ * Why this request's target, query or body label is refused, or null when it may go on. Run by the
+ * request guard (request-guard.ts) right after the security headers, before the session is looked at
+ * or renewed (see request-target.ts).
+ */
+export function hygieneRefusal(request: FastifyRequest): AppError | null {
+  const nonCanonical = nonCanonicalTarget(request.url);
+  if (nonCanonical !== null) {
+    request.log.info({ reason: nonCanonical }, 'non-canonical request target refused');
+    return new AppError('validation', 'Send the request target in canonical form: a path, without encoded letters or digits.', {
+      errors: [{ path: 'url', message: nonCanonical }],
+    });
+  }
+  if (!charsetIsUtf8(request.headers['content-type'])) return new AppError('unsupported_media_type', 'Send bodies as UTF-8.');
+  if (!queryIsWellFormed(request.url)) {
+    return new AppError('validation', 'The query string is not valid percent-encoded UTF-8.', {
+      errors: [{ path: 'querystring', message: 'is not valid percent-encoded UTF-8' }],
+    });
+  }
+  return null;
 }
 
 export const requestHygienePlugin = fp(requestHygiene, {

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /**
@@ -13,8 +11,9 @@ import helmet, { type HelmetOptions } from 'helmet';
  *
  * helmet decides the header values, but once, at start: they are the same for every response, and
  * running helmet per request (as @fastify/helmet does, re-reading the CSP directives each time) was
- * ~10 % of a "who am I" in the CPU profile of `node bench/profile.mjs stockade-pg`. Per request this
- * plugin does one `reply.headers(…)` with a frozen object.
+ * ~10 % of a "who am I" in the CPU profile of `node bench/profile.mjs stockade-pg`. Per request the
+ * request guard (request-guard.ts, the first thing every request meets) does one `reply.headers(…)`
+ * with one of these frozen objects, chosen by the route the router matched.
  */
 export interface SecurityOptions {
   hsts: boolean;
@@ -74,7 +73,17 @@ const DOCUMENT_ONLY = new Set([
   'x-permitted-cross-domain-policies',
 ]);
 
-async function security(app: FastifyInstance, opts: SecurityOptions) {
+/** The three header sets a response can get, frozen at start: never computed per request. */
+export interface SecurityHeaderSets {
+  /** JSON answers under /api (the REST set plus no-store). */
+  readonly api: Readonly<Record<string, string>>;
+  /** Documents, static files, everything else a route answers. */
+  readonly all: Readonly<Record<string, string>>;
+  /** No route matched (a 404, under /api or not): the document set, plus no-store. */
+  readonly unmatched: Readonly<Record<string, string>>;
+}
+
+export function securityHeaderSets(opts: SecurityOptions): SecurityHeaderSets {
   const common = helmetHeaders({
     contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
     strictTransportSecurity: opts.hsts ? { maxAge: 63072000, includeSubDomains: true } : false,
@@ -90,22 +99,8 @@ async function security(app: FastifyInstance, opts: SecurityOptions) {
     'cache-control': 'no-store',
   });
   const unmatched = Object.freeze({ ...all, 'cache-control': 'no-store' });
-
-  // Callback style: no promise per request on the hot path.
-  app.addHook('onRequest', (request, reply, done) => {
-    // Decided on the route the router matched, never on the raw target (S-71: `/%61pi/items` and
-    // `http://host/api/items` reach /api/items too, and are refused only later, by request hygiene — whose
-    // answer must carry no-store as well). No route matched (a 404, under /api or not, spelled any way):
-    // a browser may show it as a page, so the document set, plus no-store: whatever the path, it is not a
-    // resource anyone should keep.
-    const route = request.routeOptions.url;
-    reply.headers(route === undefined ? unmatched : route.startsWith('/api/') ? api : all);
-    reply.header('x-request-id', request.id);
-    done();
-  });
+  return Object.freeze({ api, all, unmatched });
 }
-
-export const securityPlugin = fp(security, { name: 'stockade-security', fastify: '5.x' });
 
 /** Request ids are ours (never taken from the client, which could forge log correlation). */
 export const genReqId = () => randomUUID();

@@ -1,13 +1,11 @@
-import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
 import type { SessionEngine } from '../../sessions/engine.js';
 import { logAs } from '../../observability/logger.js';
 import type { Authenticated, SessionRecord } from '../../sessions/session.js';
 import type { SessionCookie } from '../cookies.js';
 
 /**
- * Cookie → request.auth, once per request, before any route runs. The token is read from the cookie
+ * Cookie → request.auth, once per request, before any route runs (a step of request-guard.ts). The token is read from the cookie
  * and nowhere else (no query parameter, header or body). A cookie that names no live session is cleared
  * on the way out, and the request goes on anonymous: routes that need a user answer 401.
  */
@@ -41,12 +39,16 @@ export interface SessionPluginOptions {
  */
 const routeRenews = (request: FastifyRequest): boolean => request.routeOptions.config.renews !== false;
 
-async function session(app: FastifyInstance, opts: SessionPluginOptions) {
-  await app.register(cookie, { hook: 'onRequest' });
-  app.decorateRequest('auth', null);
-  app.decorateRequest('sessionToken', null);
-  app.decorateRequest('hasSessionCookie', false);
+/**
+ * The session step of the request guard (request-guard.ts): with `request.cookies` parsed, it sets
+ * request.auth and request.sessionToken, or clears a refused cookie. Returns nothing when the engine
+ * answered from memory (a local-cache hit), a promise only when it had to ask a store: this runs on
+ * every request, and a promise costs a microtask and an allocation each time. Throws (or rejects) when
+ * the store fails.
+ */
+export type SessionCheck = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | undefined;
 
+export function sessionCheck(opts: SessionPluginOptions): SessionCheck {
   const name = opts.cookie.name;
   const accept = (request: FastifyRequest, reply: FastifyReply, token: string, auth: Authenticated | null) => {
     if (auth) {
@@ -68,25 +70,20 @@ async function session(app: FastifyInstance, opts: SessionPluginOptions) {
     }
   };
 
-  // Callback style, and no promise at all when the engine answers from memory (a local-cache hit): this
-  // runs on every request, and a promise costs a microtask and an allocation each time.
-  app.addHook('onRequest', (request, reply, done) => {
+  return (request, reply) => {
     const token = request.cookies[name];
-    if (token === undefined) return done();
+    if (token === undefined) return undefined;
     request.hasSessionCookie = true;
-    let verdict: ReturnType<SessionEngine['validate']>;
-    try {
-      verdict = opts.engine.validate(token, routeRenews, request);
-    } catch (err) {
-      return done(err as Error);
-    }
-    if (verdict instanceof Promise) {
-      verdict.then((auth) => accept(request, reply, token, auth)).then(() => done(), done);
-    } else {
-      accept(request, reply, token, verdict);
-      done();
-    }
-  });
+    const verdict = opts.engine.validate(token, routeRenews, request);
+    if (verdict instanceof Promise) return verdict.then((auth) => accept(request, reply, token, auth));
+    accept(request, reply, token, verdict);
+    return undefined;
+  };
 }
 
-export const sessionPlugin = fp(session, { name: 'stockade-session', fastify: '5.x' });
+/** What the session step needs on every request object (the request guard registers them). */
+export function decorateForSessions(app: FastifyInstance): void {
+  app.decorateRequest('auth', null);
+  app.decorateRequest('sessionToken', null);
+  app.decorateRequest('hasSessionCookie', false);
+}

@@ -209,9 +209,16 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request) => {
       const auth = requireUser(request);
-      // Read fresh (one prepared statement): a role change or removal shows on the next read, on every
-      // server. An admin's memberships are dormant, so nothing is read for them.
-      const { shop, shops } = auth.user.role === 'merchant' ? await sessionShops(deps.db, auth.user.id, auth.session.idHash) : NO_SHOPS;
+      // From this server's copy when it has one (shops/session-shops-cache.ts: forgotten on every change,
+      // on every server, within the bus's propagation time), else one prepared statement. An admin's
+      // memberships are dormant, so nothing is read for them.
+      const cache = deps.shopsCache;
+      const { shop, shops } =
+        auth.user.role !== 'merchant'
+          ? NO_SHOPS
+          : cache
+            ? await cache.read(auth.user.id, auth.session.idHash)
+            : await sessionShops(deps.db, auth.user.id, auth.session.idHash);
       // Derived once per cached session, not per request (sessions/tokens.ts csrfTokenOf).
       return {
         user: publicUser(auth.user),

@@ -6,7 +6,7 @@ import { atLeast } from '../../shops/membership.js';
 import { requireShop } from '../guards.js';
 import { CountCommitted, CountEnvelope, CountLineEnvelope, CountList, CountWithLines } from '../schemas/counts.js';
 import { IdParams } from '../schemas/requests/common.js';
-import { CountLineBody, CountLineParams, NewCountBody } from '../schemas/requests/counts.js';
+import { CountLineBody, CountLineParams, CountPageQuery, NewCountBody } from '../schemas/requests/counts.js';
 
 /*
  * Stock counts (docs/api.md "Shop floor"): every member reads them (the variance's value only from
@@ -70,13 +70,23 @@ export const countsRoutes: FastifyPluginAsyncTypebox<CountsRoutesOptions> = asyn
     {
       config: {
         ...viewer,
-        operation: { tag, summary: 'A count and its lines', ok: { status: 200, description: 'The count, its lines by item name.' } },
+        operation: {
+          tag,
+          summary: 'A count, a page of its lines, and its totals',
+          description:
+            'Lines by item name, `limit` (1–200, default 50) a page; pass `nextCursor` back as `cursor` for the next (a cursor is valid only for the count it came from, else 400). `totals` (expected, counted, varianceUnits, varianceValueCents) are over the whole count on every page; the value is null below manager.',
+          ok: { status: 200, description: 'The count, a page of its lines, the totals.' },
+        },
       },
-      schema: { params: IdParams, response: { 200: CountWithLines } },
+      schema: { params: IdParams, querystring: CountPageQuery, response: { 200: CountWithLines } },
     },
     async (request) => {
       const { shopId, role } = requireShop(request);
-      return getCount(db, shopId, request.params.id, atLeast(role, 'manager'));
+      const q = request.query;
+      return getCount(db, shopId, request.params.id, atLeast(role, 'manager'), {
+        cursor: q.cursor,
+        limit: q.limit === undefined ? undefined : Number(q.limit),
+      });
     },
   );
 

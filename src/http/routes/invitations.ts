@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { addressGroup, tooManyAttempts } from '../../auth/throttle.js';
 import { AppError } from '../../errors.js';
+import { shopsChanged } from '../../shops/shop-notices.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { requireMerchant, requireShop } from '../guards.js';
 import { PerKeyBudget } from '../per-key-budget.js';
@@ -149,6 +150,8 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
     async (request) => {
       const { user, session } = requireMerchant(request);
       const accepted = await invitations.accept(request.params.token, user.id, session.idHash);
+      // A new shop in the list, and this session's active one: every server's who-am-I forgets its copy.
+      await shopsChanged({ bus: deps.sessionStack?.bus, shopsCache: deps.shopsCache }, user.id);
       await audit.event(request, 'invitation.accepted', {
         userId: user.id,
         details: { shopId: accepted.shop.id, invitationId: accepted.invitationId, role: accepted.shop.role, invitedBy: accepted.invitedBy },

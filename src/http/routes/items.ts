@@ -33,6 +33,7 @@ import {
   DailyMovementsQuery,
   ImportQuery,
   ItemPatchBody,
+  ExportQuery,
   ItemsQuery,
   LookupQuery,
   MovementsQuery,
@@ -148,16 +149,20 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
         ...viewer,
         operation: {
           tag: 'inventory',
-          summary: "Export all the shop's items as CSV",
+          summary: "Export the shop's items as CSV (archived ones on request)",
           description:
-            "Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.",
+            "Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection. Active items only; `archived=true` adds the archived ones, marked `yes` in a last `Archived` column (which the import ignores).",
           ok: { status: 200, description: 'CSV, streamed.', contentType: 'text/csv' },
         },
       },
+      schema: { querystring: ExportQuery },
     },
     async (request, reply) => {
       const { shopId, role } = requireShop(request);
-      const chunks = exportCsv(db, shopId, await shopCurrency(db, shopId), undefined, !seesCost(role))[Symbol.asyncIterator]();
+      const chunks = exportCsv(db, shopId, await shopCurrency(db, shopId), {
+        hideCost: !seesCost(role),
+        archived: request.query.archived === 'true',
+      })[Symbol.asyncIterator]();
       // The header and the first batch are read before answering, so a database failure is still a
       // proper problem response; a failure later can only cut the stream short.
       const header = await chunks.next();

@@ -21,8 +21,9 @@ export const labelsRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
           tag: 'inventory',
           summary: 'Printable labels of items (PDF or HTML)',
           description:
-            "Name, SKU, price in the shop's currency and a Code 128 (QR for long or non-ASCII codes) of the barcode or SKU. `ids`: up to 200 comma-separated item ids; any id not in the shop is a 404. `format=html` answers a print-ready page (`text/html`) with its own CSP.",
+            "Name, SKU, price in the shop's currency and a Code 128 (QR for long or non-ASCII codes) of the barcode or SKU. `ids`: up to 200 comma-separated item ids; any id not in the shop is a 404. `format=html` answers a print-ready page (`text/html`) with its own CSP. An archived item gets no label: 409 naming it (restore it first).",
           ok: { status: 200, description: 'An A4 sheet of 3 × 8 labels per page.', contentType: 'application/pdf' },
+          errors: [409],
         },
       },
       schema: { querystring: LabelsQuery },

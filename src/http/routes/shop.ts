@@ -4,7 +4,7 @@ import { hasSecondFactor } from '../../auth/second-factor/second-factors.js';
 import { AppError } from '../../errors.js';
 import { changeRole, listMembers, type Member, removeMember } from '../../shops/members.js';
 import { checkShopPatch, deleteShop, getShop, memberIds, updateShop } from '../../shops/settings.js';
-import { tellMembers } from '../../shops/shop-notices.js';
+import { shopsChanged, tellMembers } from '../../shops/shop-notices.js';
 import type { Shop } from '../../shops/shops.js';
 import type { Notice } from '../../sessions/bus/bus.js';
 import type { AppDeps } from '../../wiring/deps.js';
@@ -47,7 +47,7 @@ const noSuchMember = () => new AppError('not_found', 'No such member.');
 
 export const shopRoutes: FastifyPluginAsyncTypebox<ShopRoutesOptions> = async (app, { deps }) => {
   const { db, audit, config, users } = deps;
-  const noticeRoutes = () => ({ bus: deps.sessionStack?.bus, local: (n: Notice) => deps.events.notice(n) });
+  const noticeRoutes = () => ({ bus: deps.sessionStack?.bus, local: (n: Notice) => deps.events.notice(n), shopsCache: deps.shopsCache });
 
   app.get(
     '/api/shop',
@@ -94,6 +94,8 @@ export const shopRoutes: FastifyPluginAsyncTypebox<ShopRoutesOptions> = async (a
         await audit.event(request, 'shop.updated', { userId: user.id, details: { shopId, changed: changed.join(',') } });
       }
       if (shop.requireMfa && !before.requireMfa) await tellMembers(noticeRoutes(), shopId, await memberIds(db, shopId), 'mfa_required');
+      // Every member's who-am-I names the shop, its currency and time zone: forgotten on every server.
+      if (changed.some((k) => k !== 'requireMfa')) await shopsChanged(noticeRoutes());
       return { shop: shopJson(shop) };
     },
   );
@@ -133,6 +135,8 @@ export const shopRoutes: FastifyPluginAsyncTypebox<ShopRoutesOptions> = async (a
         members.filter((id) => id !== user.id),
         'removed',
       );
+      // The owner's own sessions (here and on other servers) listed the shop too; their tab knows.
+      await shopsChanged(noticeRoutes(), user.id);
       return reply.status(204).send();
     },
   );
@@ -178,12 +182,13 @@ export const shopRoutes: FastifyPluginAsyncTypebox<ShopRoutesOptions> = async (a
       const change = await changeRole(db, shopId, userId, request.body.role);
       if (!change) throw noSuchMember();
       if (change.before !== change.member.role) {
+        // Told before the audit row: who-am-I's copies must go even if the audit write fails.
+        await tellMembers(noticeRoutes(), shopId, [change.member.userId], 'role_changed');
         await audit.event(request, 'shop.member_role_changed', {
           userId: change.member.userId,
           actorId: user.id,
           details: { shopId, from: change.before, to: change.member.role },
         });
-        await tellMembers(noticeRoutes(), shopId, [change.member.userId], 'role_changed');
       }
       return { member: memberJson(change.member) };
     },
@@ -212,12 +217,13 @@ export const shopRoutes: FastifyPluginAsyncTypebox<ShopRoutesOptions> = async (a
       const leaving = userId.toLowerCase() === user.id;
       if (!leaving && role !== 'owner') throw new AppError('forbidden', 'Only an owner may remove members.');
       if (!(await removeMember(db, shopId, userId))) throw noSuchMember();
+      // Told before the audit row: who-am-I's copies must go even if the audit write fails.
+      await tellMembers(noticeRoutes(), shopId, [leaving ? user.id : userId], 'removed');
       await audit.event(request, leaving ? 'shop.member_left' : 'shop.member_removed', {
         userId: leaving ? user.id : userId,
         ...(leaving ? {} : { actorId: user.id }),
         details: { shopId },
       });
-      await tellMembers(noticeRoutes(), shopId, [leaving ? user.id : userId], 'removed');
       return reply.status(204).send();
     },
   );

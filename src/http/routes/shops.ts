@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuditLog } from '../../auth/audit.js';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
+import { type NoticeRoutes, shopsChanged } from '../../shops/shop-notices.js';
 import { checkShopName, openShopFor, switchShop } from '../../shops/shops.js';
 import { requireMerchant } from '../guards.js';
 import { NewShopBody, SwitchShopBody } from '../schemas/requests/shops.js';
@@ -11,15 +12,18 @@ import { ShopEnvelope } from '../schemas/shops.js';
  * The shops a merchant belongs to (docs/api.md "Shops, members, invitations"): open a new one, switch
  * the session's active one. Declared `merchant`: an admin belongs to no shop. Neither rotates the token:
  * the active shop names where the session works, not who it is, and the role there is read fresh on
- * every shop request (shops/membership.ts), so there is no cached copy to forget.
+ * every shop request (shops/membership.ts). Who-am-I's copies of the user's shops are forgotten on every
+ * server before either answers (shops/session-shops-cache.ts).
  */
 
 export interface ShopsRoutesOptions {
   db: Db;
   audit: AuditLog;
+  /** Where who-am-I's copies of a user's shops are forgotten (shops/shop-notices.ts shopsChanged). */
+  notices: Pick<NoticeRoutes, 'bus' | 'shopsCache'>;
 }
 
-export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = async (app, { db, audit }) => {
+export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = async (app, { db, audit, notices }) => {
   app.post(
     '/api/auth/shop',
     {
@@ -39,6 +43,8 @@ export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = async 
       const { user, session } = requireMerchant(request);
       const shop = await switchShop(db, user.id, session.idHash, request.body.shopId);
       if (!shop) throw new AppError('not_found', 'No such shop.');
+      // The session may ask "who am I" on another server next (behind a load balancer): every server forgets.
+      await shopsChanged(notices, user.id);
       return { shop };
     },
   );
@@ -60,6 +66,7 @@ export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = async 
       const { user, session } = requireMerchant(request);
       const name = checkShopName(request.body.name);
       const shop = await openShopFor(db, user.id, session.idHash, name);
+      await shopsChanged(notices, user.id);
       await audit.event(request, 'shop.created', { userId: user.id, details: { shopId: shop.id } });
       return reply.status(201).send({ shop });
     },

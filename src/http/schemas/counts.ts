@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Id, Nullable, Time } from './common.js';
+import { Id, NextCursor, Nullable, Time } from './common.js';
 
 /** Stock counts' answers (docs/api.md "Shop floor"; src/inventory/counts.ts). */
 
@@ -33,7 +33,21 @@ export const CountLineSchema = Type.Object({
 
 export const CountEnvelope = Type.Object({ count: CountSchema });
 export const CountList = Type.Object({ counts: Type.Array(CountSchema) });
-export const CountWithLines = Type.Object({ count: CountSchema, lines: Type.Array(CountLineSchema) });
+export const CountTotalsSchema = Type.Object(
+  {
+    expected: Type.Integer({ description: 'Sum of every line’s expected quantity.' }),
+    counted: Type.Integer({ description: 'Sum of the counted lines’ numbers.' }),
+    varianceUnits: Type.Integer({ description: 'Sum of the counted lines’ varianceUnits.' }),
+    varianceValueCents: Nullable(Type.Integer(), 'Sum of the counted lines’ varianceValueCents; null below manager.'),
+  },
+  { description: 'Over the whole count, whichever page this is.' },
+);
+export const CountWithLines = Type.Object({
+  count: CountSchema,
+  lines: Type.Array(CountLineSchema, { description: 'A page of the lines, by item name.' }),
+  totals: CountTotalsSchema,
+  nextCursor: NextCursor,
+});
 export const CountLineEnvelope = Type.Object({ line: CountLineSchema });
 export const CountCommitted = Type.Object({
   adjusted: Type.Integer({ description: 'Items whose stock changed.' }),

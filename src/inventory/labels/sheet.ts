@@ -1,8 +1,8 @@
 import type { Db } from '../../db/db.js';
 import { AppError, notFound } from '../../errors.js';
+import { formatMoney } from '../../lib/money.js';
 import { assertItemId, inTenant } from '../tenant.js';
 import { barcodePng, type Symbology, symbologyFor } from './barcode.js';
-import { formatPrice } from './price.js';
 
 /*
  * What a sheet of labels shows, read once for both formats (pdf.ts, html.ts): per item its name, SKU,
@@ -30,6 +30,32 @@ interface LabelRow {
   name: string;
   price_cents: number | string | null;
   code: string;
+  archived: boolean;
+}
+
+/**
+ * The locale of a label's price: fixed, because a label is printed once and read by anyone at the shelf
+ * (the web app formats for the reader's locale instead). The one money formatter is src/lib/money.ts.
+ */
+const LABEL_LOCALE = 'en';
+
+/** The price as the label prints it: "€12.50", "¥100"; nothing where the item has no price. */
+function labelPrice(minor: number | string | null, currency: string): string {
+  return minor === null ? '' : formatMoney(Number(minor), currency, LABEL_LOCALE);
+}
+
+/**
+ * Archived items get no label (409 naming them, docs/api.md "Labels"): a label puts an item back on the
+ * shelf, and one that was taken out of the range is not sold nor counted, so a merchant who selected it
+ * wants to know — rather than a sheet silently short of it, found out at the shelf. Restoring the item
+ * (POST /api/items/:id/restore) prints it again.
+ */
+function refuseArchived(archived: { sku: string; index: number }[]): AppError {
+  const skus = archived.map((a) => a.sku);
+  const named = skus.length <= 10 ? skus.join(', ') : `${skus.slice(0, 10).join(', ')} and ${skus.length - 10} more`;
+  return new AppError('conflict', `Archived items get no label: ${named}.`, {
+    errors: archived.map((a) => ({ path: `ids/${a.index}`, message: `${a.sku} is archived: restore it to print its label` })),
+  });
 }
 
 /** The ids of a `ids=` query string: comma-separated, each once, in the order given. */
@@ -56,22 +82,25 @@ export async function labelSheet(db: Db, shopId: string, currency: string, ids: 
   for (const id of ids) assertItemId(id);
   const rows = await inTenant(db, shopId, async (tx) => {
     const res = await tx.query<LabelRow>(
-      `SELECT id, sku, name, price_cents, coalesce(barcode, sku) AS code FROM items WHERE shop_id = $1 AND id = ANY($2::uuid[])`,
+      `SELECT id, sku, name, price_cents, coalesce(barcode, sku) AS code, archived_at IS NOT NULL AS archived FROM items WHERE shop_id = $1 AND id = ANY($2::uuid[])`,
       [shopId, ids],
     );
     return res.rows;
   });
   const byId = new Map(rows.map((r) => [r.id, r]));
+  // Unknown ids first: a 404 says nothing about which of the others are archived.
+  for (const id of ids) if (!byId.has(id)) throw notFound('No such item.');
+  const archived = ids.flatMap((id, index) => (byId.get(id)?.archived ? [{ sku: (byId.get(id) as LabelRow).sku, index }] : []));
+  if (archived.length > 0) throw refuseArchived(archived);
   const labels: Label[] = [];
   for (const id of ids) {
-    const row = byId.get(id);
-    if (!row) throw notFound('No such item.');
+    const row = byId.get(id) as LabelRow;
     const symbology = symbologyFor(row.code);
     labels.push({
       id: row.id,
       name: row.name,
       sku: row.sku,
-      price: formatPrice(row.price_cents === null ? null : Number(row.price_cents), currency),
+      price: labelPrice(row.price_cents, currency),
       code: row.code,
       symbology,
       png: await barcodePng(row.code, symbology),

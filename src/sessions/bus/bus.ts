@@ -21,7 +21,10 @@ import { randomBytes } from 'node:crypto';
  * - A message says whether its publisher removed what it revoked from the Redis tier (`tierClean`). A
  *   publisher that could not (cut off from Redis, or with no Redis configured, like a CLI without
  *   REDIS_URL) leaves that to the receivers: each one that reaches Redis deletes the keys itself
- *   (sessions/stack.ts), so no server serves the revoked session from a Redis copy afterwards.
+ *   (sessions/stack.ts), so no server serves the revoked session from a Redis copy afterwards. Redis
+ *   keeps no per-user index, so such a user revocation names the sessions it ended (`hashPrefixes`,
+ *   from PostgreSQL's `DELETE … RETURNING`), split over as many messages as NOTIFY's 8000-byte payload
+ *   limit needs (`splitRevocation`).
  */
 
 /**
@@ -35,11 +38,49 @@ export type EndReason = (typeof END_REASONS)[number];
 /**
  * A revocation names what ends and, optionally, why (`reason`, on the wire `r`): an older publisher sends
  * none, and a receiver then says `revoked`. The caches ignore it; only event streams read it.
+ *
+ * A user revocation applies to the user's sessions by user id (every local cache indexes its entries by
+ * user). `hashPrefixes` — the first 16 bytes of the token hash of each session it ended, all that a
+ * Redis key carries (tiers/redis-tier.ts) — is there for receivers that must delete the Redis copies
+ * because the publisher could not (`tierClean` false); one message may carry only some of them (see
+ * `splitRevocation`). Absent (a publisher that cleaned Redis itself, or an older version that named
+ * none): a receiver that must clean Redis and has no names flushes the session keys (stack.ts).
  */
 export type Revocation =
   | { readonly kind: 'session'; readonly idHash: Buffer; readonly reason?: EndReason }
-  | { readonly kind: 'user'; readonly userId: string; readonly keep?: Buffer; readonly reason?: EndReason }
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      readonly keep?: Buffer;
+      readonly hashPrefixes?: readonly Buffer[];
+      readonly reason?: EndReason;
+    }
   | { readonly kind: 'all'; readonly reason?: EndReason };
+
+/** What of a token hash a Redis key holds, and therefore what a user revocation names (tiers/redis-tier.ts). */
+export const HASH_PREFIX_BYTES = 16;
+
+/**
+ * Hash prefixes per message. PostgreSQL refuses a NOTIFY payload of 8000 bytes or more, and
+ * SESSION_MAX_PER_USER may be 1000: 300 prefixes are 6 400 base64url characters, which leaves room
+ * for the rest of the message (user id, kept hash, reason, nonce, time: about 200 characters).
+ */
+export const HASH_PREFIXES_PER_MESSAGE = 300;
+
+/**
+ * One revocation as the messages to publish: a user revocation naming more sessions than fit one
+ * NOTIFY payload becomes several, each a complete user revocation (every receiver drops the user from
+ * its cache on each, harmlessly again) naming a share of the sessions. Published together: the
+ * revoking request waits for every one's echo.
+ */
+export function splitRevocation(r: Revocation): Revocation[] {
+  if (r.kind !== 'user' || !r.hashPrefixes || r.hashPrefixes.length <= HASH_PREFIXES_PER_MESSAGE) return [r];
+  const parts: Revocation[] = [];
+  for (let i = 0; i < r.hashPrefixes.length; i += HASH_PREFIXES_PER_MESSAGE) {
+    parts.push({ ...r, hashPrefixes: r.hashPrefixes.slice(i, i + HASH_PREFIXES_PER_MESSAGE) });
+  }
+  return parts;
+}
 
 export const SHOP_CHANGE_REASONS = ['role_changed', 'removed', 'mfa_required'] as const;
 export type ShopChangeReason = (typeof SHOP_CHANGE_REASONS)[number];
@@ -50,10 +91,14 @@ export type ShopChangeReason = (typeof SHOP_CHANGE_REASONS)[number];
  * - `shop.changed`: one member's standing in one shop changed (`userId`: whose; the streams of that
  *   user's sessions pass `{shopId, reason}` on to the browser, sessions/events.ts). One notice per
  *   affected member: a stream knows its user, not the shop's members.
+ * - `session-shops`: what "who am I" says about shops changed for one user (`userId`: an active-shop
+ *   switch, a shop opened or joined), or, without one, for anyone (a shop renamed): every server drops
+ *   its copies (shops/session-shops-cache.ts). Not passed on to browsers.
  */
 export type Notice =
   | { readonly kind: 'pseudonym-key' }
-  | { readonly kind: 'shop.changed'; readonly shopId: string; readonly userId: string; readonly reason: ShopChangeReason };
+  | { readonly kind: 'shop.changed'; readonly shopId: string; readonly userId: string; readonly reason: ShopChangeReason }
+  | { readonly kind: 'session-shops'; readonly userId?: string };
 
 export interface PublishOptions {
   /** True when the publisher has removed the revoked sessions from the Redis tier itself. */
@@ -106,8 +151,13 @@ export function encodeRevocation(r: Revocation, sentAt = preciseNow(), nonce?: s
   switch (r.kind) {
     case 'session':
       return JSON.stringify({ k: 's', h: r.idHash.toString('base64url'), t: sentAt, ...n });
-    case 'user':
-      return JSON.stringify({ k: 'u', u: r.userId, ...(r.keep ? { x: r.keep.toString('base64url') } : {}), t: sentAt, ...n });
+    case 'user': {
+      // `h`: the hash prefixes as one base64url string (21⅓ characters each, no separators).
+      const h = r.hashPrefixes
+        ? { h: Buffer.concat(r.hashPrefixes.map((p) => p.subarray(0, HASH_PREFIX_BYTES))).toString('base64url') }
+        : {};
+      return JSON.stringify({ k: 'u', u: r.userId, ...(r.keep ? { x: r.keep.toString('base64url') } : {}), ...h, t: sentAt, ...n });
+    }
     case 'all':
       return JSON.stringify({ k: 'a', t: sentAt, ...n });
   }
@@ -122,7 +172,12 @@ export interface DecodedRevocation {
 
 /** A notice on the wire: `k: 'n'` (older servers decode it as nothing, and ignore it). */
 export function encodeNotice(n: Notice, sentAt = preciseNow(), nonce?: string): string {
-  const body = n.kind === 'shop.changed' ? { s: n.shopId, u: n.userId, r: n.reason } : {};
+  const body =
+    n.kind === 'shop.changed'
+      ? { s: n.shopId, u: n.userId, r: n.reason }
+      : n.kind === 'session-shops' && n.userId !== undefined
+        ? { u: n.userId }
+        : {};
   return JSON.stringify({ k: 'n', w: n.kind, ...body, t: sentAt, ...(nonce ? { n: nonce } : {}) });
 }
 
@@ -134,7 +189,9 @@ export function decodeNotice(raw: string): { notice: Notice; info: MessageInfo }
     if (m.w === 'pseudonym-key') notice = { kind: 'pseudonym-key' };
     else if (m.w === 'shop.changed' && typeof m.s === 'string' && typeof m.u === 'string' && isOneOf(SHOP_CHANGE_REASONS, m.r)) {
       notice = { kind: 'shop.changed', shopId: m.s, userId: m.u, reason: m.r };
-    } else return null;
+    } else if (m.w === 'session-shops')
+      notice = typeof m.u === 'string' ? { kind: 'session-shops', userId: m.u } : { kind: 'session-shops' };
+    else return null;
     return { notice, info: { tierClean: false, ...(typeof m.n === 'string' ? { nonce: m.n } : {}) } };
   } catch {
     return null;
@@ -143,6 +200,18 @@ export function decodeNotice(raw: string): { notice: Notice; info: MessageInfo }
 
 function isOneOf<T extends string>(values: readonly T[], v: unknown): v is T {
   return typeof v === 'string' && (values as readonly string[]).includes(v);
+}
+
+/**
+ * The `h` field: whole 16-byte prefixes, or nothing (undefined: the receiver then treats the message as
+ * naming no sessions, and flushes rather than guess).
+ */
+function hashPrefixesOf(text: string): Buffer[] | undefined {
+  const all = Buffer.from(text, 'base64url');
+  if (all.length % HASH_PREFIX_BYTES !== 0) return undefined;
+  const out: Buffer[] = [];
+  for (let i = 0; i < all.length; i += HASH_PREFIX_BYTES) out.push(all.subarray(i, i + HASH_PREFIX_BYTES));
+  return out;
 }
 
 /** Null for anything malformed (a foreign publisher on our channel must not crash us). */
@@ -156,7 +225,11 @@ export function decodeRevocation(raw: string): DecodedRevocation | null {
       return { revocation: { kind: 'session', idHash: Buffer.from(m.h, 'base64url'), ...why }, ...meta };
     if (m.k === 'u' && typeof m.u === 'string') {
       const keep = typeof m.x === 'string' ? Buffer.from(m.x, 'base64url') : undefined;
-      return { revocation: { kind: 'user', userId: m.u, ...(keep ? { keep } : {}), ...why }, ...meta };
+      const prefixes = typeof m.h === 'string' ? hashPrefixesOf(m.h) : undefined;
+      return {
+        revocation: { kind: 'user', userId: m.u, ...(keep ? { keep } : {}), ...(prefixes ? { hashPrefixes: prefixes } : {}), ...why },
+        ...meta,
+      };
     }
     if (m.k === 'a') return { revocation: { kind: 'all', ...why }, ...meta };
     return null;

@@ -68,15 +68,20 @@ export class MemorySessionStore implements SessionStore {
     return null;
   }
 
-  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
-    let n = 0;
+  async deleteUser(userId: string, keep?: Buffer): Promise<Buffer[]> {
+    const gone: Buffer[] = [];
     for (const [key, e] of this.byHash) {
       if (e.session.userId === userId && !(keep && e.session.idHash.equals(keep))) {
         this.byHash.delete(key);
-        n++;
+        gone.push(e.session.idHash);
       }
     }
-    return n;
+    return gone;
+  }
+
+  /** Already gone from the truth: only the tiers above have something to forget. */
+  async forgetEnded(_userId: string, idHashes: readonly Buffer[]): Promise<Buffer[]> {
+    return [...idHashes];
   }
 
   async deleteAll(): Promise<number> {

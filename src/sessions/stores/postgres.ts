@@ -161,16 +161,26 @@ export class PostgresSessionStore implements SessionStore {
     return res.rows[0] ? toRecord(res.rows[0]) : null;
   }
 
-  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
+  async deleteUser(userId: string, keep?: Buffer): Promise<Buffer[]> {
     // The user row exclusively first: every session write of this user (create, rotate) holds it shared,
-    // so none is half-way while the DELETE below takes its snapshot (see rotate).
+    // so none is half-way while the DELETE below takes its snapshot (see rotate). The hashes come from
+    // the statement that ends the sessions: every session it ended is named, and no other (the Redis
+    // tier deletes exactly these keys, tiers/redis-tier.ts).
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
       const res = keep
-        ? await tx.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, keep])
-        : await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-      return res.rowCount;
+        ? await tx.query<{ id_hash: Uint8Array }>('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2 RETURNING id_hash', [
+            userId,
+            keep,
+          ])
+        : await tx.query<{ id_hash: Uint8Array }>('DELETE FROM sessions WHERE user_id = $1 RETURNING id_hash', [userId]);
+      return res.rows.map((r) => Buffer.from(r.id_hash));
     });
+  }
+
+  /** Already gone from the truth: only the tiers above have something to forget. */
+  async forgetEnded(_userId: string, idHashes: readonly Buffer[]): Promise<Buffer[]> {
+    return [...idHashes];
   }
 
   async deleteAll(): Promise<number> {

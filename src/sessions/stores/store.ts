@@ -56,8 +56,19 @@ export interface SessionStore {
   delete(idHash: Buffer, reason?: EndReason): Promise<SessionRecord | null>;
   /** One of a user's sessions by its public id (a user can only ever name their own). */
   deleteById(userId: string, publicId: string, reason?: EndReason): Promise<SessionRecord | null>;
-  /** All of a user's sessions but `keep`. Returns how many went. */
-  deleteUser(userId: string, keep?: Buffer, reason?: EndReason): Promise<number>;
+  /**
+   * All of a user's sessions but `keep`. Returns the token hashes of the sessions that went, as the
+   * deleting statement saw them (`DELETE … RETURNING`): the caches above remove exactly those, since
+   * nothing but the truth knows which sessions a user has (the Redis tier keeps no per-user index).
+   */
+  deleteUser(userId: string, keep?: Buffer, reason?: EndReason): Promise<Buffer[]>;
+  /**
+   * Sessions of a user that PostgreSQL already ended outside the store, in a transaction that named
+   * them (an erased account's rows, privacy/delete-account.ts): nothing left to delete in the truth,
+   * but the caches above forget exactly these and every server hears of the user, as for deleteUser.
+   * Returns them.
+   */
+  forgetEnded(userId: string, idHashes: readonly Buffer[], reason?: EndReason): Promise<Buffer[]>;
   /** Every session of every user ("sign everyone out"). Returns how many went. */
   deleteAll(reason?: EndReason): Promise<number>;
   listUser(userId: string): Promise<SessionRecord[]>;

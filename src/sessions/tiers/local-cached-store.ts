@@ -1,4 +1,4 @@
-import type { EndReason, Revocation, RevocationBus } from '../bus/bus.js';
+import { type EndReason, HASH_PREFIX_BYTES, type Revocation, type RevocationBus, splitRevocation } from '../bus/bus.js';
 import type { LocalSessionCache } from './local-cache.js';
 import type { SessionUser } from '../../auth/user.js';
 import type { SessionRecord } from '../session.js';
@@ -18,6 +18,8 @@ import type { CreatedSession, MaybePromise, SessionStore, StoredSession } from '
  * - With the bus down the cache is empty and off; every check reads through.
  * - Each message says whether the store below removed the revoked sessions from Redis (`tierClean`):
  *   false when it had no Redis, or its Redis deletes are journaled (cut off), so the receivers do it.
+ *   A user revocation then names the sessions PostgreSQL ended (their hash prefixes: Redis has no
+ *   per-user index to find them by), in as many messages as the names need (bus.ts splitRevocation).
  */
 export class CachedSessionStore implements SessionStore {
   constructor(
@@ -107,11 +109,21 @@ export class CachedSessionStore implements SessionStore {
     return gone;
   }
 
-  async deleteUser(userId: string, keep?: Buffer, reason?: EndReason): Promise<number> {
-    const n = await this.inner.deleteUser(userId, keep);
-    // Always published: this is the kill switch (disable, role change), and it is rare.
-    await this.revoked({ kind: 'user', userId, ...(keep ? { keep } : {}), ...(reason ? { reason } : {}) });
-    return n;
+  async deleteUser(userId: string, keep?: Buffer, reason?: EndReason): Promise<Buffer[]> {
+    return this.userRevoked(userId, await this.inner.deleteUser(userId, keep), keep, reason);
+  }
+
+  async forgetEnded(userId: string, idHashes: readonly Buffer[], reason?: EndReason): Promise<Buffer[]> {
+    return this.userRevoked(userId, await this.inner.forgetEnded(userId, idHashes), undefined, reason);
+  }
+
+  private async userRevoked(userId: string, gone: Buffer[], keep?: Buffer, reason?: EndReason): Promise<Buffer[]> {
+    // Always published: this is the kill switch (disable, role change), and it is rare. The names go
+    // along only when a receiver needs them (this server could not clean Redis).
+    const tierClean = this.tierClean();
+    const named = tierClean ? {} : { hashPrefixes: gone.map((h) => h.subarray(0, HASH_PREFIX_BYTES)) };
+    await this.revoked({ kind: 'user', userId, ...(keep ? { keep } : {}), ...named, ...(reason ? { reason } : {}) }, tierClean);
+    return gone;
   }
 
   async deleteAll(reason?: EndReason): Promise<number> {
@@ -133,12 +145,15 @@ export class CachedSessionStore implements SessionStore {
     await this.inner.close?.();
   }
 
-  /** Drops locally, then tells everyone; returns once the message is on its way to every server. */
-  private async revoked(r: Revocation): Promise<void> {
+  /**
+   * Drops locally, then tells everyone; returns once the message (every message, when it had to be
+   * split) is on its way to every server.
+   */
+  private async revoked(r: Revocation, tierClean = this.tierClean()): Promise<void> {
     if (r.kind === 'session') this.cache?.dropSession(keyOf(r.idHash));
     else if (r.kind === 'user') this.cache?.dropUser(r.userId, r.keep ? keyOf(r.keep) : undefined);
     else this.cache?.clear();
-    await this.bus.publish(r, { tierClean: this.tierClean() });
+    await Promise.all(splitRevocation(r).map((part) => this.bus.publish(part, { tierClean })));
   }
 }
 

@@ -242,10 +242,3 @@ export function encodeRenewal(lastSeenAt: Date, idleExpiresAt: Date): Buffer {
   writeUInt(b, 6, idleExpiresAt.getTime() - lastSeenAt.getTime(), 5, 'idle lifetime');
   return b;
 }
-
-/** A user id as the index key carries it: 'i' + 16 bytes for a UUID, else 'I' + its UTF-8 (never equal). */
-export function userIdKeyPart(userId: string): Buffer {
-  return UUID.test(userId)
-    ? Buffer.concat([Buffer.from('i'), Buffer.from(userId.replaceAll('-', ''), 'hex')])
-    : Buffer.from(`I${userId}`, 'utf8');
-}

@@ -2,18 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { dataNodes, isOutOfMemory, type RedisClient } from '../../redis/connection.js';
 import { LuaScript } from '../../redis/script.js';
-import { decodeSession, encodeRenewal, encodeSession, OFFSET, userIdKeyPart } from './redis-codec.js';
+import { decodeSession, encodeRenewal, encodeSession, OFFSET } from './redis-codec.js';
 import type { StoredSession } from '../stores/store.js';
 
 /**
  * The Redis tier of the session store: a cache of PostgreSQL rows, never the truth (tiers/redis-tiered-store.ts
- * decides when to use it; this file only speaks Redis). Two kinds of keys, both under the deployment's
- * prefix (REDIS_KEY_PREFIX):
+ * decides when to use it; this file only speaks Redis). One kind of key, under the deployment's prefix
+ * (REDIS_KEY_PREFIX):
  *
  *   <prefix>s<16 bytes>   a session: the first 16 bytes of SHA-256(token) → the compact value of
  *                         redis-codec.ts; expires at the session's idle expiry (never past the absolute)
- *   <prefix>i<user id>    a user's index (16-byte UUID; a non-UUID id is 'I' + its text): a sorted set of those 16-byte hashes scored by absolute expiry,
- *                         so "revoke every session of a user" finds them without a scan
+ *
+ * No per-user index (there was one, `<prefix>i…`, until issue 20: a one-member sorted set cost 104 B,
+ * two fifths of a session). "Revoke every session of a user" learns the user's sessions from
+ * PostgreSQL, the truth: the `DELETE … RETURNING id_hash` that ends them names them, and exactly those
+ * keys are deleted here (`deleteMany`).
  *
  * Why 16 bytes: the key is the single biggest item of a session's footprint after the value, and 128 bits
  * of SHA-256 still take 2^128 work to hit a given session (and ~2^64 live sessions to see one collision).
@@ -21,16 +24,18 @@ import type { StoredSession } from '../stores/store.js';
  *
  * Cluster: every command and every script touches exactly ONE key, so keys need no hash tags and a
  * user's sessions spread over all shards (one heavy user cannot make a hot shard). "Revoke all of a user"
- * is one read of the index and then one delete per session, each on the node that owns it; racing fills
- * are made safe by the fill protocol below, not by atomicity across keys.
+ * is one delete per session PostgreSQL named, each on the node that owns it; racing fills are made safe
+ * by the fill protocol below, not by atomicity across keys.
  *
- * The fill protocol (read-through without resurrection). A miss is refilled from PostgreSQL in four
- * steps: (1) index the hash under its user and write a short-lived PENDING marker (SET NX), (2) read
- * PostgreSQL again, (3) commit the value only if our marker is still there (Lua compare-and-set), else
- * give up. A revoker deletes in PostgreSQL first, then reads the index and deletes the keys. Either the
- * second read (2) sees the deletion and nothing is committed, or it happened before the deletion, so the
- * index entry (1) was visible to the revoker, whose delete then removes the marker or the committed value.
- * Readers treat a PENDING marker as a miss, so an uncommitted value is never served.
+ * The fill protocol (read-through without resurrection). A miss is refilled from PostgreSQL in three
+ * steps: (1) write a short-lived PENDING marker (SET NX), (2) read PostgreSQL again, (3) commit the value
+ * only if our marker is still there (Lua compare-and-set), else give up. A revoker deletes in PostgreSQL
+ * first — learning from that same statement which sessions it ended — then deletes their keys. Either
+ * the second read (2) comes after the deletion, sees nothing and nothing is committed; or it came before,
+ * so the row was still there when the revoker's DELETE ran and the revoker names this key: its delete,
+ * which follows its DELETE and so our marker (1), removes the marker or the committed value, and a commit
+ * after it finds no marker. Readers treat a PENDING marker as a miss, so an uncommitted value is never
+ * served.
  */
 
 /** A fill that died half-way blocks refills of that key for this long (readers use PostgreSQL meanwhile). */
@@ -77,16 +82,8 @@ if last >= seen then return 0 end
 redis.call('SET', KEYS[1], string.sub(v, 1, ${OFFSET.lastSeenAt}) .. ARGV[3] .. string.sub(v, ${OFFSET.createdAt + 1}), 'PXAT', ARGV[2])
 return 1`);
 
-/**
- * Adds a hash to a user's index (score: absolute expiry in whole seconds, which listpack stores in 4
- * bytes where milliseconds take 8), drops members past their expiry, keeps the key alive long enough.
- */
-const INDEX_ADD = new LuaScript(`
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-local t = redis.call('EXPIRETIME', KEYS[1])
-if t < tonumber(ARGV[2]) then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
-return 1`);
+/** Keys per UNLINK on a single server (one command, not thousands; small enough not to stall Redis). */
+const UNLINK_BATCH = 500;
 
 export interface RedisSessionCacheOptions {
   /** Namespace of every key (REDIS_KEY_PREFIX); no glob characters. */
@@ -112,10 +109,6 @@ export class RedisSessionCache {
     return Buffer.concat([this.prefix, Buffer.from('s'), idHash.subarray(0, 16)]);
   }
 
-  indexKey(userId: string): Buffer {
-    return Buffer.concat([this.prefix, userIdKeyPart(userId)]);
-  }
-
   async get(idHash: Buffer): Promise<RedisLookup> {
     const v = await this.client.getBuffer(this.sessionKey(idHash));
     if (!v) return { kind: 'miss' };
@@ -129,28 +122,17 @@ export class RedisSessionCache {
   }
 
   /**
-   * Step 1 of a fill: index the hash and claim the key with a PENDING marker. Null when the key is
-   * taken (a value or another fill): the caller then simply does not fill.
+   * Step 1 of a fill: claim the key with a PENDING marker. Null when the key is taken (a value or
+   * another fill), or Redis is full: the caller then simply does not fill.
    */
-  async beginFill(idHash: Buffer, userId: string, absoluteExpiresAt: Date): Promise<Buffer | null> {
+  async beginFill(idHash: Buffer): Promise<Buffer | null> {
     const marker = Buffer.concat([Buffer.from([0]), randomBytes(8)]);
-    const [claimed, indexed] = await Promise.allSettled([
-      this.client.set(this.sessionKey(idHash), marker, 'PX', PENDING_TTL_MS, 'NX'),
-      INDEX_ADD.run(this.client, this.indexKey(userId), [
-        idHash.subarray(0, 16),
-        Math.ceil(absoluteExpiresAt.getTime() / 1000),
-        Math.floor(this.now() / 1000),
-      ]),
-    ]);
-    for (const r of [claimed, indexed]) {
-      // Never fill without the index entry: revoke-all could not find the key. A marker left behind
-      // by a half-failed claim only blocks refills of this key for PENDING_TTL_MS.
-      if (r.status === 'rejected') {
-        if (isOutOfMemory(r.reason)) return null;
-        throw r.reason;
-      }
+    try {
+      return (await this.client.set(this.sessionKey(idHash), marker, 'PX', PENDING_TTL_MS, 'NX')) === 'OK' ? marker : null;
+    } catch (err) {
+      if (isOutOfMemory(err)) return null;
+      throw err;
     }
-    return claimed.status === 'fulfilled' && claimed.value === 'OK' ? marker : null;
   }
 
   /** Step 3: the value read after step 1 replaces our marker, if the marker is still ours. */
@@ -201,32 +183,27 @@ export class RedisSessionCache {
     }
   }
 
-  /** Removes one session (and, when the user is known, its index entry). */
-  async delete(idHash: Buffer, userId?: string): Promise<void> {
-    await Promise.all([
-      this.client.unlink(this.sessionKey(idHash)),
-      userId ? this.client.zrem(this.indexKey(userId), idHash.subarray(0, 16)) : Promise.resolve(0),
-    ]);
+  /** Removes one session. */
+  async delete(idHash: Buffer): Promise<void> {
+    await this.client.unlink(this.sessionKey(idHash));
   }
 
   /**
-   * Removes every indexed session of a user but `keep`. Keys first, index entries after: a crash in
-   * between leaves index entries pointing at nothing (harmless), never a session without its index entry.
+   * Removes the sessions named — token hashes, or their first 16 bytes (what a bus message carries):
+   * the sessions PostgreSQL's `DELETE … RETURNING` just ended (a user's, at revoke-all). Resolves once
+   * every key is gone; a failure rejects, and the caller (the breaker) redoes the whole call.
    */
-  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
-    const index = this.indexKey(userId);
-    const keepPart = keep?.subarray(0, 16);
-    const members = (await this.client.zrangeBuffer(index, 0, '-1')).filter((m) => !(keepPart && m.equals(keepPart)));
-    if (members.length === 0) return 0;
-    const keys = members.map((m) => Buffer.concat([this.prefix, Buffer.from('s'), m]));
+  async deleteMany(idHashes: readonly Buffer[]): Promise<void> {
+    if (idHashes.length === 0) return;
+    const keys = idHashes.map((h) => this.sessionKey(h));
     if (this.client instanceof Cluster) {
       // One command per key: on a cluster the keys live in different slots.
       await Promise.all(keys.map((k) => this.client.unlink(k)));
-    } else {
-      await this.client.unlink(...keys);
+      return;
     }
-    await this.client.zrem(index, ...members);
-    return members.length;
+    const batches: Promise<number>[] = [];
+    for (let i = 0; i < keys.length; i += UNLINK_BATCH) batches.push(this.client.unlink(...keys.slice(i, i + UNLINK_BATCH)));
+    await Promise.all(batches);
   }
 
   /**
@@ -238,16 +215,17 @@ export class RedisSessionCache {
   }
 
   /**
-   * Deletes every session key and user index ("sign everyone out"), and nothing else under the prefix:
+   * Deletes every session key ("sign everyone out"), and nothing else under the prefix:
    * throttling records (`<prefix>r:…`, `<prefix>rx`) must survive, or signing everyone out would also
-   * lift every lockout. Safe against racing fills by the same argument as deleteUser: the caller has
+   * lift every lockout. Safe against racing fills by the same argument as deleteMany: the caller has
    * deleted the rows in PostgreSQL first, so a fill that claimed its key before this SCAN began has its
    * marker found and deleted (SCAN returns every key present for the whole scan), and one that claims
    * later reads PostgreSQL after the delete and aborts.
    */
   async flushSessions(): Promise<number> {
     const p = this.prefix.toString('utf8');
-    // 's': sessions; 'i' / 'I': user indexes (redis-codec.ts userIdKeyPart).
+    // 's': sessions; 'i' / 'I': the per-user indexes that versions before issue 20 kept (a Redis still
+    // holding some after an upgrade loses them here; untouched, they expire with their sessions).
     return this.unlinkMatching([`${p}s*`, `${p}i*`, `${p}I*`]);
   }
 

@@ -16,7 +16,9 @@ import type { CreatedSession, SessionStore, StoredSession } from '../stores/stor
  * - Renewal: PostgreSQL's conditional UPDATE decides; Redis is renewed (conditionally too) only after
  *   PostgreSQL said yes. A "no" from PostgreSQL removes any stale copy from Redis.
  * - Revocation: delete in PostgreSQL, then in Redis. A Redis delete that did not certainly happen marks
- *   Redis dirty, and a dirty Redis is flushed before it is trusted again (redis/breaker.ts).
+ *   Redis dirty, and a dirty Redis is flushed before it is trusted again (redis/breaker.ts). Revoking
+ *   all of a user deletes the keys of exactly the sessions PostgreSQL's DELETE named (Redis keeps no
+ *   per-user index).
  *
  * Every Redis call goes through the breaker, so with Redis down no request waits for it: each one goes
  * straight to PostgreSQL and nobody is signed out.
@@ -43,10 +45,13 @@ export class TieredSessionStore implements SessionStore {
     // The truth decides whether the user may still have a session, and with which role (S-72).
     const created = await this.truth.create(session, user, maxPerUser, passwordChangedAt);
     if (!created) return null;
-    for (const e of created.evicted) await this.breaker.runDelete(() => this.redis.delete(e.idHash, e.userId));
+    if (created.evicted.length > 0) {
+      const evicted = created.evicted.map((e) => e.idHash);
+      await this.breaker.runDelete(() => this.redis.deleteMany(evicted));
+    }
     // Write-through, by the same protocol as a refill: a revoke-all racing this sign-in must win (and
     // the fill copies the user from the truth, never from the caller).
-    await this.fill(session.idHash, session.userId, session.absoluteExpiresAt);
+    await this.fill(session.idHash);
     return created;
   }
 
@@ -61,7 +66,7 @@ export class TieredSessionStore implements SessionStore {
     this.stats.redisMisses++;
     const found = await this.truth.get(idHash);
     if (!found || !cached.ok || cached.value.kind !== 'miss') return found;
-    const filled = await this.fill(idHash, found.session.userId, found.session.absoluteExpiresAt);
+    const filled = await this.fill(idHash);
     return filled === undefined ? found : filled;
   }
 
@@ -81,27 +86,35 @@ export class TieredSessionStore implements SessionStore {
   async rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean> {
     const rotated = await this.truth.rotate(oldIdHash, next);
     // Whether or not it rotated, the old hash must not survive in Redis. The new one fills on first read.
-    await this.breaker.runDelete(() => this.redis.delete(oldIdHash, next.userId));
+    await this.breaker.runDelete(() => this.redis.delete(oldIdHash));
     return rotated;
   }
 
   async delete(idHash: Buffer): Promise<SessionRecord | null> {
     const gone = await this.truth.delete(idHash);
-    await this.breaker.runDelete(() => this.redis.delete(idHash, gone?.userId));
+    await this.breaker.runDelete(() => this.redis.delete(idHash));
     return gone;
   }
 
   async deleteById(userId: string, publicId: string): Promise<SessionRecord | null> {
     const gone = await this.truth.deleteById(userId, publicId);
-    if (gone) await this.breaker.runDelete(() => this.redis.delete(gone.idHash, userId));
+    if (gone) await this.breaker.runDelete(() => this.redis.delete(gone.idHash));
     return gone;
   }
 
-  async deleteUser(userId: string, keep?: Buffer): Promise<number> {
-    const n = await this.truth.deleteUser(userId, keep);
-    // Even when PostgreSQL had none: Redis may hold a fill that lost a race, and the index finds it.
-    await this.breaker.runDelete(() => this.redis.deleteUser(userId, keep));
-    return n;
+  async deleteUser(userId: string, keep?: Buffer): Promise<Buffer[]> {
+    // The truth names what it ended; a fill racing this is covered by the fill protocol (a fill whose
+    // re-read came before the DELETE has its key named here; one after it commits nothing).
+    return this.deleteFromRedis(await this.truth.deleteUser(userId, keep));
+  }
+
+  async forgetEnded(userId: string, idHashes: readonly Buffer[]): Promise<Buffer[]> {
+    return this.deleteFromRedis(await this.truth.forgetEnded(userId, idHashes));
+  }
+
+  private async deleteFromRedis(gone: Buffer[]): Promise<Buffer[]> {
+    if (gone.length > 0) await this.breaker.runDelete(() => this.redis.deleteMany(gone));
+    return gone;
   }
 
   async deleteAll(): Promise<number> {
@@ -121,7 +134,12 @@ export class TieredSessionStore implements SessionStore {
     this.stats.forgotten++;
     try {
       if (r.kind === 'session') await this.breaker.runDelete(() => this.redis.delete(r.idHash));
-      else if (r.kind === 'user') await this.breaker.runDelete(() => this.redis.deleteUser(r.userId, r.keep));
+      else if (r.kind === 'user' && r.hashPrefixes) {
+        const named = r.hashPrefixes;
+        await this.breaker.runDelete(() => this.redis.deleteMany(named));
+      }
+      // "all", or a user revocation that names no sessions (an older publisher: it relied on a per-user
+      // index Redis no longer has). Nothing tells which keys are the user's: flush them all.
       else await this.breaker.runDelete(() => this.redis.flushSessions());
     } finally {
       release();
@@ -138,12 +156,12 @@ export class TieredSessionStore implements SessionStore {
   }
 
   /**
-   * The fill protocol (tiers/redis-tier.ts): claim + index, read the truth again, commit or abort.
+   * The fill protocol (tiers/redis-tier.ts): claim, read the truth again, commit or abort.
    * Returns the fresh read (null: revoked meanwhile), or undefined when no fill happened (key taken,
    * Redis unavailable) and the caller keeps what it read.
    */
-  private async fill(idHash: Buffer, userId: string, absoluteExpiresAt: Date): Promise<StoredSession | null | undefined> {
-    const claim = await this.breaker.run(() => this.redis.beginFill(idHash, userId, absoluteExpiresAt));
+  private async fill(idHash: Buffer): Promise<StoredSession | null | undefined> {
+    const claim = await this.breaker.run(() => this.redis.beginFill(idHash));
     if (!claim.ok || !claim.value) return undefined;
     const marker = claim.value;
     let fresh: StoredSession | null;

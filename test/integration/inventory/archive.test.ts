@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestServer, type TestServer } from '../../support/app.js';
-import { TestClient } from '../../support/client.js';
+import type { TestServer } from '../../support/app.js';
+import type { TestClient } from '../../support/client.js';
 import { BACKENDS } from './fixtures.js';
+import { twoMerchants } from './two-merchants.js';
 
 /*
  * docs/api.md "Shop floor": DELETE /api/items/:id archives, POST /api/items/:id/restore restores.
@@ -16,14 +17,8 @@ for (const backend of BACKENDS) {
     let server: TestServer;
     let a: TestClient;
     let b: TestClient;
-    before(async () => {
-      server = await startTestServer({ database: backend });
-      a = new TestClient(server.url);
-      b = new TestClient(server.url);
-      await a.register();
-      await b.register();
-    });
-    after(() => server.close());
+    before(async () => ({ server, a, b } = await twoMerchants(backend)));
+    after(() => server?.close());
 
     const skus = async (path: string) => ((await a.get(path)).body.items as { sku: string }[]).map((i) => i.sku).sort();
 

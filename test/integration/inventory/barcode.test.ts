@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestServer, type TestServer } from '../../support/app.js';
-import { type ApiResponse, TestClient } from '../../support/client.js';
+import type { TestServer } from '../../support/app.js';
+import type { ApiResponse, TestClient } from '../../support/client.js';
 import { BACKENDS } from './fixtures.js';
 import { memberOf, shopOf } from './members.js';
+import { twoMerchants } from './two-merchants.js';
 
 /* docs/api.md "Shop floor": item.barcode (unique in the shop when set) and GET /api/items/lookup?code=. */
 
@@ -21,14 +22,8 @@ for (const backend of BACKENDS) {
     let server: TestServer;
     let a: TestClient;
     let b: TestClient;
-    before(async () => {
-      server = await startTestServer({ database: backend });
-      a = new TestClient(server.url);
-      b = new TestClient(server.url);
-      await a.register();
-      await b.register();
-    });
-    after(() => server.close());
+    before(async () => ({ server, a, b } = await twoMerchants(backend)));
+    after(() => server?.close());
 
     test('an item carries its barcode, trimmed; a duplicate in the shop is 409 on barcode, in another shop it is free', async () => {
       const created = await a.post('/api/items', { sku: 'BC-1', name: 'Beans', barcode: ' 4006381333931 ' });

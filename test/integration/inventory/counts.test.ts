@@ -198,6 +198,85 @@ for (const backend of BACKENDS) {
       assert.equal((await movements(item)).filter((m) => m.reason === 'count').length, 1);
     });
 
+    test('a count pages its lines by name (limit + opaque cursor); totals stay over the whole count', async () => {
+      const made: Item[] = [];
+      // Names out of SKU order, so the page order (item name) is what is tested.
+      for (const [i, name] of ['Pear', 'apple', 'Fig', 'banana', 'Cherry', 'date', 'Elder'].entries()) {
+        made.push(await create({ sku: `C-PG-${i}`, name, quantity: 10 + i, costCents: 100 * (i + 1), location: 'Paged' }));
+      }
+      const count = await start({ location: 'paged' });
+      assert.equal(count.lines, 7);
+      // Counted: apple 9 (−2), banana 20 (+7), Fig 12 (0); the others uncounted.
+      ok(await put(clerk1, count.id, made[1] as Item, 9));
+      ok(await put(clerk2, count.id, made[3] as Item, 20));
+      ok(await put(clerk1, count.id, made[2] as Item, 12));
+      const totals = { expected: 7 * 10 + 21, counted: 9 + 20 + 12, varianceUnits: -2 + 7 + 0, varianceValueCents: -2 * 200 + 7 * 400 };
+
+      const pages: { lines: { name: string; itemId: string }[]; totals: unknown; nextCursor: string | null }[] = [];
+      let next: string | null = null;
+      do {
+        const res = ok(await manager.get(`/api/counts/${count.id}?limit=3${next ? `&cursor=${next}` : ''}`));
+        pages.push(res.body);
+        assert.ok(res.body.lines.length <= 3, `a page of at most 3 lines, got ${res.body.lines.length}`);
+        assert.equal(res.body.count.lines, 7);
+        assert.equal(res.body.count.countedLines, 3);
+        next = res.body.nextCursor;
+        assert.ok(pages.length <= 3, 'the pages end');
+      } while (next !== null);
+      assert.deepEqual(
+        pages.map((p) => p.lines.map((l) => l.name)),
+        [['apple', 'banana', 'Cherry'], ['date', 'Elder', 'Fig'], ['Pear']],
+        'by name (case-insensitively), three a page, each line once',
+      );
+      for (const page of pages) assert.deepEqual(page.totals, totals, 'the totals are the whole count’s on every page');
+
+      // A viewer sees the units but not the value; without `limit` a page is 50 lines (here: all, no cursor).
+      const seen = ok(await viewer.get(`/api/counts/${count.id}`)).body;
+      assert.equal(seen.lines.length, 7);
+      assert.equal(seen.nextCursor, null);
+      assert.deepEqual(seen.totals, { ...totals, varianceValueCents: null });
+
+      // An entry between two pages moves no line across them: the cursor is a position by name.
+      const first = ok(await manager.get(`/api/counts/${count.id}?limit=2`)).body;
+      ok(await put(clerk1, count.id, made[0] as Item, 1));
+      const second = ok(await manager.get(`/api/counts/${count.id}?limit=2&cursor=${first.nextCursor}`)).body;
+      assert.deepEqual(
+        second.lines.map((l: { name: string }) => l.name),
+        ['Cherry', 'date'],
+      );
+      assert.equal(second.totals.counted, totals.counted + 1);
+
+      // Bad pages are 400 and change nothing: a cursor that does not decode, another count's cursor, limits out of range.
+      await create({ sku: 'C-PG-OTHER-1', name: 'Other one', quantity: 1, location: 'Elsewhere-pg' });
+      await create({ sku: 'C-PG-OTHER-2', name: 'Other two', quantity: 1, location: 'Elsewhere-pg' });
+      const otherCount = await start({ location: 'elsewhere-pg' });
+      // A cursor whose fields have the wrong types (hand-made: clients must not, and get a 400).
+      const forge = (fields: Record<string, unknown>) =>
+        Buffer.from(JSON.stringify({ t: 'cl', c: count.id, k: 'apple', id: made[1]?.id, ...fields })).toString('base64url');
+      const forged = [forge({ k: 5, id: 'x' }), forge({ k: 'a\u0000b' }), forge({ k: 'x'.repeat(5000) }), forge({ id: 'not-a-uuid' })];
+      const queries = [
+        'cursor=nonsense!',
+        'cursor=e30',
+        ...forged.map((f) => `cursor=${f}`),
+        'limit=0',
+        'limit=201',
+        'limit=abc',
+        'page=2',
+      ];
+      for (const query of queries) {
+        const res = await manager.get(`/api/counts/${count.id}?${query}`);
+        assert.equal(res.status, 400, `${query}: ${res.text}`);
+        assert.equal(res.body.code, 'validation');
+      }
+      const otherFirst = ok(await manager.get(`/api/counts/${otherCount.id}?limit=1`)).body;
+      assert.equal(otherFirst.lines.length, 1);
+      assert.equal(typeof otherFirst.nextCursor, 'string');
+      const foreign = await manager.get(`/api/counts/${otherCount.id}?limit=1&cursor=${first.nextCursor}`);
+      assert.equal(foreign.status, 400, `a cursor of another count: ${foreign.text}`);
+      ok(await manager.delete(`/api/counts/${count.id}`), 204);
+      ok(await manager.delete(`/api/counts/${otherCount.id}`), 204);
+    });
+
     test("another shop's count is 404 everywhere; bad entries are 400 and change nothing", async () => {
       const item = await create({ sku: 'C-OWN', name: 'Own', quantity: 3, location: 'Own' });
       const count = await start({ location: 'own' });

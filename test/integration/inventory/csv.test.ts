@@ -12,7 +12,7 @@ import { BACKENDS, countAll, newMerchant, openTestDb, rejectsWith, type TestDb }
 
 async function exportText(db: Db, merchant: string, batch?: number): Promise<string> {
   let text = '';
-  for await (const chunk of exportCsv(db, merchant, 'EUR', batch)) text += chunk;
+  for await (const chunk of exportCsv(db, merchant, 'EUR', { batchSize: batch })) text += chunk;
   return text;
 }
 

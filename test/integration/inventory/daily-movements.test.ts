@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ensureAdmin } from '../../../src/auth/bootstrap-admin.js';
-import { startTestServer, type TestServer } from '../../support/app.js';
+import type { TestServer } from '../../support/app.js';
 import { type ApiResponse, PASSWORD, TestClient, uniqueUsername } from '../../support/client.js';
 import { BACKENDS } from './fixtures.js';
+import { twoMerchants } from './two-merchants.js';
 
 /*
  * GET /api/inventory/movements/daily over real HTTP (our extension to docs/api.md, for the dashboard chart):
@@ -51,14 +52,8 @@ for (const backend of BACKENDS) {
     let server: TestServer;
     let a: TestClient;
     let b: TestClient;
-    before(async () => {
-      server = await startTestServer({ database: backend });
-      a = new TestClient(server.url);
-      b = new TestClient(server.url);
-      await a.register();
-      await b.register();
-    });
-    after(() => server.close());
+    before(async () => ({ server, a, b } = await twoMerchants(backend)));
+    after(() => server?.close());
 
     /** Moves one ledger row to another time, as the owner (the app role cannot rewrite the ledger). */
     async function backdate(movementId: string, at: string) {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startTestServer, type TestServer } from '../../support/app.js';
+import type { TestServer } from '../../support/app.js';
 import { type ApiResponse, TestClient } from '../../support/client.js';
 import { BACKENDS } from './fixtures.js';
+import { twoMerchants } from './two-merchants.js';
 
 /* docs/api.md "Inventory" over real HTTP: a server on loopback, signed-in clients with cookie and CSRF token. */
 
@@ -26,14 +27,8 @@ for (const backend of BACKENDS) {
     let server: TestServer;
     let a: TestClient;
     let b: TestClient;
-    before(async () => {
-      server = await startTestServer({ database: backend });
-      a = new TestClient(server.url);
-      b = new TestClient(server.url);
-      await a.register();
-      await b.register();
-    });
-    after(() => server.close());
+    before(async () => ({ server, a, b } = await twoMerchants(backend)));
+    after(() => server?.close());
 
     test('nobody signed in: 401 on every inventory route, before any body is read', async () => {
       const anon = new TestClient(server.url);

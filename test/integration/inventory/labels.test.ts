@@ -120,6 +120,25 @@ for (const backend of BACKENDS) {
       assert.match(two.body.toString('latin1'), /MediaBox \[0 0 595\.28 841\.89\]/);
     });
 
+    test('an archived item gets no label: 409 naming it, nothing printed; restored, it prints again', async () => {
+      const retired = await create(owner, { sku: 'RETIRED-1', name: 'Retired mug', priceCents: 500 });
+      assert.equal((await owner.delete(`/api/items/${retired.id}`)).status, 204);
+      for (const format of ['html', 'pdf']) {
+        const res = await owner.get(`/api/items/labels?ids=${items[0]!.id},${retired.id}&format=${format}`);
+        assert.equal(res.status, 409, `${format}: ${res.text.slice(0, 300)}`);
+        assert.equal(res.body.code, 'conflict');
+        assert.match(res.body.detail, /RETIRED-1/, 'the detail names the archived SKU');
+        assert.deepEqual(res.body.errors, [{ path: 'ids/1', message: 'RETIRED-1 is archived: restore it to print its label' }]);
+      }
+      assert.equal((await owner.post(`/api/items/${retired.id}/restore`, {})).status, 200);
+      const again = await owner.get(`/api/items/labels?ids=${retired.id}&format=html`);
+      assert.equal(again.status, 200, again.text.slice(0, 300));
+      assert.deepEqual(
+        images(again.text).map((i) => i.code),
+        ['RETIRED-1'],
+      );
+    });
+
     test("another shop's id, an unknown id and a non-id are 404; too many ids 400; viewers 403", async () => {
       const stranger = new TestClient(server.url);
       await stranger.register();

@@ -100,6 +100,55 @@ export function describeSpreadsheets(backend: Backend): void {
       assert.equal(template.text, 'SKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags,Barcode\r\n');
     });
 
+    test('archived items: left out of the export unless archived=true, then marked; export → import → nothing changes', async () => {
+      const m = await merchant('EUR');
+      for (const body of [
+        { sku: 'KEEP-1', name: 'Kept', quantity: 3, priceCents: 450 },
+        { sku: 'GONE-1', name: 'Retired', quantity: 2, priceCents: 990, tags: ['old'] },
+      ]) {
+        const res = await m.client.post('/api/items', body);
+        assert.equal(res.status, 201, res.text);
+      }
+      const gone = await m.client.get('/api/items?q=GONE-1');
+      const goneId = gone.body.items[0].id as string;
+      assert.equal((await m.client.delete(`/api/items/${goneId}`)).status, 204);
+      const header = 'SKU,Name,Description,Quantity,Unit,Price,Cost,Low-stock threshold,Location,Tags,Barcode';
+
+      const active = await m.client.get('/api/items/export.csv');
+      assert.equal(active.status, 200, active.text);
+      assert.equal(active.text, `${header}\nKEEP-1,Kept,,3,,4.50,,0,,,\n`, 'by default, active items only, no Archived column');
+      const all = await m.client.get('/api/items/export.csv?archived=true');
+      assert.equal(all.status, 200, all.text);
+      assert.equal(all.text, `${header},Archived\nKEEP-1,Kept,,3,,4.50,,0,,,,\nGONE-1,Retired,,2,,9.90,,0,,old,,yes\n`);
+      problem(await m.client.get('/api/items/export.csv?archived=yes'), 400, 'validation');
+
+      // Both files import back without changing anything: the Archived column is read, and ignored.
+      const snapshot = async () => [
+        (await m.client.get('/api/items')).body.items,
+        (await m.client.get('/api/items?archived=true')).body.items,
+        (await m.client.get('/api/movements?limit=200')).body.movements.length,
+      ];
+      const before = await snapshot();
+      for (const file of [all.text, active.text]) {
+        const dry = await importCsv(m, file, '?dryRun=true');
+        assert.equal(dry.status, 200, dry.text);
+        assert.deepEqual(
+          [dry.body.created, dry.body.updated, dry.body.unchanged, dry.body.errors, dry.body.unknownColumns],
+          [0, 0, file === all.text ? 2 : 1, [], []],
+        );
+        const done = await importCsv(m, file);
+        assert.equal(done.status, 200, done.text);
+        assert.deepEqual([done.body.created, done.body.updated], [0, 0]);
+      }
+      assert.deepEqual(await snapshot(), before, 'nothing changed: no field, no archive state, no movement');
+
+      // The column never archives or restores: "yes" on an active item and "" on an archived one change nothing.
+      const flipped = await importCsv(m, csv(`${header},Archived`, 'KEEP-1,Kept,,3,,4.50,,0,,,,yes', 'GONE-1,Retired,,2,,9.90,,0,,old,,'));
+      assert.equal(flipped.status, 200, flipped.text);
+      assert.deepEqual([flipped.body.created, flipped.body.updated], [0, 0]);
+      assert.deepEqual(await snapshot(), before);
+    });
+
     test('unknown columns are named; a mapping places or ignores them; a bad mapping is a 400', async () => {
       const m = await merchant();
       const file = csv('Code,Name,Supplier,Shelf code', 'S-1,Saucer,ACME,B3');

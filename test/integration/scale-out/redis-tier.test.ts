@@ -132,15 +132,25 @@ describe('Redis tier', () => {
     assert.equal(await raw.exists(keys.sessionKey(s.idHash)), 0);
   });
 
-  test('revoking all of a user removes every indexed key but the one kept', async () => {
+  test('revoking all of a user removes every key PostgreSQL names but the one kept, and keeps no per-user key', async () => {
     const u = await makeUser(db);
     const a = await created(u);
     const b = await created(u);
     const c = await created(u);
-    assert.equal(await stack.store.deleteUser(u.id, a.s.idHash), 2);
+    const unrelated = await created();
+    assert.equal((await stack.store.deleteUser(u.id, a.s.idHash)).length, 2);
     assert.equal((await keys.get(a.s.idHash)).kind, 'hit');
+    assert.equal((await keys.get(unrelated.s.idHash)).kind, 'hit');
     assert.equal(await raw.exists(keys.sessionKey(b.s.idHash), keys.sessionKey(c.s.idHash)), 0);
-    assert.equal(await raw.zcard(keys.indexKey(u.id)), 1);
+    // Only session keys under the prefix: nothing per user (issue 20: ≤ 200 B per session).
+    const found: Buffer[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await raw.scanBuffer(cursor, 'MATCH', `${prefix}[^s]*`, 'COUNT', 1000);
+      cursor = next.toString();
+      found.push(...batch);
+    } while (cursor !== '0');
+    assert.deepEqual(found, []);
   });
 
   // The fill protocol against a revoke-all at each step of a refill (tiers/redis-tier.ts): whatever the
@@ -154,7 +164,7 @@ describe('Redis tier', () => {
       const { s, u } = await created();
       await raw.unlink(keys.sessionKey(s.idHash)); // force a refill
       gated.gate(n, when, async () => {
-        assert.equal(await other.store.deleteUser(u.id), 1);
+        assert.equal((await other.store.deleteUser(u.id)).length, 1);
       });
       await stack.store.get(s.idHash);
       assert.equal(await raw.exists(keys.sessionKey(s.idHash)), 0, 'no value and no marker left behind');
@@ -196,6 +206,13 @@ describe('Redis tier', () => {
   test('forget: a Redis hit on what a heard revocation names is not believed, and the copy is deleted', async () => {
     const revocations = [
       (r: { s: { idHash: Buffer } }) => ({ kind: 'session' as const, idHash: r.s.idHash }),
+      // Names the sessions it ended (their first 16 bytes), as a publisher that could not clean Redis does.
+      (r: { s: { idHash: Buffer }; u: { id: string } }) => ({
+        kind: 'user' as const,
+        userId: r.u.id,
+        hashPrefixes: [r.s.idHash.subarray(0, 16)],
+      }),
+      // Names none (a publisher from before issue 20): the receiver cannot tell the user's keys and flushes.
       (r: { u: { id: string } }) => ({ kind: 'user' as const, userId: r.u.id }),
       () => ({ kind: 'all' as const }),
     ];

@@ -114,8 +114,11 @@ describe('failures under traffic', () => {
       assert.equal(items.status, 503);
       assert.equal(items.body.code, 'unavailable');
       assert.ok(Number(items.headers.get('retry-after')) > 0);
-      // Who-am-I reads the user's shops from PostgreSQL (docs/api.md "Shops, members, invitations"), so it
-      // is 503 too; but not 401 and no cleared cookie: the validated session is still known (from memory).
+      // Who-am-I's shops come from memory only while the bus is up (src/shops/session-shops-cache.ts); the
+      // bus's PostgreSQL listener fails its heartbeat within ~2 s of the pause. From then on they are
+      // read from PostgreSQL (docs/api.md "Shops, members, invitations"), so who-am-I is 503 too; but not
+      // 401 and no cleared cookie: the validated session is still known (from memory).
+      await waitFor('the bus notices the outage', () => server.deps.sessionStack?.bus?.up === false);
       const who = await client.get('/api/auth/session');
       assert.equal(who.status, 503, 'who-am-I needs the shops: unavailable, not signed out');
       assert.equal(who.body.code, 'unavailable');

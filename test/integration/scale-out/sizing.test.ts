@@ -51,52 +51,73 @@ function realistic(user: SessionUser, i: number): SessionRecord {
 const line = (s: string) => process.stdout.write(`# ${s}\n`);
 
 describe('bytes per session', () => {
-  test('Redis: MEMORY USAGE per session (key + its share of the user index) stays within 200 B', async () => {
-    const redis = await startRedis();
-    const raw = await rawRedis([redis.url]);
-    const db = await openTestPglite();
-    const stack = await readyStack(configFor({ REDIS_URL: redis.url, SESSION_LOCAL_CACHE_SIZE: '0' }), db, new MemorySessionStore());
-    try {
-      const users = 400;
-      const perUser = 5;
-      const n = users * perUser;
-      const before = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))?.[1]);
-      const created: SessionRecord[] = [];
-      for (let u = 0; u < users; u++) {
-        const user: SessionUser = { id: crypto.randomUUID(), username: `merchant-${u}`, role: 'merchant', createdAt: new Date() };
-        await Promise.all(
-          Array.from({ length: perUser }, (_, i) => {
-            const s = realistic(user, u * perUser + i);
-            created.push(s);
-            return stack.store.create(s, user, 20);
-          }),
+  /**
+   * Every key under the prefix counts (sessions and anything kept per user or per deployment), divided
+   * by the sessions: what a session costs, whatever structure holds it. Budget (issue 20): ≤ 200 B with
+   * one session per user; with five per user no more than the 192 B measured when a per-user index
+   * shared the cost.
+   */
+  for (const [perUser, budget] of [
+    [1, 200],
+    [5, 192],
+  ] as const) {
+    test(`Redis: MEMORY USAGE per session at ${perUser} per user stays within ${budget} B`, async () => {
+      const redis = await startRedis();
+      const raw = await rawRedis([redis.url]);
+      const db = await openTestPglite();
+      const stack = await readyStack(configFor({ REDIS_URL: redis.url, SESSION_LOCAL_CACHE_SIZE: '0' }), db, new MemorySessionStore());
+      try {
+        const n = 2000;
+        const users = n / perUser;
+        const before = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))?.[1]);
+        const created: SessionRecord[] = [];
+        for (let u = 0; u < users; u++) {
+          const user: SessionUser = { id: crypto.randomUUID(), username: `merchant-${u}`, role: 'merchant', createdAt: new Date() };
+          await Promise.all(
+            Array.from({ length: perUser }, (_, i) => {
+              const s = realistic(user, u * perUser + i);
+              created.push(s);
+              return stack.store.create(s, user, 20);
+            }),
+          );
+        }
+        const afterMem = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))?.[1]);
+        const keys = new RedisSessionCache(raw, { keyPrefix: 'stk:' });
+        const sessionKeys = new Set(created.map((s) => keys.sessionKey(s.idHash).toString('latin1')));
+        const all: Buffer[] = [];
+        let cursor = '0';
+        do {
+          const [next, found] = await raw.scanBuffer(cursor, 'MATCH', 'stk:*', 'COUNT', 1000);
+          cursor = next.toString();
+          all.push(...found);
+        } while (cursor !== '0');
+        const bytes = await Promise.all(all.map((k) => raw.call('MEMORY', 'USAGE', k) as Promise<number>));
+        const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+        const sessionBytes = sum(bytes.filter((_, i) => sessionKeys.has(all[i]!.toString('latin1'))));
+        const otherBytes = sum(bytes) - sessionBytes;
+        const values = await Promise.all(created.slice(0, 200).map((s) => raw.strlen(keys.sessionKey(s.idHash))));
+        const perSessionKey = sessionBytes / n;
+        const perSessionOther = otherBytes / n;
+        const perSession = perSessionKey + perSessionOther;
+        const perSessionUsed = (afterMem - before) / n;
+        line(`Redis bytes per session (${n} sessions, ${perUser} per user, prefix "stk:", ${all.length} keys):`);
+        line(
+          `  value ${(sum(values) / values.length).toFixed(1)} B; MEMORY USAGE session key ${perSessionKey.toFixed(1)} B + other keys' share ${perSessionOther.toFixed(1)} B = ${perSession.toFixed(1)} B`,
         );
+        line(
+          `  used_memory growth ${perSessionUsed.toFixed(1)} B per session (adds expiry entries, hash-table buckets, allocator rounding)`,
+        );
+        assert.equal(sessionKeys.size, n);
+        assert.ok(perSession <= budget, `MEMORY USAGE per session ${perSession.toFixed(1)} B > ${budget} B`);
+        assert.ok(perSessionUsed < 500, `used_memory per session ${perSessionUsed.toFixed(1)} B`);
+      } finally {
+        raw.disconnect();
+        await stack.close();
+        await db.close();
+        await redis.stop();
       }
-      const afterMem = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))?.[1]);
-      const keys = new RedisSessionCache(raw, { keyPrefix: 'stk:' });
-      const sessionBytes = await Promise.all(created.map((s) => raw.call('MEMORY', 'USAGE', keys.sessionKey(s.idHash)) as Promise<number>));
-      const indexKeys = [...new Set(created.map((s) => s.userId))].map((id) => keys.indexKey(id));
-      const indexBytes = await Promise.all(indexKeys.map((k) => raw.call('MEMORY', 'USAGE', k) as Promise<number>));
-      const values = await Promise.all(created.slice(0, 200).map((s) => raw.strlen(keys.sessionKey(s.idHash))));
-      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-      const perSessionKey = sum(sessionBytes) / n;
-      const perSessionIndex = sum(indexBytes) / n;
-      const perSession = perSessionKey + perSessionIndex;
-      const perSessionUsed = (afterMem - before) / n;
-      line(`Redis bytes per session (${n} sessions, ${perUser} per user, prefix "stk:"):`);
-      line(
-        `  value ${(sum(values) / values.length).toFixed(1)} B; MEMORY USAGE session key ${perSessionKey.toFixed(1)} B + user index share ${perSessionIndex.toFixed(1)} B = ${perSession.toFixed(1)} B`,
-      );
-      line(`  used_memory growth ${perSessionUsed.toFixed(1)} B per session (adds expiry entries, hash-table buckets, allocator rounding)`);
-      assert.ok(perSession <= 200, `MEMORY USAGE per session ${perSession.toFixed(1)} B`);
-      assert.ok(perSessionUsed < 500, `used_memory per session ${perSessionUsed.toFixed(1)} B`);
-    } finally {
-      raw.disconnect();
-      await stack.close();
-      await db.close();
-      await redis.stop();
-    }
-  });
+    });
+  }
 
   test('each server’s memory: heap per cached session', async () => {
     setFlagsFromString('--expose-gc');

@@ -162,19 +162,21 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.get(s.idHash), null);
     });
 
-    test('deleteUser removes all of a user’s sessions but the one kept, and nobody else’s', async () => {
+    test('deleteUser removes all of a user’s sessions but the one kept, and nobody else’s, and names them', async () => {
       const alice = await fx.makeUser();
       const bob = await fx.makeUser();
       const a = [sessionFor(alice), sessionFor(alice), sessionFor(alice)];
       const b = sessionFor(bob);
       for (const s of a) await store.create(s, alice, 10);
       await store.create(b, bob, 10);
-      assert.equal(await store.deleteUser(alice.id, a[0]!.idHash), 2);
+      const named = (hashes: Buffer[]) => hashes.map((h) => h.toString('hex')).sort();
+      assert.deepEqual(named(await store.deleteUser(alice.id, a[0]!.idHash)), named([a[1]!.idHash, a[2]!.idHash]));
       assert.ok(await store.get(a[0]!.idHash));
       assert.equal(await store.get(a[1]!.idHash), null);
       assert.equal(await store.get(a[2]!.idHash), null);
       assert.ok(await store.get(b.idHash));
-      assert.equal(await store.deleteUser(alice.id), 1);
+      assert.deepEqual(named(await store.deleteUser(alice.id)), named([a[0]!.idHash]));
+      assert.deepEqual(await store.deleteUser(alice.id), []);
       assert.equal(await store.get(a[0]!.idHash), null);
     });
 
@@ -305,6 +307,26 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
           [],
           `round ${round}: a session rotated during the kill switch survived it`,
         );
+      }
+    });
+
+    // The caches above the truth delete exactly what deleteUser names (the Redis tier has no per-user
+    // index, issue 20): with reads refilling them meanwhile, a session it did not name would survive there.
+    test('race: reads of many sessions in flight while all of the user’s are revoked: every one named, none readable after', async () => {
+      const user = await fx.makeUser();
+      for (let round = 0; round < 5; round++) {
+        const sessions = Array.from({ length: 40 }, () => sessionFor(user));
+        for (const s of sessions) await store.create(s, user, 100);
+        const reads = sessions.flatMap((s, i) =>
+          [0, 1, 2].map(async (j) => {
+            await new Promise((resolve) => setTimeout(resolve, (i + j + round) % 3));
+            await store.get(s.idHash);
+          }),
+        );
+        const killed = store.deleteUser(user.id);
+        const [gone] = await Promise.all([killed, ...reads]);
+        assert.deepEqual(gone.map((h) => h.toString('hex')).sort(), sessions.map((s) => s.idHash.toString('hex')).sort(), `round ${round}`);
+        for (const s of sessions) assert.equal(await store.get(s.idHash), null, `round ${round}: a revoked session is readable`);
       }
     });
 

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeRevocation, encodeRevocation, type Revocation } from '../../../src/sessions/bus/bus.js';
+import { randomBytes } from 'node:crypto';
+import {
+  decodeRevocation,
+  encodeRevocation,
+  HASH_PREFIXES_PER_MESSAGE,
+  type Revocation,
+  splitRevocation,
+} from '../../../src/sessions/bus/bus.js';
 import { FanoutBus } from '../../../src/sessions/bus/fanout.js';
 import { LocalBus } from '../../../src/sessions/bus/local.js';
 
@@ -10,6 +17,8 @@ describe('revocation messages', () => {
       { kind: 'session', idHash: Buffer.alloc(32, 7) },
       { kind: 'user', userId: 'b3c1a0de-1f2e-4d3c-8b7a-0123456789ab' },
       { kind: 'user', userId: 'u', keep: Buffer.alloc(32, 9) },
+      { kind: 'user', userId: 'u', hashPrefixes: [Buffer.alloc(16, 1), Buffer.alloc(16, 2)], reason: 'disabled' },
+      { kind: 'user', userId: 'u', hashPrefixes: [] },
       { kind: 'all' },
     ];
     for (const r of all) {
@@ -22,6 +31,40 @@ describe('revocation messages', () => {
       nonce: 'n.1',
       tierClean: true,
     });
+  });
+
+  // PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (and SESSION_MAX_PER_USER may be 1000).
+  test('a user revocation naming 1000 sessions splits into messages that each fit a NOTIFY payload, naming every session once', () => {
+    const prefixes = Array.from({ length: 1000 }, () => randomBytes(16));
+    const r: Revocation = {
+      kind: 'user',
+      userId: 'b3c1a0de-1f2e-4d3c-8b7a-0123456789ab',
+      keep: randomBytes(32),
+      hashPrefixes: prefixes,
+      reason: 'password_changed',
+    };
+    const parts = splitRevocation(r);
+    assert.equal(parts.length, Math.ceil(1000 / HASH_PREFIXES_PER_MESSAGE));
+    const named: string[] = [];
+    for (const part of parts) {
+      const payload = encodeRevocation(part, Date.now() + 0.123456, 'AbCdEfGh.123456789', true);
+      assert.ok(Buffer.byteLength(payload) < 8000, `${Buffer.byteLength(payload)} bytes`);
+      const back = decodeRevocation(payload)?.revocation;
+      assert.ok(back?.kind === 'user' && back.hashPrefixes);
+      assert.equal(back.userId, r.userId);
+      assert.deepEqual(back.keep, r.keep);
+      named.push(...back.hashPrefixes.map((p) => p.toString('hex')));
+    }
+    assert.deepEqual(
+      named,
+      prefixes.map((p) => p.toString('hex')),
+    );
+    assert.deepEqual(splitRevocation({ kind: 'user', userId: 'u' }), [{ kind: 'user', userId: 'u' }]);
+  });
+
+  test('hash prefixes that are not whole 16-byte names are dropped (the receiver then flushes), not misread', () => {
+    const back = decodeRevocation(JSON.stringify({ k: 'u', u: 'u', h: Buffer.alloc(20).toString('base64url'), t: 1 }));
+    assert.deepEqual(back?.revocation, { kind: 'user', userId: 'u' });
   });
 
   test('foreign or malformed payloads are ignored, not thrown', () => {

@@ -26,11 +26,13 @@ export interface ClientHooks {
   onSessionEnded: () => void;
   /** Resolves true once the merchant re-entered their password; false if they cancelled. */
   reauthenticate: () => Promise<boolean>;
+  onSecondFactorRequired: () => void;
 }
 
 let hooks: ClientHooks = {
   onSessionEnded: () => {},
   reauthenticate: async () => false,
+  onSecondFactorRequired: () => {},
 };
 
 export function installClientHooks(next: ClientHooks): void {
@@ -119,6 +121,7 @@ async function request(path: string, opts: RequestOptions): Promise<Response> {
       res = await send(path, opts);
       continue;
     }
+    if (err.code === 'mfa_required') hooks.onSecondFactorRequired();
     throw err;
   }
 }

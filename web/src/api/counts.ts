@@ -24,9 +24,21 @@ export interface CountLine {
   countedBy: string | null;
 }
 
+/** Sums over every line of the count, on every page (docs/api.md "Shop floor"). */
+export interface CountTotals {
+  expected: number;
+  counted: number;
+  varianceUnits: number;
+  /** null below manager. */
+  varianceValueCents: number | null;
+}
+
+/** A count and one page of its lines (by item name); `nextCursor` asks for the next page. */
 export interface CountDetail {
-  count: StockCount;
+  count: StockCount & { lines: number; countedLines: number };
   lines: CountLine[];
+  totals: CountTotals;
+  nextCursor: string | null;
 }
 
 export interface CountCommitted {
@@ -45,7 +57,14 @@ const countPath = (id: string) => `/api/counts/${encodeURIComponent(id)}`;
 
 export const counts = {
   list: () => api<{ counts: StockCount[] }>('/api/counts'),
-  get: (id: string) => api<CountDetail>(countPath(id)),
+  /** A page of the count's lines: the first without `cursor`, the next with the previous page's `nextCursor`. */
+  get: (id: string, page: { cursor?: string; limit?: number } = {}) => {
+    const query = new URLSearchParams();
+    if (page.cursor) query.set('cursor', page.cursor);
+    if (page.limit !== undefined) query.set('limit', String(page.limit));
+    const qs = query.toString();
+    return api<CountDetail>(qs ? `${countPath(id)}?${qs}` : countPath(id));
+  },
   start: (input: NewCount) => api<{ count: StockCount }>('/api/counts', { method: 'POST', json: input }),
   /** The absolute number on the shelf; a later entry for the same item replaces it. */
   enter: (id: string, itemId: string, counted: number) =>

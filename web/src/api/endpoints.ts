@@ -221,7 +221,8 @@ export const items = {
     }),
   movements: (id: string, cursor?: string | null, limit = 50) =>
     api<MovementPage>(withQuery(`${itemPath(id)}/movements`, { cursor, limit })),
-  exportCsv: () => apiRaw('/api/items/export.csv', {}),
+  /** Active items; with `archived`, every item and an Archived column (docs/api.md "Spreadsheets"). */
+  exportCsv: (archived = false) => apiRaw(archived ? '/api/items/export.csv?archived=true' : '/api/items/export.csv', {}),
   /** What importing `csv` would do, nothing written (the server's parse is the one truth). */
   previewImport: (csv: string, mapping: ColumnMapping) =>
     api<ImportPreview>(withQuery('/api/items/import', { dryRun: 'true', mapping: mappingParam(mapping) }), {

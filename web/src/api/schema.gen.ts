@@ -1698,12 +1698,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export all the shop's items as CSV
-         * @description Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection.
+         * Export the shop's items as CSV (archived ones on request)
+         * @description Human headers (SKU, Name, …, Price, Cost, …), money as decimals in the shop's currency; the Cost column only for managers and owners. Cells starting with = + - @, tab or CR are prefixed with ' against formula injection. Active items only; `archived=true` adds the archived ones, marked `yes` in a last `Archived` column (which the import ignores).
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    archived?: "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2512,10 +2514,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A count and its lines */
+        /**
+         * A count, a page of its lines, and its totals
+         * @description Lines by item name, `limit` (1–200, default 50) a page; pass `nextCursor` back as `cursor` for the next (a cursor is valid only for the count it came from, else 400). `totals` (expected, counted, varianceUnits, varianceValueCents) are over the whole count on every page; the value is null below manager.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -2524,7 +2532,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The count, its lines by item name. */
+                /** @description The count, a page of its lines, the totals. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2550,6 +2558,7 @@ export interface paths {
                                 /** @description Items counted so far. */
                                 countedLines: number;
                             };
+                            /** @description A page of the lines, by item name. */
                             lines: {
                                 /** @description Opaque id. */
                                 itemId: string;
@@ -2569,6 +2578,19 @@ export interface paths {
                                 /** @description The variance at cost (price where no cost); null below manager. */
                                 varianceValueCents: number | null;
                             }[];
+                            /** @description Over the whole count, whichever page this is. */
+                            totals: {
+                                /** @description Sum of every line’s expected quantity. */
+                                expected: number;
+                                /** @description Sum of the counted lines’ numbers. */
+                                counted: number;
+                                /** @description Sum of the counted lines’ varianceUnits. */
+                                varianceUnits: number;
+                                /** @description Sum of the counted lines’ varianceValueCents; null below manager. */
+                                varianceValueCents: number | null;
+                            };
+                            /** @description Pass as `cursor` for the next page; null on the last page. */
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -2765,7 +2787,7 @@ export interface paths {
         };
         /**
          * Printable labels of items (PDF or HTML)
-         * @description Name, SKU, price in the shop's currency and a Code 128 (QR for long or non-ASCII codes) of the barcode or SKU. `ids`: up to 200 comma-separated item ids; any id not in the shop is a 404. `format=html` answers a print-ready page (`text/html`) with its own CSP.
+         * @description Name, SKU, price in the shop's currency and a Code 128 (QR for long or non-ASCII codes) of the barcode or SKU. `ids`: up to 200 comma-separated item ids; any id not in the shop is a 404. `format=html` answers a print-ready page (`text/html`) with its own CSP. An archived item gets no label: 409 naming it (restore it first).
          */
         get: {
             parameters: {
@@ -2791,6 +2813,7 @@ export interface paths {
                 400: components["responses"]["Invalid"];
                 401: components["responses"]["Unauthenticated"];
                 403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
                 500: components["responses"]["Internal"];
                 503: components["responses"]["Unavailable"];
             };

@@ -2,23 +2,27 @@ import { useState } from 'preact/hooks';
 import { describeError } from '../api/problem';
 import { href, useRoute } from '../lib/router';
 import { useStore } from '../lib/store';
-import { shopState, switchShop } from '../state/shop';
+import type { ShopRole } from '../api/types';
+import { mayAct, shopState, switchShop } from '../state/shop';
 
-const LINKS = [
+/** `min`: the shop role the page's actions need (its routes' access in src/http/routes); below it, no link. */
+const LINKS: readonly { to: string; label: string; min?: ShopRole }[] = [
   { to: '/account', label: 'Password & privacy' },
   { to: '/account/security', label: 'Two-factor sign-in' },
   { to: '/account/sessions', label: "Where you're signed in" },
   { to: '/account/activity', label: 'Activity' },
   { to: '/account/shop', label: 'Shop and members' },
-  { to: '/account/invitations', label: 'Invite staff' },
+  // POST/GET /api/shop/invitations are shop:manager: a clerk or viewer would only meet a refusal there.
+  { to: '/account/invitations', label: 'Invite staff', min: 'manager' },
 ];
 
 export function AccountNav() {
   const { path } = useRoute();
+  const view = useStore(shopState);
   return (
     <nav aria-label="Account" class="subnav">
       <ul>
-        {LINKS.map((l) => (
+        {LINKS.filter((l) => !l.min || mayAct(view, l.min)).map((l) => (
           <li key={l.to}>
             <a href={href(l.to)} aria-current={path === l.to ? 'page' : undefined}>
               {l.label}

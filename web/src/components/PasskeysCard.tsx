@@ -137,6 +137,7 @@ export function PasskeysCard({
       {passkeysSupported() ? (
         <form onSubmit={add} class="stack" aria-label="Add a passkey">
           <Field
+            id="new-passkey-name"
             label="Name for the new passkey"
             name="newPasskeyName"
             value={name}

@@ -6,7 +6,9 @@ import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { formatDateTime } from '../lib/format';
 import { href, navigate } from '../lib/router';
+import { useStore } from '../lib/store';
 import { useAsync } from '../lib/useAsync';
+import { mayAct, shopState } from '../state/shop';
 
 type Scope = 'all' | 'location' | 'tag';
 const SCOPES: { value: Scope; label: string }[] = [
@@ -18,7 +20,8 @@ const SCOPES: { value: Scope; label: string }[] = [
 /**
  * Stock counts (issue 17): the shop's counts, and starting one over all items, a location or a tag.
  * Its items are a snapshot of that moment; the server refuses (409, naming the count) an item already
- * in another open count, and starting is for managers (403 otherwise, shown as the server words it).
+ * in another open count, and starting is for managers (POST /api/counts is shop:manager): below that the
+ * form is not shown, only the list to open a count in.
  */
 export function Counts() {
   const list = useAsync(() => countsApi.list().then((r) => r.counts), []);
@@ -27,6 +30,7 @@ export function Counts() {
   const [value, setValue] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const starts = mayAct(useStore(shopState), 'manager');
 
   async function start(e: Event) {
     e.preventDefault();
@@ -52,16 +56,20 @@ export function Counts() {
   return (
     <section class="page">
       <PageTitle title="Stock counts" />
-      <form class="card count-start" onSubmit={start} aria-labelledby="count-start-title">
-        <h2 id="count-start-title">Start a count</h2>
-        <Field label="Name (optional)" value={name} onValue={setName} name="name" />
-        <Select label="What to count" value={scope} options={SCOPES} onValue={setScope} />
-        {scope !== 'all' ? <Field label={scope === 'location' ? 'Location' : 'Tag'} value={value} onValue={setValue} name={scope} /> : null}
-        {error ? <Notice tone="error">{error}</Notice> : null}
-        <button type="submit" class="btn btn--primary" disabled={busy}>
-          {busy ? 'Starting…' : 'Start count'}
-        </button>
-      </form>
+      {starts ? (
+        <form class="card count-start" onSubmit={start} aria-labelledby="count-start-title">
+          <h2 id="count-start-title">Start a count</h2>
+          <Field label="Name (optional)" value={name} onValue={setName} name="name" />
+          <Select label="What to count" value={scope} options={SCOPES} onValue={setScope} />
+          {scope !== 'all' ? (
+            <Field label={scope === 'location' ? 'Location' : 'Tag'} value={value} onValue={setValue} name={scope} />
+          ) : null}
+          {error ? <Notice tone="error">{error}</Notice> : null}
+          <button type="submit" class="btn btn--primary" disabled={busy}>
+            {busy ? 'Starting…' : 'Start count'}
+          </button>
+        </form>
+      ) : null}
 
       {list.error ? <Notice tone="error">{describeError(list.error)}</Notice> : null}
       {list.data && list.data.length > 0 ? (

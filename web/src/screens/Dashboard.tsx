@@ -1,21 +1,24 @@
 import { items as itemsApi } from '../api/endpoints';
 import { describeError } from '../api/problem';
 import type { DailyMovements } from '../api/types';
-import { ChartTable, type DayTotals, MovementChart } from '../components/MovementChart';
+import { ChartTable, type DayTotals, MovementChart, todaySummary } from '../components/MovementChart';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { formatNumber } from '../lib/format';
 import { formatMoney } from '../lib/money';
 import { useCurrency } from '../state/currency';
 import { href } from '../lib/router';
+import { useStore } from '../lib/store';
 import { useAsync } from '../lib/useAsync';
+import { mayAct, shopState } from '../state/shop';
 
 const DAYS = 14;
 
 /**
  * The server's per-day totals (one request, summed over the whole ledger) as the chart's days. The
- * server's days are UTC calendar days; each becomes local midnight of the same calendar date, so the
- * label shows the date the server meant rather than the day before for clients west of UTC.
+ * server's days are calendar days of the shop's time zone, the last one its today; each becomes local
+ * midnight of the same calendar date, so the label shows the date the server meant rather than the day
+ * before for clients west of the shop.
  */
 function toDayTotals(days: DailyMovements[]): DayTotals[] {
   return days.map((d) => {
@@ -26,6 +29,7 @@ function toDayTotals(days: DailyMovements[]): DayTotals[] {
 
 export function Dashboard() {
   const currency = useCurrency();
+  const shop = useStore(shopState);
   const summary = useAsync(() => itemsApi.summary(), []);
   const low = useAsync(() => itemsApi.list({ lowStock: true, sort: 'quantity', limit: 10 }), []);
   const chart = useAsync(() => itemsApi.dailyMovements(DAYS), []);
@@ -54,12 +58,15 @@ export function Dashboard() {
             {s ? formatNumber(s.totalUnits) : '…'}
           </span>
         </li>
-        <li class="stat">
-          <span class="stat__label">Stock value (at cost)</span>
-          <span class="stat__value" data-stat="stockValue">
-            {s ? formatMoney(s.stockValueCents, currency) : '…'}
-          </span>
-        </li>
+        {/* Cost is null below manager (docs/api.md): a tile that could only say "—" is left out. */}
+        {mayAct(shop, 'manager') ? (
+          <li class="stat">
+            <span class="stat__label">Stock value (at cost)</span>
+            <span class="stat__value" data-stat="stockValue">
+              {s ? formatMoney(s.stockValueCents, currency) : '…'}
+            </span>
+          </li>
+        ) : null}
         <li class={`stat${s && s.lowStockCount > 0 ? ' stat--warn' : ''}`}>
           <a class="stat__label" href={href('/items?low=1&sort=quantity')}>
             Low stock
@@ -85,7 +92,10 @@ export function Dashboard() {
           {chart.data && hasMovement ? (
             <>
               <MovementChart days={days} title={`Units in and out per day over the last ${DAYS} days`} />
-              <p class="hint">Days run midnight to midnight UTC.</p>
+              <p class="chart-today" data-testid="chart-today">
+                {todaySummary(days)}
+              </p>
+              <p class="hint">Days run midnight to midnight in {shop?.shop?.timezone ?? 'UTC'} time, the shop's time zone.</p>
               <details class="chart-data">
                 <summary>Show the numbers</summary>
                 <ChartTable days={days} />

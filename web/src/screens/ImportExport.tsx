@@ -3,51 +3,31 @@ import { newIdempotencyKey } from '../api/client';
 import { type ColumnMapping, items as itemsApi } from '../api/endpoints';
 import { describeError } from '../api/problem';
 import type { ImportDone, ImportPreview } from '../api/types';
+import { Checkbox } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
+import { COLUMN_TARGETS, FIELD_HEADERS, TARGET_LABELS } from '../lib/csv-columns';
 import { saveResponse, today } from '../lib/download';
 import { formatNumber } from '../lib/format';
 import { formatMoney } from '../lib/money';
 import { href } from '../lib/router';
+import { useStore } from '../lib/store';
 import { announce } from '../state/announcer';
 import { useCurrency } from '../state/currency';
+import { mayAct, shopState } from '../state/shop';
 
 /*
  * Import in three steps, each answered by the server (its dry run is the one truth: the app parses no
  * CSV itself): choose a file → the preview (columns to place, problems by row and column, what will be
  * created and changed field by field) → confirm → the result, with "Undo this import".
+ * Export is anyone's (viewer); import, its template and undo are a manager's (src/http/routes/items.ts),
+ * so below manager the import card is not shown at all.
  */
 
-/** The fields a column can be placed in (the server's COLUMN_TARGETS), with the words the merchant sees. */
-const TARGETS: [string, string][] = [
-  ['sku', 'SKU'],
-  ['name', 'Name'],
-  ['description', 'Description'],
-  ['quantity', 'Quantity'],
-  ['unit', 'Unit'],
-  ['price', 'Price (decimal)'],
-  ['cost', 'Cost (decimal)'],
-  ['priceCents', 'Price in cents'],
-  ['costCents', 'Cost in cents'],
-  ['lowStockThreshold', 'Low-stock threshold'],
-  ['location', 'Location'],
-  ['tags', 'Tags'],
-  ['barcode', 'Barcode'],
-];
+/** The fields a column can be placed in, with the words the merchant sees (the server's own list). */
+const TARGETS = COLUMN_TARGETS.map((target) => [target, TARGET_LABELS[target]] as const);
 /** An item field's name in the preview, as the export's headers write it. */
-const FIELD_WORDS: Record<string, string> = {
-  sku: 'SKU',
-  name: 'Name',
-  description: 'Description',
-  quantity: 'Quantity',
-  unit: 'Unit',
-  priceCents: 'Price',
-  costCents: 'Cost',
-  lowStockThreshold: 'Low-stock threshold',
-  location: 'Location',
-  tags: 'Tags',
-  barcode: 'Barcode',
-};
+const FIELD_WORDS: Readonly<Record<string, string>> = FIELD_HEADERS;
 const MAX_BYTES = 20 * 1024 * 1024;
 const MONEY_FIELDS = new Set(['priceCents', 'costCents']);
 
@@ -63,6 +43,8 @@ export function ImportExport() {
   const [busy, setBusy] = useState<'preview' | 'import' | 'undo' | null>(null);
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
+  const [withArchived, setWithArchived] = useState(false);
+  const imports = mayAct(useStore(shopState), 'manager');
 
   function reset() {
     setPreview(null);
@@ -151,7 +133,7 @@ export function ImportExport() {
     setExporting(true);
     setExportError(null);
     try {
-      if (kind === 'export') await saveResponse(await itemsApi.exportCsv(), `stockade-items-${today()}.csv`);
+      if (kind === 'export') await saveResponse(await itemsApi.exportCsv(withArchived), `stockade-items-${today()}.csv`);
       else await saveResponse(await itemsApi.importTemplate(), 'stockade-import-template.csv');
     } catch (err) {
       setExportError(describeError(err));
@@ -178,28 +160,37 @@ export function ImportExport() {
         <section class="card" aria-labelledby="export-title">
           <h2 id="export-title">Export</h2>
           <p>Download every item as a CSV file that opens in any spreadsheet, with prices in {currency}.</p>
+          <Checkbox
+            label="Include archived items"
+            name="archived"
+            checked={withArchived}
+            onChecked={setWithArchived}
+            hint="Marked “yes” in an Archived column. Importing the file back leaves them archived."
+          />
           {exportError ? <Notice tone="error">{exportError}</Notice> : null}
           <button type="button" class="btn btn--primary" onClick={() => download('export')} disabled={exporting}>
             {exporting ? 'Preparing…' : 'Download CSV'}
           </button>
         </section>
-        <section class="card" aria-labelledby="import-title">
-          <h2 id="import-title">Import</h2>
-          <p>
-            Upload a CSV with a header row: SKU, Name, Quantity, Price, Cost, Low-stock threshold, Location, Tags, Barcode … (common names
-            such as Qty or Reorder level work too). Prices are amounts in {currency}, like 7.50 or 7,50. You see what will change before
-            anything is saved, and you can undo an import.
-          </p>
-          <p>
-            <button type="button" class="btn" onClick={() => download('template')} disabled={exporting}>
-              Download a template
-            </button>
-          </p>
-          <div class="field">
-            <label for="csv-file">CSV file</label>
-            <input id="csv-file" name="file" type="file" accept=".csv,text/csv" onChange={choose} />
-          </div>
-        </section>
+        {imports ? (
+          <section class="card" aria-labelledby="import-title">
+            <h2 id="import-title">Import</h2>
+            <p>
+              Upload a CSV with a header row: SKU, Name, Quantity, Price, Cost, Low-stock threshold, Location, Tags, Barcode … (common names
+              such as Qty or Reorder level work too). Prices are amounts in {currency}, like 7.50 or 7,50. You see what will change before
+              anything is saved, and you can undo an import.
+            </p>
+            <p>
+              <button type="button" class="btn" onClick={() => download('template')} disabled={exporting}>
+                Download a template
+              </button>
+            </p>
+            <div class="field">
+              <label for="csv-file">CSV file</label>
+              <input id="csv-file" name="file" type="file" accept=".csv,text/csv" onChange={choose} />
+            </div>
+          </section>
+        ) : null}
       </div>
 
       {error ? <Notice tone="error">{error}</Notice> : null}

@@ -103,8 +103,11 @@ export function Inventory() {
       else next.delete(id);
       return next;
     });
-  // Creating items is a manager's (state/shop.ts); the server refuses it anyway.
+  // Creating items is a manager's, label sheets a clerk's (src/http/routes: items.ts, labels.ts); what the
+  // role may not use is not shown (state/shop.ts), though the server refuses it anyway.
   const shop = useStore(shopState);
+  const manages = mayAct(shop, 'manager');
+  const labels = mayAct(shop, 'clerk');
   const filtered = q !== '' || lowStock || archived;
 
   return (
@@ -112,7 +115,7 @@ export function Inventory() {
       <div class="page-head">
         <PageTitle title="Inventory" />
         <div class="page-head__actions">
-          {mayAct(shop, 'manager') ? (
+          {manages ? (
             <a class="btn btn--primary" href={href('/items/new')}>
               New item
             </a>
@@ -161,10 +164,12 @@ export function Inventory() {
             <p>No items match these filters.</p>
           ) : (
             <>
-              <p>You have no items yet.</p>
-              <p>
-                <a href={href('/items/new')}>Add your first item</a> or <a href={href('/import')}>import a CSV</a>.
-              </p>
+              <p>{manages ? 'You have no items yet.' : 'This shop has no items yet.'}</p>
+              {manages ? (
+                <p>
+                  <a href={href('/items/new')}>Add your first item</a> or <a href={href('/import')}>import a CSV</a>.
+                </p>
+              ) : null}
             </>
           )}
         </div>
@@ -176,9 +181,11 @@ export function Inventory() {
             <caption class="sr-only">Your items</caption>
             <thead>
               <tr>
-                <th scope="col" class="select">
-                  <span class="sr-only">Select for labels</span>
-                </th>
+                {labels ? (
+                  <th scope="col" class="select">
+                    <span class="sr-only">Select for labels</span>
+                  </th>
+                ) : null}
                 <th scope="col">Name</th>
                 <th scope="col">SKU</th>
                 <th scope="col" class="num">
@@ -193,14 +200,16 @@ export function Inventory() {
             <tbody>
               {rows.map((item) => (
                 <tr key={item.id} class={isLow(item) ? 'row--low' : undefined}>
-                  <td class="select">
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${item.name} for labels`}
-                      checked={selected.has(item.id)}
-                      onChange={(e) => toggle(item.id, e.currentTarget.checked)}
-                    />
-                  </td>
+                  {labels ? (
+                    <td class="select">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${item.name} for labels`}
+                        checked={selected.has(item.id)}
+                        onChange={(e) => toggle(item.id, e.currentTarget.checked)}
+                      />
+                    </td>
+                  ) : null}
                   <th scope="row" data-label="Name">
                     <a href={href(`/items/${encodeURIComponent(item.id)}`)}>{item.name}</a>
                     {isLow(item) ? <span class="badge badge--low">Low</span> : null}
@@ -225,7 +234,7 @@ export function Inventory() {
         </div>
       ) : null}
 
-      <LabelsBar ids={[...selected]} onClear={() => setSelected(new Set())} />
+      {labels ? <LabelsBar ids={[...selected]} onClear={() => setSelected(new Set())} /> : null}
 
       {/* Always in reach of a thumb, wherever the list is scrolled to (styles: .scan-fab). */}
       <a class="btn btn--primary scan-fab" href={href('/scan')}>

@@ -7,23 +7,49 @@ import { Field, Select } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { formatDateTime } from '../lib/format';
+import { useStore } from '../lib/store';
 import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
+import { mayAct, type ShopView, shopState } from '../state/shop';
 
 type ShopRole = Invitation['role'];
 
 const ROLES: readonly { value: ShopRole; label: string }[] = [
   { value: 'viewer', label: 'Viewer — sees stock' },
   { value: 'clerk', label: 'Clerk — also adjusts stock' },
-  { value: 'manager', label: 'Manager — also edits items and invites (owners only)' },
-  { value: 'owner', label: 'Owner — everything (owners only)' },
+  { value: 'manager', label: 'Manager — also edits items and invites' },
+  { value: 'owner', label: 'Owner — everything' },
 ];
+
+/**
+ * The roles this inviter may grant (docs/api.md "Shops, members, invitations": a manager invites clerks
+ * and viewers only, an owner any role); offering more would only lead to a 403.
+ */
+function grantable(view: ShopView | null): typeof ROLES {
+  if (mayAct(view, 'owner')) return ROLES;
+  return ROLES.filter((r) => r.value === 'viewer' || r.value === 'clerk');
+}
 
 /**
  * Invite staff to the active shop (managers and owners; the server refuses anyone else with 403, said
  * here in words). The link is shown once, right after it is made: only its hash is kept.
  */
 export function Invitations() {
+  const view = useStore(shopState);
+  // Below manager the page is not linked (AccountNav); typed in by hand, it says so without asking.
+  if (!mayAct(view, 'manager')) {
+    return (
+      <section class="page">
+        <PageTitle title="Invite staff" />
+        <AccountNav />
+        <Notice tone="info">Only managers and owners of this shop can invite people.</Notice>
+      </section>
+    );
+  }
+  return <InviteForm roles={grantable(view)} />;
+}
+
+function InviteForm({ roles }: { roles: typeof ROLES }) {
   const [role, setRole] = useState<ShopRole>('clerk');
   const [email, setEmail] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -85,7 +111,7 @@ export function Invitations() {
           </p>
           {error ? <Notice tone="error">{error}</Notice> : null}
           <form onSubmit={submit} class="stack" aria-label="Invite someone" noValidate>
-            <Select label="Role" name="role" value={role} options={ROLES} onValue={setRole} required />
+            <Select label="Role" name="role" value={role} options={roles} onValue={setRole} required />
             <Field
               label="E-mail address (optional)"
               name="email"

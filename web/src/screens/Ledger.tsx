@@ -5,10 +5,9 @@ import type { Movement, Reason } from '../api/types';
 import { Select } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
-import { formatDateTime, formatNumber, signed } from '../lib/format';
-import { href } from '../lib/router';
 import { useAsync } from '../lib/useAsync';
 import { REASON_LABELS } from './AdjustStock';
+import { MovementTable } from './MovementTable';
 
 const ANY = 'any';
 
@@ -89,46 +88,7 @@ export function Ledger() {
       </div>
       {error ? <Notice tone="error">{error}</Notice> : null}
       {!loading && rows.length === 0 && !error ? <p class="muted">No stock movements match.</p> : null}
-      {rows.length > 0 ? (
-        <div class="table-wrap">
-          <table class="table table--movements">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Item</th>
-                <th scope="col" class="num">
-                  Change
-                </th>
-                <th scope="col" class="num">
-                  After
-                </th>
-                <th scope="col">Reason</th>
-                <th scope="col">By</th>
-                <th scope="col">Note</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((m) => (
-                <tr key={m.id}>
-                  <td data-label="When">{formatDateTime(m.createdAt)}</td>
-                  <td data-label="Item">
-                    <a href={href(`/items/${m.itemId}`)}>{names.get(m.itemId) ?? 'Item'}</a>
-                  </td>
-                  <td data-label="Change" class={`num ${m.delta > 0 ? 'delta--in' : 'delta--out'}`}>
-                    {signed(m.delta)}
-                  </td>
-                  <td data-label="After" class="num">
-                    {formatNumber(m.quantityAfter)}
-                  </td>
-                  <td data-label="Reason">{REASON_LABELS[m.reason] ?? m.reason}</td>
-                  <td data-label="By">{m.by.username}</td>
-                  <td data-label="Note">{m.note || '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      {rows.length > 0 ? <MovementTable movements={rows} itemName={(itemId) => names.get(itemId) ?? 'Item'} /> : null}
       {loading ? <p role="status">Loading the ledger…</p> : null}
       {cursor && !loading ? (
         <div class="more">

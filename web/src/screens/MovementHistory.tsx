@@ -3,8 +3,7 @@ import { items as itemsApi } from '../api/endpoints';
 import { describeError } from '../api/problem';
 import type { Movement } from '../api/types';
 import { Notice } from '../components/Notice';
-import { formatDateTime, formatNumber, signed } from '../lib/format';
-import { REASON_LABELS } from './AdjustStock';
+import { MovementTable } from './MovementTable';
 
 /** An item's ledger, newest first, keyset-paged. `added` are movements made on this screen since load. */
 export function MovementHistory({ itemId, added }: { itemId: string; added: Movement[] }) {
@@ -39,42 +38,7 @@ export function MovementHistory({ itemId, added }: { itemId: string; added: Move
       <h2 id="history-title">Movement history</h2>
       {error ? <Notice tone="error">{error}</Notice> : null}
       {!loading && all.length === 0 && !error ? <p class="muted">No stock movements yet.</p> : null}
-      {all.length > 0 ? (
-        <div class="table-wrap">
-          <table class="table table--movements">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col" class="num">
-                  Change
-                </th>
-                <th scope="col" class="num">
-                  After
-                </th>
-                <th scope="col">Reason</th>
-                <th scope="col">Note</th>
-                <th scope="col">By</th>
-              </tr>
-            </thead>
-            <tbody>
-              {all.map((m) => (
-                <tr key={m.id}>
-                  <td data-label="When">{formatDateTime(m.createdAt)}</td>
-                  <td data-label="Change" class={`num ${m.delta > 0 ? 'delta--in' : 'delta--out'}`}>
-                    {signed(m.delta)}
-                  </td>
-                  <td data-label="After" class="num">
-                    {formatNumber(m.quantityAfter)}
-                  </td>
-                  <td data-label="Reason">{REASON_LABELS[m.reason] ?? m.reason}</td>
-                  <td data-label="Note">{m.note || '—'}</td>
-                  <td data-label="By">{m.by.username}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      {all.length > 0 ? <MovementTable movements={all} /> : null}
       {loading ? <p role="status">Loading history…</p> : null}
       {cursor && !loading ? (
         <div class="more">

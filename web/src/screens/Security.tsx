@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { mfa as mfaApi } from '../api/endpoints';
 import { ApiError, describeError } from '../api/problem';
 import type { TotpEnrolment } from '../api/types';
@@ -9,13 +9,22 @@ import { PageTitle } from '../components/PageTitle';
 import { PasskeysCard } from '../components/PasskeysCard';
 import { formatDateTime } from '../lib/format';
 import { today } from '../lib/download';
+import { navigate, useRoute } from '../lib/router';
+import { useStore } from '../lib/store';
 import { useAsync } from '../lib/useAsync';
 import { announce } from '../state/announcer';
+import { leaveSecondFactorGate, secondFactorGate } from '../state/second-factor-gate';
+import { shopState } from '../state/shop';
 
 /**
  * Two-factor sign-in: set up an authenticator app (QR code, or the key typed in), confirm it with a
- * code, keep the recovery codes (shown once: download or print), make new ones, turn it off. Setting up,
+ * code, keep the recovery codes (shown once: download or print), make new ones (also with passkeys
+ * alone), turn it off. Setting up,
  * new codes and turning off are sensitive: the API client asks for the password (and code) first.
+ *
+ * `?setup=app` starts the app's setup at once and `?setup=passkey` puts the cursor in the passkey's name:
+ * the links of the "shop requires two-factor sign-in" screen, which this screen sends back once a factor
+ * exists (state/second-factor-gate.ts).
  *
  * The QR code is an SVG document from the server, put into the page as markup (not an image URL), so
  * the strict CSP needs no `data:` images. It holds only the code's squares: the server makes it from the
@@ -86,6 +95,19 @@ export function Security() {
 
   const on = status.data?.totp.enabled === true;
   const hasPasskey = (status.data?.passkeys.length ?? 0) > 0;
+
+  // Arrived from the "requires two-factor sign-in" screen: go straight into the chosen setup, once.
+  const setup = useRoute().query.get('setup');
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current || !status.data) return;
+    started.current = true;
+    if (setup === 'app' && !status.data.totp.enabled) void begin();
+    else if (setup === 'passkey') document.getElementById('new-passkey-name')?.focus();
+  }, [status.data, setup]);
+
+  const gate = useStore(secondFactorGate);
+  const shopName = useStore(shopState)?.shop?.name ?? 'your shop';
   return (
     <section class="page">
       <PageTitle title="Two-factor sign-in" />
@@ -100,6 +122,18 @@ export function Security() {
 
       {codes ? <RecoveryCodes codes={codes} onDone={() => setCodes(null)} /> : null}
 
+      {gate && (on || hasPasskey) ? (
+        <section class="card stack" aria-labelledby="gate-open">
+          <h2 id="gate-open">{shopName} is open to you again</h2>
+          <p>Your account now has a second factor, as the shop requires.</p>
+          <div class="actions">
+            <button type="button" class="btn btn--primary" onClick={() => navigate(leaveSecondFactorGate())}>
+              Back to {shopName}
+            </button>
+          </div>
+        </section>
+      ) : null}
+
       {status.data && !on && !enrolment ? (
         <section class="card stack" aria-labelledby="mfa-off">
           <h2 id="mfa-off">{hasPasskey ? 'No authenticator app' : 'Two-factor sign-in is off'}</h2>
@@ -111,10 +145,19 @@ export function Security() {
       ) : null}
 
       {status.data && !on && hasPasskey ? (
-        <p data-testid="passkey-factor">
-          Your passkeys are your second factor. Recovery codes left:{' '}
-          <strong data-testid="recovery-remaining">{status.data.recoveryCodes.remaining}</strong>.
-        </p>
+        // Passkeys alone: the codes the first passkey brought are replaced here, as with an app (the route
+        // does not care which factor issued them), so a used or lost set is never a dead end.
+        <div class="stack" data-testid="passkey-factor">
+          <p>
+            Your passkeys are your second factor. Recovery codes left:{' '}
+            <strong data-testid="recovery-remaining">{status.data.recoveryCodes.remaining}</strong>.
+          </p>
+          <div class="actions">
+            <button type="button" class="btn" onClick={regenerate} disabled={busy}>
+              Make new recovery codes
+            </button>
+          </div>
+        </div>
       ) : null}
 
       {enrolment ? (

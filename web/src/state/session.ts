@@ -6,6 +6,7 @@ import { announce } from './announcer';
 import { drafts } from './drafts';
 import { endedMessage, shopChangedMessage } from './endings';
 import { SharedEvents, type StreamMessage } from './events';
+import { secondFactorGate } from './second-factor-gate';
 import { refreshShop, shopState, shopsFrom } from './shop';
 
 /**
@@ -58,6 +59,8 @@ export function signedIn(res: AuthResponse): void {
     idleSeconds = Math.round((Date.parse(s.idleExpiresAt) - Date.parse(s.lastSeenAt)) / 1000);
   }
   forgetEnded();
+  // Whoever signs in now starts without the last user's refusal; their own first request says.
+  secondFactorGate.set(null);
   if (!shopsFrom(res)) void refreshShop();
   authState.set({ status: 'signedIn', user: res.user });
   events.start();

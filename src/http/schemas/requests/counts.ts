@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { NullableText } from './common.js';
+import { LimitParam, NullableText, Query } from './common.js';
 
 /** Requests of the stock-count routes (shape and size; inventory/counts.ts checks the content). */
 
@@ -21,3 +21,10 @@ export type CountLineBody = Static<typeof CountLineBody>;
 
 /** `:id/lines/:itemId`: strings up to 64 (a non-uuid is answered 404, by the repository). */
 export const CountLineParams = Type.Object({ id: Type.String({ maxLength: 64 }), itemId: Type.String({ maxLength: 64 }) });
+
+/** GET /api/counts/:id: a page of the lines (inventory/counts.ts checks the cursor and the limit's range). */
+export const CountPageQuery = Query({
+  cursor: Type.String({ maxLength: 16384, pattern: '^[A-Za-z0-9_-]+$' }),
+  limit: LimitParam(3),
+});
+export type CountPageQuery = Static<typeof CountPageQuery>;

@@ -78,6 +78,9 @@ export const ItemsQuery = Query({
   limit: LimitParam(3),
 });
 
+/** GET /api/items/export.csv: `archived=true` adds the archived items, marked in an `Archived` column. */
+export const ExportQuery = Query({ archived: StringEnum(['true', 'false']) });
+
 /** GET /api/items/lookup: the code as scanned or typed (required; bounds in inventory/lookup.ts). */
 export const LookupQuery = Type.Object({ code: Type.String({ maxLength: 512 }) }, { additionalProperties: false });
 
