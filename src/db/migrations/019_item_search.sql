@@ -38,6 +38,10 @@ CREATE TABLE item_search (
 -- (seen in test/integration/inventory/search-table.test.ts). Without it (fastupdate off), a 10,000-row
 -- import of long descriptions took twice as long. 256 kB bounds what a search reads extra.
 CREATE INDEX item_search_trgm ON item_search USING gin (search_text gin_trgm_ops) WITH (gin_pending_list_limit = 256);
+-- The exact SKU/barcode rows of the substring tier (search_items()): without these, its OR would make
+-- the planner read the whole shop.
+CREATE INDEX item_search_sku ON item_search (shop_id, sku_key);
+CREATE INDEX item_search_barcode ON item_search (shop_id, barcode);
 ALTER TABLE item_search ENABLE ROW LEVEL SECURITY;
 REVOKE ALL ON item_search FROM PUBLIC;
 DROP INDEX items_search_trgm;
@@ -97,8 +101,17 @@ CREATE TRIGGER items_search_delete AFTER DELETE ON items REFERENCING OLD TABLE A
 --   $4 the folded query   $5 the query as typed (barcode)   $6 shop uuid   $7 archived boolean
 --   $8 location   $9 tag   $10 cursor relevance integer   $11 cursor sort key text   $12 cursor id uuid
 --   $13 rows wanted integer
+--
+-- tier (a one-word query of 4+ characters is run in two tiers, search_items() below): 'all' is every
+-- match; 'substring' the items that contain the word or are the exact SKU/barcode; 'typo' the rest (a
+-- typo match only). Why that is exact: search_text holds sku_key and name_key verbatim, so an item that
+-- does not contain the word earns no SKU or name points either, and, the exact rows being in
+-- 'substring', a 'typo' row scores at most 1,000 (similarity) while every 'substring' row scores at
+-- least 3,000. So every 'substring' row ranks before every 'typo' row, and the typo rows (the costly
+-- ones: similarity is computed per row, and a word like `group7` is a typo of every `groupN`) are read
+-- only when the substring rows do not fill the page.
 CREATE FUNCTION item_search_statement(word_lengths integer[], has_location boolean, has_tag boolean,
-                                      low_stock boolean, sort text, has_cursor boolean) RETURNS text
+                                      low_stock boolean, sort text, has_cursor boolean, tier text DEFAULT 'all') RETURNS text
   LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
@@ -130,6 +143,19 @@ BEGIN
                    -- item's text into trigrams is the costliest step, so it runs only for typo matches.
                    || format('CASE WHEN search_text LIKE $2[%1$s] ESCAPE ''\'' THEN 3000 ELSE round(word_similarity($1[%1$s], search_text) * 1000)::integer END', i);
   END LOOP;
+  IF tier IN ('substring', 'typo') THEN
+    IF n <> 1 OR word_lengths[1] < 4 THEN
+      RAISE EXCEPTION 'item_search_statement: tiers are for one word of 4+ characters' USING ERRCODE = '22023';
+    END IF;
+    -- The exact rows must still match the word (conditions[3]); barcode may be NULL, hence coalesce.
+    conditions := CASE tier
+      WHEN 'substring' THEN conditions[1:2] || ARRAY['(search_text LIKE $2[1] ESCAPE ''\'' OR ((sku_key = $4 OR barcode = $5) AND '
+                                                   || conditions[3] || '))']
+      ELSE conditions || ARRAY['NOT (search_text LIKE $2[1] ESCAPE ''\'')', 'NOT coalesce(sku_key = $4 OR barcode = $5, false)']
+    END;
+  ELSIF tier <> 'all' THEN
+    RAISE EXCEPTION 'item_search_statement: unknown tier' USING ERRCODE = '22023';
+  END IF;
   IF has_location THEN conditions := conditions || 'location_key = lower($8)'::text; END IF;
   IF has_tag THEN conditions := conditions || 'tag_keys @> ARRAY[lower($9)]'::text; END IF;
   IF low_stock THEN conditions := conditions || 'low_stock'::text; END IF;
@@ -151,7 +177,7 @@ BEGIN
                 CASE later WHEN '<' THEN ' DESC' ELSE '' END, CASE later WHEN '<' THEN ' DESC' ELSE '' END);
 END
 $$;
-REVOKE ALL ON FUNCTION item_search_statement(integer[], boolean, boolean, boolean, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION item_search_statement(integer[], boolean, boolean, boolean, text, boolean, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------------------------------
 -- The one door into item_search for the app: one page of (item id, relevance), best first, of the shop
@@ -172,11 +198,29 @@ DECLARE
   lengths integer[] := ARRAY(SELECT char_length(w) FROM unnest(words) AS w);
   contains text[] := ARRAY(SELECT '%' || replace(replace(replace(w, '\', '\\'), '%', '\%'), '_', '\_') || '%' FROM unnest(words) AS w);
   prefixes text[] := ARRAY(SELECT replace(replace(replace(w, '\', '\\'), '%', '\%'), '_', '\_') || '%' FROM unnest(words) AS w);
+  found integer;
 BEGIN
   IF shop IS NULL THEN
     RETURN;
   END IF;
   PERFORM set_config('pg_trgm.word_similarity_threshold', '0.6', true);
+  IF cardinality(lengths) = 1 AND lengths[1] >= 4 THEN
+    -- One word that may match by similarity: the substring tier first, the typo tier only for what is
+    -- left of the page (item_search_statement explains why the two never interleave). A cursor inside
+    -- the typo tier (relevance ≤ 1,000) leaves the substring tier empty, one in it passes every typo row.
+    RETURN QUERY EXECUTE item_search_statement(lengths, location IS NOT NULL, tag IS NOT NULL, coalesce(low_stock, false),
+                                               sort, after_relevance IS NOT NULL, 'substring')
+      USING words, contains, prefixes, query_folded, query_raw, shop, coalesce(archived, false), location, tag,
+            after_relevance, after_key, after_id, max_rows;
+    GET DIAGNOSTICS found = ROW_COUNT;
+    IF found < max_rows THEN
+      RETURN QUERY EXECUTE item_search_statement(lengths, location IS NOT NULL, tag IS NOT NULL, coalesce(low_stock, false),
+                                                 sort, after_relevance IS NOT NULL, 'typo')
+        USING words, contains, prefixes, query_folded, query_raw, shop, coalesce(archived, false), location, tag,
+              after_relevance, after_key, after_id, max_rows - found;
+    END IF;
+    RETURN;
+  END IF;
   RETURN QUERY EXECUTE item_search_statement(lengths, location IS NOT NULL, tag IS NOT NULL, coalesce(low_stock, false),
                                              sort, after_relevance IS NOT NULL)
     USING words, contains, prefixes, query_folded, query_raw, shop, coalesce(archived, false), location, tag,
@@ -190,7 +234,7 @@ GRANT EXECUTE ON FUNCTION search_items(text[], text, text, text, text, boolean, 
 -- these tables and pg_trgm were created in (the migration role's, normally public), then pg_temp last.
 DO $$
 BEGIN
-  EXECUTE format('ALTER FUNCTION item_search_statement(integer[], boolean, boolean, boolean, text, boolean)'
+  EXECUTE format('ALTER FUNCTION item_search_statement(integer[], boolean, boolean, boolean, text, boolean, text)'
                  ' SET search_path = pg_catalog, %I, pg_temp', current_schema());
   EXECUTE format('ALTER FUNCTION item_search_sync() SET search_path = pg_catalog, %I, pg_temp', current_schema());
   EXECUTE format('ALTER FUNCTION search_items(text[], text, text, text, text, boolean, boolean, text, integer, text, uuid, integer)'
