@@ -22,6 +22,8 @@ import { AppError } from '../errors.js';
  *             some field contains the word           +3,000
  *             else word similarity (0..1)            +0..1,000
  * so exact identifiers beat names, names beat descriptions, and substring matches beat typo matches.
+ * That last gap lets a one-word query skip its typo matches (the costly part: a similarity per row) while
+ * its substring matches fill the page: search_items() runs the two tiers in turn, same order and pages.
  * (item_search_statement() in migration 019 writes these terms.)
  */
 

@@ -30,7 +30,7 @@ const QUERIES = [
 ];
 const SORTS = { name: 'name_key::text', quantity: 'quantity::text', '-updatedAt': 'updated_at::text' } as const;
 
-const escape = (w: string) => w.replace(/[\\%_]/g, (c) => `\\${c}`);
+const escapeLike = (w: string) => w.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The rules, computed for every row without a shortcut: (item id, relevance, sort key) best first. */
 function referenceSql(words: string[], sort: keyof typeof SORTS): string {
@@ -86,7 +86,7 @@ for (const backend of BACKENDS) {
       test(`"${q}", every sort and page: same ids, same relevance, same order`, async () => {
         let compared = 0;
         const words = [...new Set(q.split(' '))];
-        const params = [words, words.map((w) => `%${escape(w)}%`), words.map((w) => `${escape(w)}%`), q, q, shop];
+        const params = [words, words.map((w) => `%${escapeLike(w)}%`), words.map((w) => `${escapeLike(w)}%`), q, q, shop];
         for (const sort of Object.keys(SORTS) as (keyof typeof SORTS)[]) {
           const reference = (await t.db.query<{ item_id: string; relevance: number; k: string }>(referenceSql(words, sort), params)).rows;
           const got: { item_id: string; relevance: number }[] = [];
