@@ -98,6 +98,7 @@ for (const backend of BACKENDS) {
                 [words, q, q, sort, cursor?.relevance ?? null, cursor?.key ?? null, cursor?.id ?? null, PAGE],
               ),
             );
+            assert.ok(page.rows.length <= PAGE, `${q} ${sort}: a page of ${page.rows.length} rows, asked for ${PAGE}`);
             got.push(...page.rows);
             if (page.rows.length < PAGE) break;
             const last = page.rows[page.rows.length - 1];
