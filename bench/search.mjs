@@ -22,7 +22,8 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/
 const ITEMS = Number(args.items ?? 100_000);
 const RUNS = Number(args.runs ?? 30);
 const BUDGET_MS = 50;
-const QUERIES = ['ethiopa', 'aero press', 'grinder', 'bolt m6', 'yirgachefe', 'shelf a1', 'group7', '50%', '2000000012', 'SKU-4711'];
+// `shelf` is in every item (each description and location): the worst case for ranking and paging.
+const QUERIES = ['ethiopa', 'aero press', 'grinder', 'bolt m6', 'yirgachefe', 'shelf a1', 'group7', '50%', '2000000012', 'SKU-4711', 'shelf'];
 
 installCleanup();
 const pg = args.url ? undefined : await startPostgres();
@@ -88,17 +89,32 @@ try {
     }
     rows.push({ q, found, median: median(times), p95: percentile(times, 95) });
   }
+  const plans = [];
   if (args.explain) {
-    // The plan of each query, as the route runs it (captured from listItems' own statement).
+    // The plan of what search_items() executes for each query: the statement item_search_statement()
+    // builds, prepared with the parameters listItems passed (captured), run as the owner like the function.
     for (const q of QUERIES) {
       let captured;
-      const spy = { ...db, tenant: (id, fn) => db.tenant(id, (tx) => fn({ query: (sql, params) => ((captured = { sql, params }), tx.query(sql, params)) })) };
+      const spy = { ...db, tenant: (id, fn) => db.tenant(id, (tx) => fn({ query: (sql, params) => ((captured = params), tx.query(sql, params)) })) };
       await listItems(spy, shop, { q, limit: 50 });
-      const plan = await db.tenant(shop, async (tx) => {
+      const [, words, folded, raw, location, tag, archived, lowStock, sort, afterRelevance, , , rows] = captured;
+      const plan = await db.transaction(async (tx) => {
+        const statement = await tx.query(`SELECT item_search_statement($1::integer[], $2, $3, $4, $5, $6) AS sql`, [
+          words.map((w) => [...w].length), location !== null, tag !== null, lowStock, sort, afterRelevance !== null,
+        ]);
         await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', '0.6', true)`);
-        return tx.query(`EXPLAIN (ANALYZE, BUFFERS) ${captured.sql}`, captured.params);
+        await tx.query(`PREPARE bench_search (text[], text[], text[], text, text, uuid, boolean, text, text, integer, text, uuid, integer) AS ${statement.rows[0].sql}`);
+        const literal = (v) => (v === null ? 'NULL' : `'${String(v).replaceAll("'", "''")}'`);
+        const escape = (w) => w.replace(/[\\%_]/g, (c) => `\\${c}`);
+        const array = (vs) => `ARRAY[${vs.map(literal).join(', ')}]::text[]`;
+        const res = await tx.query(
+          `EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_search (${[array(words), array(words.map((w) => `%${escape(w)}%`)), array(words.map((w) => `${escape(w)}%`)), literal(folded), literal(raw), `${literal(shop)}::uuid`, archived, literal(location), literal(tag), 'NULL', 'NULL', 'NULL', rows].join(', ')})`,
+        );
+        await tx.query('DEALLOCATE bench_search');
+        return res.rows.map((r) => r['QUERY PLAN']).join('\n');
       });
-      console.log(`--- ${q}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+      plans.push(`--- \`${q}\`\n${plan}`);
+      console.log(plans.at(-1));
     }
   }
   const version = (await db.query('SHOW server_version')).rows[0].server_version;
@@ -115,6 +131,7 @@ try {
       (r) => `| \`${r.q}\` | ${r.found} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.median < BUDGET_MS ? 'PASS' : 'MISS'} |`,
     ),
     '',
+    ...(plans.length > 0 ? ['## Plans (`--explain=1`: what search_items() executes, EXPLAIN ANALYZE)', '', '```', ...plans, '```', ''] : []),
   ];
   const out = join(fileURLToPath(new URL('./results/', import.meta.url)), `search-${new Date().toISOString().slice(0, 10)}.md`);
   writeFileSync(out, lines.join('\n'));

@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import { checkLimit, decodeCursor, encodeCursor, expectCursor } from './cursor.js';
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import { inTenant, isUuid } from './tenant.js';
-import { SEARCH, searchSql, searchWords, usesSimilarity } from './search.js';
+import { searchPageSql, searchWords } from './search.js';
 import { checkText, fold } from './text.js';
 import type { Item } from './types.js';
 
@@ -116,28 +116,15 @@ export async function listItems(db: Db, shopId: string, opts: ListOptions): Prom
   const lowStock = opts.lowStock === true;
   const archived = opts.archived === true;
 
-  const params: unknown[] = [shopId];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const where = ['shop_id = $1', archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL'];
-  let relevance: Key | undefined;
-  if (search !== undefined) {
-    const sql = searchSql(search.words, search.raw, search.folded, param);
-    where.push(...sql.conditions);
-    relevance = { expr: sql.relevance, as: 'relevance', desc: true, kind: 'int' };
-  }
-  if (location !== undefined) where.push(`lower(location) = lower(${param(location)})`);
-  if (tag !== undefined) where.push(`EXISTS (SELECT 1 FROM unnest(tags) AS t(tag) WHERE lower(t.tag) = lower(${param(tag)}))`);
-  if (lowStock) where.push('quantity <= low_stock_threshold');
   // Best match first, then the chosen sort: relevance is an integer (search.ts), so the keyset stays exact.
-  const keys: readonly Key[] = relevance === undefined ? SORTS[sort] : [relevance, ...SORTS[sort]];
+  const relevance: Key = { expr: 'relevance', as: 'relevance', desc: true, kind: 'int' };
+  const keys: readonly Key[] = search === undefined ? SORTS[sort] : [relevance, ...SORTS[sort]];
   // Binds a cursor to the query it came from: reusing it with another q, sort or filter is a 400.
   const fingerprint = createHash('sha256')
     .update(JSON.stringify([sort, search?.raw ?? null, location ?? null, tag ?? null, lowStock, archived]))
     .digest('base64url')
     .slice(0, 12);
+  let after: unknown[] | undefined;
   if (opts.cursor !== undefined) {
     const c = decodeCursor(opts.cursor);
     const values = c.k;
@@ -148,20 +135,44 @@ export async function listItems(db: Db, shopId: string, opts: ListOptions): Prom
         values.length === keys.length &&
         keys.every((key, i) => validKeyValue(key.kind, values[i])),
     );
-    where.push(keysetAfter(keys, params, values as unknown[]));
+    after = values as unknown[];
   }
-  const extra = relevance === undefined ? '' : `, ${relevance.expr} AS relevance`;
-  const order = keys.map((k) => `${k.as}${k.desc ? ' DESC' : ''}`).join(', ');
-  const sql = `SELECT ${ITEM_COLUMNS}, sku_key, name_key${extra} FROM items
-    WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${param(limit + 1)}`;
 
-  const fuzzy = search !== undefined && usesSimilarity(search.words);
-  const res = await inTenant(db, shopId, async (tx) => {
-    // The threshold `%>` uses (the GIN index tests it too), for this transaction only: a server
-    // configured otherwise must not change what matches.
-    if (fuzzy) await tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(SEARCH.similarity)]);
-    return tx.query<ItemRow & Record<string, unknown>>(sql, params);
-  });
+  let query: { sql: string; params: unknown[] };
+  if (search !== undefined) {
+    // search_items() filters, ranks and pages inside the search table (search.ts); the cursor's three
+    // values were type-checked above against [relevance, sort key, id].
+    query = searchPageSql(ITEM_COLUMNS, shopId, {
+      words: search.words,
+      folded: search.folded,
+      raw: search.raw,
+      location,
+      tag,
+      archived,
+      lowStock,
+      sort,
+      after: after === undefined ? undefined : { relevance: after[0] as number, key: String(after[1]), id: String(after[2]) },
+      rows: limit + 1,
+    });
+  } else {
+    const params: unknown[] = [shopId];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = ['shop_id = $1', archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL'];
+    if (location !== undefined) where.push(`lower(location) = lower(${param(location)})`);
+    if (tag !== undefined) where.push(`EXISTS (SELECT 1 FROM unnest(tags) AS t(tag) WHERE lower(t.tag) = lower(${param(tag)}))`);
+    if (lowStock) where.push('quantity <= low_stock_threshold');
+    if (after !== undefined) where.push(keysetAfter(keys, params, after));
+    const order = keys.map((k) => `${k.as}${k.desc ? ' DESC' : ''}`).join(', ');
+    query = {
+      sql: `SELECT ${ITEM_COLUMNS}, sku_key, name_key FROM items
+        WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${param(limit + 1)}`,
+      params,
+    };
+  }
+  const res = await inTenant(db, shopId, (tx) => tx.query<ItemRow & Record<string, unknown>>(query.sql, query.params));
   const page = res.rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor =
