@@ -1,4 +1,5 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { routePattern } from './route-pattern.js';
 
 /**
  * One access-log line per request, written when the answer is finished: request id (the child logger's
@@ -26,7 +27,7 @@ export class AccessLog extends LogController {
     const line = {
       req: request,
       // Undefined when no route matched (a 404, or refused before routing): one value for all of them.
-      route: request.routeOptions.url ?? 'unmatched',
+      route: routePattern(request) ?? 'unmatched',
       res: { statusCode: reply.statusCode },
       responseTime: reply.elapsedTime,
     };

@@ -35,10 +35,18 @@ export function loggerOptions(config: Config): LoggerOptions {
     redact: { paths: LOG_REDACT, censor: '[redacted]' },
     serializers: {
       // Fastify's request, described by the fields read here (this layer does not import Fastify).
-      req(request: { method?: unknown; url?: unknown; ip?: unknown; routeOptions?: { url?: string } }) {
+      req(request: {
+        method?: unknown;
+        url?: unknown;
+        ip?: unknown;
+        routePattern?: string | false | null;
+        routeOptions?: { url?: string };
+      }) {
         // A route with a secret in its path (/api/auth/password-reset/:token) is logged by its pattern:
-        // the token is a password until it is used (docs/api.md, v2 "Secrets in paths").
-        const pattern: string | undefined = request.routeOptions?.url;
+        // the token is a password until it is used (docs/api.md, v2 "Secrets in paths"). The pattern as
+        // http/route-pattern.ts remembered it when it did (routeOptions is built anew on each access).
+        const known = request.routePattern;
+        const pattern: string | undefined = typeof known === 'string' ? known : known === false ? undefined : request.routeOptions?.url;
         const url = pattern?.includes(':token') ? pattern : typeof request.url === 'string' ? request.url.split('?')[0] : undefined;
         return { method: request.method, url, remoteAddress: request.ip };
       },

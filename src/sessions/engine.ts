@@ -2,7 +2,7 @@ import type { SessionUser } from '../auth/user.js';
 import type { EndReason } from './bus/bus.js';
 import type { Authenticated, SessionRecord } from './session.js';
 import type { MaybePromise, SessionStore, StoredSession } from './stores/store.js';
-import { csrfTokenFor, hashToken, isWellFormedToken, newPublicId, newToken } from './tokens.js';
+import { csrfTokenFor, hashToken, isWellFormedToken, newPublicId, newToken, tokenKey } from './tokens.js';
 
 /**
  * The session engine: create · validate · rotate · revoke · list. It knows nothing of HTTP or cookies;
@@ -104,9 +104,11 @@ export class SessionEngine {
    */
   validate<C>(token: string, mayRenew?: (ctx: C) => boolean, ctx?: C): MaybePromise<Authenticated | null> {
     if (!isWellFormedToken(token)) return null;
-    const idHash = hashToken(token);
-    const found = this.store.get(idHash);
-    return found instanceof Promise ? found.then((f) => this.judge(idHash, f, mayRenew, ctx)) : this.judge(idHash, found, mayRenew, ctx);
+    // A store answering from memory is asked by the hash's text (tokens.ts tokenKey: no Buffer made on a
+    // hit); any other by the hash itself.
+    const store = this.store;
+    const found = store.getByKey ? store.getByKey(tokenKey(token)) : store.get(hashToken(token));
+    return found instanceof Promise ? found.then((f) => this.judge(f, mayRenew, ctx)) : this.judge(found, mayRenew, ctx);
   }
 
   /** The session under `idHash` if it is alive now, as stored (another server may have renewed it); never renews. */
@@ -144,18 +146,13 @@ export class SessionEngine {
   }
 
   /** Both lifetimes, then the throttled renewal (the only part that waits). */
-  private judge<C>(
-    idHash: Buffer,
-    found: StoredSession | null,
-    mayRenew?: (ctx: C) => boolean,
-    ctx?: C,
-  ): MaybePromise<Authenticated | null> {
+  private judge<C>(found: StoredSession | null, mayRenew?: (ctx: C) => boolean, ctx?: C): MaybePromise<Authenticated | null> {
     if (!found) return null;
     const now = this.now();
     const s = found.session;
     if (now >= s.idleExpiresAt.getTime() || now >= s.absoluteExpiresAt.getTime()) return null;
     if (now - s.lastSeenAt.getTime() >= this.touchIntervalMs(s.remember) && (!mayRenew || mayRenew(ctx as C)))
-      return this.renew(idHash, found, now);
+      return this.renew(s.idHash, found, now);
     return found;
   }
 

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { Db } from '../../db/db.js';
 import { AppError } from '../../errors.js';
 import type { BusSource, CacheStatsSource, Metrics } from '../../observability/metrics.js';
+import { routePattern } from '../route-pattern.js';
 
 /**
  * Request metrics and GET /metrics (Prometheus text format).
@@ -85,7 +86,7 @@ async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
 
   app.addHook('onResponse', (request, reply, done) => {
     // Undefined for requests no route matched (404s, refused before routing): one series for all of them.
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = routePattern(request) ?? 'unmatched';
     const status = reply.statusCode;
     httpRequestDuration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
     if (route === LOGIN_ROUTE && request.method === 'POST') {

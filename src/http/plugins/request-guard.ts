@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import { type CsrfCheck, type CsrfOptions, csrfCheck } from './csrf.js';
+import { decorateRoutePattern, routePattern } from '../route-pattern.js';
 import { hygieneRefusal } from './request-hygiene.js';
 import { type SecurityOptions, securityHeaderSets } from './security.js';
 import { decorateForSessions, type SessionPluginOptions, sessionCheck } from './session.js';
@@ -18,7 +19,7 @@ import { decorateForSessions, type SessionPluginOptions, sessionCheck } from './
  *
  * Each step was its own hook (five with @fastify/cookie's); one hook runs each of them in the same
  * order with one look at the matched route (Fastify builds `request.routeOptions` anew on each access)
- * and no closure per request. A session answered from memory keeps the whole hook synchronous.
+ * (remembered for the metrics and the access line: route-pattern.ts) and no closure per request. A session answered from memory keeps the whole hook synchronous.
  */
 export interface RequestGuardOptions {
   readonly security: SecurityOptions;
@@ -42,6 +43,7 @@ function finish(
 async function requestGuard(app: FastifyInstance, opts: RequestGuardOptions) {
   await app.register(cookie, { hook: false });
   decorateForSessions(app);
+  decorateRoutePattern(app);
   const headers = securityHeaderSets(opts.security);
   const session = sessionCheck(opts.session);
   const csrf = csrfCheck(opts.csrf);
@@ -52,7 +54,7 @@ async function requestGuard(app: FastifyInstance, opts: RequestGuardOptions) {
     // `http://host/api/items` reach /api/items too, and are refused only later, by request hygiene — whose
     // answer must carry no-store as well). No route matched (a 404, under /api or not, spelled any way):
     // a browser may show it as a page, so the document set, plus no-store.
-    const route = request.routeOptions.url;
+    const route = routePattern(request);
     reply.headers(route === undefined ? headers.unmatched : route.startsWith('/api/') ? headers.api : headers.all);
     reply.header('x-request-id', request.id);
 

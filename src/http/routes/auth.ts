@@ -9,9 +9,9 @@ import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { deviceSummary, truncateIp } from '../../lib/client-info.js';
 import type { NewSession } from '../../sessions/engine.js';
-import { csrfTokenOf } from '../../sessions/tokens.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireUser } from '../guards.js';
+import { whoAmI } from '../who-am-i.js';
 import { publicSession } from '../../sessions/public-session.js';
 import { Type } from 'typebox';
 import { CsrfToken, SessionSchema, SignedInSchema, WhoAmISchema } from '../schemas/sessions.js';
@@ -207,26 +207,22 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
       schema: { response: { 200: WhoAmISchema } },
     },
-    async (request) => {
+    (request) => {
       const auth = requireUser(request);
+      const token = request.sessionToken!;
       // From this server's copy when it has one (shops/session-shops-cache.ts: forgotten on every change,
       // on every server, within the bus's propagation time), else one prepared statement. An admin's
       // memberships are dormant, so nothing is read for them.
       const cache = deps.shopsCache;
-      const { shop, shops } =
+      const shops =
         auth.user.role !== 'merchant'
           ? NO_SHOPS
           : cache
-            ? await cache.read(auth.user.id, auth.session.idHash)
-            : await sessionShops(deps.db, auth.user.id, auth.session.idHash);
-      // Derived once per cached session, not per request (sessions/tokens.ts csrfTokenOf).
-      return {
-        user: publicUser(auth.user),
-        session: publicSession(auth.session),
-        csrfToken: csrfTokenOf(auth, request.sessionToken!),
-        shop,
-        shops,
-      };
+            ? cache.read(auth.user.id, auth.session.idHash)
+            : sessionShops(deps.db, auth.user.id, auth.session.idHash);
+      // Not async: answered from both caches, the body is returned as it is (no promise, no microtask),
+      // and made once per cached session and shops (who-am-i.ts).
+      return shops instanceof Promise ? shops.then((s) => whoAmI(auth, token, s)) : whoAmI(auth, token, shops);
     },
   );
 

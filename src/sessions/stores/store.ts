@@ -51,6 +51,12 @@ export interface SessionStore {
    */
   create(session: SessionRecord, user: SessionUser, maxPerUser: number, passwordChangedAt?: Date): Promise<CreatedSession | null>;
   get(idHash: Buffer): MaybePromise<StoredSession | null>;
+  /**
+   * `get` by the hash as base64url text (tokens.ts tokenKey), for a store that answers from memory
+   * keyed so (the local cache): the per-request lookup then makes no Buffer. Optional; the engine
+   * falls back to `get`.
+   */
+  getByKey?(key: string): MaybePromise<StoredSession | null>;
   touch(idHash: Buffer, lastSeenAt: Date, idleExpiresAt: Date): Promise<boolean>;
   rotate(oldIdHash: Buffer, next: SessionRecord): Promise<boolean>;
   delete(idHash: Buffer, reason?: EndReason): Promise<SessionRecord | null>;

@@ -53,6 +53,15 @@ export class CachedSessionStore implements SessionStore {
     return this.readThrough(c, idHash, key, hit);
   }
 
+  /** `get` by keyOf(idHash) (tokens.ts tokenKey): a hit makes no Buffer; a miss makes the one it asks with. */
+  getByKey(key: string): MaybePromise<StoredSession | null> {
+    const c = this.cache;
+    if (!c?.enabled) return this.inner.get(Buffer.from(key, 'base64url'));
+    const hit = c.get(key);
+    if (hit && hit.session.idleExpiresAt.getTime() > this.now()) return hit;
+    return this.readThrough(c, Buffer.from(key, 'base64url'), key, hit);
+  }
+
   private async readThrough(
     c: LocalSessionCache,
     idHash: Buffer,

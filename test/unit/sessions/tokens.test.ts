@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { csrfTokenFor, csrfTokenMatches, csrfTokenOf, hashToken, isWellFormedToken, newToken } from '../../../src/sessions/tokens.js';
+import {
+  csrfTokenFor,
+  csrfTokenMatches,
+  csrfTokenOf,
+  hashToken,
+  isWellFormedToken,
+  newToken,
+  tokenKey,
+} from '../../../src/sessions/tokens.js';
 
 /*
  * Known-answer vectors, computed outside Node (coreutils `sha256sum`, `openssl dgst -sha256 | basenc
@@ -26,6 +34,13 @@ const VECTORS = [
 describe('session tokens', () => {
   test('the stored hash is SHA-256 of the token text (known answers)', () => {
     for (const v of VECTORS) assert.equal(hashToken(v.token).toString('hex'), v.sha256);
+  });
+
+  test('the local cache key is the same SHA-256 as base64url text (known answers)', () => {
+    for (const v of VECTORS) {
+      assert.equal(tokenKey(v.token), Buffer.from(v.sha256, 'hex').toString('base64url'));
+      assert.equal(tokenKey(v.token), hashToken(v.token).toString('base64url'));
+    }
   });
 
   test('the CSRF token is SHA-256("stockade-csrf\\0" ‖ token), base64url (known answers)', () => {
