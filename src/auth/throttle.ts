@@ -219,6 +219,14 @@ export class LoginThrottle {
 
     const counted: Counted[] = [];
     for (const [i, counter] of counters.entries()) {
+      // A concurrent attempt on this server found one of the keys still to count locked since the look
+      // above: refuse as the hit below would, without writing it (the earlier counts are taken back
+      // alike). Keys already counted are not asked: a lock this attempt set itself must not refuse it.
+      const meanwhile = this.locks.lockedUntil(allKeys(counters.slice(i)), now);
+      if (meanwhile) {
+        await this.refund(counted);
+        return { kind: 'locked', until: meanwhile };
+      }
       const policy = policies[i]!;
       const before = this.locks.epoch();
       const hit = await this.store.hit(counter.key, policy, now);
