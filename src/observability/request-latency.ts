@@ -46,9 +46,15 @@ export class RequestLatencyHistogram {
   /** One request's time, in seconds. */
   observe(method: string, route: string, status: number, seconds: number): void {
     let byMethod = this.series.get(route);
-    if (byMethod === undefined) this.series.set(route, (byMethod = new Map()));
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.series.set(route, byMethod);
+    }
     let byStatus = byMethod.get(method);
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
     let s = byStatus.get(status);
     if (s === undefined) {
       s = { labels: { method, route, status }, counts: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 };
