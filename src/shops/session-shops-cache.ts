@@ -28,8 +28,18 @@ import { type SessionShops, sessionShops } from './session-shops.js';
 /** A user with more sessions than this keeps the most recently read ones (sessions per user are capped lower). */
 const SESSIONS_PER_USER = 16;
 
+/** Which session: its public id (the key) and its id hash (what the query asks by). */
+export interface SessionKey {
+  readonly id: string;
+  readonly idHash: Buffer;
+}
+
 export class SessionShopsCache {
-  /** userId → (session id hash, base64url → what who-am-I shows). A Map in LRU order of users. */
+  /**
+   * userId → (the session's public id → what who-am-I shows). A Map in LRU order of users. Keyed by the
+   * public id, a string the session already carries (a rotation keeps it, and the active shop with it),
+   * so a hit makes no string from the id hash (issue 20); the id hash is what a miss queries by.
+   */
   private readonly users = new Map<string, Map<string, SessionShops>>();
   private gen = 0;
   private on = false;
@@ -73,9 +83,9 @@ export class SessionShopsCache {
   }
 
   /** A hit is answered synchronously (no promise, no I/O); a miss reads PostgreSQL and remembers. */
-  read(userId: string, sessionIdHash: Buffer): SessionShops | Promise<SessionShops> {
-    if (!this.on) return sessionShops(this.db, userId, sessionIdHash);
-    const key = sessionIdHash.toString('base64url');
+  read(userId: string, session: SessionKey): SessionShops | Promise<SessionShops> {
+    if (!this.on) return sessionShops(this.db, userId, session.idHash);
+    const key = session.id;
     const mine = this.users.get(userId);
     const hit = mine?.get(key);
     if (mine && hit) {
@@ -85,7 +95,7 @@ export class SessionShopsCache {
       return hit;
     }
     this.stats.misses++;
-    return this.readThrough(userId, sessionIdHash, key);
+    return this.readThrough(userId, session.idHash, key);
   }
 
   private async readThrough(userId: string, sessionIdHash: Buffer, key: string): Promise<SessionShops> {

@@ -88,7 +88,7 @@ async function metrics(app: FastifyInstance, opts: MetricsPluginOptions) {
     // Undefined for requests no route matched (404s, refused before routing): one series for all of them.
     const route = routePattern(request) ?? 'unmatched';
     const status = reply.statusCode;
-    httpRequestDuration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
+    httpRequestDuration.observe(request.method, route, status, reply.elapsedTime / 1000);
     if (route === LOGIN_ROUTE && request.method === 'POST') {
       const outcome = LOGIN_OUTCOMES[status];
       if (outcome) signInAttempts.inc({ outcome });

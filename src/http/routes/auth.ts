@@ -3,15 +3,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkSignIn, confirmOwner, confirmPassword, wrongCredentials } from '../../auth/password-checks.js';
 import { REGISTER_WINDOW_SECONDS, tooManyAttempts } from '../../auth/throttle.js';
 import { publicUser } from '../../auth/users.js';
-import { NO_SHOPS, sessionShops } from '../../shops/session-shops.js';
+import { NO_SHOPS, type SessionShops, sessionShops } from '../../shops/session-shops.js';
 import { type ActiveShop, checkShopName, defaultShopName, openShop } from '../../shops/shops.js';
 import type { AppDeps } from '../../wiring/deps.js';
 import { AppError } from '../../errors.js';
 import { deviceSummary, truncateIp } from '../../lib/client-info.js';
 import type { NewSession } from '../../sessions/engine.js';
+import type { Authenticated } from '../../sessions/session.js';
 import type { SessionCookie } from '../cookies.js';
 import { requireUser } from '../guards.js';
-import { whoAmI } from '../who-am-i.js';
+import { JSON_TYPE, whoAmIJson } from '../who-am-i.js';
 import { publicSession } from '../../sessions/public-session.js';
 import { Type } from 'typebox';
 import { CsrfToken, SessionSchema, SignedInSchema, WhoAmISchema } from '../schemas/sessions.js';
@@ -207,7 +208,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
       schema: { response: { 200: WhoAmISchema } },
     },
-    (request) => {
+    (request, reply) => {
       const auth = requireUser(request);
       const token = request.sessionToken!;
       // From this server's copy when it has one (shops/session-shops-cache.ts: forgotten on every change,
@@ -218,11 +219,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         auth.user.role !== 'merchant'
           ? NO_SHOPS
           : cache
-            ? cache.read(auth.user.id, auth.session.idHash)
+            ? cache.read(auth.user.id, auth.session)
             : sessionShops(deps.db, auth.user.id, auth.session.idHash);
-      // Not async: answered from both caches, the body is returned as it is (no promise, no microtask),
-      // and made once per cached session and shops (who-am-i.ts).
-      return shops instanceof Promise ? shops.then((s) => whoAmI(auth, token, s)) : whoAmI(auth, token, shops);
+      // Not async: answered from both caches, the text is returned as it is (no promise, no microtask),
+      // made and serialised once per cached session and shops (who-am-i.ts).
+      if (shops instanceof Promise) return shops.then((s) => sendWhoAmI(reply, auth, token, s));
+      sendWhoAmI(reply, auth, token, shops);
     },
   );
 
@@ -333,3 +335,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
   );
 };
+
+/**
+ * Who-am-I's answer: its serialised text (who-am-i.ts), sent with the type Fastify gives serialised JSON
+ * (a text with that type is sent as it is). Sent here, not returned: the handler returns nothing (or a
+ * promise of nothing), so Fastify does not send twice.
+ */
+function sendWhoAmI(reply: FastifyReply, auth: Authenticated, token: string, shops: SessionShops): void {
+  reply.header('content-type', JSON_TYPE);
+  reply.send(whoAmIJson(auth, token, shops, reply));
+}
