@@ -1,6 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { AppError } from '../errors.js';
-import { LockMemo } from './lock-memo.js';
 import type { Pseudonyms } from './pseudonyms.js';
 import type { HitResult, LockoutPolicy, RateLimitState, RateLimitStore } from './rate-limit-store.js';
 import { usernameKey } from './usernames.js';
@@ -47,12 +46,6 @@ import { usernameKey } from './usernames.js';
  * rotating never unlocks anyone. New failures are counted under the current key only; a success resets
  * both. Servers that have not yet heard of the rotation keep counting under the previous key, which the
  * others consult: nothing is lost while the news travels.
- *
- * A flood against a locked key is refused from memory (lock-memo.ts): a lock this server read or set is
- * remembered until it ends or for at most a second, and forgotten the moment this server refunds or
- * resets the key. Only refusals come from memory — an attempt it does not refuse asks the store as
- * before — so the memo can make this server stricter than the store (by at most a second after another
- * server lifts a lock), never looser.
  *
  * How it can fail: a store outage makes counting throw, and the request fails (503 for a database
  * outage) instead of signing anyone in unthrottled: closed, not open.
@@ -120,8 +113,6 @@ export class LoginThrottle {
     private readonly pseudonyms: Pseudonyms,
     private readonly policy: ThrottlePolicy,
     private readonly clock: () => number = Date.now,
-    /** This server's memory of locked keys; one per server (a test passes its own). */
-    private readonly locks: LockMemo = new LockMemo(),
   ) {}
 
   /** The counters of a sign-in (`pair`, `address`, `account`: narrowest first, see attempt). */
@@ -176,17 +167,11 @@ export class LoginThrottle {
    * Reads every counter under every key: the latest lockout end still ahead, and the policy each
    * counter's next failure is counted by, lowered by what its previous-key records already hold.
    */
-  private async look(
-    counters: readonly Counter[],
-    now: Date,
-  ): Promise<{ until: Date | null; policies: LockoutPolicy[]; lockedKeys: [string, Date][] }> {
+  private async look(counters: readonly Counter[], now: Date): Promise<{ until: Date | null; policies: LockoutPolicy[] }> {
     const looks = await Promise.all(
       counters.map(async (c) => {
-        const keys = [c.key, ...c.previous];
-        const [own, ...old] = await Promise.all(keys.map((k) => this.store.peek(k, now)));
-        const ends = [own, ...old].map((s) => s?.lockedUntil ?? null);
-        const locked = keys.flatMap((k, i): [string, Date][] => (ends[i] && ends[i] > now ? [[k, ends[i]]] : []));
-        return { ends, policy: inherit(c.policy, old), locked };
+        const [own, ...old] = await Promise.all([c.key, ...c.previous].map((k) => this.store.peek(k, now)));
+        return { ends: [own, ...old].map((s) => s?.lockedUntil ?? null), policy: inherit(c.policy, old) };
       }),
     );
     return {
@@ -195,7 +180,6 @@ export class LoginThrottle {
         now,
       ),
       policies: looks.map((l) => l.policy),
-      lockedKeys: looks.flatMap((l) => l.locked),
     };
   }
 
@@ -205,34 +189,15 @@ export class LoginThrottle {
    * locked before it.
    */
   async attempt<T>(counters: readonly Counter[], verify: () => Promise<T | null>): Promise<AttemptOutcome<T>> {
-    // Already locked: refuse with no write at all (a flood against a locked key stays read-only), and
-    // with no read either when this server has just seen the lock (lock-memo.ts).
+    // Already locked: refuse with no write at all (a flood against a locked key stays read-only).
     const now = new Date(this.clock());
-    const remembered = this.locks.lockedUntil(allKeys(counters), now);
-    if (remembered) return { kind: 'locked', until: remembered };
-    const epoch = this.locks.epoch();
-    const { until: locked, policies, lockedKeys } = await this.look(counters, now);
-    if (locked) {
-      for (const [key, until] of lockedKeys) this.locks.remember(key, until, now, epoch);
-      return { kind: 'locked', until: locked };
-    }
+    const { until: locked, policies } = await this.look(counters, now);
+    if (locked) return { kind: 'locked', until: locked };
 
     const counted: Counted[] = [];
     for (const [i, counter] of counters.entries()) {
-      // A concurrent attempt on this server found one of the keys still to count locked since the look
-      // above: refuse as the hit below would, without writing it (the earlier counts are taken back
-      // alike). Keys already counted are not asked: a lock this attempt set itself must not refuse it.
-      const meanwhile = this.locks.lockedUntil(allKeys(counters.slice(i)), now);
-      if (meanwhile) {
-        await this.refund(counted);
-        return { kind: 'locked', until: meanwhile };
-      }
       const policy = policies[i]!;
-      const before = this.locks.epoch();
       const hit = await this.store.hit(counter.key, policy, now);
-      // Locked now, by this hit or a concurrent one: later attempts are refused from memory. (This
-      // attempt's own lock is forgotten again if it proves right: its refund lifts it, below.)
-      if (hit.lockedUntil && hit.lockedUntil > now) this.locks.remember(counter.key, hit.lockedUntil, now, before);
       // Locked by a concurrent attempt since the look above (a hit on a locked key changes nothing).
       // The attempt that locks a key (`lockedNow`) is still checked: it is the limit-th guess.
       if (!hit.lockedNow && hit.lockedUntil && hit.lockedUntil > now) {
@@ -251,16 +216,12 @@ export class LoginThrottle {
       throw err;
     }
     if (value !== null) {
-      await this.forgettingAfter(
-        counted.flatMap(({ counter }) => (counter.onSuccess === 'reset' ? [counter.key, ...counter.previous] : [counter.key])),
-        () =>
-          Promise.all(
-            counted.flatMap(({ counter, policy, hit }) =>
-              counter.onSuccess === 'reset'
-                ? [counter.key, ...counter.previous].map((k) => this.store.reset(k))
-                : [this.store.refund(counter.key, policy, new Date(this.clock()), hit)],
-            ),
-          ),
+      await Promise.all(
+        counted.flatMap(({ counter, policy, hit }) =>
+          counter.onSuccess === 'reset'
+            ? [counter.key, ...counter.previous].map((k) => this.store.reset(k))
+            : [this.store.refund(counter.key, policy, new Date(this.clock()), hit)],
+        ),
       );
       return { kind: 'ok', value };
     }
@@ -327,8 +288,10 @@ export class LoginThrottle {
    */
   async clearAccount(username: string, ip: string | undefined): Promise<void> {
     const { account, pair } = await this.pseudonymsOf(username, ip);
-    const keys = [...account.map((p) => `login:account:${p}`), ...pair.map((p) => `login:pair:${p}`)];
-    await this.forgettingAfter(keys, () => Promise.all(keys.map((k) => this.store.reset(k))));
+    await Promise.all([
+      ...account.map((p) => this.store.reset(`login:account:${p}`)),
+      ...pair.map((p) => this.store.reset(`login:pair:${p}`)),
+    ]);
   }
 
   now(): number {
@@ -337,23 +300,7 @@ export class LoginThrottle {
 
   private async refund(counted: readonly Counted[]): Promise<void> {
     const now = new Date(this.clock());
-    await this.forgettingAfter(
-      counted.map(({ counter }) => counter.key),
-      () => Promise.all(counted.map(({ counter, policy, hit }) => this.store.refund(counter.key, policy, now, hit))),
-    );
-  }
-
-  /**
-   * Runs `write` (a refund or reset of `keys`, which may lift a lock), then forgets what this server
-   * remembers of those keys — after the write, so a read that raced it cannot leave the lifted lock
-   * remembered (its epoch is older: lock-memo.ts) — and also when the write fails (it may have landed).
-   */
-  private async forgettingAfter(keys: readonly string[], write: () => Promise<unknown>): Promise<void> {
-    try {
-      await write();
-    } finally {
-      this.locks.forget(keys);
-    }
+    await Promise.all(counted.map(({ counter, policy, hit }) => this.store.refund(counter.key, policy, now, hit)));
   }
 
   /** Each pseudonym under the current key, then under the previous one during a grace period. */
@@ -367,11 +314,6 @@ export class LoginThrottle {
     ]);
     return { account, address, pair };
   }
-}
-
-/** Every store key of these counters, under either pseudonym key. */
-function allKeys(counters: readonly Counter[]): string[] {
-  return counters.flatMap((c) => [c.key, ...c.previous]);
 }
 
 /** An attempt counted on a counter, by the policy it was counted under (a refund must use the same). */
