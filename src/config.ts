@@ -106,6 +106,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** "30m", "12h", "7d", "45s" or plain seconds → seconds. */
+
+/** Validated sessions each server keeps in memory by default (SESSION_LOCAL_CACHE_SIZE). */
+export const DEFAULT_LOCAL_CACHE_SIZE = 10000;
 export function parseDuration(name: string, raw: string): number {
   const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(raw.trim());
   if (!m) throw new ConfigError(`${name}: "${raw}" is not a duration (use e.g. 30m, 12h, 7d or seconds)`);
@@ -264,7 +267,7 @@ export function loadConfig(env: Env = process.env): Config {
       rememberIdleTimeout,
       reauthWindow,
       maxPerUser: int(env, 'SESSION_MAX_PER_USER', 20, 1, 1000),
-      localCacheSize: int(env, 'SESSION_LOCAL_CACHE_SIZE', 10000, 0, 10_000_000),
+      localCacheSize: int(env, 'SESSION_LOCAL_CACHE_SIZE', DEFAULT_LOCAL_CACHE_SIZE, 0, 10_000_000),
     },
     cookieSecure,
     allowedOrigins: Object.freeze(allowedOrigins),

@@ -21,7 +21,6 @@ import type { SecondFactor } from '../auth/second-factor.js';
 import { createMailMetrics, type MailMetrics } from '../mail/metrics.js';
 import { MailQueue } from '../mail/queue.js';
 import { createMailTransport, type MailTransport } from '../mail/transport.js';
-import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from 'pino';
 import { createLogger, type LogSink } from '../observability/logger.js';
@@ -30,6 +29,7 @@ import { buildSessionStack, type SessionStack } from '../sessions/stack.js';
 import { SessionEngine } from '../sessions/engine.js';
 import { SessionEvents } from '../sessions/events.js';
 import { SessionShopsCache } from '../shops/session-shops-cache.js';
+import { type Config, DEFAULT_LOCAL_CACHE_SIZE } from '../config.js';
 import type { SessionStore } from '../sessions/stores/store.js';
 import { Invitations } from '../shops/invitations.js';
 
@@ -169,11 +169,14 @@ export function createDeps(
   const passkeys = new Passkeys(db, relyingParty(config.publicUrl), overrides.clock);
   const mailQueue = new MailQueue(db);
   const mailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir });
-  // Mirrors the local session cache: with no bus, or with the cache turned off, every read goes through.
+  // Kept honest by the bus, as the local session cache is: with no bus every read goes through. Not tied
+  // to SESSION_LOCAL_CACHE_SIZE: it holds what who-am-I shows, never what a request may do (shop routes
+  // read memberships fresh), so a server that reads every session from its store (cache 0) still answers
+  // who-am-I without a second query. Sized like the session cache, or at that cache's default when off.
   const stackBus = sessionStack?.bus;
   let shopsCache: SessionShopsCache | undefined;
-  if (stackBus && sessionStack?.cache) {
-    shopsCache = new SessionShopsCache(sessionStack.cache.capacity, db);
+  if (stackBus) {
+    shopsCache = new SessionShopsCache(sessionStack?.cache?.capacity ?? DEFAULT_LOCAL_CACHE_SIZE, db);
     shopsCache.follow(stackBus);
   }
   const deps: AppDeps = {

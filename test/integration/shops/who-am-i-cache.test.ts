@@ -17,7 +17,7 @@ import { redisPrefix, sameSessionOn, signedIn, startFleet, waitFor } from '../sc
  * the change has answered and its notice has reached every server (the bus's propagation), no server
  * shows the old role — neither the next read nor the one after (served from memory). On every store:
  * PGlite (two apps, one database, the in-process bus), a PostgreSQL server (LISTEN/NOTIFY), and a
- * PostgreSQL server with Redis (both carriers).
+ * PostgreSQL server with Redis (both carriers), and a PostgreSQL server whose local session cache is off.
  */
 
 interface Pair {
@@ -46,6 +46,8 @@ const STORES: Record<string, () => Promise<Pair>> = {
   pglite: pgliteServers,
   postgres: () => startFleet(2, {}),
   'postgres+redis': () => startFleet(2, { REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: redisPrefix() }),
+  // Sessions read from the store on every request: who-am-I's shops are still cached (they decide nothing).
+  'postgres, session cache off': () => startFleet(2, { SESSION_LOCAL_CACHE_SIZE: '0' }),
 };
 
 const ROLES = ['viewer', 'manager', 'clerk'] as const;
