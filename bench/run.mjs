@@ -3,7 +3,7 @@
 // rounds and writes bench/results/<date>.md. See README.md for the contenders and the method.
 //
 // Options: --quick (1 short round each, to check the harness), --rounds=N, --only=key,key (contenders),
-// --phases=throughput,bytes,signin,storm,writes,revocation,scale, --no-stockade, --nice=N (run
+// --phases=throughput,bytes,signin,storm,writes,revocation,scale,ablation, --no-stockade, --nice=N (run
 // servers, stores and wrk at that priority, e.g. -10 on a machine busy with other work).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -13,8 +13,10 @@ import os from 'node:os';
 import { installCleanup, cpuModel } from './lib/proc.mjs';
 import { startPostgres } from './lib/services.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
-import { REFERENCES, STOCKADES, ROOT, prepareStores, startInstance, releaseStores, setStockadeRoot } from './lib/contenders.mjs';
-import { prepareLoadSessions, prepareSigninUsers } from './lib/prepare.mjs';
+import { REFERENCES, STOCKADES, ROOT, prepareStores, startInstance, releaseStores, setStockadeRoot, getStockadeRoot } from './lib/contenders.mjs';
+import { prepareAblations } from './lib/ablations.mjs';
+import { measureCpu } from './lib/cpu.mjs';
+import { prepareLoadSessions, prepareSigninUsers, refreshCookies } from './lib/prepare.mjs';
 import { measureThroughput } from './lib/phases/throughput.mjs';
 import { pgBytesPerSession, redisBytesPerSession } from './lib/phases/bytes.mjs';
 import { measureSignin, measureStorm } from './lib/phases/signin.mjs';
@@ -35,7 +37,7 @@ const args = Object.fromEntries(
 const quick = Boolean(args.quick);
 if (args.nice) process.env.BENCH_NICE = String(Number(args.nice));
 const rounds = args.rounds ? Number(args.rounds) : quick ? 1 : 3;
-const ALL_PHASES = ['bytes', 'throughput', 'signin', 'storm', 'writes', 'revocation', 'scale'];
+const ALL_PHASES = ['bytes', 'throughput', 'signin', 'storm', 'writes', 'revocation', 'scale', 'ablation'];
 const phases = new Set(args.phases ? String(args.phases).split(',') : ALL_PHASES);
 const only = args.only ? new Set(String(args.only).split(',')) : null;
 
@@ -49,6 +51,7 @@ const O = {
   writes: { warmup: quick ? 3 : 5, seconds: quick ? 10 : 60 },
   revocation: { trials: quick ? 5 : 30, timeoutMs: 1000, maxTimeouts: 2 },
   scale: { seconds: quick ? 3 : 6, warmup: 1, small: 1_000, large: quick ? 100_000 : 1_000_000 },
+  ablation: { seconds: quick ? 2 : 5 },
 };
 
 const t0 = Date.now();
@@ -238,6 +241,40 @@ try {
     for (const r of Object.values(pair)) {
       await r.stop();
       await releaseStores(r.stores);
+    }
+  });
+
+  // Where the session layer's CPU goes: CPU per "who am I" of the same-work ceiling, stockade-pg, and
+  // copies of the measured build with one step switched off each (bench/lib/ablations.mjs).
+  await timed('ablation', async () => {
+    if (stockadeNote) throw new Error(`Stockade ${stockadeNote}`);
+    const sameWork = byKey('fastify-same-work');
+    const shipped = byKey('stockade-pg');
+    if (!sameWork || !shipped) throw new Error('needs fastify-same-work and stockade-pg');
+    const base = STOCKADES.find((s) => s.key === 'stockade-pg');
+    const copies = [];
+    try {
+      for (const { name, root } of prepareAblations(getStockadeRoot(), join(WORK, 'ablate'))) {
+        const spec = { ...base, key: `stockade-pg:${name}`, command: (ctx) => ({ ...base.command(ctx), cmd: ['node', join(root, 'dist', 'src', 'main.js')] }) };
+        const stores = await prepareStores(spec, pg, `stockade_ablate_${name.replace(/-/g, '_')}`);
+        const inst = await startInstance(spec, stores);
+        const r = { spec, stores, ...inst, key: spec.key, ablation: name };
+        copies.push(r);
+        await prepareLoadSessions(r, WORK, O.loadUsers);
+      }
+      // The load sessions have been idle since the throughput phase: answered once more, as a browser would.
+      for (const r of [sameWork, shipped]) await refreshCookies(r);
+      const instances = [
+        { ...sameWork, key: 'fastify-same-work' },
+        { ...shipped, key: 'stockade-pg' },
+        ...copies,
+      ];
+      results.ablation = await measureCpu(instances, { rounds: O.rounds, seconds: O.ablation.seconds, connections: O.connections }, log);
+    } finally {
+      for (const r of copies) {
+        await r.stop();
+        await releaseStores(r.stores);
+      }
     }
   });
 } finally {

@@ -30,6 +30,10 @@ let stockadeRoot = ROOT;
 export function setStockadeRoot(dir) {
   stockadeRoot = dir;
 }
+/** Where the measured Stockade build lives (a snapshot of HEAD under bench/.work, or the checkout). */
+export function getStockadeRoot() {
+  return stockadeRoot;
+}
 
 const BENCH_SECRET_KEY = randomBytes(32).toString('base64');
 const node = (script, env = {}) => () => ({ cmd: ['node', join(BENCH, 'contenders', script)], cwd: BENCH, env });

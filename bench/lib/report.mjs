@@ -5,6 +5,7 @@
 import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, min, max, fmtInt, fmtMs, fmtRatio } from './stats.mjs';
+import { ABLATION_LABELS } from './ablations.mjs';
 
 const REF_KEYS = ['fastify', 'fastify-same-work', 'node-http', 'express-redis', 'express-pg', 'ba-pg', 'ba-redis', 'ba-cookie'];
 
@@ -164,6 +165,7 @@ export function writeReport(res, dir) {
       [fmtInt(res.scale.stored.large), fmtInt(l.rps), `${fmtInt(l.rpsMin)}–${fmtInt(l.rpsMax)}`, fmtMs(l.p99)],
     ]), '', `Ratio 10^6 ÷ 10^3: ${fmtRatio(l.rps / s.rps)}.`, '');
   }
+  if (res.ablation) L.push(...ablationSection(res.ablation, o));
   if (res.notes.length) L.push('## Notes', '', ...res.notes.map((n) => `- ${n}`), '');
   L.push(`Phase durations (s): ${Object.entries(res.phaseSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
 
@@ -174,6 +176,36 @@ export function writeReport(res, dir) {
   console.log('\nBudgets:');
   for (const x of b) console.log(`  ${x.pass === null ? 'n/a ' : x.pass ? 'PASS' : 'MISS'}  ${x.budget}: ${x.measured}`);
   return file;
+}
+
+/**
+ * CPU per "who am I": the same-work ceiling, Stockade as shipped, and copies with one step switched off
+ * (bench/lib/ablations.mjs). What a copy saves is what that step costs the whole request, cache misses
+ * and garbage collection included — the evidence for a missed throughput budget that a sampling profile
+ * attributes badly.
+ */
+function ablationSection(ablation, o) {
+  const us = (k) => median(ablation[k].map((r) => r.us));
+  const shipped = ablation['stockade-pg'] ? us('stockade-pg') : Number.NaN;
+  const ceiling = ablation['fastify-same-work'] ? us('fastify-same-work') : Number.NaN;
+  const rows = Object.entries(ablation).map(([k, runs]) => {
+    const xs = runs.map((r) => r.us);
+    const name = k.replace(/^stockade-pg:/, '');
+    const what = k === 'fastify-same-work' ? 'the same-work ceiling' : k === 'stockade-pg' ? 'Stockade as shipped' : (ABLATION_LABELS[name] ?? name);
+    const saves = k === 'stockade-pg' || k === 'fastify-same-work' ? '' : `${(shipped - us(k)).toFixed(1)} µs`;
+    return [`\`${k}\``, what, us(k).toFixed(1), `${min(xs).toFixed(1)}–${max(xs).toFixed(1)}`, saves, fmtRatio(ceiling / us(k))];
+  });
+  return [
+    '## Where the session layer\'s CPU goes (ablation)',
+    '',
+    `CPU time (user + system, all threads) per "who am I" at ${o.connections} connections, ${o.rounds} interleaved rounds of ${o.ablation.seconds} s: ` +
+      'the same-work ceiling, Stockade as shipped, and copies of the same build with one step switched off each (bench/lib/ablations.mjs; diagnostics that skip ' +
+      'the very checks they measure, never a configuration). "Saves" is what the whole request costs less without the step; ' +
+      '"ceiling ÷ this" is the 0.85× budget seen in CPU rather than in req/s.',
+    '',
+    table(['build', 'what it leaves out', 'µs CPU/request (median)', 'min–max', 'saves', 'ceiling ÷ this'], rows),
+    '',
+  ];
 }
 
 /** The README's short table: headline figures of the latest full run. */
