@@ -1,5 +1,6 @@
 // The same-work ceiling: bare Fastify doing everything a secure "who am I" does except the session. The
-// same JSON body through a response schema (fast-json-stringify), the same seven security headers Stockade
+// same JSON body (the contract's v2 shape, shops included: shared/fixed-user.mjs) through a response
+// schema (fast-json-stringify), the same seven security headers Stockade
 // sends on /api (frozen once, set with one reply.headers call), a random request id in a header and on
 // the log line, and the same one access-log line per request written the same way (pino, asynchronous
 // destination on stdout, at completion). No cookie is read, no session looked up, no CSRF token derived:
@@ -67,6 +68,17 @@ const SessionBody = {
       properties: { id: { type: 'string' }, createdAt: date, lastSeenAt: date, authenticatedAt: date, idleExpiresAt: date, absoluteExpiresAt: date },
     },
     csrfToken: { type: 'string' },
+    // Nullable as in Stockade's contract (null for an administrator), written as a type list: Stockade's
+    // TypeBox schema says anyOf, which fast-json-stringify settles with a validator on every answer —
+    // a cost Stockade avoids by serialising once per session, and one the ceiling should not be charged.
+    shop: {
+      type: ['object', 'null'],
+      properties: { id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, currency: { type: 'string' }, timezone: { type: 'string' } },
+    },
+    shops: {
+      type: 'array',
+      items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } } },
+    },
   },
 };
 
