@@ -170,7 +170,11 @@ export function writeReport(res, dir) {
   L.push(`Phase durations (s): ${Object.entries(res.phaseSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
 
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${res.date}${res.quick ? '-quick' : res.partial ? '-partial' : ''}.md`);
+  // A second full run on one day is written beside the first (-2, -3 …): each results file stays the record of
+  // the commit it names.
+  const stem = `${res.date}${res.quick ? '-quick' : res.partial ? '-partial' : ''}`;
+  let file = join(dir, `${stem}.md`);
+  for (let n = 2; !res.quick && !res.partial && existsSync(file); n++) file = join(dir, `${stem}-${n}.md`);
   writeFileSync(file, L.join('\n'));
   if (!res.quick && !res.partial) updateReadme(join(dir, '..', 'README.md'), shortTable(res, session.sums, items.sums, b));
   console.log('\nBudgets:');
