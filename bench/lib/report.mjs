@@ -3,7 +3,7 @@
 // stand) with PASS/MISS (a miss never fails
 // the command: a benchmark reports, a test decides).
 import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { median, min, max, fmtInt, fmtMs, fmtRatio } from './stats.mjs';
 import { ABLATION_LABELS } from './ablations.mjs';
 
@@ -176,7 +176,7 @@ export function writeReport(res, dir) {
   let file = join(dir, `${stem}.md`);
   for (let n = 2; !res.quick && !res.partial && existsSync(file); n++) file = join(dir, `${stem}-${n}.md`);
   writeFileSync(file, L.join('\n'));
-  if (!res.quick && !res.partial) updateReadme(join(dir, '..', 'README.md'), shortTable(res, session.sums, items.sums, b));
+  if (!res.quick && !res.partial) updateReadme(join(dir, '..', 'README.md'), shortTable(res, session.sums, items.sums, b, basename(file)));
   console.log('\nBudgets:');
   for (const x of b) console.log(`  ${x.pass === null ? 'n/a ' : x.pass ? 'PASS' : 'MISS'}  ${x.budget}: ${x.measured}`);
   return file;
@@ -213,7 +213,7 @@ function ablationSection(ablation, o) {
 }
 
 /** The README's short table: headline figures of the latest full run. */
-function shortTable(res, session, items, b) {
+function shortTable(res, session, items, b, fileName) {
   const f = session.fastify;
   const w = session['fastify-same-work'];
   const rows = res.contenders
@@ -229,7 +229,7 @@ function shortTable(res, session, items, b) {
   const passed = b.filter((x) => x.pass === true).length;
   const missed = b.filter((x) => x.pass === false).length;
   return [
-    `From \`results/${res.date}.md\` (${res.machine.cpu}, Node ${res.machine.node}; server on one core, wrk on the other; medians of ${res.options.rounds} rounds):`,
+    `From \`results/${fileName}\` (${res.machine.cpu}, Node ${res.machine.node}; server on one core, wrk on the other; medians of ${res.options.rounds} rounds):`,
     '',
     table(['contender', '"who am I" req/s', '× bare Fastify', '× same-work', 'p99 ms', 'items req/s'], rows),
     '',
