@@ -20,7 +20,7 @@ if (!existsSync(join(ROOT, 'dist', 'src', 'main.js'))) {
   process.exit(2);
 }
 const copies = prepareAblations(ROOT, join(BENCH, '.work', 'ablate'));
-const keys = ['fastify-same-work', 'stockade-pg', ...copies.map((c) => `stockade-pg@${c.root}`)].join(',');
+const keys = ['fastify-same-work', ...copies.map((c) => `stockade-pg@${c.root}`)].join(',');
 console.log(`node bench/cpu.mjs ${keys} ${rounds} ${seconds}`);
 const run = spawnSync('node', [join(BENCH, 'cpu.mjs'), keys, rounds, seconds], { stdio: 'inherit' });
 process.exit(run.status ?? 1);

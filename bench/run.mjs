@@ -244,13 +244,12 @@ try {
     }
   });
 
-  // Where the session layer's CPU goes: CPU per "who am I" of the same-work ceiling, stockade-pg, and
-  // copies of the measured build with one step switched off each (bench/lib/ablations.mjs).
+  // Where the session layer's CPU goes: CPU per "who am I" of the same-work ceiling and of fresh copies of
+  // the measured build, as shipped and with one step switched off each (bench/lib/ablations.mjs).
   await timed('ablation', async () => {
     if (stockadeNote) throw new Error(`Stockade ${stockadeNote}`);
     const sameWork = byKey('fastify-same-work');
-    const shipped = byKey('stockade-pg');
-    if (!sameWork || !shipped) throw new Error('needs fastify-same-work and stockade-pg');
+    if (!sameWork) throw new Error('needs fastify-same-work');
     const base = STOCKADES.find((s) => s.key === 'stockade-pg');
     const copies = [];
     try {
@@ -262,13 +261,9 @@ try {
         copies.push(r);
         await prepareLoadSessions(r, WORK, O.loadUsers);
       }
-      // The load sessions have been idle since the throughput phase: answered once more, as a browser would.
-      for (const r of [sameWork, shipped]) await refreshCookies(r);
-      const instances = [
-        { ...sameWork, key: 'fastify-same-work' },
-        { ...shipped, key: 'stockade-pg' },
-        ...copies,
-      ];
+      // Stockade as shipped is one of the copies (`shipped`), started fresh like the others.
+      await refreshCookies(sameWork);
+      const instances = [{ ...sameWork, key: 'fastify-same-work' }, ...copies];
       results.ablation = await measureCpu(instances, { rounds: O.rounds, seconds: O.ablation.seconds, connections: O.connections }, log);
     } finally {
       for (const r of copies) {

@@ -13,6 +13,9 @@ import { join } from 'node:path';
 const HANDLER = '        const auth = requireUser(request);\n        const token = request.sessionToken;';
 
 export const ABLATIONS = {
+  // Nothing switched off: the shipped build, started fresh like every copy (a server that has served a
+  // whole bench run — sign-in storms, thousands of cached sessions — is not the baseline for a fresh one).
+  shipped: [],
   // The whole session layer off for who-am-I: no cookie parsed, no session looked up, no access check,
   // no shops read, no body made; the answer is the text a real answer had (remembered from the first).
   'no-session-layer': [
@@ -62,6 +65,7 @@ export const ABLATIONS = {
 
 /** What each copy leaves out, for the report. */
 export const ABLATION_LABELS = {
+  shipped: 'nothing: Stockade as shipped, started fresh like the copies',
   'no-session-layer': 'no session layer on who-am-I (no cookie, lookup, access check, shops, body: the answer remembered)',
   'no-validate': 'session lookup answered from a Map by the raw token (no shape check, SHA-256, cache, lifetimes)',
   'no-token-hash': "the token's SHA-256 remembered (the rest of the lookup runs)",

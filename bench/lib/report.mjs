@@ -190,20 +190,21 @@ export function writeReport(res, dir) {
  */
 function ablationSection(ablation, o) {
   const us = (k) => median(ablation[k].map((r) => r.us));
-  const shipped = ablation['stockade-pg'] ? us('stockade-pg') : Number.NaN;
+  const SHIPPED = 'stockade-pg:shipped';
+  const shipped = ablation[SHIPPED] ? us(SHIPPED) : Number.NaN;
   const ceiling = ablation['fastify-same-work'] ? us('fastify-same-work') : Number.NaN;
   const rows = Object.entries(ablation).map(([k, runs]) => {
     const xs = runs.map((r) => r.us);
     const name = k.replace(/^stockade-pg:/, '');
-    const what = k === 'fastify-same-work' ? 'the same-work ceiling' : k === 'stockade-pg' ? 'Stockade as shipped' : (ABLATION_LABELS[name] ?? name);
-    const saves = k === 'stockade-pg' || k === 'fastify-same-work' ? '' : `${(shipped - us(k)).toFixed(1)} µs`;
+    const what = k === 'fastify-same-work' ? 'the same-work ceiling' : (ABLATION_LABELS[name] ?? name);
+    const saves = k === SHIPPED || k === 'fastify-same-work' ? '' : `${(shipped - us(k)).toFixed(1)} µs`;
     return [`\`${k}\``, what, us(k).toFixed(1), `${min(xs).toFixed(1)}–${max(xs).toFixed(1)}`, saves, fmtRatio(ceiling / us(k))];
   });
   return [
     '## Where the session layer\'s CPU goes (ablation)',
     '',
     `CPU time (user + system, all threads) per "who am I" at ${o.connections} connections, ${o.rounds} interleaved rounds of ${o.ablation.seconds} s: ` +
-      'the same-work ceiling, Stockade as shipped, and copies of the same build with one step switched off each (bench/lib/ablations.mjs; diagnostics that skip ' +
+      'the same-work ceiling, and fresh copies of the measured build: as shipped, and with one step switched off each (bench/lib/ablations.mjs; diagnostics that skip ' +
       'the very checks they measure, never a configuration). "Saves" is what the whole request costs less without the step; ' +
       '"ceiling ÷ this" is the 0.85× budget seen in CPU rather than in req/s.',
     '',
