@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../../src/db/db.js';
@@ -17,19 +16,21 @@ import { BACKENDS } from './fixtures.js';
  * S-88: a 20 MB CSV import must not stall the server. /healthz is sampled every ~20 ms while the import
  * runs on the same server (same process, same event loop); the slowest answer is the stall.
  *
- * The bound is 250 ms, not the 100 ms of S-88, widened by the scheduling noise of this machine during
- * the same import: a second thread of this process (not the event loop under test) measures how late its
- * own 20 ms timer fires. This machine and CI are 2-core boxes shared with other test files and other
- * work; at a load average of 15–18 the scheduler alone delays a thread by up to ~0.5 s, and a quiet
- * sample taken before the import (tried first) missed spikes that came during it. The widening is twice
- * the noise, capped at 750 ms, so on an idle machine the bound stays near 300 ms. It still separates:
- * before the parse moved to a worker and the writes into small batches, this test measured (load
- * average 10) 6.8 s (PGlite) and 1.8 s (server) for the valid file and 1.8 s and 1.2 s for the invalid
- * one, against bounds of 270–560 ms; after, 25–200 ms.
+ * What counts is the time the event loop's thread spent on that answer less the time it waited, runnable,
+ * for a CPU (Linux's per-thread schedstat): on this 2-core machine and in CI the other test files and their
+ * servers keep the load average at 10–18, and there a busy thread gets a CPU for a fraction of the wall
+ * clock, so one 50 ms batch of import work can keep a client waiting 400 ms (CI measured 394 ms that way
+ * while a sleeping probe thread saw only 28 ms of wake-up delay: the probe, tried before this, measured the
+ * wrong thread's luck). Less the run-queue wait, a sample costs what it would on an idle machine: the CPU
+ * time of the import work queued ahead of it, plus any time the thread was blocked (a synchronous call).
+ *
+ * The bound is 250 ms, not the 100 ms of S-88: on a loaded 2-core box the same work also runs slower (the
+ * sibling CPU's load, cold caches). It still separates: before the parse moved to a worker and the writes
+ * into small batches, this test measured (load average 10) 6.8 s (PGlite) and 1.8 s (server) for the valid
+ * file and 1.8 s and 1.2 s for the invalid one; after, 25–200 ms.
  */
 
 const STALL_BOUND_MS = 250;
-const MAX_WIDENING_MS = 750;
 const ROWS = 10_000;
 /** ~1,950 bytes per row: 10,000 rows make a ~19 MB file, just under the 20 MiB body limit. */
 const DESCRIPTION = 'Lorem ipsum dolor sit amet consectetur adipiscing elit. '.repeat(34).slice(0, 1900);
@@ -43,67 +44,55 @@ function bigCsv(prefix: string, quantity: string): Buffer {
   return out.subarray(0, at);
 }
 
-interface Latencies {
-  samples: number;
-  maxMs: number;
-  medianMs: number;
+/** This process's main thread (the event loop's): Linux numbers it like the process. */
+const MAIN_THREAD_SCHEDSTAT = `/proc/${process.pid}/task/${process.pid}/schedstat`;
+
+/** How long the event loop's thread has waited, runnable, for a CPU since it started (ms). */
+function runQueueWaitMs(): number {
+  // "<ns on a CPU> <ns waiting on a run queue> <timeslices>"
+  const waited = readFileSync(MAIN_THREAD_SCHEDSTAT, 'utf8').split(' ')[1];
+  return Number(waited) / 1e6;
 }
 
-/** Samples /healthz every ~20 ms until `until` settles (ms latencies, counted from when each sample was due). */
-async function sampleHealthz(url: string, until: Promise<unknown>): Promise<Latencies> {
+interface Stall {
+  /** The slowest answer less the run-queue wait during it: what the server's work cost the client. */
+  maxMs: number;
+  /** The slowest answer by the wall clock, and how much of it was waiting for a CPU. */
+  maxWallMs: number;
+  waitedMs: number;
+  medianMs: number;
+  samples: number;
+}
+
+/** Samples /healthz every ~20 ms until `until` settles (latencies counted from when each sample was due). */
+async function sampleHealthz(url: string, until: Promise<unknown>): Promise<Stall> {
   let done = false;
   void until.then(
     () => (done = true),
     () => (done = true),
   );
-  const latencies: number[] = [];
+  const samples: { wall: number; waited: number; stall: number }[] = [];
   while (!done) {
     // From when the sample was due, not from when the (possibly late) timer fired: the server shares
     // this process's event loop, so a stall that delays the timer is one a client elsewhere would wait out.
     const due = performance.now() + 20;
+    const waitedBefore = runQueueWaitMs();
     await new Promise((r) => setTimeout(r, 20));
     const res = await fetch(`${url}/healthz`);
     await res.arrayBuffer();
-    latencies.push(performance.now() - due);
+    const wall = performance.now() - due;
+    const waited = runQueueWaitMs() - waitedBefore;
+    samples.push({ wall, waited, stall: wall - waited });
   }
-  const sorted = latencies.sort((a, b) => a - b);
+  const byStall = [...samples].sort((a, b) => a.stall - b.stall);
+  const slowestWall = samples.reduce((a, b) => (b.wall > a.wall ? b : a), { wall: 0, waited: 0, stall: 0 });
   return {
-    samples: sorted.length,
-    maxMs: Math.round(sorted[sorted.length - 1] ?? 0),
-    medianMs: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0),
+    maxMs: Math.round(byStall[byStall.length - 1]?.stall ?? 0),
+    maxWallMs: Math.round(slowestWall.wall),
+    waitedMs: Math.round(slowestWall.waited),
+    medianMs: Math.round(byStall[Math.floor(byStall.length / 2)]?.stall ?? 0),
+    samples: samples.length,
   };
-}
-
-/*
- * A thread that only measures how late its 20 ms timer fires: what the operating system's scheduling
- * costs any thread of this process, independently of what blocks the main event loop. Asked (any
- * message), it answers the worst lateness since it was last asked and starts over.
- */
-const NOISE_THREAD = `
-const { parentPort } = require('node:worker_threads');
-let worst = 0;
-let last = performance.now();
-const tick = () => {
-  const now = performance.now();
-  worst = Math.max(worst, now - last - 20);
-  last = now;
-  setTimeout(tick, 20);
-};
-setTimeout(tick, 20);
-parentPort.on('message', () => {
-  parentPort.postMessage(Math.round(worst));
-  worst = 0;
-});
-`;
-
-function noiseMeter(): { read(): Promise<number>; stop(): Promise<number> } {
-  const worker = new Worker(NOISE_THREAD, { eval: true });
-  const read = () =>
-    new Promise<number>((resolve) => {
-      worker.once('message', resolve);
-      worker.postMessage('read');
-    });
-  return { read, stop: () => worker.terminate() };
 }
 
 /** The import as a browser would send it (fetch directly: the test client would copy the 19 MB body). */
@@ -124,7 +113,6 @@ for (const backend of BACKENDS) {
   describe(`CSV import off the event loop (${backend})`, { timeout: 600_000 }, () => {
     let server: TestServer;
     let client: TestClient;
-    let noise: ReturnType<typeof noiseMeter>;
     let dataDir: string | undefined;
     let embedded: Db | undefined;
     before(async () => {
@@ -141,17 +129,14 @@ for (const backend of BACKENDS) {
       }
       client = new TestClient(server.url);
       await client.register();
-      noise = noiseMeter();
     });
     after(async () => {
-      await noise.stop();
       await server.close();
       await embedded?.close();
       if (dataDir) removeTempDir(dataDir);
     });
 
     async function measure(t: { diagnostic(message: string): void }, label: string, csv: Buffer) {
-      await noise.read();
       let worstGc = 0;
       const gc = new PerformanceObserver((list) => {
         for (const e of list.getEntries()) worstGc = Math.max(worstGc, Math.round(e.duration));
@@ -159,30 +144,29 @@ for (const backend of BACKENDS) {
       gc.observe({ entryTypes: ['gc'] });
       const work = postCsv(server.url, client, csv);
       const busy = await sampleHealthz(server.url, work);
-      const noiseMs = await noise.read();
       gc.disconnect();
-      const bound = STALL_BOUND_MS + Math.min(2 * noiseMs, MAX_WIDENING_MS);
       t.diagnostic(
-        `${backend} ${label} ${(csv.length / 1e6).toFixed(1)} MB: /healthz max ${busy.maxMs} ms, median ${busy.medianMs} ms, ` +
-          `${busy.samples} samples; scheduling noise meanwhile: max ${noiseMs} ms; longest GC pause ${worstGc} ms; bound ${bound} ms`,
+        `${backend} ${label} ${(csv.length / 1e6).toFixed(1)} MB: /healthz max ${busy.maxMs} ms less waits for a CPU ` +
+          `(slowest by the clock ${busy.maxWallMs} ms, ${busy.waitedMs} ms of it waiting), median ${busy.medianMs} ms, ` +
+          `${busy.samples} samples; longest GC pause ${worstGc} ms; bound ${STALL_BOUND_MS} ms`,
       );
-      return { result: await work, busy, bound };
+      return { result: await work, busy };
     }
 
     test('a ~20 MB valid import keeps /healthz answering', async (t) => {
-      const { result, busy, bound } = await measure(t, 'valid', bigCsv('OK', '5'));
+      const { result, busy } = await measure(t, 'valid', bigCsv('OK', '5'));
       assert.equal(result.status, 200, JSON.stringify(result.body).slice(0, 500));
       assert.deepEqual({ ...result.body, importId: typeof result.body.importId }, { importId: 'string', created: ROWS, updated: 0 });
       assert.ok(busy.samples >= 3, `only ${busy.samples} samples`);
-      assert.ok(busy.maxMs < bound, `/healthz stalled ${busy.maxMs} ms (bound ${bound} ms)`);
+      assert.ok(busy.maxMs < STALL_BOUND_MS, `/healthz stalled ${busy.maxMs} ms (bound ${STALL_BOUND_MS} ms)`);
     });
 
     test('a ~20 MB all-invalid import (422) keeps /healthz answering and writes nothing', async (t) => {
       const before = await client.get('/api/inventory/summary');
-      const { result, busy, bound } = await measure(t, 'invalid', bigCsv('BAD', 'many'));
+      const { result, busy } = await measure(t, 'invalid', bigCsv('BAD', 'many'));
       assert.equal(result.status, 422, JSON.stringify(result.body).slice(0, 500));
       assert.equal(result.body.code, 'validation');
-      assert.ok(busy.maxMs < bound, `/healthz stalled ${busy.maxMs} ms (bound ${bound} ms)`);
+      assert.ok(busy.maxMs < STALL_BOUND_MS, `/healthz stalled ${busy.maxMs} ms (bound ${STALL_BOUND_MS} ms)`);
       assert.deepEqual((await client.get('/api/inventory/summary')).body, before.body);
     });
   });
