@@ -81,6 +81,8 @@ async function sampleHealthz(url: string, until: Promise<unknown>): Promise<Stal
     const res = await fetch(`${url}/healthz`);
     await res.arrayBuffer();
     const wall = performance.now() - due;
+    // Read from before the pause: a wait during it that did not delay the answer is taken off too, so a
+    // sample can read up to 20 ms low (a median just below 0 on a loaded machine), never high.
     const waited = runQueueWaitMs() - waitedBefore;
     samples.push({ wall, waited, stall: wall - waited });
   }
