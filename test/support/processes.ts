@@ -25,6 +25,8 @@ export interface SpawnOptions {
   /** Signal used when the test process exits with the daemon still running. */
   killSignal?: NodeJS.Signals;
   env?: NodeJS.ProcessEnv;
+  /** Standard output on a pipe the caller reads (`child.stdout`) instead of the log file, which keeps stderr. */
+  stdoutOnPipe?: boolean;
 }
 
 const live = new Map<ChildProcess, NodeJS.Signals>();
@@ -77,7 +79,7 @@ export function spawnDaemon(cmd: string, args: readonly string[], opts: SpawnOpt
     child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['ignore', fd, fd],
+      stdio: ['ignore', opts.stdoutOnPipe ? 'pipe' : fd, fd],
       ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
     });
   } finally {

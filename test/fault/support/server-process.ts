@@ -36,6 +36,12 @@ export interface ServerProcessOptions {
   /** Poll /healthz with this fetch (e.g. one trusting a test CA). */
   fetch?: typeof fetch;
   startTimeoutMs?: number;
+  /**
+   * Standard output on a pipe this process reads, as under journald or docker, instead of the log file
+   * (which keeps stderr): a pipe is what Node makes non-blocking (observability/logger.ts). `logText()`
+   * is then the pipe's lines followed by the file's.
+   */
+  stdoutOnPipe?: boolean;
 }
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,7 +69,21 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     SECRET_KEY: TEST_SECRET_KEY,
     ...opts.env,
   };
-  const daemon = spawnDaemon(process.execPath, ['--import', 'tsx', 'src/main.ts'], { logFile, cwd: ROOT, env, killSignal: 'SIGKILL' });
+  const daemon = spawnDaemon(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    logFile,
+    cwd: ROOT,
+    env,
+    killSignal: 'SIGKILL',
+    stdoutOnPipe: opts.stdoutOnPipe ?? false,
+  });
+  const piped: Buffer[] = [];
+  // Resolves once every byte of the pipe has been read ('close' comes after 'exit'); at once for a file.
+  const stdoutRead = new Promise<void>((resolve) => {
+    const out = daemon.child.stdout;
+    if (!out) return resolve();
+    out.on('data', (d: Buffer) => piped.push(d));
+    out.once('close', resolve);
+  });
   const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const poll = opts.fetch ?? fetch;
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
@@ -88,13 +108,13 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     }
     await sleep(100);
   }
-  const logText = () => readFileSync(logFile, 'utf8');
+  const logText = () => Buffer.concat(piped).toString('utf8') + readFileSync(logFile, 'utf8');
   return {
     url,
     port,
     pid: daemon.child.pid ?? -1,
     daemon,
-    exited: daemon.exited,
+    exited: stdoutRead.then(() => daemon.exited),
     logText,
     logLines: () =>
       logText()
@@ -112,6 +132,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     },
     async stop(timeoutMs = 15_000) {
       await stopDaemon(daemon, 'SIGTERM', timeoutMs);
+      await stdoutRead;
       removeTempDir(dir);
     },
   };

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type ServerProcess, waitForLog } from '../../fault/support/server-process.js';
 import { TestClient } from '../../support/client.js';
-import { freePort } from '../../support/ports.js';
-import { TEST_SECRET_KEY } from '../../support/secret-key.js';
 
 /**
  * Log lines are written asynchronously (observability/logger.ts): held in a buffer while a write is in
@@ -115,52 +110,22 @@ describe('log lines survive the end of the process', () => {
     // Something the server loads reads process.stdout (ioredis → debug → supports-color), and Node then
     // makes a pipe on fd 1 non-blocking; the asynchronous destination's writes would fail with EAGAIN
     // whenever the reader is a moment behind and be retried only 100 ms later (observability/logger.ts).
-    const dir = mkdtempSync(join(tmpdir(), 'stockade-pipe-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATA_DIR: join(dir, 'data'),
-        SECRET_KEY: TEST_SECRET_KEY,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    t.after(() => child.kill('SIGKILL'));
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    const deadline = Date.now() + 60_000;
-    const ids: string[] = [];
-    for (;;) {
-      assert.equal(child.exitCode, null, 'the server is still running');
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
-      if (res?.ok) {
-        ids.push(String(res.headers.get('x-request-id')));
-        await res.arrayBuffer();
-        break;
-      }
-      assert.ok(Date.now() < deadline, 'the server answers /healthz within 60 s');
-      await sleep(100);
-    }
-    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/${child.pid}/fdinfo/1`, 'utf8'))?.[1];
+    const piped = await startServerProcess({ env: { LOG_LEVEL: 'info' }, stdoutOnPipe: true });
+    t.after(() => piped.stop());
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/${piped.pid}/fdinfo/1`, 'utf8'))?.[1];
     assert.ok(flags, 'fd 1 has flags');
     assert.equal(Number.parseInt(flags, 8) & constants.O_NONBLOCK, 0, `fd 1 is blocking (flags ${flags})`);
 
     // Many answers in flight, then SIGTERM: every access line leaves through the pipe, in one piece.
-    const answers = await Promise.all(Array.from({ length: 200 }, () => fetch(`http://127.0.0.1:${port}/healthz`)));
+    const answers = await Promise.all(Array.from({ length: 200 }, () => fetch(`${piped.url}/healthz`)));
+    const ids: string[] = [];
     for (const a of answers) {
       ids.push(String(a.headers.get('x-request-id')));
       await a.arrayBuffer();
     }
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
-    const lines = parse(Buffer.concat(chunks).toString('utf8'));
+    piped.signal('SIGTERM');
+    assert.equal(await piped.exited, 0);
+    const lines = parse(piped.logText());
     const completed = new Set(lines.filter((l) => l.msg === 'request completed').map((l) => l.requestId));
     for (const id of ids) assert.ok(completed.has(id), `request ${id} has its access line`);
     assert.equal(lines.at(-1)?.msg, 'shut down cleanly');
