@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from '../support/app.js';
 import { TestClient } from '../support/client.js';
 import { launchChromium, openPage, screenshot, unexpectedProblems } from './support/browser.js';
-import { go, PASSWORD, signIn, signInHere, signUp } from './support/flows.js';
+import { go, PASSWORD, signIn, signInHere, signOut, signUp } from './support/flows.js';
 import { startWebServer } from './support/stockade.js';
 
 /**
@@ -155,4 +155,46 @@ test('too many failed sign-ins show how long to wait, and the button waits too',
   assert.equal(await button.isDisabled(), true);
   await screenshot(page, 'sign-in-throttled');
   await context.close();
+});
+
+test('signing in on the sign-in screen goes to the dashboard, unless the member went elsewhere first', async () => {
+  // The way to the dashboard is an effect that runs a frame after the render that signs in (Preact runs
+  // effects after paint). It used to act on the route of that render: a screen opened in between (a quick
+  // click; CI's leaked-password playbook, opening a reset link as soon as "Sign out" showed on a loaded
+  // machine) was overwritten by the dashboard. And that render itself showed "Page not found" for the
+  // sign-in path. Here the page opens the account the instant "Sign out" appears, while still on #/signin.
+  const { page, problems } = await openPage(browser, server.url);
+  await signUp(page, 'quick-nav');
+  await signOut(page);
+  await page.goto('/#/signin');
+  await page.evaluate(() => {
+    const titles: string[] = [];
+    (window as unknown as { titles: string[] }).titles = titles;
+    let opened = false;
+    new MutationObserver(() => {
+      const title = document.querySelector('h1')?.textContent ?? '';
+      if (titles.at(-1) !== title) titles.push(title);
+      const signedIn = [...document.querySelectorAll('button')].some((b) => b.textContent?.trim() === 'Sign out');
+      if (signedIn && !opened && window.location.hash === '#/signin') {
+        opened = true;
+        window.location.hash = '/account';
+      }
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+  await signInHere(page, 'quick-nav');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  // Two frames and a task more: every effect of the signing-in render has run by then.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 100)))));
+  assert.equal(await page.evaluate(() => window.location.hash), '#/account');
+  await page.getByRole('heading', { name: 'Account', exact: true }).waitFor();
+  const titles = await page.evaluate(() => (window as unknown as { titles: string[] }).titles);
+  assert.ok(!titles.includes('Page not found'), `screens shown while signing in: ${titles.join(' → ')}`);
+
+  // Signing in on the sign-in screen with nowhere else to go still lands on the dashboard.
+  await signOut(page);
+  await signIn(page, 'quick-nav');
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  assert.equal(await page.evaluate(() => window.location.hash), '#/');
+  assert.deepEqual(unexpectedProblems(problems), []);
+  await page.context().close();
 });

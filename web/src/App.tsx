@@ -7,7 +7,7 @@ import type { User } from './api/types';
 import { Layout } from './components/Layout';
 import { focusPageTitle } from './components/PageTitle';
 import { ReauthDialog } from './components/ReauthDialog';
-import { match, navigate, type Route, route as routeStore, useRoute } from './lib/router';
+import { currentRoute, match, navigate, type Route, route as routeStore, useRoute } from './lib/router';
 import { useStore } from './lib/store';
 import { clearAnnouncement } from './state/announcer';
 import { requestReauth } from './state/reauth';
@@ -79,6 +79,11 @@ function screenFor(r: Route, user: User) {
   return <NotFound />;
 }
 
+/** The screens for signing in or up: once signed in, there is nothing there, so the app leaves them. */
+function isEntryScreen(path: string): boolean {
+  return path === '/signin' || path === '/signup' || path === '/forgot' || match('/join/:token/signup', path) !== null;
+}
+
 export function App() {
   const state = useStore(authState);
   const gate = useStore(secondFactorGate);
@@ -94,13 +99,10 @@ export function App() {
 
   // Signed in on the sign-in or sign-up screen: go to the dashboard. Any other route is kept, which is
   // how the merchant returns to the screen (and the draft) they were on when their session ended.
+  // Decided on where the tab is when the effect runs (a frame after the render, longer on a busy
+  // machine), not where it was at the render: a screen opened in between is the member's choice and stays.
   useEffect(() => {
-    if (
-      state.status === 'signedIn' &&
-      (r.path === '/signin' || r.path === '/signup' || r.path === '/forgot' || match('/join/:token/signup', r.path))
-    ) {
-      navigate('/', { replace: true });
-    }
+    if (state.status === 'signedIn' && isEntryScreen(currentRoute().path)) navigate('/', { replace: true });
   }, [state.status, r.path]);
 
   // Focus the new screen's heading after each route or sign-in change (not on first load), so screen
@@ -147,7 +149,9 @@ export function App() {
   } else {
     // A shop that requires a second factor refused this user: one screen saying why, not a refusal per
     // tile (state/second-factor-gate.ts); the account pages, where enrolling happens, stay reachable.
-    const screen = gated(gate, r.path) ? <SecondFactorRequired /> : screenFor(r, state.user);
+    // On an entry screen, the dashboard is shown at once, not "Page not found" until the effect above
+    // has moved the address.
+    const screen = gated(gate, r.path) ? <SecondFactorRequired /> : screenFor(isEntryScreen(r.path) ? { ...r, path: '/' } : r, state.user);
     content = <Layout user={state.user}>{screen}</Layout>;
   }
 

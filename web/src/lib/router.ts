@@ -22,6 +22,14 @@ function parse(hash: string): Route {
 export const route = new Store<Route>(parse(window.location.hash));
 window.addEventListener('hashchange', () => route.set(parse(window.location.hash)));
 
+/**
+ * Where the tab is now, read from the address itself. `route` catches up only at the `hashchange` event,
+ * a task later; code that runs after a render (effects) and decides by the route must read this one.
+ */
+export function currentRoute(): Route {
+  return parse(window.location.hash);
+}
+
 export function useRoute(): Route {
   return useStore(route);
 }
