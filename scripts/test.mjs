@@ -10,16 +10,19 @@
 // whose path contains it; arguments starting with `-` go to `node --test` (e.g. --test-name-pattern=x).
 //   npm test -- test/integration/support       npm test -- sessions          npm test -- --test-only
 // TEST_DATABASE_URL / TEST_REDIS_URL already set in the environment are used instead of starting servers.
-// Output: TAP on stdout (ends with node's `# pass N` / `# fail N`), JUnit XML in test-results/junit.xml,
-// the shared servers' logs in test-results/.
+// Output: TAP on stdout (ends with node's `# pass N` / `# fail N`, then, when some failed, a digest of
+// the failures with their errors), JUnit XML in test-results/junit.xml, the shared servers' logs in
+// test-results/.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'test-results');
+/** Written by scripts/failure-digest.mjs, printed after node's summary so a log's tail names what failed. */
+const FAILURES = join(RESULTS, 'failures.txt');
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 // npm runs scripts from the package root; paths on the command line are relative to where it was typed.
 const CALLER_CWD = process.env.INIT_CWD ?? process.cwd();
@@ -138,6 +141,8 @@ function runTests(files, flags, env) {
     '--test-reporter-destination=stdout',
     '--test-reporter=junit',
     `--test-reporter-destination=${join(RESULTS, 'junit.xml')}`,
+    `--test-reporter=${join(ROOT, 'scripts', 'failure-digest.mjs')}`,
+    `--test-reporter-destination=${FAILURES}`,
     ...flags,
     ...files,
   ];
@@ -198,8 +203,10 @@ async function main() {
   if (signalled) return 1;
 
   say(`running ${files.length} test file(s)`);
+  rmSync(FAILURES, { force: true });
   run = runTests(files, flags, env);
   const code = await run.exited;
+  if (existsSync(FAILURES) && statSync(FAILURES).size > 0) process.stdout.write(readFileSync(FAILURES));
   await stopAll();
   if (signalled) return signalled === 'SIGINT' ? 130 : 143;
   return code;
