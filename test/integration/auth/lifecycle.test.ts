@@ -8,16 +8,25 @@ import { PASSWORD, parseSetCookie, TestClient } from '../../support/client.js';
  * Session lifecycle over HTTP (docs/security.md C, S-13 … S-22), on embedded PGlite and on a PostgreSQL
  * server: the same tests, the same SQL.
  */
+// Short lifetimes, so the tests wait for them in real time. Each request a test expects inside a window has
+// at least 1.5 s of slack for the machine's load (CI runs at load 10–18 on 2 cores), and the absolute
+// lifetime leaves the idle test (6.3 s of silences and renewals) 3.7 s more, so it never sees that first.
+const IDLE_MS = 3000;
+const ABSOLUTE_MS = 10_000;
+const REAUTH_MS = 2000;
+
 for (const database of ['pglite', 'postgres'] as const) {
   describe(`session lifecycle on ${database}`, () => {
     let server: TestServer;
     const logLines: string[] = [];
-    // Absolute 8 s leaves the idle test (4.7 s of silences and renewals) 3 s of slack on a loaded machine,
-    // so it never sees the absolute limit first.
     before(async () => {
       server = await startTestServer({
         database,
-        env: { SESSION_IDLE_TIMEOUT: '2s', SESSION_ABSOLUTE_TIMEOUT: '8s', SESSION_REAUTH_WINDOW: '1s' },
+        env: {
+          SESSION_IDLE_TIMEOUT: `${IDLE_MS / 1000}s`,
+          SESSION_ABSOLUTE_TIMEOUT: `${ABSOLUTE_MS / 1000}s`,
+          SESSION_REAUTH_WINDOW: `${REAUTH_MS / 1000}s`,
+        },
         logLines,
       });
     });
@@ -62,17 +71,17 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal((await other.get('/api/auth/session')).status, 200, 'another device stays signed in');
     });
 
-    test('idle timeout: activity keeps a session, 2 s of silence ends it for good', async () => {
+    test('idle timeout: activity keeps a session, 3 s of silence ends it for good', async () => {
       const c = client();
       await c.register();
-      await sleep(1200);
+      await sleep(IDLE_MS / 2);
       assert.equal((await c.get('/api/auth/session')).status, 200);
-      await sleep(1200);
+      await sleep(IDLE_MS / 2);
       const renewed = await c.get('/api/auth/session');
       assert.equal(renewed.status, 200, 'the previous request renewed it');
       const { session, user } = renewed.body;
       const token = c.token;
-      await sleep(2300);
+      await sleep(IDLE_MS + 300);
       assert.equal((await c.get('/api/auth/session')).status, 401);
       c.token = token;
       assert.equal((await c.get('/api/auth/session')).status, 401);
@@ -85,25 +94,25 @@ for (const database of ['pglite', 'postgres'] as const) {
       }
     });
 
-    test('absolute timeout: 8 s after sign-in, continuous activity or not', async () => {
+    test('absolute timeout: 10 s after sign-in, continuous activity or not', async () => {
       const c = client();
       const registering = Date.now();
       await c.register();
       const registered = Date.now();
       const sessionId: string = (await c.get('/api/auth/session')).body.session.id;
       // The session was made while the register request was in flight, so its absolute end lies between
-      // registering + 8 s and registered + 8 s. Judged against that, not against when each poll happened to
+      // registering + 10 s and registered + 10 s. Judged against that, not against when each poll happened to
       // run: on a loaded machine the polls drift, and a fixed window for the last success (7–8.1 s after an
-      // arbitrary start) could miss them.
-      const earliestEnd = registering + 8000;
-      const latestEnd = registered + 8000;
+      // arbitrary start, with 8 s lifetimes) could miss them.
+      const earliestEnd = registering + ABSOLUTE_MS;
+      const latestEnd = registered + ABSOLUTE_MS;
       const polls: { sent: number; answered: number; status: number }[] = [];
       while (Date.now() < latestEnd + 3000) {
         const sent = Date.now();
         const res = await c.get('/api/auth/session', { cookie: true });
         polls.push({ sent, answered: Date.now(), status: res.status });
         if (res.status !== 200) break;
-        await sleep(500); // a quarter of the idle timeout: activity keeps it from idling out
+        await sleep(500); // a sixth of the idle timeout: activity keeps it from idling out
       }
       const at = (t: number) => `${t - registering} ms after the register request`;
       for (const p of polls) {
@@ -113,8 +122,8 @@ for (const database of ['pglite', 'postgres'] as const) {
       assert.equal(polls.at(-1)?.status, 401, 'refused in the end');
       const lastOk = polls.filter((p) => p.status === 200).at(-1);
       assert.ok(
-        lastOk && lastOk.answered - registering >= 6000,
-        `kept by activity for 3 idle timeouts: last success ${lastOk && at(lastOk.answered)}`,
+        lastOk && lastOk.answered - registering >= 2 * IDLE_MS,
+        `kept by activity for two idle timeouts and more: last success ${lastOk && at(lastOk.answered)}`,
       );
       assert.equal((await c.get('/api/auth/session')).status, 401);
       const events = await expiredEvents(sessionId);
@@ -152,7 +161,11 @@ for (const database of ['pglite', 'postgres'] as const) {
       const { username } = await c.register();
       const other = client();
       await other.login(username);
-      await sleep(1100);
+      // Past the step-up window, in two halves with a request between: the idle timeout is longer than
+      // each half, not than the whole.
+      await sleep(REAUTH_MS / 2 + 100);
+      assert.equal((await c.get('/api/auth/session')).status, 200);
+      await sleep(REAUTH_MS / 2 + 100);
       const stale = await c.post('/api/sessions/revoke-others');
       assert.equal(stale.status, 403);
       assert.equal(stale.body.code, 'reauth_required');

@@ -12,10 +12,11 @@ import { uniqueAddress, verifyAddress, waitUntil } from './helpers.js';
  * address told of a change, in the export, gone with the account.
  */
 test('setting an address needs a fresh authentication', async () => {
-  const server = await startTestServer({ env: { SESSION_REAUTH_WINDOW: '1s' } });
+  // 3 s: the PUT right after re-authenticating must land inside it even on a loaded machine.
+  const server = await startTestServer({ env: { SESSION_REAUTH_WINDOW: '3s' } });
   try {
     const m = await signedInMerchant(server);
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 3200));
     const stale = await m.client.request('PUT', '/api/me/email', { body: { email: uniqueAddress('stale') } });
     assert.equal(stale.status, 403);
     assert.equal(stale.body.code, 'reauth_required');
