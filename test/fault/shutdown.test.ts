@@ -29,8 +29,17 @@ describe('graceful shutdown', () => {
     // Two hash slots: 24 sign-ins then take ~0.5 s to get through, so many are in flight at the signal.
     // Each guess counts before its hash (S-73) and is refunded when right, so 24 right sign-ins of one
     // account in flight at once would hit the per-account limits: raised here, this test is about the drain.
+    // So is the per-user session cap (20): with 20 of those sign-ins through, the oldest session, the one
+    // the readers below use, would be evicted and they would meet 401s (CI did, when more of the sign-ins
+    // were taken in before the signal than usual).
     const server = await startServerProcess({
-      env: { DATABASE_URL: database.url, PASSWORD_HASH_CONCURRENCY: '2', LOGIN_MAX_FAILURES: '100', LOGIN_ACCOUNT_MAX_FAILURES: '100' },
+      env: {
+        DATABASE_URL: database.url,
+        PASSWORD_HASH_CONCURRENCY: '2',
+        LOGIN_MAX_FAILURES: '100',
+        LOGIN_ACCOUNT_MAX_FAILURES: '100',
+        SESSION_MAX_PER_USER: '100',
+      },
     });
     const owner = await merchant(server.url);
     for (let b = 0; b < batches; b++) await importCatalogue(owner, catalogue(ROWS, `S${server.port}-${b}`, pad));
